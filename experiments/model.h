@@ -1,0 +1,77 @@
+/*
+ * The experiment model: what an XML or JSON description says, after
+ * parsing and checking.  Both parsers fill exactly this structure, and the
+ * manifest is encoded from it alone, so the two formats cannot drift apart.
+ */
+#ifndef NESTLAB_MODEL_H
+#define NESTLAB_MODEL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "nestlab/manifest.h"
+
+#define NL_BACKEND_NAME_MAX 16
+#define NL_CPU_MODEL_MAX    32
+#define NL_SOURCE_PATH_MAX  4096
+
+struct nl_vm_desc {
+	char name[NL_NAME_MAX];
+	char image[NL_NAME_MAX];  /* image name: build/images/<image>.elf, module "<image>" */
+	enum nl_vm_kind kind;
+	uint64_t memory_bytes;
+	uint32_t features;        /* NL_FEAT_* */
+	struct nl_workload workload;
+	int parent;               /* index into vms[], -1 for a VM of L0 */
+	int line;                 /* source line of the VM's element/object, for messages */
+};
+
+struct nl_backend_desc {
+	char name[NL_BACKEND_NAME_MAX];   /* "bochs" or "qemu" */
+	char cpu_model[NL_CPU_MODEL_MAX]; /* Bochs CPU model, e.g. corei7_skylake_x */
+	uint64_t ips;                     /* Bochs emulated instructions per second */
+	uint32_t memory_mb;               /* machine memory */
+	uint32_t timeout_s;               /* wall-clock limit for the whole run */
+};
+
+struct nl_experiment {
+	char name[NL_NAME_MAX];
+	char source_path[NL_SOURCE_PATH_MAX];
+	uint64_t seed;
+	uint64_t duration_ms;     /* emulated time budget */
+	uint64_t quantum_us;      /* round-robin slice at L0 */
+	uint32_t flags;           /* NL_MF_* */
+	struct nl_backend_desc backend;
+	struct nl_vm_desc vms[NL_MAX_VMS]; /* pre-order: a parent precedes its children */
+	unsigned vm_count;
+};
+
+/* Where a description went wrong: printed as "file:line: field: message". */
+struct nl_diag {
+	char file[NL_SOURCE_PATH_MAX];
+	int line;          /* 0 when unknown */
+	char field[128];   /* e.g. "experiment/vm[vm0]/@memory-mb" or "vms[0].memory_mb" */
+	char message[512];
+};
+
+void nl_diag_print(FILE *out, const struct nl_diag *d);
+
+/*
+ * Load path (".xml" → libxml2 + schema configs/nestlab.xsd; ".json" →
+ * jansson), then run the semantic checks shared by both formats.
+ * Returns 0 or -1 with *diag filled in.
+ */
+int nl_desc_load(const char *path, struct nl_experiment *exp, struct nl_diag *diag);
+
+/* Override the backend chosen by the description ("bochs"/"qemu"), re-checking it. */
+int nl_experiment_set_backend(struct nl_experiment *exp, const char *backend, struct nl_diag *diag);
+
+/* TSC ticks per emulated millisecond that the chosen backend gives L0. */
+uint64_t nl_experiment_tsc_khz(const struct nl_experiment *exp);
+
+/* Encode the manifest. Returns its size, 0 if it does not fit in cap. */
+size_t nl_experiment_to_manifest(const struct nl_experiment *exp, void *buf, size_t cap);
+
+/* Path of the VM at index i ("L0/hv1/vm0") into buf. */
+void nl_experiment_vm_path(const struct nl_experiment *exp, unsigned i, char *buf, size_t cap);
+
+#endif

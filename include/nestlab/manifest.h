@@ -1,0 +1,124 @@
+/*
+ * The boot manifest: the binary form of an experiment description that the
+ * host tool (`nestlab`) hands to L0 as a multiboot2 module named "manifest".
+ *
+ * One definition, shared by the host encoder and the freestanding decoder.
+ * Layout (all little-endian, natural alignment, no pointers):
+ *
+ *   struct nl_manifest_header        at offset 0
+ *   struct nl_manifest_vm [vm_count] at header.vm_offset, vm_entry_size each
+ *
+ * VMs form a tree in pre-order: entry i's parent is an earlier entry or -1
+ * (a VM of L0 itself).  A child VMM later receives its own subtree.
+ *
+ * The checksum is CRC-32 (IEEE) over the first total_size bytes with the
+ * crc32 field taken as zero.  The decoder refuses anything whose magic,
+ * version, sizes, checksum, strings or tree links are not exactly right.
+ */
+#ifndef NESTLAB_MANIFEST_H
+#define NESTLAB_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NL_MANIFEST_MAGIC   0x464d4c4eu /* "NLMF" read as little-endian */
+#define NL_MANIFEST_VERSION 1u
+#define NL_NAME_MAX         32u  /* names, including the terminating NUL */
+#define NL_MAX_VMS          16u
+#define NL_MANIFEST_MAX_SIZE 65536u
+
+/* What runs inside a VM. */
+enum nl_vm_kind {
+	NL_VM_LEAF = 1, /* a leaf guest kernel (guests/) */
+	NL_VM_VMM = 2,  /* a nestlab VMM as a child (issue 3) */
+};
+
+/* Hardware features a level may use for the VM; bit set = on. */
+#define NL_FEAT_EPT         (1u << 0)
+#define NL_FEAT_VPID        (1u << 1)
+#define NL_FEAT_VMCS_SHADOW (1u << 2)
+#define NL_FEAT_ALL         (NL_FEAT_EPT | NL_FEAT_VPID | NL_FEAT_VMCS_SHADOW)
+
+/* Header flags. */
+#define NL_MF_BENCH_NATIVE_LOOP (1u << 0) /* L0 runs a leaf's compute loop natively first (bench) */
+#define NL_MF_ALL               (NL_MF_BENCH_NATIVE_LOOP)
+
+/* The workload a leaf guest runs, in this order; zero skips a phase. */
+struct nl_workload {
+	uint64_t iterations;  /* compute loop iterations */
+	uint64_t hypercalls;  /* null-hypercall round trips */
+	uint64_t touch_pages; /* 4 KiB pages written then read back */
+	uint64_t touch_addr;  /* guest-physical address touched last (0 = none); hostile tests */
+};
+
+struct nl_manifest_vm {
+	char name[NL_NAME_MAX];  /* [A-Za-z0-9_-]+, NUL padded */
+	char image[NL_NAME_MAX]; /* multiboot2 module name holding its ELF image */
+	int32_t parent;          /* index of the parent entry, -1 for a VM of L0 */
+	uint32_t kind;           /* enum nl_vm_kind */
+	uint64_t memory_bytes;   /* guest-physical memory, multiple of 2 MiB */
+	uint32_t features;       /* NL_FEAT_* */
+	uint32_t reserved;       /* zero */
+	struct nl_workload workload;
+};
+
+struct nl_manifest_header {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t header_size;    /* sizeof(struct nl_manifest_header) */
+	uint32_t total_size;     /* header + all entries */
+	uint32_t crc32;
+	uint64_t seed;
+	uint64_t duration_ms;    /* emulated milliseconds before L0 stops every VM */
+	uint64_t tsc_khz;        /* TSC ticks per emulated millisecond on this backend */
+	uint64_t quantum_us;     /* round-robin time slice */
+	uint32_t vm_count;
+	uint32_t vm_offset;
+	uint32_t vm_entry_size;  /* sizeof(struct nl_manifest_vm) */
+	uint32_t flags;          /* NL_MF_* */
+	char experiment[NL_NAME_MAX];
+};
+
+_Static_assert(sizeof(struct nl_manifest_vm) == 120, "manifest VM entry layout");
+_Static_assert(sizeof(struct nl_manifest_header) == 96, "manifest header layout");
+
+/* A decoded manifest: pointers into the caller's buffer, valid while it lives. */
+struct nl_manifest_view {
+	const struct nl_manifest_header *hdr;
+	const struct nl_manifest_vm *vms; /* hdr->vm_count entries */
+};
+
+/*
+ * Encode into buf (cap bytes).  hdr supplies seed, duration, tsc_khz,
+ * quantum, flags and experiment name; magic, version, sizes, offsets and the
+ * checksum are filled in here.  Returns the number of bytes written, or 0 if
+ * cap is too small or the input breaks a rule that decode would refuse.
+ */
+size_t nl_manifest_encode(const struct nl_manifest_header *hdr,
+			  const struct nl_manifest_vm *vms, uint32_t vm_count,
+			  void *buf, size_t cap);
+
+/*
+ * Check and decode len bytes at buf.  Returns 0 and fills *out on success;
+ * otherwise returns a negative NL_MFE_* code and, if why is not NULL,
+ * points *why at a static English reason naming the failed check.
+ */
+int nl_manifest_decode(const void *buf, size_t len, struct nl_manifest_view *out,
+		       const char **why);
+
+enum nl_manifest_error {
+	NL_MFE_SHORT = -1,     /* fewer bytes than the header or total_size */
+	NL_MFE_MAGIC = -2,
+	NL_MFE_VERSION = -3,
+	NL_MFE_LAYOUT = -4,    /* header_size, vm_entry_size, vm_offset or count out of bounds */
+	NL_MFE_CHECKSUM = -5,
+	NL_MFE_STRING = -6,    /* a name not NUL terminated, empty or with bad characters */
+	NL_MFE_TREE = -7,      /* parent index not earlier than the entry, bad kind */
+	NL_MFE_VALUE = -8,     /* a field outside its allowed range */
+};
+
+/* CRC-32 (IEEE 802.3, reflected, init and xorout 0xffffffff). */
+uint32_t nl_crc32(const void *data, size_t len);
+uint32_t nl_crc32_update(uint32_t crc, const void *data, size_t len); /* crc: running value, start at 0 */
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * The record stream.  Every nestlab level writes records to its console
+ * channel as one JSON object per line; L0's channel is COM1.  Every record
+ * has "path" (the producing VM's path: "L0", "L0/vm0", ...) first and
+ * "type" second; records produced by a VMM itself also carry "tsc".
+ * The host tool treats a line that starts with '{' as a record and any
+ * other line as free console text.
+ *
+ * The type names below are the contract between the bare-metal producers
+ * and the host's parser; this is their one definition.
+ */
+#ifndef NESTLAB_RECORDS_H
+#define NESTLAB_RECORDS_H
+
+#define NL_REC_MAX_LINE 1536 /* longest record line any level may emit, newline excluded */
+
+/* Records from a VMM (L0 today). */
+#define NL_REC_BOOT           "boot"           /* level came up: "level", "memory_bytes", "free_bytes" */
+#define NL_REC_MANIFEST       "manifest"       /* manifest accepted: "experiment", "vms", "seed" */
+#define NL_REC_MANIFEST_ERROR "manifest_error" /* manifest refused: "error" (NL_MFE_* name), "reason" */
+#define NL_REC_VMX_CAPS       "vmx_caps"       /* capability MSRs as hex strings */
+#define NL_REC_VMX_UNAVAILABLE "vmx_unavailable" /* "reason": why VMX cannot be used */
+#define NL_REC_VM_START       "vm_start"       /* a VM was built: "vpid", "memory_bytes", "entry" */
+#define NL_REC_VM_STOP        "vm_stop"        /* a VM ended: "state", "exit_status", "reason" */
+#define NL_REC_VM_FAULT       "vm_fault"       /* a VM did something fatal (EPT violation, triple fault, ...) */
+#define NL_REC_EXITS          "exits"          /* per-VM exit counts by reason name, at the end */
+#define NL_REC_CONSOLE        "console"        /* "text": a line a guest wrote to its console */
+#define NL_REC_EXCEPTION      "exception"      /* a CPU exception in the VMM itself: fatal */
+#define NL_REC_BENCH          "bench"          /* a figure measured by the VMM */
+#define NL_REC_END            "end"            /* last record: "status" ("ok" or "failed"), "reason" */
+
+/* Records from a leaf guest (emitted through NL_HC_EMIT_RECORD). */
+#define NL_REC_GUEST_START    "guest_start"
+#define NL_REC_GUEST_PHASE    "phase"          /* "phase", "count", "ticks" */
+#define NL_REC_GUEST_REPORT   "report"         /* the guest's final summary */
+
+/* vm_stop "state" values. */
+#define NL_VM_STATE_EXITED   "exited"    /* the guest called NL_HC_EXIT */
+#define NL_VM_STATE_FAULTED  "faulted"   /* stopped by its VMM for an illegal act */
+#define NL_VM_STATE_TIMEOUT  "timeout"   /* still running when the duration ran out */
+#define NL_VM_STATE_FAILED   "failed"    /* could not be built or entered */
+
+/* L0 shutdown status seen by the backend (QEMU isa-debug-exit and the end record). */
+#define NL_EXIT_OK     0
+#define NL_EXIT_FAILED 1
+
+#endif

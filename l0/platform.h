@@ -1,0 +1,56 @@
+/*
+ * What the L0 platform (boot, console, memory, shutdown) offers the VMM
+ * core.  A child platform (l1/, issue 3) will offer the same through its
+ * parent's hypercalls; the VMM core sees only this interface.
+ */
+#ifndef NESTLAB_L0_PLATFORM_H
+#define NESTLAB_L0_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "jsonw.h"
+
+/* Console: COM1 (and port 0xE9 under Bochs). Lines, not bytes, matter. */
+void con_write(const char *s, size_t n);
+void con_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Records: rec_begin() starts a JSON object in buf with "path", "type" and
+ * "tsc"; the caller adds members with jsonw_*; rec_emit() closes it and
+ * writes it as one line.  A record too long for buf is replaced by a
+ * {"type":"record_overflow"} record, never cut.
+ */
+void rec_begin(struct jsonw *w, char *buf, size_t cap, const char *path, const char *type);
+void rec_emit(struct jsonw *w);
+
+/* The path of this VMM level ("L0"). */
+const char *platform_path(void);
+
+/* Multiboot2 modules, found by their command line (the first word). */
+struct boot_module {
+	const char *name;
+	uint64_t start;
+	uint64_t size;
+};
+const struct boot_module *platform_module(const char *name);
+
+/* Physical memory: identity-mapped, so a physical address is also a pointer. */
+uint64_t platform_alloc(uint64_t bytes, uint64_t align); /* zeroed; 0 when none left */
+void platform_free(uint64_t addr, uint64_t bytes);
+uint64_t platform_free_bytes(void);
+
+/* Host state the VMM loads into every VMCS host-state area. */
+struct platform_host_state {
+	uint16_t cs, ss, ds, es, fs, gs, tr;
+	uint64_t gdt_base, idt_base, tr_base;
+};
+void platform_host_state(struct platform_host_state *hs);
+
+/* Shut the machine down: Bochs (port 0x8900) and QEMU (isa-debug-exit 0xf4). */
+__attribute__((noreturn)) void platform_shutdown(int status);
+
+/* The VMM core's entry, called by the platform once the manifest is accepted. */
+struct nl_manifest_view;
+__attribute__((noreturn)) void vmm_main(const struct nl_manifest_view *m);
+
+#endif

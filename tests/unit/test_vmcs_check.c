@@ -1,0 +1,145 @@
+/* The VMM's own VM-entry checks (SDM 26.2-26.3) over synthetic VMCS values. */
+#include <CUnit/CUnit.h>
+#include <string.h>
+
+#include "nestlab/vmx.h"
+#include "vmcs_check.h"
+
+/* Capabilities shaped like a Skylake-class processor with TRUE controls. */
+static const struct vmcs_check_caps caps = {
+	.pinbased = 0x000000ff00000016ull,
+	.procbased = 0xfff9fffe04006172ull,
+	.procbased2 = 0x003fffff00000000ull,
+	.exit = 0x01ffffff00036dfbull,
+	.entry = 0x0003ffff000011fbull,
+	.cr0_fixed0 = 0x80000021ull,
+	.cr0_fixed1 = 0xffffffffull,
+	.cr4_fixed0 = 0x2000ull,
+	.cr4_fixed1 = 0x3767ffull,
+	.ept_vpid = 0xf0106734141ull,
+	.phys_addr_bits = 40,
+};
+
+static struct vmcs_check_state good(void)
+{
+	struct vmcs_check_state s;
+	memset(&s, 0, sizeof s);
+	s.pin = (uint32_t)caps.pinbased | PIN_PREEMPTION_TIMER;
+	s.proc = (uint32_t)caps.procbased | CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING | CPU_ACTIVATE_SECONDARY;
+	s.proc2 = SEC_ENABLE_EPT | SEC_ENABLE_VPID;
+	s.exit = (uint32_t)caps.exit | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_EFER;
+	s.entry = (uint32_t)caps.entry | ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_EFER;
+	s.vpid = 1;
+	s.eptp = 0x1234000 | 6 | (3 << 3);
+	s.host_cr0 = 0x80000033;
+	s.host_cr3 = 0x300000;
+	s.host_cr4 = CR4_PAE | CR4_VMXE;
+	s.host_efer = EFER_LME | EFER_LMA;
+	s.host_cs = 0x08;
+	s.host_ss = s.host_ds = s.host_es = s.host_fs = s.host_gs = 0x10;
+	s.host_tr = 0x18;
+	s.host_rip = 0x201000;
+	s.guest_cr0 = 0x80010033;
+	s.guest_cr3 = 0x3000;
+	s.guest_cr4 = CR4_PAE | CR4_VMXE;
+	s.guest_efer = EFER_LME | EFER_LMA;
+	s.guest_dr7 = 0x400;
+	s.guest_rflags = 2;
+	s.guest_rip = 0x100000;
+	s.cs = (struct vmcs_seg){ 0x08, 0, 0xffffffff, 0xa09b };
+	struct vmcs_seg data = { 0x10, 0, 0xffffffff, 0xc093 };
+	s.ss = s.ds = s.es = s.fs = s.gs = data;
+	s.tr = (struct vmcs_seg){ 0x18, 0x2800, 0x67, 0x8b };
+	s.ldtr = (struct vmcs_seg){ 0, 0, 0, 0x10000 };
+	s.gdtr_base = 0x2000;
+	s.gdtr_limit = 0x27;
+	s.link_pointer = ~0ull;
+	return s;
+}
+
+#define EXPECT_FAIL(mutation, section)                                        \
+	do {                                                                  \
+		struct vmcs_check_state s = good();                           \
+		mutation;                                                     \
+		const char *why = vmcs_check(&s, &caps);                      \
+		CU_ASSERT_PTR_NOT_NULL(why);                                  \
+		if (why)                                                      \
+			CU_ASSERT_PTR_NOT_NULL(strstr(why, section));         \
+	} while (0)
+
+static void test_good_state_passes(void)
+{
+	struct vmcs_check_state s = good();
+	CU_ASSERT_PTR_NULL(vmcs_check(&s, &caps));
+}
+
+static void test_control_checks(void)
+{
+	EXPECT_FAIL(s.pin &= ~0x16u, "26.2.1.1");              /* a must-be-1 bit cleared */
+	EXPECT_FAIL(s.pin |= 1u << 9, "26.2.1.1");             /* a bit outside may-be-1 */
+	EXPECT_FAIL(s.proc2 |= 1u << 30, "secondary");
+	EXPECT_FAIL(s.vpid = 0, "VPID");
+	EXPECT_FAIL(s.eptp = (s.eptp & ~0x38ull) | (2 << 3), "page-walk length");
+	EXPECT_FAIL(s.eptp = (s.eptp & ~7ull) | 1, "memory type");
+	EXPECT_FAIL(s.cr3_target_count = 5, "CR3-target");
+	EXPECT_FAIL((s.proc |= CPU_USE_MSR_BITMAPS, s.msr_bitmap = 0x1234), "MSR bitmap");
+	EXPECT_FAIL((s.pin &= ~PIN_PREEMPTION_TIMER, s.exit |= EXIT_SAVE_PREEMPTION_TIMER), "26.2.1.2");
+	EXPECT_FAIL(s.entry &= ~0x11fbu, "26.2.1.3");
+}
+
+static void test_host_checks(void)
+{
+	EXPECT_FAIL(s.host_cr0 &= ~CR0_PG, "host CR0");
+	EXPECT_FAIL(s.host_cr4 &= ~CR4_VMXE, "host CR4");
+	EXPECT_FAIL(s.host_tr = 0, "host TR");
+	EXPECT_FAIL(s.host_cs = 0, "host CS");
+	EXPECT_FAIL(s.host_ds = 0x13, "RPL or TI");
+	EXPECT_FAIL(s.host_rip = 0x0000800000000000ull, "canonical");
+	EXPECT_FAIL(s.host_efer &= ~EFER_LMA, "LMA/LME");
+}
+
+static void test_guest_checks(void)
+{
+	EXPECT_FAIL(s.guest_cr0 &= ~CR0_NE, "guest CR0");
+	EXPECT_FAIL(s.guest_cr4 &= ~CR4_PAE, "IA-32e");
+	EXPECT_FAIL(s.guest_efer &= ~EFER_LMA, "LMA");
+	EXPECT_FAIL(s.cs.ar = 0xe09b, "CS.L and CS.D/B");
+	EXPECT_FAIL(s.cs.ar = 0xa093, "CS type");
+	EXPECT_FAIL(s.ss.ar = 0xc09b, "SS type");
+	EXPECT_FAIL(s.ds.ar = 0xc013, "DS access rights");
+	EXPECT_FAIL(s.tr.ar = 0x89, "busy TSS");
+	EXPECT_FAIL(s.tr.ar = 0x1008b, "TR is unusable");
+	EXPECT_FAIL((s.ldtr.ar = 0x82, s.ldtr.selector = 0x4), "LDTR");
+	EXPECT_FAIL(s.guest_rflags = 0, "RFLAGS bit 1");
+	EXPECT_FAIL(s.guest_rflags = 0x2 | (1ull << 15), "RFLAGS");
+	EXPECT_FAIL(s.guest_rip = 0xffff800000000000ull - 1, "RIP not canonical");
+	EXPECT_FAIL(s.link_pointer = 0, "link pointer");
+	EXPECT_FAIL(s.activity_state = 4, "activity state");
+	EXPECT_FAIL(s.interruptibility = 3, "STI and by MOV SS");
+	EXPECT_FAIL(s.gdtr_limit = 0x10000, "GDTR/IDTR limit");
+	EXPECT_FAIL(s.ss.selector = 0x13, "SS.RPL");
+}
+
+static void test_unrestricted_guest_relaxes_pe_pg(void)
+{
+	struct vmcs_check_state s = good();
+	s.proc2 |= SEC_UNRESTRICTED_GUEST;
+	s.entry &= ~ENTRY_IA32E_MODE_GUEST;
+	s.guest_efer = 0;
+	s.guest_cr0 = CR0_NE | CR0_ET;
+	s.guest_rip = 0x7c00;
+	s.cs.ar = 0xc09b;
+	CU_ASSERT_PTR_NULL(vmcs_check(&s, &caps));
+	s.proc2 &= ~SEC_UNRESTRICTED_GUEST;
+	CU_ASSERT_PTR_NOT_NULL(vmcs_check(&s, &caps));
+}
+
+void register_suite_vmcs_check(void)
+{
+	CU_pSuite s = CU_add_suite("vmcs_check", NULL, NULL);
+	CU_add_test(s, "the VMCS nestlab builds passes", test_good_state_passes);
+	CU_add_test(s, "VM-execution/exit/entry control checks", test_control_checks);
+	CU_add_test(s, "host-state checks", test_host_checks);
+	CU_add_test(s, "guest-state checks", test_guest_checks);
+	CU_add_test(s, "unrestricted guest relaxes CR0.PE/PG", test_unrestricted_guest_relaxes_pe_pg);
+}

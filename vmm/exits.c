@@ -1,0 +1,150 @@
+/*
+ * The exit dispatcher: one const table indexed by basic exit reason.  An
+ * exit without a handler is recorded and stops only the VM that caused it.
+ */
+#include "fmt.h"
+#include "platform.h"
+#include "cpu.h"
+#include "nestlab/records.h"
+#include "vmm.h"
+#include "vmx_ops.h"
+#include <string.h>
+
+void vm_skip_instruction(struct vm *vm, const struct exit_info *ei)
+{
+	(void)vm;
+	vmcs_writenat(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + ei->insn_len);
+}
+
+static enum exit_action handle_vmcall(struct vm *vm, const struct exit_info *ei)
+{
+	vm_skip_instruction(vm, ei);
+	return vmm_hypercall(vm);
+}
+
+/* CPUID: the real processor's answers, minus VMX, plus nestlab's hypervisor leaves. */
+static enum exit_action handle_cpuid(struct vm *vm, const struct exit_info *ei)
+{
+	uint32_t leaf = (uint32_t)vm->regs.rax, sub = (uint32_t)vm->regs.rcx;
+	uint32_t a, b, c, d;
+	if (leaf >= CPUID_HV_LEAF_BASE && leaf <= CPUID_HV_LEAF_BASE + 0xff) {
+		a = b = c = d = 0;
+		if (leaf == CPUID_HV_LEAF_BASE) {
+			const char *sig = NL_CPUID_SIGNATURE;
+			a = NL_CPUID_LEAF_INFO;
+			memcpy(&b, sig, 4);
+			memcpy(&c, sig + 4, 4);
+			memcpy(&d, sig + 8, 4);
+		} else if (leaf == NL_CPUID_LEAF_INFO) {
+			a = 0;          /* the level of the VMM answering: L0 */
+			b = vm->index;  /* the VM's index in its VMM's manifest */
+		}
+	} else {
+		cpuid(leaf, sub, &a, &b, &c, &d);
+		if (leaf == 1) {
+			c &= ~CPUID_1_ECX_VMX;      /* leaf guests get no VMX (issue #3 offers it to VMMs) */
+			c |= CPUID_1_ECX_HYPERVISOR;
+		}
+	}
+	vm->regs.rax = a;
+	vm->regs.rbx = b;
+	vm->regs.rcx = c;
+	vm->regs.rdx = d;
+	vm_skip_instruction(vm, ei);
+	return EXIT_RESUME;
+}
+
+/* HLT: the guest has nothing to do until an event; with no virtual timer yet it simply yields. */
+static enum exit_action handle_hlt(struct vm *vm, const struct exit_info *ei)
+{
+	vm_skip_instruction(vm, ei);
+	return EXIT_RESCHEDULE;
+}
+
+#define COM1_DATA 0x3f8
+#define COM1_LSR  0x3fd
+#define PORT_E9   0xe9
+
+/*
+ * Port I/O (qualification: SDM Table 28-5).  Bytes written to COM1 or port
+ * 0xE9 are the guest's console; reading COM1's line status says "ready";
+ * other reads see a floating bus (all ones) and writes are dropped.
+ */
+static enum exit_action handle_io(struct vm *vm, const struct exit_info *ei)
+{
+	uint64_t q = ei->qualification;
+	unsigned size = (unsigned)(q & 7) + 1;
+	int in = (q >> 3) & 1, string = (q >> 4) & 1;
+	uint16_t port = (uint16_t)(q >> 16);
+	if (string)
+		return vm_fault(vm, ei, "string port I/O is not emulated");
+	if (in) {
+		uint64_t mask = size == 4 ? 0xffffffffull : (1ull << (8 * size)) - 1;
+		uint64_t val = port == COM1_LSR ? 0x60 : mask;
+		if (size == 4)
+			vm->regs.rax = val & mask; /* a 32-bit IN zero-extends into RAX */
+		else
+			vm->regs.rax = (vm->regs.rax & ~mask) | (val & mask);
+	} else if (port == COM1_DATA || port == PORT_E9) {
+		char ch = (char)vm->regs.rax;
+		vm_console_put(vm, &ch, 1);
+	}
+	vm_skip_instruction(vm, ei);
+	return EXIT_RESUME;
+}
+
+static enum exit_action handle_exception(struct vm *vm, const struct exit_info *ei)
+{
+	return vm_fault(vm, ei, "exception");
+}
+
+static enum exit_action handle_triple_fault(struct vm *vm, const struct exit_info *ei)
+{
+	return vm_fault(vm, ei, "triple fault");
+}
+
+static enum exit_action handle_ept_violation(struct vm *vm, const struct exit_info *ei)
+{
+	return vm_fault(vm, ei, "access outside the VM's memory");
+}
+
+static enum exit_action handle_ept_misconfig(struct vm *vm, const struct exit_info *ei)
+{
+	return vm_fault(vm, ei, "EPT misconfiguration (a VMM bug)");
+}
+
+static enum exit_action handle_preemption_timer(struct vm *vm, const struct exit_info *ei)
+{
+	(void)vm;
+	(void)ei;
+	return EXIT_RESCHEDULE;
+}
+
+static enum exit_action handle_unexpected(struct vm *vm, const struct exit_info *ei)
+{
+	return vm_fault(vm, ei, "unexpected exit");
+}
+
+static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
+	[EXIT_REASON_EXCEPTION_NMI] = handle_exception,
+	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_CPUID] = handle_cpuid,
+	[EXIT_REASON_HLT] = handle_hlt,
+	[EXIT_REASON_VMCALL] = handle_vmcall,
+	[EXIT_REASON_IO_INSTRUCTION] = handle_io,
+	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
+	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
+};
+
+enum exit_action vmm_handle_exit(struct vm *vm, const struct exit_info *ei)
+{
+	vm->count.exits_total++;
+	if (ei->reason >= EXIT_REASON_MAX) {
+		vm->count.exits_unknown++;
+		return handle_unexpected(vm, ei);
+	}
+	vm->count.exits[ei->reason]++;
+	exit_handler_fn fn = exit_handlers[ei->reason];
+	return (fn ? fn : handle_unexpected)(vm, ei);
+}

@@ -1,0 +1,97 @@
+/*
+ * The hypercall table (include/nestlab/hypercall.h).  Guest buffers are
+ * checked against the VM's memory before a byte is read, and records are
+ * checked to be one well-formed JSON object before the VMM forwards them
+ * with the VM's path, so no guest can forge another level's records.
+ */
+#include "json_check.h"
+#include "nestlab/hypercall.h"
+#include "nestlab/records.h"
+#include "platform.h"
+#include "vmm.h"
+#include "vmx_ops.h"
+#include <string.h>
+
+static int64_t hc_console_write(struct vm *vm)
+{
+	uint64_t gpa = vm->regs.rdi, len = vm->regs.rsi;
+	if (len > NL_HC_MAX_TEXT)
+		return NL_HC_EINVAL;
+	if (!vm_gpa_range_ok(vm, gpa, len))
+		return NL_HC_EFAULT;
+	vm_console_put(vm, vm_gpa_ptr(vm, gpa), (unsigned)len);
+	return NL_HC_OK;
+}
+
+static int64_t hc_emit_record(struct vm *vm)
+{
+	uint64_t gpa = vm->regs.rdi, len = vm->regs.rsi;
+	static const char *const reserved_keys[] = { "path", "tsc", 0 };
+	if (len > NL_HC_MAX_TEXT)
+		return NL_HC_EINVAL;
+	if (!vm_gpa_range_ok(vm, gpa, len))
+		return NL_HC_EFAULT;
+	/* Copy first: the guest cannot change what was checked (one CPU today, but say it anyway). */
+	char text[NL_HC_MAX_TEXT + 1];
+	memcpy(text, vm_gpa_ptr(vm, gpa), len);
+	text[len] = 0;
+	if (json_check_object(text, len, reserved_keys))
+		return NL_HC_EINVAL;
+	char buf[NL_REC_MAX_LINE];
+	struct jsonw w;
+	jsonw_begin(&w, buf, sizeof buf);
+	jsonw_str(&w, "path", vm->path);
+	/* Splice the guest's members after the path: text is "{...}". */
+	jsonw_raw_members(&w, text + 1, len - 2);
+	const char *line = jsonw_end(&w);
+	if (!line)
+		return NL_HC_EINVAL;
+	con_write(line, strlen(line));
+	con_write("\n", 1);
+	return NL_HC_OK;
+}
+
+static int64_t hc_nop(struct vm *vm)
+{
+	(void)vm;
+	return NL_HC_OK;
+}
+
+struct hypercall {
+	const char *name;
+	int64_t (*fn)(struct vm *vm);
+	enum exit_action after; /* what the run loop does when fn returns */
+};
+
+static const struct hypercall hypercalls[NL_HC_COUNT] = {
+	[NL_HC_CONSOLE_WRITE] = { "CONSOLE_WRITE", hc_console_write, EXIT_RESUME },
+	[NL_HC_EMIT_RECORD] = { "EMIT_RECORD", hc_emit_record, EXIT_RESUME },
+	[NL_HC_EXIT] = { "EXIT", 0, EXIT_STOPPED },
+	[NL_HC_NOP] = { "NOP", hc_nop, EXIT_RESUME },
+	[NL_HC_YIELD] = { "YIELD", hc_nop, EXIT_RESCHEDULE },
+	[NL_HC_SET_TIMER] = { "SET_TIMER", 0, EXIT_RESUME },
+	[NL_HC_SCHED_REPORT] = { "SCHED_REPORT", 0, EXIT_RESUME },
+	[NL_HC_GET_MANIFEST] = { "GET_MANIFEST", 0, EXIT_RESUME },
+};
+
+const char *hypercall_name(unsigned nr)
+{
+	return nr < NL_HC_COUNT ? hypercalls[nr].name : 0;
+}
+
+enum exit_action vmm_hypercall(struct vm *vm)
+{
+	uint64_t nr = vm->regs.rax;
+	if (nr >= NL_HC_COUNT || !hypercalls[nr].name) {
+		vm->regs.rax = (uint64_t)NL_HC_ENOSYS;
+		return EXIT_RESUME;
+	}
+	vm->count.hypercalls[nr]++;
+	if (nr == NL_HC_EXIT) {
+		vm_stop(vm, VM_EXITED, (int64_t)vm->regs.rdi, "the guest called EXIT");
+		return EXIT_STOPPED;
+	}
+	const struct hypercall *hc = &hypercalls[nr];
+	vm->regs.rax = (uint64_t)(hc->fn ? hc->fn(vm) : NL_HC_ENOSYS);
+	return hc->after;
+}

@@ -1,0 +1,73 @@
+/*
+ * A VM as the VMM owns it: its memory, its EPT, its VPID, its VMCS, its
+ * registers, its state and its counters.  Nothing here is shared between
+ * VMs; the VMM core reaches a VM only through its struct vm.
+ */
+#ifndef NESTLAB_VMM_VM_H
+#define NESTLAB_VMM_VM_H
+
+#include <stdint.h>
+#include "nestlab/guest_boot.h"
+#include "nestlab/manifest.h"
+#include "nestlab/vmx.h"
+#include "nestlab/hypercall.h"
+
+/* Guest general-purpose registers not held in the VMCS; order fixed by vmx_entry.S. */
+struct guest_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+enum vm_state {
+	VM_RUNNABLE,
+	VM_EXITED,   /* NL_HC_EXIT */
+	VM_FAULTED,  /* stopped for an illegal act (EPT violation, exception, ...) */
+	VM_TIMEOUT,  /* the experiment's duration ran out */
+	VM_FAILED,   /* could not be built or entered */
+};
+
+struct vm_counters {
+	uint64_t exits[EXIT_REASON_MAX];
+	uint64_t exits_unknown;   /* basic reasons nestlab does not name */
+	uint64_t exits_total;
+	uint64_t hypercalls[NL_HC_COUNT];
+	uint64_t entries;         /* VM entries (launch + resume) */
+};
+
+#define VM_CONSOLE_LINE 160
+
+struct vm {
+	unsigned index;                   /* manifest index */
+	char name[NL_NAME_MAX];
+	char path[NL_PATH_MAX];
+	const struct nl_manifest_vm *desc;
+
+	uint64_t mem_hpa;                 /* host-physical base of its memory */
+	uint64_t mem_bytes;
+	uint64_t ept_root;                /* host-physical PML4 of its EPT */
+	uint64_t eptp;
+	uint16_t vpid;                    /* 0 = VPID off for this VM */
+	uint64_t vmcs_hpa;
+	int launched;
+
+	struct guest_regs regs;
+	enum vm_state state;
+	int64_t exit_status;
+	char stop_reason[160];
+
+	char console[VM_CONSOLE_LINE];    /* partial console line */
+	unsigned console_len;
+
+	struct vm_counters count;
+};
+
+static inline void *vm_gpa_ptr(const struct vm *vm, uint64_t gpa) { return (void *)(uintptr_t)(vm->mem_hpa + gpa); }
+/* Whether [gpa, gpa+len) lies wholly inside the VM's memory (no overflow). */
+static inline int vm_gpa_range_ok(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	return gpa < vm->mem_bytes && len <= vm->mem_bytes - gpa;
+}
+
+const char *vm_state_name(enum vm_state s);
+
+#endif

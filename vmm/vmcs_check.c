@@ -1,0 +1,229 @@
+/* VM-entry checks over plain values; see vmcs_check.h. Section numbers: SDM Vol. 3. */
+#include "vmcs_check.h"
+#include <stddef.h>
+#include "nestlab/vmx.h"
+
+#define AR_UNUSABLE (1u << 16)
+#define AR_TYPE(ar) ((ar) & 0xf)
+#define AR_S(ar) (((ar) >> 4) & 1)
+#define AR_DPL(ar) (((ar) >> 5) & 3)
+#define AR_P(ar) (((ar) >> 7) & 1)
+#define AR_L(ar) (((ar) >> 13) & 1)
+#define AR_DB(ar) (((ar) >> 14) & 1)
+#define AR_G(ar) (((ar) >> 15) & 1)
+#define AR_RESERVED 0xfffe0f00u /* bits 11:8 and 31:17 */
+
+/* A control value honours its capability MSR: every must-be-1 bit set, no bit outside may-be-1 (26.2.1.1). */
+static int controls_ok(uint32_t v, uint64_t cap)
+{
+	uint32_t must1 = (uint32_t)cap, may1 = (uint32_t)(cap >> 32);
+	return (v & must1) == must1 && (v & ~may1) == 0;
+}
+
+/* CR0/CR4 honour IA32_VMX_CRx_FIXED0/1 (26.2.2, 26.3.1.1). */
+static int fixed_ok(uint64_t v, uint64_t fixed0, uint64_t fixed1)
+{
+	return (v & fixed0) == fixed0 && (v & ~fixed1) == 0;
+}
+
+/* Canonical for 48-bit linear addresses. */
+static int canonical(uint64_t a)
+{
+	uint64_t top = a >> 47;
+	return top == 0 || top == 0x1ffff;
+}
+
+static int phys_ok(uint64_t a, unsigned bits)
+{
+	return bits >= 64 || (a >> bits) == 0;
+}
+
+static const char *check_controls(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
+{
+	if (!controls_ok(s->pin, c->pinbased))
+		return "26.2.1.1: pin-based controls outside IA32_VMX_(TRUE_)PINBASED_CTLS";
+	if (!controls_ok(s->proc, c->procbased))
+		return "26.2.1.1: primary processor-based controls outside IA32_VMX_(TRUE_)PROCBASED_CTLS";
+	uint32_t proc2 = (s->proc & CPU_ACTIVATE_SECONDARY) ? s->proc2 : 0;
+	if ((s->proc & CPU_ACTIVATE_SECONDARY) && !controls_ok(proc2, c->procbased2))
+		return "26.2.1.1: secondary processor-based controls outside IA32_VMX_PROCBASED_CTLS2";
+	if (s->cr3_target_count > 4)
+		return "26.2.1.1: CR3-target count greater than 4";
+	if ((s->proc & CPU_USE_IO_BITMAPS) &&
+	    (((s->io_bitmap_a | s->io_bitmap_b) & 0xfff) || !phys_ok(s->io_bitmap_a | s->io_bitmap_b, c->phys_addr_bits)))
+		return "26.2.1.1: I/O bitmap addresses not 4-KByte aligned or beyond the physical-address width";
+	if ((s->proc & CPU_USE_MSR_BITMAPS) && ((s->msr_bitmap & 0xfff) || !phys_ok(s->msr_bitmap, c->phys_addr_bits)))
+		return "26.2.1.1: MSR bitmap address not 4-KByte aligned or beyond the physical-address width";
+	if ((proc2 & SEC_ENABLE_VPID) && s->vpid == 0)
+		return "26.2.1.1: enable VPID is 1 and the VPID is 0000H";
+	if (proc2 & SEC_ENABLE_EPT) {
+		uint64_t type = s->eptp & 7;
+		if (!((type == 6 && (c->ept_vpid & EPT_CAP_WB)) || (type == 0 && (c->ept_vpid & (1ull << 8)))))
+			return "26.2.1.1: EPTP memory type not supported by IA32_VMX_EPT_VPID_CAP";
+		if (((s->eptp >> 3) & 7) != 3)
+			return "26.2.1.1: EPTP page-walk length minus 1 is not 3";
+		if ((s->eptp & EPTP_AD_ENABLE) && !(c->ept_vpid & (1ull << 21)))
+			return "26.2.1.1: EPTP enables accessed/dirty flags the processor lacks";
+		if ((s->eptp & 0xf80) || !phys_ok(s->eptp & ~0xfffull, c->phys_addr_bits))
+			return "26.2.1.1: EPTP reserved bits 11:7 or bits beyond the physical-address width set";
+	}
+	if ((proc2 & SEC_UNRESTRICTED_GUEST) && !(proc2 & SEC_ENABLE_EPT))
+		return "26.2.1.1: unrestricted guest is 1 and enable EPT is 0";
+	if (!controls_ok(s->exit, c->exit))
+		return "26.2.1.2: VM-exit controls outside IA32_VMX_(TRUE_)EXIT_CTLS";
+	if (!(s->pin & PIN_PREEMPTION_TIMER) && (s->exit & EXIT_SAVE_PREEMPTION_TIMER))
+		return "26.2.1.2: save VMX-preemption timer is 1 and activate VMX-preemption timer is 0";
+	if (!controls_ok(s->entry, c->entry))
+		return "26.2.1.3: VM-entry controls outside IA32_VMX_(TRUE_)ENTRY_CTLS";
+	return NULL;
+}
+
+static const char *check_host(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
+{
+	if (!fixed_ok(s->host_cr0, c->cr0_fixed0, c->cr0_fixed1))
+		return "26.2.2: host CR0 does not honour IA32_VMX_CR0_FIXED0/1";
+	if (!fixed_ok(s->host_cr4, c->cr4_fixed0, c->cr4_fixed1))
+		return "26.2.2: host CR4 does not honour IA32_VMX_CR4_FIXED0/1";
+	if (!phys_ok(s->host_cr3, c->phys_addr_bits))
+		return "26.2.2: host CR3 sets bits beyond the physical-address width";
+	if (!canonical(s->host_rip) || !canonical(s->host_fs_base) || !canonical(s->host_gs_base) ||
+	    !canonical(s->host_tr_base) || !canonical(s->host_gdtr_base) || !canonical(s->host_idtr_base))
+		return "26.2.2/26.2.3: a host base address or RIP is not canonical";
+	uint16_t sels[] = { s->host_cs, s->host_ss, s->host_ds, s->host_es, s->host_fs, s->host_gs, s->host_tr };
+	for (unsigned i = 0; i < sizeof sels / sizeof sels[0]; i++)
+		if (sels[i] & 7)
+			return "26.2.3: a host selector has RPL or TI set";
+	if (s->host_cs == 0)
+		return "26.2.3: host CS selector is 0000H";
+	if (s->host_tr == 0)
+		return "26.2.3: host TR selector is 0000H";
+	int host64 = (s->exit & EXIT_HOST_ADDR_SPACE_SIZE) != 0;
+	if (!host64 && s->host_ss == 0)
+		return "26.2.3: host SS is 0000H with host address-space size 0";
+	if (host64 && !(s->host_cr4 & CR4_PAE))
+		return "26.2.4: host address-space size is 1 and host CR4.PAE is 0";
+	if (s->exit & EXIT_LOAD_IA32_EFER) {
+		if (s->host_efer & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
+			return "26.2.2: host IA32_EFER reserved bits set";
+		if (!!(s->host_efer & EFER_LMA) != host64 || !!(s->host_efer & EFER_LME) != host64)
+			return "26.2.2: host IA32_EFER.LMA/LME differ from the host address-space size control";
+	}
+	return NULL;
+}
+
+static const char *check_data_segment(const struct vmcs_seg *sg, const char *what)
+{
+	if (sg->ar & AR_UNUSABLE)
+		return NULL;
+	if (!(AR_TYPE(sg->ar) & 1))
+		return what; /* must be accessed */
+	if ((AR_TYPE(sg->ar) & 8) && !(AR_TYPE(sg->ar) & 2))
+		return what; /* a code segment here must be readable */
+	if (!AR_S(sg->ar) || !AR_P(sg->ar) || (sg->ar & AR_RESERVED))
+		return what;
+	if ((sg->limit & 0xfff) != 0xfff && AR_G(sg->ar))
+		return what;
+	if ((sg->limit >> 20) && !AR_G(sg->ar))
+		return what;
+	return NULL;
+}
+
+static const char *check_guest(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
+{
+	uint32_t proc2 = (s->proc & CPU_ACTIVATE_SECONDARY) ? s->proc2 : 0;
+	uint64_t fixed0 = c->cr0_fixed0;
+	/* Unrestricted guests may clear PE and PG (26.3.1.1). */
+	if (proc2 & SEC_UNRESTRICTED_GUEST)
+		fixed0 &= ~(CR0_PE | CR0_PG);
+	if (!fixed_ok(s->guest_cr0, fixed0, c->cr0_fixed1))
+		return "26.3.1.1: guest CR0 does not honour IA32_VMX_CR0_FIXED0/1";
+	if ((s->guest_cr0 & CR0_PG) && !(s->guest_cr0 & CR0_PE))
+		return "26.3.1.1: guest CR0.PG is 1 and CR0.PE is 0";
+	if (!fixed_ok(s->guest_cr4, c->cr4_fixed0, c->cr4_fixed1))
+		return "26.3.1.1: guest CR4 does not honour IA32_VMX_CR4_FIXED0/1";
+	int ia32e = (s->entry & ENTRY_IA32E_MODE_GUEST) != 0;
+	if (ia32e && (!(s->guest_cr0 & CR0_PG) || !(s->guest_cr4 & CR4_PAE)))
+		return "26.3.1.1: IA-32e mode guest requires CR0.PG and CR4.PAE";
+	if (!ia32e && (s->guest_cr4 & (1ull << 17)))
+		return "26.3.1.1: CR4.PCIDE is 1 outside IA-32e mode";
+	if (!phys_ok(s->guest_cr3, c->phys_addr_bits))
+		return "26.3.1.1: guest CR3 sets bits beyond the physical-address width";
+	if (s->guest_dr7 >> 32)
+		return "26.3.1.1: guest DR7 bits 63:32 set";
+	if (s->entry & ENTRY_LOAD_IA32_EFER) {
+		if (!!(s->guest_efer & EFER_LMA) != ia32e)
+			return "26.3.1.1: guest IA32_EFER.LMA differs from the IA-32e mode guest control";
+		if ((s->guest_cr0 & CR0_PG) && !!(s->guest_efer & EFER_LME) != ia32e)
+			return "26.3.1.1: guest IA32_EFER.LME differs from LMA with paging on";
+	}
+	/* 26.3.1.2 segment registers (protected/IA-32e mode, no virtual-8086). */
+	if (s->tr.selector & 4)
+		return "26.3.1.2: guest TR selector TI flag set";
+	if (!(s->ldtr.ar & AR_UNUSABLE) && (s->ldtr.selector & 4))
+		return "26.3.1.2: guest LDTR selector TI flag set";
+	if (!(proc2 & SEC_UNRESTRICTED_GUEST) && (s->ss.selector & 3) != (s->cs.selector & 3))
+		return "26.3.1.2: guest SS.RPL differs from CS.RPL";
+	uint32_t cs_type = AR_TYPE(s->cs.ar);
+	if (s->cs.ar & AR_UNUSABLE)
+		return "26.3.1.2: guest CS is unusable";
+	if (!(cs_type == 9 || cs_type == 11 || cs_type == 13 || cs_type == 15 ||
+	      (cs_type == 3 && (proc2 & SEC_UNRESTRICTED_GUEST))))
+		return "26.3.1.2: guest CS type is not an accessed code segment";
+	if (!AR_S(s->cs.ar) || !AR_P(s->cs.ar) || (s->cs.ar & AR_RESERVED))
+		return "26.3.1.2: guest CS S, P or reserved access-rights bits wrong";
+	if (ia32e && AR_L(s->cs.ar) && AR_DB(s->cs.ar))
+		return "26.3.1.2: guest CS.L and CS.D/B both 1 in IA-32e mode";
+	if (!(s->ss.ar & AR_UNUSABLE) && AR_TYPE(s->ss.ar) != 3 && AR_TYPE(s->ss.ar) != 7)
+		return "26.3.1.2: guest SS type is not a read/write accessed data segment";
+	const char *bad;
+	if ((bad = check_data_segment(&s->ss, "26.3.1.2: guest SS access rights or limit invalid")) ||
+	    (bad = check_data_segment(&s->ds, "26.3.1.2: guest DS access rights or limit invalid")) ||
+	    (bad = check_data_segment(&s->es, "26.3.1.2: guest ES access rights or limit invalid")) ||
+	    (bad = check_data_segment(&s->fs, "26.3.1.2: guest FS access rights or limit invalid")) ||
+	    (bad = check_data_segment(&s->gs, "26.3.1.2: guest GS access rights or limit invalid")))
+		return bad;
+	if (!canonical(s->fs.base) || !canonical(s->gs.base) || !canonical(s->tr.base) ||
+	    (!(s->ldtr.ar & AR_UNUSABLE) && !canonical(s->ldtr.base)))
+		return "26.3.1.2: a guest FS/GS/TR/LDTR base is not canonical";
+	if (s->tr.ar & AR_UNUSABLE)
+		return "26.3.1.2: guest TR is unusable";
+	if (ia32e ? AR_TYPE(s->tr.ar) != 11 : (AR_TYPE(s->tr.ar) != 3 && AR_TYPE(s->tr.ar) != 11))
+		return "26.3.1.2: guest TR type is not a busy TSS";
+	if (AR_S(s->tr.ar) || !AR_P(s->tr.ar) || (s->tr.ar & AR_RESERVED))
+		return "26.3.1.2: guest TR S, P or reserved access-rights bits wrong";
+	if (!(s->ldtr.ar & AR_UNUSABLE) && (AR_TYPE(s->ldtr.ar) != 2 || AR_S(s->ldtr.ar) || !AR_P(s->ldtr.ar)))
+		return "26.3.1.2: guest LDTR usable but not an LDT descriptor";
+	/* 26.3.1.3 descriptor-table registers. */
+	if (!canonical(s->gdtr_base) || !canonical(s->idtr_base))
+		return "26.3.1.3: guest GDTR/IDTR base not canonical";
+	if ((s->gdtr_limit | s->idtr_limit) >> 16)
+		return "26.3.1.3: guest GDTR/IDTR limit bits 31:16 set";
+	/* 26.3.1.4 RIP and RFLAGS. */
+	if (!(ia32e && AR_L(s->cs.ar)) && (s->guest_rip >> 32))
+		return "26.3.1.4: guest RIP bits 63:32 set outside 64-bit mode";
+	if (ia32e && AR_L(s->cs.ar) && !canonical(s->guest_rip))
+		return "26.3.1.4: guest RIP not canonical";
+	if (!(s->guest_rflags & 2) || (s->guest_rflags & 0xffffffffffc08028ull))
+		return "26.3.1.4: guest RFLAGS bit 1 clear or a reserved bit set";
+	if (ia32e && (s->guest_rflags & (1ull << 17)))
+		return "26.3.1.4: guest RFLAGS.VM is 1 in IA-32e mode";
+	/* 26.3.1.5 non-register state. */
+	if (s->activity_state > 3)
+		return "26.3.1.5: guest activity state invalid";
+	if (s->interruptibility & ~0x1fu)
+		return "26.3.1.5: guest interruptibility-state reserved bits set";
+	if ((s->interruptibility & 3) == 3)
+		return "26.3.1.5: blocking by STI and by MOV SS both set";
+	/* 26.3.1.5: without VMCS shadowing the link pointer must be all ones here. */
+	if (s->link_pointer != ~0ull && !(proc2 & SEC_VMCS_SHADOWING))
+		return "26.3.1.5: VMCS link pointer is not FFFFFFFF_FFFFFFFFH";
+	return NULL;
+}
+
+const char *vmcs_check(const struct vmcs_check_state *s, const struct vmcs_check_caps *caps)
+{
+	const char *why;
+	if ((why = check_controls(s, caps)) || (why = check_host(s, caps)) || (why = check_guest(s, caps)))
+		return why;
+	return NULL;
+}

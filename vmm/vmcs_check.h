@@ -1,0 +1,52 @@
+/*
+ * The VMM's own check of a VMCS before VM entry: a subset of the SDM's
+ * VM-entry checks (Vol. 3 26.2 controls and host state, 26.3 guest state)
+ * over plain values, so that a mistake in what nestlab builds is named here
+ * rather than discovered as an opaque VM-entry failure, and so that the
+ * checks run in host unit tests.  Bochs is laxer than hardware
+ * (BOCHS.md); these checks are not.  Nested VMX (issue #3) will reuse them
+ * for VMCS12.
+ */
+#ifndef NESTLAB_VMM_VMCS_CHECK_H
+#define NESTLAB_VMM_VMCS_CHECK_H
+
+#include <stdint.h>
+
+struct vmcs_seg {
+	uint16_t selector;
+	uint64_t base;
+	uint32_t limit;
+	uint32_t ar;
+};
+
+/* Capability MSR values the checks compare against. */
+struct vmcs_check_caps {
+	uint64_t pinbased, procbased, procbased2, exit, entry; /* allowed 0/1 settings */
+	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	uint64_t ept_vpid;
+	unsigned phys_addr_bits;
+};
+
+struct vmcs_check_state {
+	uint32_t pin, proc, proc2, exit, entry;
+	uint32_t cr3_target_count;
+	uint16_t vpid;
+	uint64_t eptp;
+	uint64_t io_bitmap_a, io_bitmap_b, msr_bitmap;
+
+	uint64_t host_cr0, host_cr3, host_cr4, host_efer;
+	uint16_t host_cs, host_ss, host_ds, host_es, host_fs, host_gs, host_tr;
+	uint64_t host_fs_base, host_gs_base, host_tr_base, host_gdtr_base, host_idtr_base, host_rip;
+
+	uint64_t guest_cr0, guest_cr3, guest_cr4, guest_efer, guest_dr7, guest_rflags, guest_rip;
+	struct vmcs_seg cs, ss, ds, es, fs, gs, tr, ldtr;
+	uint64_t gdtr_base, idtr_base;
+	uint32_t gdtr_limit, idtr_limit;
+	uint32_t activity_state, interruptibility;
+	uint64_t link_pointer;
+};
+
+/* Returns NULL when every check passes, else the first failed check in SDM wording. */
+const char *vmcs_check(const struct vmcs_check_state *s, const struct vmcs_check_caps *caps);
+
+#endif

@@ -1,0 +1,43 @@
+/* The VMM core's internal interface: exits, hypercalls, VM life cycle. */
+#ifndef NESTLAB_VMM_VMM_H
+#define NESTLAB_VMM_VMM_H
+
+#include "vm.h"
+#include "vmx_caps.h"
+
+/* What the run loop does after an exit handler. */
+enum exit_action {
+	EXIT_RESUME,     /* re-enter the same VM in its time slice */
+	EXIT_RESCHEDULE, /* the slice is over or the VM yielded: pick the next VM */
+	EXIT_STOPPED,    /* the handler stopped the VM */
+};
+
+/* Exit information read once per exit, shared by all handlers. */
+struct exit_info {
+	uint32_t reason;       /* basic exit reason */
+	uint64_t qualification;
+	uint32_t insn_len;
+};
+
+typedef enum exit_action (*exit_handler_fn)(struct vm *vm, const struct exit_info *ei);
+
+/* Dispatch one exit through the handler table; counts it first. */
+enum exit_action vmm_handle_exit(struct vm *vm, const struct exit_info *ei);
+/* The hypercall table behind the VMCALL exit handler. */
+enum exit_action vmm_hypercall(struct vm *vm);
+const char *hypercall_name(unsigned nr);
+
+/* Skip the instruction that caused the exit. */
+void vm_skip_instruction(struct vm *vm, const struct exit_info *ei);
+
+/* Stop a VM: records vm_stop, flushes its console line, clears its VMCS. */
+void vm_stop(struct vm *vm, enum vm_state state, int64_t status, const char *reason);
+/* Record a fatal act of the guest (vm_fault) and stop it as faulted. */
+enum exit_action vm_fault(struct vm *vm, const struct exit_info *ei, const char *what);
+
+/* Append guest console text; complete lines become console records. */
+void vm_console_put(struct vm *vm, const char *s, unsigned n);
+
+extern const struct vmx_caps *vmm_caps;
+
+#endif
