@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include "jsonw.h"
 
-/* Console: COM1 (and port 0xE9 under Bochs). Lines, not bytes, matter. */
+/* Console: COM1. Lines, not bytes, matter. */
 void con_write(const char *s, size_t n);
 void con_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -28,6 +28,7 @@
 #define NL_REC_EXCEPTION      "exception"      /* a CPU exception in the VMM itself: fatal */
 #define NL_REC_BENCH          "bench"          /* a figure measured by the VMM */
 #define NL_REC_END            "end"            /* last record: "status" ("ok" or "failed"), "reason" */
+#define NL_REC_OVERFLOW       "record_overflow" /* stands in for a record too long to emit: "of" = its type */
 
 /* Records from a leaf guest (emitted through NL_HC_EMIT_RECORD). */
 #define NL_REC_GUEST_START    "guest_start"

@@ -1,0 +1,122 @@
+/*
+ * A CPU exception in L0 itself is always fatal: L0 has no page faults to
+ * serve and no user mode.  The handler's one duty is to leave evidence the
+ * host can read (an exception record with every register, a human line and
+ * an end record) and then power off with a failure status, so that no bug
+ * ever shows up as a silent hang or a reset loop.
+ */
+#include "cpu.h"
+#include "fmt.h"
+#include "idt.h"
+#include "nestlab/records.h"
+#include "platform.h"
+
+static const char *const exception_names[IDT_EXCEPTIONS][2] = {
+	{ "#DE", "divide error" },
+	{ "#DB", "debug" },
+	{ "NMI", "non-maskable interrupt" },
+	{ "#BP", "breakpoint" },
+	{ "#OF", "overflow" },
+	{ "#BR", "bound range exceeded" },
+	{ "#UD", "invalid opcode" },
+	{ "#NM", "device not available" },
+	{ "#DF", "double fault" },
+	{ "#CSO", "coprocessor segment overrun" },
+	{ "#TS", "invalid TSS" },
+	{ "#NP", "segment not present" },
+	{ "#SS", "stack-segment fault" },
+	{ "#GP", "general protection" },
+	{ "#PF", "page fault" },
+	{ "#15", "reserved vector 15" },
+	{ "#MF", "x87 floating-point error" },
+	{ "#AC", "alignment check" },
+	{ "#MC", "machine check" },
+	{ "#XM", "SIMD floating-point exception" },
+	{ "#VE", "virtualization exception" },
+	{ "#CP", "control protection" },
+	{ "#22", "reserved vector 22" },
+	{ "#23", "reserved vector 23" },
+	{ "#24", "reserved vector 24" },
+	{ "#25", "reserved vector 25" },
+	{ "#26", "reserved vector 26" },
+	{ "#27", "reserved vector 27" },
+	{ "#HV", "hypervisor injection" },
+	{ "#VC", "VMM communication" },
+	{ "#SX", "security exception" },
+	{ "#31", "reserved vector 31" },
+};
+
+/* Static, not on the stack: the stack may be what just failed. */
+static char record_buf[NL_REC_MAX_LINE];
+static char reason_buf[160];
+static volatile int handling;
+
+static void emergency_stop(void)
+{
+	static const char msg[] = "L0: exception while reporting an exception; stopping\n";
+	con_write(msg, sizeof msg - 1);
+	platform_shutdown(NL_EXIT_FAILED);
+}
+
+static void exception_record(const struct exception_frame *f, const char *name, const char *what)
+{
+	struct jsonw w;
+	rec_begin(&w, record_buf, sizeof record_buf, platform_path(), NL_REC_EXCEPTION);
+	jsonw_u64(&w, "vector", f->vector);
+	jsonw_str(&w, "name", name);
+	jsonw_str(&w, "description", what);
+	jsonw_hex(&w, "error_code", f->error_code);
+	jsonw_hex(&w, "rip", f->rip);
+	jsonw_hex(&w, "cs", f->cs);
+	jsonw_hex(&w, "rsp", f->rsp);
+	jsonw_hex(&w, "ss", f->ss);
+	jsonw_hex(&w, "rflags", f->rflags);
+	jsonw_hex(&w, "cr0", read_cr0());
+	jsonw_hex(&w, "cr2", read_cr2());
+	jsonw_hex(&w, "cr3", read_cr3());
+	jsonw_hex(&w, "cr4", read_cr4());
+	jsonw_obj_begin(&w, "regs");
+	jsonw_hex(&w, "rax", f->rax);
+	jsonw_hex(&w, "rbx", f->rbx);
+	jsonw_hex(&w, "rcx", f->rcx);
+	jsonw_hex(&w, "rdx", f->rdx);
+	jsonw_hex(&w, "rsi", f->rsi);
+	jsonw_hex(&w, "rdi", f->rdi);
+	jsonw_hex(&w, "rbp", f->rbp);
+	jsonw_hex(&w, "r8", f->r8);
+	jsonw_hex(&w, "r9", f->r9);
+	jsonw_hex(&w, "r10", f->r10);
+	jsonw_hex(&w, "r11", f->r11);
+	jsonw_hex(&w, "r12", f->r12);
+	jsonw_hex(&w, "r13", f->r13);
+	jsonw_hex(&w, "r14", f->r14);
+	jsonw_hex(&w, "r15", f->r15);
+	jsonw_obj_end(&w);
+	rec_emit(&w);
+}
+
+void l0_exception(struct exception_frame *f)
+{
+	if (handling)
+		emergency_stop();
+	handling = 1;
+
+	unsigned v = (unsigned)f->vector;
+	const char *name = v < IDT_EXCEPTIONS ? exception_names[v][0] : "?";
+	const char *what = v < IDT_EXCEPTIONS ? exception_names[v][1] : "unknown vector";
+
+	exception_record(f, name, what);
+	con_printf("L0: fatal exception %s (%s) error 0x%llx at rip 0x%llx rsp 0x%llx cr2 0x%llx\n",
+		   name, what, (unsigned long long)f->error_code, (unsigned long long)f->rip,
+		   (unsigned long long)f->rsp, (unsigned long long)read_cr2());
+
+	nl_snprintf(reason_buf, sizeof reason_buf, "L0 exception %s at rip 0x%llx", name,
+		    (unsigned long long)f->rip);
+	struct jsonw w;
+	rec_begin(&w, record_buf, sizeof record_buf, platform_path(), NL_REC_END);
+	jsonw_str(&w, "status", "failed");
+	jsonw_str(&w, "reason", reason_buf);
+	rec_emit(&w);
+
+	platform_shutdown(NL_EXIT_FAILED);
+}

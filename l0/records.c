@@ -1,0 +1,101 @@
+/*
+ * Records on L0's console: one JSON object a line (include/nestlab/records.h).
+ *
+ * A record that does not fit its buffer must not reach the host cut short,
+ * nor vanish: rec_emit() then writes a small record_overflow record naming
+ * the type that overflowed.  jsonw's buffer may be unusable by then, so
+ * rec_begin() keeps a copy of path and type on the side, per writer.
+ */
+#include "cpu.h"
+#include "nestlab/records.h"
+#include "platform.h"
+
+#define NAME_COPY 128
+
+/* Records may nest (one is built while another is open); a few slots suffice. */
+#define OPEN_RECORDS 4
+
+struct open_record {
+	const struct jsonw *w;
+	char path[NAME_COPY];
+	char type[NAME_COPY];
+};
+
+static struct open_record open_records[OPEN_RECORDS];
+static unsigned next_slot;
+
+static void copy_name(char *dst, const char *src)
+{
+	size_t i = 0;
+	for (; src && src[i] && i < NAME_COPY - 1; i++)
+		dst[i] = src[i];
+	dst[i] = '\0';
+}
+
+static struct open_record *slot_of(const struct jsonw *w)
+{
+	for (unsigned i = 0; i < OPEN_RECORDS; i++)
+		if (open_records[i].w == w)
+			return &open_records[i];
+	return NULL;
+}
+
+const char *platform_path(void)
+{
+	return "L0";
+}
+
+void rec_begin(struct jsonw *w, char *buf, size_t cap, const char *path, const char *type)
+{
+	struct open_record *r = slot_of(w);
+	if (!r) {
+		r = &open_records[next_slot];
+		next_slot = (next_slot + 1) % OPEN_RECORDS;
+	}
+	r->w = w;
+	copy_name(r->path, path);
+	copy_name(r->type, type);
+
+	jsonw_begin(w, buf, cap);
+	jsonw_str(w, "path", path);
+	jsonw_str(w, "type", type);
+	jsonw_u64(w, "tsc", rdtsc());
+}
+
+static size_t line_length(const char *line)
+{
+	size_t n = 0;
+	while (line[n])
+		n++;
+	return n;
+}
+
+static void write_line(const char *line, size_t n)
+{
+	con_write(line, n);
+	con_write("\n", 1);
+}
+
+void rec_emit(struct jsonw *w)
+{
+	struct open_record *r = slot_of(w);
+	const char *line = jsonw_end(w);
+	/* The host reads lines up to NL_REC_MAX_LINE; a caller's bigger buffer does not change that. */
+	size_t n = line ? line_length(line) : 0;
+	if (line && n <= NL_REC_MAX_LINE) {
+		write_line(line, n);
+	} else {
+		char buf[3 * NAME_COPY + 96];
+		struct jsonw o;
+		jsonw_begin(&o, buf, sizeof buf);
+		jsonw_str(&o, "path", r ? r->path : platform_path());
+		jsonw_str(&o, "type", NL_REC_OVERFLOW);
+		jsonw_u64(&o, "tsc", rdtsc());
+		jsonw_str(&o, "of", r ? r->type : "unknown");
+		line = jsonw_end(&o);
+		if (line)
+			write_line(line, line_length(line));
+	}
+	if (r)
+		r->w = NULL;
+}
