@@ -87,7 +87,7 @@ $(UNIT_BIN): $(call host_obj,$(UNIT_SRCS) $(HOST_TOOL_SRCS) $(LIB_PURE) $(VMM_PU
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -o $@ $^ $(HOST_LIBS) -lcunit
 
-$(INTEG_BIN): $(call host_obj,$(INTEG_SRCS) $(HOST_TOOL_SRCS) $(LIB_PURE))
+$(INTEG_BIN): $(call host_obj,$(INTEG_SRCS))
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -o $@ $^ $(HOST_LIBS) -lcunit
 

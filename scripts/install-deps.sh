@@ -8,7 +8,7 @@ packages=(
 	libxml2-dev libxml2-utils libjansson-dev libcunit1-dev
 	bochs bochsbios vgabios
 	grub-pc-bin grub-common xorriso mtools
-	qemu-system-x86
+	qemu-system-x86 jq
 )
 
 missing=()

@@ -120,6 +120,14 @@ static int vm_runnable(unsigned idx, void *ctx)
 	return vms[idx].state == VM_RUNNABLE;
 }
 
+static unsigned runnable_count(void)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < vm_count; i++)
+		n += vms[i].state == VM_RUNNABLE;
+	return n;
+}
+
 static void enter_failed(struct vm *vm, int rc)
 {
 	char reason[160];
@@ -171,7 +179,8 @@ static void run_vms(const struct nl_manifest_view *m)
 			if (cur != &vms[next])
 				vmptrld(vms[next].vmcs_hpa);
 			cur = &vms[next];
-			slice_end = now + quantum;
+			/* Alone on the CPU, a VM is preempted only by the deadline: a slice would buy nothing. */
+			slice_end = runnable_count() > 1 ? now + quantum : deadline;
 		}
 		uint64_t until = slice_end < deadline ? slice_end : deadline;
 		uint64_t timer = (until - now) >> caps.preempt_rate;

@@ -14,6 +14,7 @@
 #include "hypercall.h"
 #include "nestlab/guest_boot.h"
 #include "nestlab/records.h"
+#include "nestlab/vmx.h"
 #include "phases.h"
 #include "tsc.h"
 
@@ -54,6 +55,40 @@ static void copy_name(char out[NL_NAME_MAX], const struct nl_guest_boot *boot)
 	out[i] = '\0';
 }
 
+static void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
+}
+
+/*
+ * What the processor says about the VMM beneath: the hypervisor bit, the
+ * signature of leaf 0x40000000 and nestlab's level leaf.  A leaf guest
+ * must not see VMX (only a child VMM is offered it, issue #3).
+ */
+static void emit_hypervisor(struct record *r)
+{
+	uint32_t a, b, c, d;
+	char sig[13];
+
+	cpuid(1, &a, &b, &c, &d);
+	jsonw_bool(&r->w, "hypervisor_bit", (c & CPUID_1_ECX_HYPERVISOR) != 0);
+	jsonw_bool(&r->w, "vmx_visible", (c & CPUID_1_ECX_VMX) != 0);
+	cpuid(CPUID_HV_LEAF_BASE, &a, &b, &c, &d);
+	for (int i = 0; i < 4; i++) {
+		sig[i] = (char)(b >> (8 * i));
+		sig[4 + i] = (char)(c >> (8 * i));
+		sig[8 + i] = (char)(d >> (8 * i));
+	}
+	sig[12] = '\0';
+	for (int i = 11; i >= 0 && sig[i] == ' '; i--)
+		sig[i] = '\0';
+	jsonw_str(&r->w, "hypervisor", sig);
+	if (a >= NL_CPUID_LEAF_INFO) {
+		cpuid(NL_CPUID_LEAF_INFO, &a, &b, &c, &d);
+		jsonw_u64(&r->w, "vmm_level", a);
+	}
+}
+
 static void emit_start(const struct nl_guest_boot *boot, const char *name)
 {
 	struct record r;
@@ -66,6 +101,7 @@ static void emit_start(const struct nl_guest_boot *boot, const char *name)
 	jsonw_u64(&r.w, "vm_index", boot->vm_index);
 	jsonw_hex(&r.w, "image_end", boot->image_end);
 	jsonw_u64(&r.w, "tsc_khz", boot->tsc_khz);
+	emit_hypervisor(&r);
 	jsonw_obj_begin(&r.w, "workload");
 	jsonw_u64(&r.w, "iterations", boot->workload.iterations);
 	jsonw_u64(&r.w, "hypercalls", boot->workload.hypercalls);

@@ -1,0 +1,598 @@
+/* The run's status, summary.json and the results folder; see results.h. */
+#define _GNU_SOURCE
+#include "results.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "nestlab/records.h"
+
+/* ---------------------------------------------------------------- status */
+
+static const char *str_or(const json_t *rec, const char *key, const char *fallback)
+{
+	const char *s = nl_record_str(rec, key);
+	return s && *s ? s : fallback;
+}
+
+/* The last record from the stack (not a bad line), to say where a crash happened. */
+static const json_t *last_record(const struct nl_records *rs)
+{
+	for (size_t i = rs->count; i-- > 0;)
+		if (!nl_record_is_bad_line(rs->items[i]))
+			return rs->items[i];
+	return NULL;
+}
+
+void nl_outcome_decide(const struct nl_records *rs, const struct nl_run_facts *facts,
+		       struct nl_outcome *out)
+{
+	const json_t *rec;
+	out->reason[0] = '\0';
+
+	if (facts->end == NL_BACKEND_NOT_STARTED) {
+		out->status = NL_STATUS_NOT_STARTED;
+		nl_msgf(out->reason, sizeof out->reason, "%s", facts->detail);
+		return;
+	}
+	/*
+	 * L0's refusals come before its end record, which then only says
+	 * "failed": the specific record names the cause, so it wins.
+	 */
+	if ((rec = nl_records_first(rs, NL_REC_MANIFEST_ERROR))) {
+		out->status = NL_STATUS_MANIFEST_REFUSED;
+		nl_msgf(out->reason, sizeof out->reason, "%s: %s", str_or(rec, "error", "error"),
+			 str_or(rec, "reason", "no reason given"));
+		return;
+	}
+	if ((rec = nl_records_first(rs, NL_REC_VMX_UNAVAILABLE))) {
+		out->status = NL_STATUS_VMX_UNAVAILABLE;
+		nl_msgf(out->reason, sizeof out->reason, "%s", str_or(rec, "reason", "no reason given"));
+		return;
+	}
+	if ((rec = nl_records_last(rs, "L0", NL_REC_END))) {
+		const char *st = nl_record_str(rec, "status");
+		if (st && !strcmp(st, "ok")) {
+			out->status = NL_STATUS_OK;
+			nl_msgf(out->reason, sizeof out->reason, "%s", str_or(rec, "reason", ""));
+		} else {
+			out->status = NL_STATUS_FAILED;
+			if (st && strcmp(st, "failed"))
+				nl_msgf(out->reason, sizeof out->reason, "end record with status \"%s\": %s",
+					 st, str_or(rec, "reason", "no reason given"));
+			else
+				nl_msgf(out->reason, sizeof out->reason, "%s",
+					 str_or(rec, "reason", "no reason given"));
+		}
+		return;
+	}
+	if (facts->end == NL_BACKEND_TIMEOUT) {
+		out->status = NL_STATUS_TIMEOUT;
+		nl_msgf(out->reason, sizeof out->reason,
+			 "no end record within the %u s wall-clock limit; the backend was stopped",
+			 facts->timeout_s);
+		return;
+	}
+	if (facts->end == NL_BACKEND_INTERRUPTED) {
+		out->status = NL_STATUS_INTERRUPTED;
+		nl_msgf(out->reason, sizeof out->reason, "nestlab was interrupted; the backend was stopped");
+		return;
+	}
+	out->status = NL_STATUS_CRASHED;
+	rec = last_record(rs);
+	if (rec)
+		nl_msgf(out->reason, sizeof out->reason,
+			 "the backend %s without an end record; the last record was \"%s\" from %s",
+			 facts->detail, str_or(rec, "type", "?"), str_or(rec, "path", "?"));
+	else
+		nl_msgf(out->reason, sizeof out->reason,
+			 "the backend %s without emitting a single record", facts->detail);
+}
+
+int nl_outcome_exit_code(const struct nl_outcome *o)
+{
+	if (!strcmp(o->status, NL_STATUS_OK))
+		return NL_EXIT_SUCCESS;
+	if (!strcmp(o->status, NL_STATUS_FAILED) || !strcmp(o->status, NL_STATUS_VMX_UNAVAILABLE) ||
+	    !strcmp(o->status, NL_STATUS_MANIFEST_REFUSED))
+		return NL_EXIT_EXPERIMENT;
+	return NL_EXIT_BACKEND;
+}
+
+/* --------------------------------------------------------------- summary */
+
+/* Does an exits/vm_stop/vm_fault record concern the VM at path? */
+static int about_vm(const json_t *rec, const char *type, const char *vm_path)
+{
+	const char *vm = nl_record_str(rec, "vm");
+	return nl_record_is(rec, NULL, type) && vm && !strcmp(vm, vm_path);
+}
+
+static const json_t *last_about_vm(const struct nl_records *rs, const char *type, const char *vm_path)
+{
+	for (size_t i = rs->count; i-- > 0;)
+		if (!nl_record_is_bad_line(rs->items[i]) && about_vm(rs->items[i], type, vm_path))
+			return rs->items[i];
+	return NULL;
+}
+
+/* A copy of what rec says, or JSON null when there is no such record. */
+static json_t *copy_or_null(const json_t *rec)
+{
+	return rec ? json_deep_copy(rec) : json_null();
+}
+
+/* Members of an exits record that say which record it is rather than what it counted. */
+static int is_envelope(const char *key)
+{
+	return !strcmp(key, "path") || !strcmp(key, "type") || !strcmp(key, "tsc") || !strcmp(key, "vm");
+}
+
+static json_t *new_exits(void)
+{
+	json_t *e = json_object();
+	json_object_set_new(e, "total", json_integer(0));
+	json_object_set_new(e, "by_reason", json_object());
+	return e;
+}
+
+/*
+ * Add one exits record's counts into acc: integers add up, objects of
+ * integers add up key by key (by_reason, and whatever else a level counts,
+ * such as hypercalls by name); keys keep their first-seen order.
+ */
+static void add_counts(json_t *acc, const json_t *rec)
+{
+	const char *key;
+	json_t *val;
+	json_object_foreach((json_t *)rec, key, val) {
+		if (is_envelope(key))
+			continue;
+		json_t *have = json_object_get(acc, key);
+		if (json_is_integer(val)) {
+			json_object_set_new(acc, key, json_integer(json_integer_value(have) + json_integer_value(val)));
+		} else if (json_is_object(val)) {
+			if (!json_is_object(have)) {
+				have = json_object();
+				json_object_set_new(acc, key, have);
+			}
+			add_counts(have, val);
+		}
+	}
+}
+
+/* A VM's exits as its VMM counted them, or null when no exits record came. */
+static json_t *exits_of(const json_t *rec)
+{
+	if (!rec)
+		return json_null();
+	json_t *e = new_exits();
+	add_counts(e, rec);
+	return e;
+}
+
+static json_t *vm_entry(const struct nl_experiment *exp, const struct nl_records *rs, unsigned i)
+{
+	char path[NL_NAME_MAX * (NL_MAX_VMS + 1) + 8];
+	nl_experiment_vm_path(exp, i, path, sizeof path);
+	const json_t *stop = last_about_vm(rs, NL_REC_VM_STOP, path);
+	const json_t *status = stop ? json_object_get(stop, "exit_status") : NULL;
+	const char *reason = stop ? nl_record_str(stop, "reason") : NULL;
+
+	json_t *vm = json_object();
+	json_object_set_new(vm, "path", json_string(path));
+	json_object_set_new(vm, "state", json_string(stop ? str_or(stop, "state", "unknown") : "unknown"));
+	json_object_set_new(vm, "exit_status", json_is_integer(status) ? json_deep_copy(status) : json_null());
+	json_object_set_new(vm, "reason", reason ? json_string(reason) : json_null());
+	json_object_set_new(vm, "report", copy_or_null(nl_records_last(rs, path, NL_REC_GUEST_REPORT)));
+	json_object_set_new(vm, "exits", exits_of(last_about_vm(rs, NL_REC_EXITS, path)));
+	json_object_set_new(vm, "fault", copy_or_null(last_about_vm(rs, NL_REC_VM_FAULT, path)));
+	return vm;
+}
+
+/* Every exits record a level produced, summed. */
+static json_t *level_exits(const struct nl_records *rs, const char *level)
+{
+	json_t *exits = new_exits();
+	for (size_t i = 0; i < rs->count; i++) {
+		const json_t *rec = rs->items[i];
+		if (!nl_record_is_bad_line(rec) && nl_record_is(rec, level, NL_REC_EXITS))
+			add_counts(exits, rec);
+	}
+	return exits;
+}
+
+/* The capability record's members, without the stream's own "path", "type" and "tsc". */
+static json_t *caps_of(const json_t *rec)
+{
+	if (!rec)
+		return json_null();
+	json_t *caps = json_object();
+	const char *key;
+	json_t *val;
+	json_object_foreach((json_t *)rec, key, val) {
+		if (strcmp(key, "path") && strcmp(key, "type") && strcmp(key, "tsc"))
+			json_object_set_new(caps, key, json_deep_copy(val));
+	}
+	return caps;
+}
+
+static json_t *level_entry(const struct nl_records *rs, const char *path)
+{
+	json_t *level = json_object();
+	json_object_set_new(level, "path", json_string(path));
+	json_object_set_new(level, "exits", level_exits(rs, path));
+	json_object_set_new(level, "vmx_caps", caps_of(nl_records_last(rs, path, NL_REC_VMX_CAPS)));
+	return level;
+}
+
+static int has_level(const json_t *levels, const char *path)
+{
+	size_t i;
+	json_t *l;
+	json_array_foreach(levels, i, l) {
+		if (!strcmp(json_string_value(json_object_get(l, "path")), path))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The levels: L0, every VM of the description that runs a VMM, then any
+ * other path that reported exits (a level the description did not expect
+ * is worth seeing, not hiding).
+ */
+static json_t *levels_of(const struct nl_experiment *exp, const struct nl_records *rs)
+{
+	json_t *levels = json_array();
+	json_array_append_new(levels, level_entry(rs, "L0"));
+	for (unsigned i = 0; i < exp->vm_count; i++) {
+		if (exp->vms[i].kind != NL_VM_VMM)
+			continue;
+		char path[NL_NAME_MAX * (NL_MAX_VMS + 1) + 8];
+		nl_experiment_vm_path(exp, i, path, sizeof path);
+		if (!has_level(levels, path))
+			json_array_append_new(levels, level_entry(rs, path));
+	}
+	for (size_t i = 0; i < rs->count; i++) {
+		const json_t *rec = rs->items[i];
+		if (nl_record_is_bad_line(rec) || !nl_record_is(rec, NULL, NL_REC_EXITS))
+			continue;
+		const char *path = nl_record_str(rec, "path");
+		if (!has_level(levels, path))
+			json_array_append_new(levels, level_entry(rs, path));
+	}
+	return levels;
+}
+
+/* Wall time to the millisecond: more digits would only be noise. */
+static double round_ms(double s)
+{
+	return (double)(long long)(s * 1000.0 + 0.5) / 1000.0;
+}
+
+json_t *nl_summary_build(const struct nl_experiment *exp, const struct nl_records *rs,
+			 const struct nl_run_facts *facts, const struct nl_outcome *o)
+{
+	json_t *s = json_object();
+	if (!s)
+		return NULL;
+	json_object_set_new(s, "experiment", json_string(exp->name));
+	json_object_set_new(s, "description", json_string(facts->description));
+	json_object_set_new(s, "backend", json_string(facts->backend));
+	if (facts->accel)
+		json_object_set_new(s, "accel", json_string(facts->accel));
+	json_object_set_new(s, "status", json_string(o->status));
+	json_object_set_new(s, "reason", json_string(o->reason));
+	json_object_set_new(s, "backend_result", json_string(facts->detail));
+	json_object_set_new(s, "wall_seconds", json_real(round_ms(facts->wall_seconds)));
+	json_object_set_new(s, "timeout_s", json_integer(facts->timeout_s));
+	json_object_set_new(s, "records", json_integer((json_int_t)rs->records));
+	json_object_set_new(s, "bad_lines", json_integer((json_int_t)rs->bad_lines));
+	json_t *vms = json_array();
+	for (unsigned i = 0; i < exp->vm_count; i++)
+		json_array_append_new(vms, vm_entry(exp, rs, i));
+	json_object_set_new(s, "vms", vms);
+	json_object_set_new(s, "levels", levels_of(exp, rs));
+	return s;
+}
+
+/* ----------------------------------------------------- the human summary */
+
+/* "k=v k=v ..." of a report's own members, cut to fit a terminal line. */
+static void report_headline(const json_t *report, char *buf, size_t cap)
+{
+	size_t len = 0;
+	const char *key;
+	json_t *val;
+	buf[0] = '\0';
+	json_object_foreach((json_t *)report, key, val) {
+		if (!strcmp(key, "path") || !strcmp(key, "type") || !strcmp(key, "tsc"))
+			continue;
+		char item[160];
+		if (json_is_string(val))
+			snprintf(item, sizeof item, "%s=%s", key, json_string_value(val));
+		else if (json_is_integer(val))
+			snprintf(item, sizeof item, "%s=%lld", key, (long long)json_integer_value(val));
+		else if (json_is_real(val))
+			snprintf(item, sizeof item, "%s=%g", key, json_real_value(val));
+		else if (json_is_boolean(val))
+			snprintf(item, sizeof item, "%s=%s", key, json_is_true(val) ? "true" : "false");
+		else
+			continue;
+		size_t n = strlen(item);
+		if (len + n + 1 + 4 >= cap) {
+			snprintf(buf + len, cap - len, "%s...", len ? " " : "");
+			return;
+		}
+		len += (size_t)snprintf(buf + len, cap - len, "%s%s", len ? " " : "", item);
+	}
+}
+
+struct reason_count {
+	const char *name;
+	json_int_t count;
+};
+
+static int by_count_desc(const void *a, const void *b)
+{
+	const struct reason_count *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+#define TOP_REASONS 5
+
+/* "VMCALL 100, CPUID 12, HLT 1" (the most frequent first). */
+static void top_reasons(const json_t *by_reason, char *buf, size_t cap)
+{
+	size_t n = json_object_size(by_reason);
+	buf[0] = '\0';
+	if (!n)
+		return;
+	struct reason_count *rc = calloc(n, sizeof *rc);
+	if (!rc)
+		return;
+	size_t k = 0;
+	const char *key;
+	json_t *val;
+	json_object_foreach((json_t *)by_reason, key, val) {
+		rc[k].name = key;
+		rc[k].count = json_integer_value(val);
+		k++;
+	}
+	qsort(rc, k, sizeof *rc, by_count_desc);
+	size_t len = 0;
+	for (size_t i = 0; i < k && i < TOP_REASONS && len < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s%s %lld", i ? ", " : "", rc[i].name,
+					(long long)rc[i].count);
+	if (k > TOP_REASONS && len < cap)
+		snprintf(buf + len, cap - len, ", ... (%zu reasons)", k);
+	free(rc);
+}
+
+void nl_summary_print(FILE *out, const json_t *s, const char *results_dir)
+{
+	const char *reason = json_string_value(json_object_get(s, "reason"));
+	const char *accel = json_string_value(json_object_get(s, "accel"));
+	fprintf(out, "%s: %s%s%s  (%s%s%s, %.1f s, %lld records",
+		json_string_value(json_object_get(s, "experiment")),
+		json_string_value(json_object_get(s, "status")),
+		reason && *reason ? ": " : "", reason ? reason : "",
+		json_string_value(json_object_get(s, "backend")), accel ? "/" : "", accel ? accel : "",
+		json_real_value(json_object_get(s, "wall_seconds")),
+		(long long)json_integer_value(json_object_get(s, "records")));
+	json_int_t bad = json_integer_value(json_object_get(s, "bad_lines"));
+	if (bad)
+		fprintf(out, ", %lld BAD LINES", (long long)bad);
+	fprintf(out, ")\n");
+
+	size_t i;
+	json_t *vm;
+	json_array_foreach(json_object_get(s, "vms"), i, vm) {
+		const json_t *st = json_object_get(vm, "exit_status");
+		const json_t *report = json_object_get(vm, "report");
+		const char *why = json_string_value(json_object_get(vm, "reason"));
+		char line[200];
+		fprintf(out, "  %-20s %-8s", json_string_value(json_object_get(vm, "path")),
+			json_string_value(json_object_get(vm, "state")));
+		if (json_is_integer(st))
+			fprintf(out, " exit status %lld", (long long)json_integer_value(st));
+		if (json_is_object(report)) {
+			report_headline(report, line, sizeof line);
+			fprintf(out, "  report: %s", line);
+		} else if (why && *why) {
+			fprintf(out, "  %s", why);
+		}
+		fputc('\n', out);
+	}
+	json_t *level;
+	json_array_foreach(json_object_get(s, "levels"), i, level) {
+		const json_t *exits = json_object_get(level, "exits");
+		char top[256];
+		top_reasons(json_object_get(exits, "by_reason"), top, sizeof top);
+		fprintf(out, "  %-20s %lld VM exits%s%s\n", json_string_value(json_object_get(level, "path")),
+			(long long)json_integer_value(json_object_get(exits, "total")), *top ? ": " : "", top);
+	}
+	fprintf(out, "results: %s\n", results_dir);
+}
+
+/* ------------------------------------------------------------ the folder */
+
+int nl_pathf(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, cap, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+void nl_msgf(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, cap, fmt, ap);
+	va_end(ap);
+}
+
+int nl_results_path(char *buf, size_t cap, const char *dir, const char *name)
+{
+	return nl_pathf(buf, cap, "%s/%s", dir, name);
+}
+
+int nl_results_mkdirs(const char *path, char *err, size_t cap)
+{
+	char buf[NL_SOURCE_PATH_MAX];
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+		nl_msgf(err, cap, "%s: path too long", path);
+		return -1;
+	}
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
+			nl_msgf(err, cap, "cannot create %s: %s", buf, strerror(errno));
+			return -1;
+		}
+		*p = saved;
+		if (!saved)
+			break;
+	}
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		nl_msgf(err, cap, "%s is not a directory", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Everything a run writes (the description copy aside, whose name varies). */
+static const char *const run_outputs[] = {
+	"summary.json", "records.jsonl", "console.txt", "com1.txt", "manifest.bin", "boot.iso",
+	"grub-mkrescue.log", "bochsrc", "bochs.rc", "bochs.log", "bochs.out", "qemu.out",
+};
+
+void nl_results_clear(const char *dir)
+{
+	char path[NL_SOURCE_PATH_MAX + 64];
+	for (size_t i = 0; i < sizeof run_outputs / sizeof run_outputs[0]; i++)
+		if (!nl_results_path(path, sizeof path, dir, run_outputs[i]))
+			unlink(path);
+}
+
+int nl_results_read(const char *path, char **buf, size_t *len, char *err, size_t cap)
+{
+	*buf = NULL;
+	*len = 0;
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		nl_msgf(err, cap, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	size_t have = 0, room = 65536;
+	char *data = malloc(room);
+	size_t got;
+	while (data && (got = fread(data + have, 1, room - have, f)) > 0) {
+		have += got;
+		if (have == room) {
+			char *bigger = realloc(data, room * 2);
+			if (!bigger) {
+				free(data);
+				data = NULL;
+				break;
+			}
+			data = bigger;
+			room *= 2;
+		}
+	}
+	const char *why = !data ? "out of memory" : ferror(f) ? strerror(errno) : NULL;
+	fclose(f);
+	if (why) {
+		nl_msgf(err, cap, "cannot read %s: %s", path, why);
+		free(data);
+		return -1;
+	}
+	*buf = data;
+	*len = have;
+	return 0;
+}
+
+int nl_results_write(const char *path, const void *buf, size_t len, char *err, size_t cap)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		nl_msgf(err, cap, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	int bad = fwrite(buf, 1, len, f) != len;
+	bad |= fclose(f) != 0;
+	if (bad) {
+		nl_msgf(err, cap, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int nl_results_copy(const char *from, const char *to, char *err, size_t cap)
+{
+	char *data;
+	size_t len;
+	if (nl_results_read(from, &data, &len, err, cap))
+		return -1;
+	int r = nl_results_write(to, data, len, err, cap);
+	free(data);
+	return r;
+}
+
+int nl_results_write_records(const char *dir, const struct nl_records *rs, char *err, size_t cap)
+{
+	char path[NL_SOURCE_PATH_MAX + 64];
+	if (nl_results_path(path, sizeof path, dir, "records.jsonl")) {
+		nl_msgf(err, cap, "%s: path too long", dir);
+		return -1;
+	}
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		nl_msgf(err, cap, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	int bad = nl_records_write_jsonl(rs, f);
+	bad |= fclose(f) != 0;
+	if (bad) {
+		nl_msgf(err, cap, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	nl_results_path(path, sizeof path, dir, "console.txt");
+	return nl_results_write(path, rs->console ? rs->console : "", rs->console_len, err, cap);
+}
+
+int nl_results_write_summary(const char *dir, const json_t *summary, char *err, size_t cap)
+{
+	char path[NL_SOURCE_PATH_MAX + 64];
+	if (nl_results_path(path, sizeof path, dir, "summary.json")) {
+		nl_msgf(err, cap, "%s: path too long", dir);
+		return -1;
+	}
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		nl_msgf(err, cap, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	int bad = json_dumpf(summary, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0;
+	bad |= fputc('\n', f) == EOF;
+	bad |= fclose(f) != 0;
+	if (bad) {
+		nl_msgf(err, cap, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,279 @@
+/*
+ * The boot manifest codec (layout in include/nestlab/manifest.h).
+ *
+ * Freestanding: L0 decodes the manifest GRUB hands it, the host tool encodes
+ * it, and both link this one file so they cannot disagree.  The decoder
+ * trusts nothing: every size, offset, string and link is checked before a
+ * view is handed out, and each refusal names the one rule that failed.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nestlab/manifest.h"
+
+#define MIB                (1024ull * 1024ull)
+#define VM_MEMORY_GRANULE  (2ull * MIB)    /* L0 maps guest memory with 2 MiB EPT pages */
+#define VM_MEMORY_MAX      (1024ull * MIB)
+
+/* Builtins rather than <string.h>: the bare-metal side has no libc headers. */
+#define copy_bytes(d, s, n) __builtin_memcpy((d), (s), (n))
+#define zero_bytes(d, n)    __builtin_memset((d), 0, (n))
+
+static int fail(const char **why, const char *reason, int code)
+{
+	if (why)
+		*why = reason;
+	return code;
+}
+
+static int name_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-';
+}
+
+/* What can be wrong with a name field; NAME_OK when nothing is. */
+enum name_fault { NAME_OK, NAME_UNTERMINATED, NAME_EMPTY, NAME_BAD_CHAR, NAME_UNPADDED };
+
+/* Which name field a reason is about. */
+enum name_field { FIELD_EXPERIMENT, FIELD_VM_NAME, FIELD_VM_IMAGE };
+
+/* Static reasons, one per field and fault: the decoder has no printf to compose them. */
+static const char *const name_reason[3][5] = {
+	[FIELD_EXPERIMENT] = {
+		[NAME_UNTERMINATED] = "experiment name is not NUL terminated",
+		[NAME_EMPTY] = "experiment name is empty",
+		[NAME_BAD_CHAR] = "experiment name has a character outside [A-Za-z0-9_-]",
+		[NAME_UNPADDED] = "experiment name is not NUL padded",
+	},
+	[FIELD_VM_NAME] = {
+		[NAME_UNTERMINATED] = "VM name is not NUL terminated",
+		[NAME_EMPTY] = "VM name is empty",
+		[NAME_BAD_CHAR] = "VM name has a character outside [A-Za-z0-9_-]",
+		[NAME_UNPADDED] = "VM name is not NUL padded",
+	},
+	[FIELD_VM_IMAGE] = {
+		[NAME_UNTERMINATED] = "VM image name is not NUL terminated",
+		[NAME_EMPTY] = "VM image name is empty",
+		[NAME_BAD_CHAR] = "VM image name has a character outside [A-Za-z0-9_-]",
+		[NAME_UNPADDED] = "VM image name is not NUL padded",
+	},
+};
+
+/*
+ * A name field: [A-Za-z0-9_-]+, NUL terminated inside the field and NUL
+ * padded after it, so that one manifest has exactly one byte form.
+ */
+static enum name_fault check_name(const char field[NL_NAME_MAX])
+{
+	unsigned len = 0;
+
+	while (len < NL_NAME_MAX && field[len] != '\0')
+		len++;
+	if (len == NL_NAME_MAX)
+		return NAME_UNTERMINATED;
+	if (len == 0)
+		return NAME_EMPTY;
+	for (unsigned i = 0; i < len; i++)
+		if (!name_char_ok(field[i]))
+			return NAME_BAD_CHAR;
+	for (unsigned i = len; i < NL_NAME_MAX; i++)
+		if (field[i] != '\0')
+			return NAME_UNPADDED;
+	return NAME_OK;
+}
+
+static int check_name_field(const char field[NL_NAME_MAX], enum name_field which,
+			    const char **why)
+{
+	enum name_fault f = check_name(field);
+
+	return f == NAME_OK ? 0 : fail(why, name_reason[which][f], NL_MFE_STRING);
+}
+
+static int same_name(const char a[NL_NAME_MAX], const char b[NL_NAME_MAX])
+{
+	/* Both already passed check_name, so whole-field equality is name equality. */
+	return __builtin_memcmp(a, b, NL_NAME_MAX) == 0;
+}
+
+static uint32_t manifest_crc(const uint8_t *bytes, uint32_t total_size)
+{
+	static const uint8_t zero_crc[sizeof(uint32_t)];
+	const size_t at = offsetof(struct nl_manifest_header, crc32);
+	uint32_t crc;
+
+	crc = nl_crc32_update(0, bytes, at);
+	crc = nl_crc32_update(crc, zero_crc, sizeof zero_crc);
+	return nl_crc32_update(crc, bytes + at + sizeof zero_crc, total_size - at - sizeof zero_crc);
+}
+
+static int check_header(const struct nl_manifest_header *h, size_t len, const char **why)
+{
+	if (h->magic != NL_MANIFEST_MAGIC)
+		return fail(why, "bad magic (not a nestlab manifest)", NL_MFE_MAGIC);
+	if (h->version != NL_MANIFEST_VERSION)
+		return fail(why, "unsupported manifest version", NL_MFE_VERSION);
+	if (h->header_size != sizeof(struct nl_manifest_header))
+		return fail(why, "header_size is not the size of this version's header", NL_MFE_LAYOUT);
+	if (h->vm_entry_size != sizeof(struct nl_manifest_vm))
+		return fail(why, "vm_entry_size is not the size of this version's VM entry", NL_MFE_LAYOUT);
+	if (h->vm_offset < h->header_size)
+		return fail(why, "vm_offset points inside the header", NL_MFE_LAYOUT);
+	if (h->vm_offset % 8 != 0)
+		return fail(why, "vm_offset is not 8-byte aligned", NL_MFE_LAYOUT);
+	if (h->vm_count > NL_MAX_VMS)
+		return fail(why, "vm_count exceeds NL_MAX_VMS", NL_MFE_LAYOUT);
+	if (h->total_size > NL_MANIFEST_MAX_SIZE)
+		return fail(why, "total_size exceeds NL_MANIFEST_MAX_SIZE", NL_MFE_LAYOUT);
+	/* 64-bit sum: vm_offset is a full uint32_t and must not wrap. */
+	if ((uint64_t)h->vm_offset + (uint64_t)h->vm_count * h->vm_entry_size > h->total_size)
+		return fail(why, "VM entries run past total_size", NL_MFE_LAYOUT);
+	if (h->total_size > len)
+		return fail(why, "truncated: fewer bytes than total_size", NL_MFE_SHORT);
+	return 0;
+}
+
+static int check_values(const struct nl_manifest_header *h, const char **why)
+{
+	if (check_name_field(h->experiment, FIELD_EXPERIMENT, why))
+		return NL_MFE_STRING;
+	if (h->duration_ms == 0)
+		return fail(why, "duration_ms is zero", NL_MFE_VALUE);
+	if (h->tsc_khz == 0)
+		return fail(why, "tsc_khz is zero", NL_MFE_VALUE);
+	if (h->quantum_us == 0)
+		return fail(why, "quantum_us is zero", NL_MFE_VALUE);
+	if (h->flags & ~NL_MF_ALL)
+		return fail(why, "flags has unknown bits", NL_MFE_VALUE);
+	return 0;
+}
+
+static int check_vm(const struct nl_manifest_vm *vms, uint32_t i, const char **why)
+{
+	const struct nl_manifest_vm *vm = &vms[i];
+
+	if (check_name_field(vm->name, FIELD_VM_NAME, why))
+		return NL_MFE_STRING;
+	if (check_name_field(vm->image, FIELD_VM_IMAGE, why))
+		return NL_MFE_STRING;
+	if (vm->kind != NL_VM_LEAF && vm->kind != NL_VM_VMM)
+		return fail(why, "VM kind is neither leaf nor vmm", NL_MFE_TREE);
+	if (vm->parent != -1) {
+		/* Pre-order: a parent always precedes its children, which also rules out cycles. */
+		if (vm->parent < 0 || (uint32_t)vm->parent >= i)
+			return fail(why, "VM parent is not -1 or an earlier entry", NL_MFE_TREE);
+		if (vms[vm->parent].kind != NL_VM_VMM)
+			return fail(why, "VM parent is not a VMM", NL_MFE_TREE);
+	}
+	for (uint32_t j = 0; j < i; j++)
+		if (vms[j].parent == vm->parent && same_name(vms[j].name, vm->name))
+			return fail(why, "two sibling VMs share a name", NL_MFE_TREE);
+	if (vm->memory_bytes == 0 || vm->memory_bytes % VM_MEMORY_GRANULE != 0)
+		return fail(why, "VM memory_bytes is not a non-zero multiple of 2 MiB", NL_MFE_VALUE);
+	if (vm->memory_bytes > VM_MEMORY_MAX)
+		return fail(why, "VM memory_bytes exceeds 1 GiB", NL_MFE_VALUE);
+	if (vm->features & ~NL_FEAT_ALL)
+		return fail(why, "VM features has unknown bits", NL_MFE_VALUE);
+	if (vm->reserved != 0)
+		return fail(why, "VM reserved field is not zero", NL_MFE_VALUE);
+	return 0;
+}
+
+int nl_manifest_decode(const void *buf, size_t len, struct nl_manifest_view *out,
+		       const char **why)
+{
+	const uint8_t *bytes = buf;
+	const struct nl_manifest_header *h = buf;
+	const struct nl_manifest_vm *vms;
+	int rc;
+
+	if (!buf || !out)
+		return fail(why, "no buffer", NL_MFE_SHORT);
+	/* The view hands out typed pointers into buf, so it must be aligned for them. */
+	if ((uintptr_t)buf % 8 != 0)
+		return fail(why, "buffer is not 8-byte aligned", NL_MFE_LAYOUT);
+	if (len < sizeof *h)
+		return fail(why, "truncated: fewer bytes than the header", NL_MFE_SHORT);
+	rc = check_header(h, len, why);
+	if (rc)
+		return rc;
+	if (manifest_crc(bytes, h->total_size) != h->crc32)
+		return fail(why, "checksum mismatch", NL_MFE_CHECKSUM);
+	rc = check_values(h, why);
+	if (rc)
+		return rc;
+	vms = (const struct nl_manifest_vm *)(bytes + h->vm_offset);
+	for (uint32_t i = 0; i < h->vm_count; i++) {
+		rc = check_vm(vms, i, why);
+		if (rc)
+			return rc;
+	}
+	out->hdr = h;
+	out->vms = vms;
+	return 0;
+}
+
+/* Copy a name up to its NUL and pad with NULs, so stray bytes never reach the manifest. */
+static void put_name(char dst[NL_NAME_MAX], const char src[NL_NAME_MAX])
+{
+	unsigned i = 0;
+
+	zero_bytes(dst, NL_NAME_MAX);
+	/* An unterminated source is copied whole, so that decode refuses it. */
+	for (; i < NL_NAME_MAX && src[i] != '\0'; i++)
+		dst[i] = src[i];
+}
+
+size_t nl_manifest_encode(const struct nl_manifest_header *hdr,
+			  const struct nl_manifest_vm *vms, uint32_t vm_count,
+			  void *buf, size_t cap)
+{
+	struct nl_manifest_header h;
+	struct nl_manifest_view view;
+	uint8_t *bytes = buf;
+	size_t total;
+
+	if (!hdr || !buf || (vm_count && !vms) || vm_count > NL_MAX_VMS)
+		return 0;
+	if ((uintptr_t)buf % 8 != 0)
+		return 0;
+	total = sizeof h + (size_t)vm_count * sizeof *vms;
+	if (total > cap)
+		return 0;
+
+	zero_bytes(&h, sizeof h);
+	h.magic = NL_MANIFEST_MAGIC;
+	h.version = NL_MANIFEST_VERSION;
+	h.header_size = sizeof h;
+	h.total_size = (uint32_t)total;
+	h.seed = hdr->seed;
+	h.duration_ms = hdr->duration_ms;
+	h.tsc_khz = hdr->tsc_khz;
+	h.quantum_us = hdr->quantum_us;
+	h.vm_count = vm_count;
+	h.vm_offset = sizeof h;
+	h.vm_entry_size = sizeof *vms;
+	h.flags = hdr->flags;
+	put_name(h.experiment, hdr->experiment);
+	copy_bytes(bytes, &h, sizeof h);
+
+	for (uint32_t i = 0; i < vm_count; i++) {
+		struct nl_manifest_vm e = vms[i];
+
+		put_name(e.name, vms[i].name);
+		put_name(e.image, vms[i].image);
+		e.reserved = 0;
+		copy_bytes(bytes + sizeof h + (size_t)i * sizeof e, &e, sizeof e);
+	}
+
+	h.crc32 = manifest_crc(bytes, h.total_size);
+	copy_bytes(bytes + offsetof(struct nl_manifest_header, crc32), &h.crc32, sizeof h.crc32);
+
+	/* One set of rules: whatever decode would refuse is not written at all. */
+	if (nl_manifest_decode(buf, total, &view, NULL) != 0) {
+		zero_bytes(buf, total);
+		return 0;
+	}
+	return total;
+}
