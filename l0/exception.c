@@ -112,11 +112,5 @@ void l0_exception(struct exception_frame *f)
 
 	nl_snprintf(reason_buf, sizeof reason_buf, "L0 exception %s at rip 0x%llx", name,
 		    (unsigned long long)f->rip);
-	struct jsonw w;
-	rec_begin(&w, record_buf, sizeof record_buf, platform_path(), NL_REC_END);
-	jsonw_str(&w, "status", "failed");
-	jsonw_str(&w, "reason", reason_buf);
-	rec_emit(&w);
-
-	platform_shutdown(NL_EXIT_FAILED);
+	platform_finish(0, reason_buf);
 }

@@ -21,22 +21,11 @@ static struct nl_manifest_view manifest;
 
 __attribute__((noreturn)) void l0_main(uint64_t mb2_info_phys);
 
-static __attribute__((noreturn)) void fail(const char *reason)
-{
-	char buf[NL_REC_MAX_LINE];
-	struct jsonw w;
-	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_END);
-	jsonw_str(&w, "status", "failed");
-	jsonw_str(&w, "reason", reason);
-	rec_emit(&w);
-	platform_shutdown(NL_EXIT_FAILED);
-}
-
 static __attribute__((noreturn)) void fail_with(const char *what, const char *why)
 {
 	char reason[256];
 	nl_snprintf(reason, sizeof reason, "%s: %s", what, why);
-	fail(reason);
+	platform_finish(0, reason);
 }
 
 static void boot_record(const struct memory_summary *mem)

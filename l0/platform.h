@@ -49,6 +49,12 @@ void platform_host_state(struct platform_host_state *hs);
 /* Shut the machine down: Bochs (port 0x8900) and QEMU (isa-debug-exit 0xf4). */
 __attribute__((noreturn)) void platform_shutdown(int status);
 
+/*
+ * The last word of a level: the "end" record with status "ok" or "failed"
+ * and a reason, then shutdown with the matching exit status.
+ */
+__attribute__((noreturn)) void platform_finish(int ok, const char *reason);
+
 /* The VMM core's entry, called by the platform once the manifest is accepted. */
 struct nl_manifest_view;
 __attribute__((noreturn)) void vmm_main(const struct nl_manifest_view *m);

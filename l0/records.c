@@ -99,3 +99,15 @@ void rec_emit(struct jsonw *w)
 	if (r)
 		r->w = NULL;
 }
+
+void platform_finish(int ok, const char *reason)
+{
+	/* Static: this may run on a nearly exhausted stack (an exception), and never returns. */
+	static char buf[NL_REC_MAX_LINE];
+	struct jsonw w;
+	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_END);
+	jsonw_str(&w, "status", ok ? "ok" : "failed");
+	jsonw_str(&w, "reason", reason);
+	rec_emit(&w);
+	platform_shutdown(ok ? NL_EXIT_OK : NL_EXIT_FAILED);
+}

@@ -26,23 +26,12 @@ static unsigned vm_count;
 static struct vmx_caps caps;
 const struct vmx_caps *vmm_caps = &caps;
 
-static __attribute__((noreturn)) void finish(const char *status, const char *reason)
-{
-	char buf[NL_REC_MAX_LINE];
-	struct jsonw w;
-	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_END);
-	jsonw_str(&w, "status", status);
-	jsonw_str(&w, "reason", reason);
-	rec_emit(&w);
-	platform_shutdown(strcmp(status, "ok") ? NL_EXIT_FAILED : NL_EXIT_OK);
-}
-
 void vmcs_width_fault(uint32_t field, enum vmcs_width used)
 {
 	char reason[128];
 	nl_snprintf(reason, sizeof reason, "VMM bug: VMCS field 0x%x (%s) accessed at width %d", field,
 		    vmcs_field_name(field) ? vmcs_field_name(field) : "?", (int)used);
-	finish("failed", reason);
+	platform_finish(0, reason);
 }
 
 void vmcs_access_fault(uint32_t field, int is_write, enum vmx_result r)
@@ -54,7 +43,7 @@ void vmcs_access_fault(uint32_t field, int is_write, enum vmx_result r)
 	nl_snprintf(reason, sizeof reason, "VMM bug: %s of VMCS field 0x%x (%s) failed (%s, error %llu)",
 		    is_write ? "VMWRITE" : "VMREAD", field, vmcs_field_name(field) ? vmcs_field_name(field) : "?",
 		    r == VMX_FAIL_INVALID ? "VMfailInvalid" : "VMfailValid", (unsigned long long)err);
-	finish("failed", reason);
+	platform_finish(0, reason);
 }
 
 static void record_vm_start(const struct vm *vm)
@@ -208,27 +197,32 @@ static void run_vms(const struct nl_manifest_view *m)
 	}
 }
 
+static __attribute__((noreturn)) void vmx_unavailable(const char *why)
+{
+	char buf[NL_REC_MAX_LINE], reason[200];
+	struct jsonw w;
+	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_VMX_UNAVAILABLE);
+	jsonw_str(&w, "reason", why);
+	rec_emit(&w);
+	nl_snprintf(reason, sizeof reason, "VMX unavailable: %s", why);
+	platform_finish(0, reason);
+}
+
 void vmm_main(const struct nl_manifest_view *m)
 {
 	const char *why;
 	char reason[200];
 
-	if (!vmx_available(&why)) {
-		char buf[NL_REC_MAX_LINE];
-		struct jsonw w;
-		rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_VMX_UNAVAILABLE);
-		jsonw_str(&w, "reason", why);
-		rec_emit(&w);
-		nl_snprintf(reason, sizeof reason, "VMX unavailable: %s", why);
-		finish("failed", reason);
-	}
+	if (!vmx_available(&why))
+		vmx_unavailable(why);
 	vmx_read_caps(&caps);
 	vmx_caps_record(&caps);
+	/* nestlab needs EPT to give every VM memory of its own; shadow paging is issue #3's. */
 	if (!caps.has_ept)
-		finish("failed", "VMX unavailable: the processor offers no 4-level write-back EPT");
+		vmx_unavailable("the processor offers no 4-level write-back EPT");
 	if (vmx_turn_on(&caps, &why)) {
 		nl_snprintf(reason, sizeof reason, "cannot enter VMX operation: %s", why);
-		finish("failed", reason);
+		platform_finish(0, reason);
 	}
 	if (m->hdr->flags & NL_MF_BENCH_NATIVE_LOOP)
 		bench_native_loop(m);
@@ -260,8 +254,8 @@ void vmm_main(const struct nl_manifest_view *m)
 		}
 	}
 	if (all_ok)
-		finish("ok", "every VM exited with status 0");
+		platform_finish(1, "every VM exited with status 0");
 	nl_snprintf(reason, sizeof reason, "%s %s: %s", first_bad->path, vm_state_name(first_bad->state),
 		    first_bad->stop_reason);
-	finish("failed", reason);
+	platform_finish(0, reason);
 }
