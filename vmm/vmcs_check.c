@@ -220,10 +220,91 @@ static const char *check_guest(const struct vmcs_check_state *s, const struct vm
 	return NULL;
 }
 
-const char *vmcs_check(const struct vmcs_check_state *s, const struct vmcs_check_caps *caps)
+static void fill_seg(struct vmcs_seg *sg, uint64_t (*read)(void *, uint32_t), void *ctx, uint32_t sel,
+		     uint32_t base, uint32_t limit, uint32_t ar)
+{
+	sg->selector = (uint16_t)read(ctx, sel);
+	sg->base = read(ctx, base);
+	sg->limit = (uint32_t)read(ctx, limit);
+	sg->ar = (uint32_t)read(ctx, ar);
+}
+#define FILL_SEG(dst, SEG)                                                                       \
+	fill_seg(dst, read, ctx, VMCS_GUEST_##SEG##_SELECTOR, VMCS_GUEST_##SEG##_BASE,           \
+		 VMCS_GUEST_##SEG##_LIMIT, VMCS_GUEST_##SEG##_AR_BYTES)
+
+void vmcs_check_state_fill(struct vmcs_check_state *s, uint64_t (*read)(void *ctx, uint32_t encoding), void *ctx)
+{
+	s->pin = (uint32_t)read(ctx, VMCS_PIN_BASED_VM_EXEC_CONTROL);
+	s->proc = (uint32_t)read(ctx, VMCS_CPU_BASED_VM_EXEC_CONTROL);
+	s->proc2 = (uint32_t)read(ctx, VMCS_SECONDARY_VM_EXEC_CONTROL);
+	s->exit = (uint32_t)read(ctx, VMCS_VM_EXIT_CONTROLS);
+	s->entry = (uint32_t)read(ctx, VMCS_VM_ENTRY_CONTROLS);
+	s->cr3_target_count = (uint32_t)read(ctx, VMCS_CR3_TARGET_COUNT);
+	s->vpid = (uint16_t)read(ctx, VMCS_VIRTUAL_PROCESSOR_ID);
+	s->eptp = read(ctx, VMCS_EPT_POINTER);
+	s->io_bitmap_a = read(ctx, VMCS_IO_BITMAP_A);
+	s->io_bitmap_b = read(ctx, VMCS_IO_BITMAP_B);
+	s->msr_bitmap = read(ctx, VMCS_MSR_BITMAP);
+	s->host_cr0 = read(ctx, VMCS_HOST_CR0);
+	s->host_cr3 = read(ctx, VMCS_HOST_CR3);
+	s->host_cr4 = read(ctx, VMCS_HOST_CR4);
+	s->host_efer = read(ctx, VMCS_HOST_IA32_EFER);
+	s->host_cs = (uint16_t)read(ctx, VMCS_HOST_CS_SELECTOR);
+	s->host_ss = (uint16_t)read(ctx, VMCS_HOST_SS_SELECTOR);
+	s->host_ds = (uint16_t)read(ctx, VMCS_HOST_DS_SELECTOR);
+	s->host_es = (uint16_t)read(ctx, VMCS_HOST_ES_SELECTOR);
+	s->host_fs = (uint16_t)read(ctx, VMCS_HOST_FS_SELECTOR);
+	s->host_gs = (uint16_t)read(ctx, VMCS_HOST_GS_SELECTOR);
+	s->host_tr = (uint16_t)read(ctx, VMCS_HOST_TR_SELECTOR);
+	s->host_fs_base = read(ctx, VMCS_HOST_FS_BASE);
+	s->host_gs_base = read(ctx, VMCS_HOST_GS_BASE);
+	s->host_tr_base = read(ctx, VMCS_HOST_TR_BASE);
+	s->host_gdtr_base = read(ctx, VMCS_HOST_GDTR_BASE);
+	s->host_idtr_base = read(ctx, VMCS_HOST_IDTR_BASE);
+	s->host_rip = read(ctx, VMCS_HOST_RIP);
+	s->guest_cr0 = read(ctx, VMCS_GUEST_CR0);
+	s->guest_cr3 = read(ctx, VMCS_GUEST_CR3);
+	s->guest_cr4 = read(ctx, VMCS_GUEST_CR4);
+	s->guest_efer = read(ctx, VMCS_GUEST_IA32_EFER);
+	s->guest_dr7 = read(ctx, VMCS_GUEST_DR7);
+	s->guest_rflags = read(ctx, VMCS_GUEST_RFLAGS);
+	s->guest_rip = read(ctx, VMCS_GUEST_RIP);
+	FILL_SEG(&s->cs, CS);
+	FILL_SEG(&s->ss, SS);
+	FILL_SEG(&s->ds, DS);
+	FILL_SEG(&s->es, ES);
+	FILL_SEG(&s->fs, FS);
+	FILL_SEG(&s->gs, GS);
+	FILL_SEG(&s->tr, TR);
+	FILL_SEG(&s->ldtr, LDTR);
+	s->gdtr_base = read(ctx, VMCS_GUEST_GDTR_BASE);
+	s->idtr_base = read(ctx, VMCS_GUEST_IDTR_BASE);
+	s->gdtr_limit = (uint32_t)read(ctx, VMCS_GUEST_GDTR_LIMIT);
+	s->idtr_limit = (uint32_t)read(ctx, VMCS_GUEST_IDTR_LIMIT);
+	s->activity_state = (uint32_t)read(ctx, VMCS_GUEST_ACTIVITY_STATE);
+	s->interruptibility = (uint32_t)read(ctx, VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	s->link_pointer = read(ctx, VMCS_VMCS_LINK_POINTER);
+}
+
+const char *vmcs_check_phased(const struct vmcs_check_state *s, const struct vmcs_check_caps *caps,
+			      enum vmcs_check_phase *phase)
 {
 	const char *why;
-	if ((why = check_controls(s, caps)) || (why = check_host(s, caps)) || (why = check_guest(s, caps)))
+	*phase = VMCS_CHECK_CONTROLS;
+	if ((why = check_controls(s, caps)))
 		return why;
+	*phase = VMCS_CHECK_HOST;
+	if ((why = check_host(s, caps)))
+		return why;
+	*phase = VMCS_CHECK_GUEST;
+	if ((why = check_guest(s, caps)))
+		return why;
+	*phase = VMCS_CHECK_OK;
 	return NULL;
+}
+
+const char *vmcs_check(const struct vmcs_check_state *s, const struct vmcs_check_caps *caps)
+{
+	enum vmcs_check_phase phase;
+	return vmcs_check_phased(s, caps, &phase);
 }

@@ -46,7 +46,23 @@ struct vmcs_check_state {
 	uint64_t link_pointer;
 };
 
+/*
+ * Fill the state from a VMCS through read(ctx, encoding): the current VMCS
+ * (VMREAD) for the self-check, a VMCS12 for a child's VM entry.  Fields
+ * that the controls make irrelevant are read anyway; the checks ignore them.
+ */
+void vmcs_check_state_fill(struct vmcs_check_state *s, uint64_t (*read)(void *ctx, uint32_t encoding), void *ctx);
+
 /* Returns NULL when every check passes, else the first failed check in SDM wording. */
 const char *vmcs_check(const struct vmcs_check_state *s, const struct vmcs_check_caps *caps);
+
+/*
+ * The same, saying which group failed, because the SDM's outcome differs:
+ * controls → VMfailValid 7, host state → VMfailValid 8 (26.2), guest state
+ * → a VM exit with "VM-entry failure" (26.3, 26.8).
+ */
+enum vmcs_check_phase { VMCS_CHECK_OK, VMCS_CHECK_CONTROLS, VMCS_CHECK_HOST, VMCS_CHECK_GUEST };
+const char *vmcs_check_phased(const struct vmcs_check_state *s, const struct vmcs_check_caps *caps,
+			      enum vmcs_check_phase *phase);
 
 #endif

@@ -174,26 +174,12 @@ int vmcs_setup(struct vm *vm, const struct vmx_caps *caps, uint64_t rip, uint64_
 	return 0;
 }
 
-static void read_seg(struct vmcs_seg *s, enum vmcs_field sel, enum vmcs_field base, enum vmcs_field limit,
-		     enum vmcs_field ar)
+static uint64_t read_current_vmcs(void *ctx, uint32_t encoding)
 {
-	s->selector = vmcs_read16(sel);
-	s->base = vmcs_readnat(base);
-	s->limit = vmcs_read32(limit);
-	s->ar = vmcs_read32(ar);
-}
-#define READ_SEG_FIELDS(s, SEG)                                                                  \
-	read_seg(s, VMCS_GUEST_##SEG##_SELECTOR, VMCS_GUEST_##SEG##_BASE, VMCS_GUEST_##SEG##_LIMIT, \
-		 VMCS_GUEST_##SEG##_AR_BYTES)
-
-static unsigned phys_addr_bits(void)
-{
-	uint32_t a, b, c, d;
-	cpuid(0x80000000u, 0, &a, &b, &c, &d);
-	if (a < 0x80000008u)
-		return 36;
-	cpuid(0x80000008u, 0, &a, &b, &c, &d);
-	return a & 0xff;
+	uint64_t v = 0;
+	(void)ctx;
+	vmx_vmread(encoding, &v);
+	return v;
 }
 
 const char *vmcs_self_check(const struct vmx_caps *caps)
@@ -203,56 +189,9 @@ const char *vmcs_self_check(const struct vmx_caps *caps)
 		.exit = caps->exit, .entry = caps->entry,
 		.cr0_fixed0 = caps->cr0_fixed0, .cr0_fixed1 = caps->cr0_fixed1,
 		.cr4_fixed0 = caps->cr4_fixed0, .cr4_fixed1 = caps->cr4_fixed1,
-		.ept_vpid = caps->ept_vpid, .phys_addr_bits = phys_addr_bits(),
+		.ept_vpid = caps->ept_vpid, .phys_addr_bits = caps->phys_addr_bits,
 	};
-	struct vmcs_check_state s = { 0 };
-	s.pin = vmcs_read32(VMCS_PIN_BASED_VM_EXEC_CONTROL);
-	s.proc = vmcs_read32(VMCS_CPU_BASED_VM_EXEC_CONTROL);
-	s.proc2 = vmcs_read32(VMCS_SECONDARY_VM_EXEC_CONTROL);
-	s.exit = vmcs_read32(VMCS_VM_EXIT_CONTROLS);
-	s.entry = vmcs_read32(VMCS_VM_ENTRY_CONTROLS);
-	s.cr3_target_count = vmcs_read32(VMCS_CR3_TARGET_COUNT);
-	if (s.proc2 & SEC_ENABLE_VPID)
-		s.vpid = vmcs_read16(VMCS_VIRTUAL_PROCESSOR_ID);
-	s.eptp = vmcs_read64(VMCS_EPT_POINTER);
-	s.host_cr0 = vmcs_readnat(VMCS_HOST_CR0);
-	s.host_cr3 = vmcs_readnat(VMCS_HOST_CR3);
-	s.host_cr4 = vmcs_readnat(VMCS_HOST_CR4);
-	s.host_efer = vmcs_read64(VMCS_HOST_IA32_EFER);
-	s.host_cs = vmcs_read16(VMCS_HOST_CS_SELECTOR);
-	s.host_ss = vmcs_read16(VMCS_HOST_SS_SELECTOR);
-	s.host_ds = vmcs_read16(VMCS_HOST_DS_SELECTOR);
-	s.host_es = vmcs_read16(VMCS_HOST_ES_SELECTOR);
-	s.host_fs = vmcs_read16(VMCS_HOST_FS_SELECTOR);
-	s.host_gs = vmcs_read16(VMCS_HOST_GS_SELECTOR);
-	s.host_tr = vmcs_read16(VMCS_HOST_TR_SELECTOR);
-	s.host_fs_base = vmcs_readnat(VMCS_HOST_FS_BASE);
-	s.host_gs_base = vmcs_readnat(VMCS_HOST_GS_BASE);
-	s.host_tr_base = vmcs_readnat(VMCS_HOST_TR_BASE);
-	s.host_gdtr_base = vmcs_readnat(VMCS_HOST_GDTR_BASE);
-	s.host_idtr_base = vmcs_readnat(VMCS_HOST_IDTR_BASE);
-	s.host_rip = vmcs_readnat(VMCS_HOST_RIP);
-	s.guest_cr0 = vmcs_readnat(VMCS_GUEST_CR0);
-	s.guest_cr3 = vmcs_readnat(VMCS_GUEST_CR3);
-	s.guest_cr4 = vmcs_readnat(VMCS_GUEST_CR4);
-	s.guest_efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
-	s.guest_dr7 = vmcs_readnat(VMCS_GUEST_DR7);
-	s.guest_rflags = vmcs_readnat(VMCS_GUEST_RFLAGS);
-	s.guest_rip = vmcs_readnat(VMCS_GUEST_RIP);
-	READ_SEG_FIELDS(&s.cs, CS);
-	READ_SEG_FIELDS(&s.ss, SS);
-	READ_SEG_FIELDS(&s.ds, DS);
-	READ_SEG_FIELDS(&s.es, ES);
-	READ_SEG_FIELDS(&s.fs, FS);
-	READ_SEG_FIELDS(&s.gs, GS);
-	READ_SEG_FIELDS(&s.tr, TR);
-	READ_SEG_FIELDS(&s.ldtr, LDTR);
-	s.gdtr_base = vmcs_readnat(VMCS_GUEST_GDTR_BASE);
-	s.idtr_base = vmcs_readnat(VMCS_GUEST_IDTR_BASE);
-	s.gdtr_limit = vmcs_read32(VMCS_GUEST_GDTR_LIMIT);
-	s.idtr_limit = vmcs_read32(VMCS_GUEST_IDTR_LIMIT);
-	s.activity_state = vmcs_read32(VMCS_GUEST_ACTIVITY_STATE);
-	s.interruptibility = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO);
-	s.link_pointer = vmcs_read64(VMCS_VMCS_LINK_POINTER);
+	struct vmcs_check_state s;
+	vmcs_check_state_fill(&s, read_current_vmcs, 0);
 	return vmcs_check(&s, &cc);
 }

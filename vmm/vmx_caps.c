@@ -22,8 +22,19 @@ int vmx_available(const char **why)
 	return 1;
 }
 
+static unsigned read_phys_addr_bits(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(0x80000000u, 0, &a, &b, &c, &d);
+	if (a < 0x80000008u)
+		return 36; /* the architectural default (SDM Vol. 1 3.3.1) */
+	cpuid(0x80000008u, 0, &a, &b, &c, &d);
+	return a & 0xff;
+}
+
 void vmx_read_caps(struct vmx_caps *c)
 {
+	c->phys_addr_bits = read_phys_addr_bits();
 	c->basic = rdmsr(MSR_IA32_VMX_BASIC);
 	c->revision = (uint32_t)c->basic & 0x7fffffffu;
 	/* With bit 55 the TRUE MSRs report which default-1 controls may be 0 (SDM A.2). */

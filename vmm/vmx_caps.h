@@ -14,6 +14,7 @@ struct vmx_caps {
 	uint64_t vmcs_enum;
 	uint32_t revision;
 	unsigned preempt_rate;   /* the preemption timer counts TSC >> rate */
+	unsigned phys_addr_bits; /* MAXPHYADDR, CPUID 0x80000008 */
 	int has_ept, has_vpid, has_ept_2m, has_invept, has_invvpid, has_vmcs_shadowing;
 };
 

@@ -1,0 +1,259 @@
+/*
+ * VMX virtualised for a child VMM: the shared types of nested/.
+ *
+ * Words used throughout (KVM's convention): L1 is the child VMM running in
+ * a VM of this VMM (L0 from its point of view), L2 is a VM of L1.  VMCS01
+ * is this VMM's VMCS for L1, VMCS12 the VMCS that L1 builds for L2 (in L1's
+ * memory, in nestlab's own layout below), VMCS02 the VMCS this VMM really
+ * runs L2 with.  EPT12 is L1's EPT for L2, EPT01 maps L1's memory, EPT02 =
+ * EPT12 ∘ EPT01 is what the processor walks while L2 runs.
+ *
+ * Everything declared here except nested_runtime.h's functions is pure C
+ * over plain data (guest memory is a base pointer and a size), so it runs
+ * in host unit tests and at any level of the stack.
+ */
+#ifndef NESTLAB_NESTED_H
+#define NESTLAB_NESTED_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "nestlab/vmx.h"
+
+/* ---- L1's memory, as this VMM sees it: contiguous, L1-physical 0..size ---- */
+struct guest_mem {
+	uint8_t *base;
+	uint64_t size;
+};
+static inline int guest_mem_ok(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	return gpa < m->size && len <= m->size - gpa;
+}
+static inline void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa) { return m->base + gpa; }
+
+/* ---- VMCS12: nestlab's documented in-memory layout (nested/vmcs12.c) ----
+ *
+ * A 4 KiB region in L1's memory:
+ *   0   u32 revision identifier (VMCS12_REVISION, what IA32_VMX_BASIC reports to L1)
+ *   4   u32 VMX-abort indicator
+ *   8   u32 launch state: 0 clear, 1 launched
+ *   12  u32 layout version (VMCS12_LAYOUT_VERSION)
+ *   64  u64 value of field i of include/nestlab/vmcs_fields.def, i = 0, 1, ...
+ * A field narrower than 64 bits keeps its value zero-extended.
+ */
+#define VMCS12_REVISION       0x4e4c3132u /* "21LN": not any real processor's */
+#define VMCS12_LAYOUT_VERSION 1u
+#define VMCS12_FIELDS_OFFSET  64u
+#define VMCS12_SIZE           4096u
+#define VMCS12_LAUNCH_CLEAR    0u
+#define VMCS12_LAUNCH_LAUNCHED 1u
+
+enum vmcs12_index {
+#define X(name, enc) VMCS12_IDX_##name,
+#include "nestlab/vmcs_fields.def"
+#undef X
+	VMCS12_NFIELDS
+};
+
+struct vmcs12 {
+	uint32_t revision;
+	uint32_t abort;
+	uint32_t launch_state;
+	uint32_t layout;
+	uint8_t reserved[VMCS12_FIELDS_OFFSET - 16];
+	uint64_t field[VMCS12_NFIELDS];
+};
+_Static_assert(sizeof(struct vmcs12) <= VMCS12_SIZE, "VMCS12 fits its 4 KiB region");
+
+/* Index of an encoding in the field table, or -1 (VMREAD/VMWRITE then fail with error 12). */
+int vmcs12_index_of(uint32_t encoding);
+/* Read a field by encoding, masked to its width; 0 if unknown. */
+uint64_t vmcs12_get(const struct vmcs12 *v, uint32_t encoding);
+/* Write a field by encoding, masked to its width (no read-only check: that is VMWRITE's). */
+void vmcs12_set(struct vmcs12 *v, uint32_t encoding, uint64_t value);
+#define V12(v, NAME) ((v)->field[VMCS12_IDX_##NAME])
+
+/* ---- The VMX capabilities this VMM offers a child (nested/vmx_msr.c) ---- */
+struct vmx_caps; /* the real (or parent-virtual) ones: vmm/vmx_caps.h */
+struct nested_caps {
+	uint64_t basic, pinbased, procbased, procbased2, exit, entry, misc;
+	uint64_t true_pinbased, true_procbased, true_exit, true_entry;
+	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1, vmcs_enum, ept_vpid, vmfunc;
+};
+/*
+ * What this VMM can really virtualise for a child, narrowed by the child's
+ * features (NL_FEAT_EPT, NL_FEAT_VPID, NL_FEAT_VMCS_SHADOW): a consistent
+ * set, so that whatever L1 derives from them passes the VMCS12 checks.
+ */
+void nested_caps_compute(struct nested_caps *out, const struct vmx_caps *real, uint32_t features);
+/* RDMSR of a VMX capability MSR (0x480-0x491) by L1: 0 and *value, or -1 (→ #GP). */
+int nested_caps_rdmsr(const struct nested_caps *c, uint32_t msr, uint64_t *value);
+
+/* ---- Decoding a VMX instruction's operand (nested/vmx_insn_decode.c) ---- */
+/*
+ * From VMX_INSTRUCTION_INFO and the exit qualification (displacement), SDM
+ * Vol. 3 Table 28-9 (VMCLEAR/VMPTRLD/VMPTRST/VMXON/INVEPT/INVVPID) and
+ * 28-10 (VMREAD/VMWRITE).  gprs[] is RAX, RCX, RDX, RBX, RSP, RBP, RSI,
+ * RDI, R8..R15 in the processor's register numbering.
+ */
+struct vmx_operand {
+	int is_reg;         /* register operand (VMREAD dest / VMWRITE source with bit 10 set) */
+	unsigned reg;       /* register number when is_reg */
+	uint64_t linear;    /* linear address of a memory operand */
+	unsigned addr_size; /* 2, 4 or 8 bytes */
+	unsigned seg;       /* segment register number (0 ES .. 5 GS) */
+};
+int vmx_decode_mem_operand(uint32_t insn_info, uint64_t qualification, const uint64_t gprs[16],
+			   const uint64_t seg_base[6], int long_mode, struct vmx_operand *out);
+/* VMREAD/VMWRITE: the "reg1"/"reg2" fields (Table 28-10). */
+unsigned vmx_insn_reg2(uint32_t insn_info); /* the field-encoding register */
+unsigned vmx_insn_reg1(uint32_t insn_info); /* the value register when bit 10 is set */
+int vmx_insn_reg1_is_reg(uint32_t insn_info);
+/* INVEPT/INVVPID: the type register ("reg2"). */
+
+/* ---- Guest-linear to guest-physical through L1's own page tables ---- */
+/* 4-level paging (CR0.PG, CR4.PAE, EFER.LMA) or no paging; -1 on a not-present entry (→ #PF). */
+int guest_linear_to_phys(const struct guest_mem *m, uint64_t cr0, uint64_t cr3, uint64_t cr4,
+			 uint64_t efer, uint64_t linear, int write, uint64_t *gpa);
+
+/* ---- VMX instruction semantics (nested/vmx_insn.c): outcomes per SDM Vol. 3 ch. 31 ---- */
+enum nvmx_outcome {
+	NVMX_SUCCEED,      /* VMsucceed: CF=PF=AF=ZF=SF=OF=0 */
+	NVMX_FAIL_INVALID, /* VMfailInvalid: CF=1 */
+	NVMX_FAIL_VALID,   /* VMfailValid: ZF=1, error number in VMCS12's VM-instruction error field */
+	NVMX_UD,           /* inject #UD */
+	NVMX_GP,           /* inject #GP(0) */
+	NVMX_ENTER,        /* VMLAUNCH/VMRESUME passed the instruction checks: go to VMCS12 checks */
+};
+
+struct nvmx_result {
+	enum nvmx_outcome outcome;
+	unsigned error; /* VMXERR_* for NVMX_FAIL_VALID */
+};
+
+/* L1's virtual VMX state, one per VM that is a VMM. */
+struct nvmx {
+	int vmxon;               /* in VMX operation */
+	uint64_t vmxon_ptr;      /* L1-physical */
+	uint64_t current;        /* L1-physical address of the current VMCS12, ~0 if none */
+	struct vmcs12 *cache;    /* this VMM's copy of the current VMCS12 (VMCS12_SIZE bytes) */
+	int cache_dirty;
+	const struct nested_caps *caps;
+	unsigned phys_addr_bits;
+};
+
+#define NVMX_NO_VMCS (~0ull)
+
+/*
+ * Each takes what the instruction names (already decoded and, for memory
+ * operands, read from L1's memory by the caller) and changes only nvmx,
+ * the cache and L1's memory (VMCLEAR writes the launch state back).
+ * cpl, cr4_vmxe, in_vm86, long_mode_cs: the conditions of the SDM's
+ * "IF (not in VMX operation) or ... THEN #UD / ELSIF CPL > 0 THEN #GP".
+ */
+struct nvmx_ctx {
+	unsigned cpl;
+	int cr4_vmxe;        /* L1's CR4.VMXE as it sees it */
+	int cr0_pe, rflags_vm, long_mode, cs_l; /* mode checks (#UD outside protected mode) */
+	uint64_t cr0, cr4, feature_control;     /* VMXON's checks */
+};
+struct nvmx_result nvmx_vmxon(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr);
+struct nvmx_result nvmx_vmxoff(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c);
+struct nvmx_result nvmx_vmclear(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr);
+struct nvmx_result nvmx_vmptrld(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr);
+struct nvmx_result nvmx_vmptrst(struct nvmx *n, const struct nvmx_ctx *c, uint64_t *ptr_out);
+struct nvmx_result nvmx_vmread(struct nvmx *n, const struct nvmx_ctx *c, uint64_t encoding, uint64_t *value);
+struct nvmx_result nvmx_vmwrite(struct nvmx *n, const struct nvmx_ctx *c, uint64_t encoding, uint64_t value);
+/* launch: 1 for VMLAUNCH, 0 for VMRESUME; blocked_by_movss from the interruptibility state. */
+struct nvmx_result nvmx_vmentry_insn(struct nvmx *n, const struct nvmx_ctx *c, int launch, int blocked_by_movss);
+/* INVEPT/INVVPID operand checks (type supported, descriptor reserved bits, VPID 0 rules). */
+struct nvmx_result nvmx_invept(struct nvmx *n, const struct nvmx_ctx *c, uint64_t type, const uint64_t desc[2]);
+struct nvmx_result nvmx_invvpid(struct nvmx *n, const struct nvmx_ctx *c, uint64_t type, const uint64_t desc[2]);
+/* Write the cache back to L1's memory (VMCLEAR, VMPTRLD of another, VMXOFF). */
+void nvmx_flush(struct nvmx *n, struct guest_mem *m);
+
+/* ---- Reflection: does an exit of L2 belong to L1? (nested/reflect.c) ---- */
+struct reflect_input {
+	uint32_t reason;        /* basic exit reason */
+	uint64_t qualification;
+	uint32_t intr_info;     /* VM_EXIT_INTR_INFO (exceptions) */
+	uint32_t msr;           /* ECX for MSR exits */
+	const struct guest_mem *l1mem; /* to read L1's I/O and MSR bitmaps */
+};
+enum reflect_decision {
+	REFLECT_TO_L1,   /* L1 asked for this exit (or it is unconditional): emulate a VM exit into L1 */
+	HANDLE_IN_L0,    /* this VMM's own business (its time slice, EPT02 fill, ...) */
+	HANDLE_EPT,      /* EPT violation: the shadow-EPT code decides (fill, reflect, or L1's fault) */
+};
+enum reflect_decision nested_reflect(const struct vmcs12 *v12, const struct reflect_input *in);
+
+/* ---- VMCS02 controls: what L1 asked for, plus what this VMM needs (nested/vmcs02_merge.c) ---- */
+struct vmcs02_controls {
+	uint32_t pin, proc, proc2, exit, entry, exception_bitmap;
+};
+void nested_merge_controls(const struct vmcs12 *v12, const struct vmx_caps *real, struct vmcs02_controls *out);
+
+/* ---- Shadow EPT (nested/ept_shadow.c) ---- */
+struct ept_mem_ops;
+struct shadow_ept {
+	uint64_t root02;        /* this VMM's EPT02 PML4 (host-physical), 0 before the first fill */
+	uint64_t eptp12;        /* the EPT12 pointer it was built from */
+	uint64_t faults, fills, drops, reflected;
+};
+enum shadow_ept_result {
+	SEPT_FILLED,        /* EPT02 now maps the page: resume L2 */
+	SEPT_REFLECT,       /* EPT12 does not allow the access: reflect an EPT violation to L1 */
+	SEPT_MISCONFIG,     /* EPT12 is malformed: reflect an EPT misconfiguration to L1 */
+	SEPT_L1_FAULT,      /* EPT12 points outside L1's memory: L1's own fault */
+	SEPT_NO_MEMORY,
+};
+/*
+ * An L2 access to gpa2 (qualification bits 0-2 = read/write/fetch) found
+ * no EPT02 entry.  Walk EPT12 in L1's memory; if it allows the access and
+ * maps inside L1's memory (EPT01 = L1's memory base + offset), map the 4 KiB
+ * page in EPT02 with EPT12's permissions.  *qual12 gets the qualification
+ * to reflect (SDM 28.2.1: access bits, and bits 3-5 the EPT12 permissions).
+ */
+enum shadow_ept_result shadow_ept_fault(struct shadow_ept *s, const struct ept_mem_ops *ops,
+					const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2,
+					uint64_t qual, uint64_t *qual12);
+/* L1's INVEPT (or a new EPTP12): drop EPT02 so it refills lazily. */
+void shadow_ept_drop(struct shadow_ept *s, const struct ept_mem_ops *ops, void (*free_page)(uint64_t));
+
+/* ---- VPID02 for (L1, VPID12) (nested/vpid_map.c) ---- */
+#define VPID_MAP_SLOTS 16
+struct vpid_map {
+	uint16_t vpid12[VPID_MAP_SLOTS];
+	uint16_t vpid02[VPID_MAP_SLOTS];
+	unsigned used;
+	uint16_t next_free, last; /* VPID02 range this child may use: [next_free, last] */
+};
+void vpid_map_init(struct vpid_map *m, uint16_t first, uint16_t last);
+/* The VPID02 for vpid12 (allocated on first use); 0 if the range is exhausted (then flush on every entry). */
+uint16_t vpid_map_get(struct vpid_map *m, uint16_t vpid12);
+
+/* What an INVVPID of L1 becomes: which VPID02s to invalidate and how. */
+struct invvpid_plan {
+	int type;             /* INVVPID type to execute, -1 for none */
+	uint16_t vpid02[VPID_MAP_SLOTS];
+	unsigned count;
+	uint64_t gla;
+};
+void vpid_map_translate_invvpid(const struct vpid_map *m, uint64_t type12, uint16_t vpid12, uint64_t gla,
+				struct invvpid_plan *out);
+
+/* ---- Counters one VMM keeps about the VMMs it hosts ---- */
+enum nvmx_insn_kind {
+	NVMX_I_VMXON, NVMX_I_VMXOFF, NVMX_I_VMCLEAR, NVMX_I_VMPTRLD, NVMX_I_VMPTRST, NVMX_I_VMREAD,
+	NVMX_I_VMWRITE, NVMX_I_VMLAUNCH, NVMX_I_VMRESUME, NVMX_I_INVEPT, NVMX_I_INVVPID, NVMX_I_COUNT
+};
+struct nested_counters {
+	uint64_t emulated[NVMX_I_COUNT];
+	uint64_t reflected[EXIT_REASON_MAX];     /* L2 exits reflected to L1, by reason */
+	uint64_t handled[EXIT_REASON_MAX];       /* L2 exits this VMM handled itself, by reason */
+	uint64_t reflected_ticks;                /* TSC ticks spent emulating reflected exits */
+	uint64_t invept[3], invvpid[4];          /* by type, as L1 issued them */
+	uint64_t vmentry_failures;               /* VMLAUNCH/VMRESUME refused by the VMCS12 checks */
+};
+const char *nvmx_insn_name(enum nvmx_insn_kind k);
+
+#endif
