@@ -32,6 +32,24 @@ int nl_backend_path_ok(const char *path, char *err, size_t cap)
 	return 0;
 }
 
+/*
+ * Print one line of a log or console, indented.  Control characters are
+ * dropped: a guest's escape sequences must not clear or recolour the
+ * user's terminal.
+ */
+static void print_line(FILE *out, const char *line, size_t len)
+{
+	fputs("  ", out);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if (c >= 0x20 && c != 0x7f)
+			fputc(c, out);
+		else if (c == '\t')
+			fputc(' ', out);
+	}
+	fputc('\n', out);
+}
+
 static int contains_any(const char *line, const char *const list[])
 {
 	for (const char *const *n = list; *n; n++)
@@ -51,8 +69,8 @@ unsigned nl_backend_grep(const char *file, const char *const needles[], const ch
 	while (shown < max && fgets(line, sizeof line, f)) {
 		if (!contains_any(line, needles) || contains_any(line, ignore))
 			continue;
-		size_t len = strlen(line);
-		fprintf(out, "  %s%s", line, len && line[len - 1] == '\n' ? "" : "\n");
+		if (out)
+			print_line(out, line, strcspn(line, "\n"));
 		shown++;
 	}
 	fclose(f);
@@ -76,7 +94,7 @@ void nl_backend_tail(const char *file, unsigned n, FILE *out)
 		size_t end = i;
 		while (end < len && data[end] != '\n')
 			end++;
-		fprintf(out, "  %.*s\n", (int)(end - i), data + i);
+		print_line(out, data + i, end - i);
 		i = end + 1;
 	}
 	free(data);

@@ -35,8 +35,12 @@ struct nl_backend {
 	 */
 	int (*plan)(const struct nl_backend_ctx *ctx, struct nl_backend_plan *plan, char *err,
 		    size_t cap);
-	/* After a run that did not end ok: the backend's own evidence (log lines), on out. */
-	void (*explain)(const struct nl_backend_ctx *ctx, FILE *out);
+	/*
+	 * After a run that did not end ok: the backend's own evidence on out —
+	 * its log lines about the failure, and when it crashed or hung
+	 * (backend_trouble) the end of its output too.
+	 */
+	void (*explain)(const struct nl_backend_ctx *ctx, int backend_trouble, FILE *out);
 	/* What the backend's own exit status means, as " (...)" to append, or "". */
 	void (*describe_exit)(int status, char *buf, size_t cap);
 };
@@ -48,16 +52,17 @@ extern const struct nl_backend nl_backend_qemu;
 const struct nl_backend *nl_backend_find(const char *name);
 
 /*
- * A path the backend's configuration syntax can carry?  Bochs's bochsrc and
- * QEMU's option parser both split on commas and know no quoting we can rely
- * on.  Returns 0, or -1 with err saying which character is in the way.
+ * A path the backends' configuration syntax can carry?  Bochs's bochsrc
+ * and QEMU's option parser both split on commas; bochsrc's quotes carry
+ * spaces but not a quote, and '#' starts a comment there.  Returns 0, or -1
+ * with err saying which character is in the way.
  */
 int nl_backend_path_ok(const char *path, char *err, size_t cap);
 
 /*
  * Print, indented, the lines of file that contain any of needles and none
  * of ignore (NULL-terminated lists, case ignored), at most max of them.
- * Returns how many it printed.
+ * Returns how many it printed (out NULL: would print).
  */
 unsigned nl_backend_grep(const char *file, const char *const needles[], const char *const ignore[],
 			 unsigned max, FILE *out);

@@ -36,11 +36,12 @@ static int write_bochsrc(const struct nl_backend_ctx *ctx, const char *path, cha
 	/* A triple fault must end the run where it happened, not reboot into a loop. */
 	fprintf(f, "cpu: model=%s, count=1, ips=%llu, reset_on_triple_fault=0\n", be->cpu_model,
 		(unsigned long long)be->ips);
-	fprintf(f, "ata0-master: type=cdrom, path=%s, status=inserted\n", ctx->iso_path);
+	/* Quoted, so a folder with spaces works (nl_backend_path_ok refused what quotes cannot carry). */
+	fprintf(f, "ata0-master: type=cdrom, path=\"%s\", status=inserted\n", ctx->iso_path);
 	fprintf(f, "boot: cdrom\n");
 	fprintf(f, "clock: sync=none, time0=%u\n", BOCHS_TIME0);
-	fprintf(f, "com1: enabled=1, mode=file, dev=%s/com1.txt\n", ctx->out_dir);
-	fprintf(f, "log: %s/bochs.log\n", ctx->out_dir);
+	fprintf(f, "com1: enabled=1, mode=file, dev=\"%s/com1.txt\"\n", ctx->out_dir);
+	fprintf(f, "log: \"%s/bochs.log\"\n", ctx->out_dir);
 	fprintf(f, "panic: action=fatal\n");
 	fprintf(f, "error: action=report\n");
 	/* Everything the stack says goes through COM1; port 0xE9 would bypass the record stream. */
@@ -97,18 +98,25 @@ static int bochs_plan(const struct nl_backend_ctx *ctx, struct nl_backend_plan *
  * Bochs states why it refused a VMCS, or gave up, only in its log: these
  * are the lines that tell a VMM developer what went wrong.
  */
-static void bochs_explain(const struct nl_backend_ctx *ctx, FILE *out)
+static void bochs_explain(const struct nl_backend_ctx *ctx, int backend_trouble, FILE *out)
 {
 	static const char *const needles[] = {
 		"VMFAIL", "VMENTER", "PANIC", "exception with no resolution", "triple fault", NULL,
 	};
-	/* The guest's own shutdown is logged as a panic too: it is how every run ends. */
-	static const char *const ignore[] = { "Shutdown port: shutdown requested", NULL };
+	/* A guest's own power-off is logged as a panic too: it is how every run ends. */
+	static const char *const ignore[] = {
+		"Shutdown port: shutdown requested", "ACPI control: soft power off", NULL,
+	};
 	char path[NL_SOURCE_PATH_MAX + 64];
 	nl_results_path(path, sizeof path, ctx->out_dir, "bochs.log");
-	fprintf(out, "%s: what Bochs logged about it (%s):\n", nl_prog, path);
-	if (!nl_backend_grep(path, needles, ignore, 20, out)) {
-		fprintf(out, "  (no VMFAIL, VMENTER or panic lines)\n");
+	unsigned n = nl_backend_grep(path, needles, ignore, 20, NULL);
+	if (n) {
+		fprintf(out, "%s: what Bochs logged about it (%s):\n", nl_prog, path);
+		nl_backend_grep(path, needles, ignore, 20, out);
+	}
+	if (backend_trouble) {
+		if (!n)
+			fprintf(out, "%s: no VMFAIL, VMENTER or panic lines in %s\n", nl_prog, path);
 		nl_results_path(path, sizeof path, ctx->out_dir, "bochs.out");
 		fprintf(out, "%s: the end of Bochs's output (%s):\n", nl_prog, path);
 		nl_backend_tail(path, 10, out);

@@ -90,8 +90,10 @@ static void qemu_describe_exit(int status, char *buf, size_t cap)
 		snprintf(buf, cap, " (QEMU's own error)");
 }
 
-static void qemu_explain(const struct nl_backend_ctx *ctx, FILE *out)
+static void qemu_explain(const struct nl_backend_ctx *ctx, int backend_trouble, FILE *out)
 {
+	if (!backend_trouble)
+		return; /* QEMU logs nothing about the guest beyond what COM1 carried */
 	char path[NL_SOURCE_PATH_MAX + 64];
 	nl_results_path(path, sizeof path, ctx->out_dir, "qemu.out");
 	fprintf(out, "%s: the end of QEMU's output (%s):\n", nl_prog, path);

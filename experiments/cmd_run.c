@@ -52,6 +52,7 @@ struct run {
 	char images[PATH_CAP];
 	char iso[PATH_CAP];
 	struct nl_backend_plan plan;
+	int iso_failed;        /* grub-mkrescue failed: its log is the evidence */
 	struct nl_run_facts facts;
 	struct nl_records records;
 };
@@ -215,10 +216,12 @@ static int make_results_dir(struct run *r, char *err, size_t cap)
 /* The description (under its own name) and the manifest, into the folder. */
 static int save_inputs(struct run *r, char *err, size_t cap)
 {
-	char copy[PATH_MAX], to[PATH_CAP];
+	char copy[PATH_MAX], name[PATH_MAX], to[PATH_CAP];
 	snprintf(copy, sizeof copy, "%s", r->opt.file);
-	if (nl_results_path(to, sizeof to, r->dir, basename(copy)) ||
-	    nl_results_copy(r->opt.file, to, err, cap))
+	/* A description called, say, summary.json must not be overwritten by the results. */
+	nl_msgf(name, sizeof name, "%s%s", nl_results_is_output(basename(copy)) ? "description-" : "",
+		basename(copy));
+	if (nl_results_path(to, sizeof to, r->dir, name) || nl_results_copy(r->opt.file, to, err, cap))
 		return -1;
 	nl_results_path(to, sizeof to, r->dir, "manifest.bin");
 	return nl_results_write(to, r->manifest, r->manifest_len, err, cap);
@@ -290,6 +293,8 @@ static void run_backend(struct run *r, const struct nl_backend_ctx *ctx)
 	case NL_PROC_STOPPED:
 		r->facts.end = NL_BACKEND_EXITED;
 		snprintf(how, sizeof how, "did not exit within %.0f s of L0's end record; stopped", END_GRACE_S);
+		/* The results stand, but a shutdown that does not work is worth knowing about. */
+		fprintf(stderr, "%s: warning: %s %s\n", nl_prog, r->backend->name, how);
 		break;
 	case NL_PROC_TIMEOUT:
 		r->facts.end = NL_BACKEND_TIMEOUT;
@@ -299,6 +304,7 @@ static void run_backend(struct run *r, const struct nl_backend_ctx *ctx)
 		break;
 	case NL_PROC_START_FAILED:
 		r->facts.end = NL_BACKEND_NOT_STARTED;
+		snprintf(meaning, sizeof meaning, " (`make deps` installs the backends)");
 		break;
 	}
 	nl_msgf(r->facts.detail, sizeof r->facts.detail, "%s%s", how, meaning);
@@ -310,7 +316,8 @@ static void boot_and_run(struct run *r)
 	char err[1024], log[PATH_CAP];
 	struct nl_iso_images imgs;
 	nl_iso_images_of(&r->exp, &imgs);
-	if (find_images(r, err, sizeof err) || nl_iso_check_images(r->images, &imgs, err, sizeof err)) {
+	if (nl_backend_path_ok(r->dir, err, sizeof err) || find_images(r, err, sizeof err) ||
+	    nl_iso_check_images(r->images, &imgs, err, sizeof err)) {
 		r->facts.end = NL_BACKEND_NOT_STARTED;
 		nl_msgf(r->facts.detail, sizeof r->facts.detail, "%s", err);
 		return;
@@ -322,8 +329,7 @@ static void boot_and_run(struct run *r)
 	if (nl_iso_build(r->exp.name, r->images, &imgs, manifest, r->iso, log, err, sizeof err)) {
 		r->facts.end = NL_BACKEND_NOT_STARTED;
 		nl_msgf(r->facts.detail, sizeof r->facts.detail, "cannot build the boot ISO: %s", err);
-		fprintf(stderr, "%s: %s\n", nl_prog, r->facts.detail);
-		nl_backend_tail(log, 15, stderr);
+		r->iso_failed = 1;
 		return;
 	}
 	struct nl_backend_ctx ctx = { .exp = &r->exp, .out_dir = r->dir, .iso_path = r->iso };
@@ -372,10 +378,24 @@ static void explain(const struct run *r, const struct nl_outcome *o)
 		fprintf(stderr, "%s: interrupted: partial results kept\n", nl_prog);
 	else
 		fprintf(stderr, "%s: could not run: %s\n", nl_prog, o->reason);
-	if (strcmp(s, NL_STATUS_NOT_STARTED) && strcmp(s, NL_STATUS_INTERRUPTED)) {
-		struct nl_backend_ctx ctx = { .exp = &r->exp, .out_dir = r->dir, .iso_path = r->iso };
-		r->backend->explain(&ctx, stderr);
+	if (r->iso_failed) {
+		char log[PATH_CAP];
+		nl_results_path(log, sizeof log, r->dir, "grub-mkrescue.log");
+		fprintf(stderr, "%s: the end of grub-mkrescue's output (%s):\n", nl_prog, log);
+		nl_backend_tail(log, 15, stderr);
 	}
+	if (!strcmp(s, NL_STATUS_NOT_STARTED) || !strcmp(s, NL_STATUS_INTERRUPTED))
+		return;
+	/* Without an end record, the console's last words (an L0 panic, GRUB) say the most. */
+	int trouble = !strcmp(s, NL_STATUS_CRASHED) || !strcmp(s, NL_STATUS_TIMEOUT);
+	if (trouble && r->records.console_len) {
+		char console[PATH_CAP];
+		nl_results_path(console, sizeof console, r->dir, "console.txt");
+		fprintf(stderr, "%s: the last lines on the console (%s):\n", nl_prog, console);
+		nl_backend_tail(console, 10, stderr);
+	}
+	struct nl_backend_ctx ctx = { .exp = &r->exp, .out_dir = r->dir, .iso_path = r->iso };
+	r->backend->explain(&ctx, trouble, stderr);
 }
 
 /* records.jsonl, console.txt, summary.json, the human summary; returns the exit code. */
@@ -411,9 +431,13 @@ int nl_cmd_run(int argc, char **argv)
 	static struct run r; /* large (manifest plan, paths): not on the stack */
 	memset(&r, 0, sizeof r);
 	int a = parse_args(argc, argv, &r.opt);
-	if (a) {
-		usage(a > 0 ? stdout : stderr);
-		return a > 0 ? NL_EXIT_SUCCESS : NL_EXIT_USAGE;
+	if (a > 0) {
+		usage(stdout);
+		return NL_EXIT_SUCCESS;
+	}
+	if (a < 0) {
+		fprintf(stderr, "(%s run --help lists the options)\n", nl_prog);
+		return NL_EXIT_USAGE;
 	}
 	int code = prepare(&r);
 	if (code)

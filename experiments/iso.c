@@ -44,18 +44,47 @@ static int append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * A GRUB command that fails inside a menu entry leaves GRUB showing the
+ * error on a screen nobody watches and waiting for a key: the run would sit
+ * there until the wall-clock limit.  So every command is checked, and a
+ * failure is told on COM1 (the one output the host reads) before GRUB
+ * powers the machine off, which ends the backend at once.
+ */
+static const char cannot_boot_fn[] =
+	"function nestlab_cannot_boot {\n"
+	"\tserial --unit=0 --speed=115200\n"
+	"\tterminal_output serial\n"
+	"\techo \"\"\n" /* GRUB clears the new terminal first: keep that off the message's line */
+	"\techo \"" NL_ISO_BOOT_FAILURE "$1\"\n"
+	"\thalt\n"
+	"}\n\n";
+
+static int checked(char *buf, size_t cap, size_t *len, const char *cmd, const char *failure)
+{
+	return append(buf, cap, len, "\tif %s; then true; else nestlab_cannot_boot \"%s\"; fi\n", cmd,
+		      failure);
+}
+
 int nl_iso_grub_cfg(const char *title, const struct nl_iso_images *imgs, char *buf, size_t cap)
 {
 	size_t len = 0;
+	char cmd[128], failure[128];
 	/* No menu to wait at: the run is unattended and its time is measured. */
-	int bad = append(buf, cap, &len, "set timeout=0\nset default=0\n\n");
+	int bad = append(buf, cap, &len, "set timeout=0\nset default=0\n\n%s", cannot_boot_fn);
 	bad |= append(buf, cap, &len, "menuentry \"nestlab %s\" {\n", title);
-	bad |= append(buf, cap, &len, "\tmultiboot2 /boot/%s.elf\n", NL_VMM_IMAGE);
-	/* The module's command line is its name: that is how L0 tells them apart. */
-	bad |= append(buf, cap, &len, "\tmodule2 /boot/manifest.bin manifest\n");
-	for (unsigned i = 0; i < imgs->count; i++)
-		bad |= append(buf, cap, &len, "\tmodule2 /boot/%s.elf %s\n", imgs->names[i], imgs->names[i]);
-	bad |= append(buf, cap, &len, "\tboot\n}\n");
+	snprintf(cmd, sizeof cmd, "multiboot2 /boot/%s.elf", NL_VMM_IMAGE);
+	snprintf(failure, sizeof failure, "/boot/%s.elf is not a multiboot2 kernel", NL_VMM_IMAGE);
+	bad |= checked(buf, cap, &len, cmd, failure);
+	/* A module's command line is its name: that is how L0 tells them apart. */
+	bad |= checked(buf, cap, &len, "module2 /boot/manifest.bin manifest",
+		       "cannot load /boot/manifest.bin");
+	for (unsigned i = 0; i < imgs->count; i++) {
+		snprintf(cmd, sizeof cmd, "module2 /boot/%s.elf %s", imgs->names[i], imgs->names[i]);
+		snprintf(failure, sizeof failure, "cannot load /boot/%s.elf", imgs->names[i]);
+		bad |= checked(buf, cap, &len, cmd, failure);
+	}
+	bad |= append(buf, cap, &len, "\tboot\n\tnestlab_cannot_boot \"the boot command failed\"\n}\n");
 	return bad ? -1 : (int)len;
 }
 

@@ -12,6 +12,9 @@
 
 #define NL_VMM_IMAGE "nestlab-vmm" /* the L0 kernel: <images>/nestlab-vmm.elf */
 
+/* What GRUB writes on COM1, then a reason, when it cannot boot the stack. */
+#define NL_ISO_BOOT_FAILURE "nestlab: GRUB cannot boot: "
+
 /* The VM images an experiment needs, each once, in the order VMs name them. */
 struct nl_iso_images {
 	char names[NL_MAX_VMS][NL_NAME_MAX];

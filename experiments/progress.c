@@ -58,8 +58,12 @@ void nl_progress_draw(struct nl_progress *p, double elapsed)
 {
 	if (!p->show)
 		return;
+	if (p->drawn && (long)elapsed == p->shown_seconds && p->records == p->shown_records)
+		return;
+	p->shown_seconds = (long)elapsed;
+	p->shown_records = p->records;
 	/* \r and "erase to end of line": the indicator rewrites itself in place. */
-	fprintf(stderr, "\r\033[K%s: %.0f s, %zu record%s%s", p->label, elapsed, p->records,
+	fprintf(stderr, "\r\033[K%s: %ld s, %zu record%s%s", p->label, p->shown_seconds, p->records,
 		p->records == 1 ? "" : "s", p->end_seen ? ", finishing" : "");
 	fflush(stderr);
 	p->drawn = 1;

@@ -21,6 +21,8 @@ struct nl_progress {
 	double end_seen_at;      /* elapsed seconds when it did */
 	int show;                /* draw the indicator (stderr is a terminal, not --quiet) */
 	int drawn;               /* the indicator is on screen */
+	long shown_seconds;      /* what it shows, to redraw only on change */
+	size_t shown_records;
 	const char *label;       /* "hello on bochs" */
 };
 

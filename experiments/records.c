@@ -159,8 +159,13 @@ static int console_from_record(struct nl_records *rs, const json_t *rec)
 
 static int take_line(struct nl_records *rs, const char *line, size_t len)
 {
-	if (len && line[len - 1] == '\r')
+	/* Terminal-minded writers (GRUB) end lines "\n\r": a CR at either end is no content. */
+	while (len && line[len - 1] == '\r')
 		len--;
+	while (len && line[0] == '\r') {
+		line++;
+		len--;
+	}
 	rs->lines++;
 	switch (nl_line_classify(line, len)) {
 	case NL_LINE_BLANK:

@@ -75,6 +75,9 @@ int nl_results_mkdirs(const char *path, char *err, size_t cap);
  */
 void nl_results_clear(const char *dir);
 
+/* Is name one of the files a run writes (so a description copy must not take it)? */
+int nl_results_is_output(const char *name);
+
 /* Whole files.  Each returns 0 or -1 with err[cap] filled. */
 int nl_results_read(const char *path, char **buf, size_t *len, char *err, size_t cap);
 int nl_results_write(const char *path, const void *buf, size_t len, char *err, size_t cap);
