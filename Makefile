@@ -13,13 +13,13 @@ EXPERIMENT ?= configs/hello.xml
 
 WARN := -Wall -Wextra -Werror
 HOST_PKGS := libxml-2.0 jansson
-HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Ilib -Iexperiments -Ivmm -Isched \
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Ilib -Iexperiments -Ivmm -Isched -Inested \
 	$(shell pkg-config --cflags $(HOST_PKGS) 2>/dev/null)
 HOST_LIBS := $(shell pkg-config --libs $(HOST_PKGS) 2>/dev/null)
 
 # Bare-metal code: no libc, no red zone (interrupts and VM exits land on the
 # stack), no SSE (VMM code never saves guest vector state), static non-PIE.
-BM_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Ilib -Il0 -Ivmm -Isched -ffreestanding -fno-stack-protector \
+BM_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Ilib -Il0 -Ivmm -Isched -Inested -ffreestanding -fno-stack-protector \
 	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small \
 	-fno-asynchronous-unwind-tables -fno-omit-frame-pointer -fcf-protection=none
 BM_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack
@@ -27,13 +27,17 @@ BM_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size
 # Pure freestanding library code that the host also compiles (for unit tests
 # and for the host tool's manifest encoder).
 LIB_PURE := lib/fmt.c lib/jsonw.c lib/json_check.c lib/crc32.c lib/manifest.c lib/elf64.c \
-	lib/frame_alloc.c lib/vmx_names.c
+	lib/frame_alloc.c lib/vmx_names.c lib/record_path.c
 LIB_BM   := $(LIB_PURE) lib/string.c
 # VMM logic that is plain C over plain data: unit-tested on the host.
 VMM_PURE := vmm/ept.c vmm/vmcs_check.c sched/rr.c
+# Virtual VMX for child VMMs: the pure parts of nested/ (the runtime is nested/nested_*.c).
+VMM_PURE += nested/vmcs12.c nested/vmx_insn_decode.c nested/guest_walk.c nested/vmx_insn.c nested/vmx_msr.c
+VMM_PURE += nested/reflect.c nested/vmcs02_merge.c nested/ept_shadow.c nested/vpid_map.c
 
-# The VMM image: platform (l0/), VMM core (vmm/), schedulers (sched/), policies (policy/).
-VMM_SRCS := $(wildcard l0/*.c l0/*.S vmm/*.c vmm/*.S sched/*.c policy/*.c) $(LIB_BM) \
+# The VMM image: platforms (l0/ at the root, l1/ as a child; chosen at boot), VMM core (vmm/),
+# schedulers (sched/), policies (policy/).
+VMM_SRCS := $(wildcard l0/*.c l0/*.S l1/*.c l1/*.S vmm/*.c vmm/*.S nested/*.c sched/*.c policy/*.c) $(LIB_BM) \
 	guests/leaf/compute.c # the bench's native baseline runs the leaf's own loop
 LEAF_SRCS := $(wildcard guests/leaf/*.c guests/leaf/*.S) $(LIB_BM)
 

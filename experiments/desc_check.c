@@ -34,6 +34,17 @@
  */
 #define QUANTUM_US_MIN    100ull
 #define QUANTUM_US_MAX    1000000ull
+/*
+ * A VM with children runs a nestlab VMM, which needs room of its own beside
+ * its VMs' memory: its image, the images and manifest it hands down, its
+ * EPT tables, VMCS pages and stacks, and up to 2 MiB lost aligning a VM.
+ */
+#define VMM_OWN_MB        16ull
+/* L0 → L1 → L2 → L3: what ARCHITECTURE.md promises and the CI runs toward. */
+#define MAX_VMM_LEVELS    4u
+/* The images a VM runs unless the description names one. */
+#define DEFAULT_LEAF_IMAGE "leaf"
+#define DEFAULT_VMM_IMAGE  "nestlab-vmm"
 
 struct checker {
 	const char *file;
@@ -123,6 +134,39 @@ static int check_vm_memory(const struct checker *c, unsigned i)
 	return 0;
 }
 
+/* How many VMMs stand above and at VM i, L0 counted: 1 for a VM of L0. */
+static unsigned vmm_levels_at(const struct nl_experiment *e, unsigned i)
+{
+	unsigned levels = 1;
+
+	for (int p = e->vms[i].parent; p >= 0 && levels <= NL_MAX_VMS; p = e->vms[p].parent)
+		levels++;
+	return levels + (e->vms[i].kind == NL_VM_VMM);
+}
+
+/* A VM that runs a VMM: deep enough to build, big enough for its VMs and itself. */
+static int check_vmm(const struct checker *c, unsigned i)
+{
+	const struct nl_experiment *e = c->exp;
+	const struct nl_vm_desc *vm = &e->vms[i];
+	unsigned long long children = 0, own = vm->memory_bytes / MIB;
+	unsigned levels = vmm_levels_at(e, i);
+
+	if (levels > MAX_VMM_LEVELS)
+		return refuse(c, i, NL_DF_VM_CHILDREN,
+			      "this VM would run the VMM at level L%u: a stack holds at most %u VMMs (L0 to L%u)",
+			      levels - 1, MAX_VMM_LEVELS, MAX_VMM_LEVELS - 1);
+	for (unsigned j = i + 1; j < e->vm_count; j++)
+		if (e->vms[j].parent == (int)i)
+			children += e->vms[j].memory_bytes / MIB;
+	if (children + VMM_OWN_MB > own)
+		return refuse(c, i, NL_DF_VM_MEMORY,
+			      "%llu MiB is too small for a VMM: its child VMs need %llu MiB and the VMM keeps "
+			      "%llu MiB of its own",
+			      own, children, VMM_OWN_MB);
+	return 0;
+}
+
 static int check_vm(const struct checker *c, unsigned i)
 {
 	const struct nl_experiment *e = c->exp;
@@ -150,12 +194,15 @@ static int check_vm(const struct checker *c, unsigned i)
 			      "ept=off needs shadow paging, not implemented yet (issue #3)");
 	if (vm->features & ~NL_FEAT_ALL)
 		return refuse(c, i, NL_DF_VM_FEATURES, "unknown feature bits 0x%x", vm->features);
-	if (vm->kind == NL_VM_VMM)
-		return refuse(c, i, NL_DF_VM_CHILDREN,
-			      "child VMs need a nestlab VMM inside this VM; nested VMX is not implemented yet (issue #3)");
-	if (vm->features & NL_FEAT_VMCS_SHADOW)
+	if (vm->kind != NL_VM_VMM && (vm->features & NL_FEAT_VMCS_SHADOW))
 		return refuse(c, i, NL_DF_VM_VMCS_SHADOWING,
-			      "VMCS shadowing only applies to a VM that runs a VMM (issue #3), not to a leaf guest");
+			      "VMCS shadowing only applies to a VM that runs a VMM (one with child VMs), "
+			      "not to a leaf guest");
+	if (vm->kind != NL_VM_VMM && !strcmp(vm->image, DEFAULT_VMM_IMAGE))
+		return refuse(c, i, NL_DF_VM_IMAGE,
+			      "'%s' is the nestlab VMM: a VM running it needs child VMs to run", vm->image);
+	if (vm->kind == NL_VM_VMM)
+		return check_vmm(c, i);
 	return 0;
 }
 
@@ -173,6 +220,19 @@ static int check_machine_memory(const struct checker *c)
 			      "the VMs of L0 need %llu MiB and L0 keeps %llu MiB, more than the machine's %u MiB",
 			      need, L0_RESERVE_MB, e->backend.memory_mb);
 	return 0;
+}
+
+/*
+ * A VM that names no image runs the nestlab VMM if it has child VMs, the
+ * leaf guest otherwise.  Known only once the whole tree is read: a VM
+ * becomes a VMM when its first child appears.
+ */
+static void default_images(struct nl_experiment *e)
+{
+	for (unsigned i = 0; i < e->vm_count; i++)
+		if (!e->vms[i].image[0])
+			nl_desc_copy_str(e->vms[i].image, sizeof e->vms[i].image,
+					 e->vms[i].kind == NL_VM_VMM ? DEFAULT_VMM_IMAGE : DEFAULT_LEAF_IMAGE);
 }
 
 static int check_all(const struct checker *c)
@@ -221,6 +281,7 @@ int nl_desc_load(const char *path, struct nl_experiment *exp, struct nl_diag *di
 	}
 	if (rc)
 		return -1;
+	default_images(exp);
 	rc = check_all(&c);
 	src.release(&src);
 	return rc;

@@ -360,7 +360,7 @@ static int read_vm(struct json_reader *r, json_t *o, int parent, const char *pat
 		return fail(r, i, NL_DF_VM, "expected an object, got %s", type_name(o));
 	if (check_keys(r, o, i, NL_DF_VM, KEYS(vm_keys)) ||
 	    get_str(r, o, i, NL_DF_VM_NAME, 1, nl_desc_name_problem, vm->name, sizeof vm->name) ||
-	    get_str(r, o, i, NL_DF_VM_IMAGE, 1, nl_desc_name_problem, vm->image, sizeof vm->image) ||
+	    get_str(r, o, i, NL_DF_VM_IMAGE, 0, nl_desc_name_problem, vm->image, sizeof vm->image) ||
 	    get_uint(r, o, i, NL_DF_VM_MEMORY, 1, &memory_mb))
 		return -1;
 	vm->memory_bytes = nl_desc_mib_to_bytes(memory_mb);

@@ -178,6 +178,16 @@ static json_t *exits_of(const json_t *rec)
 	return e;
 }
 
+/* What the VM's VMM did to virtualise VMX for it (a child VMM), or null for a leaf. */
+static json_t *exits_of_nested(const json_t *rec)
+{
+	if (!rec)
+		return json_null();
+	json_t *n = json_object();
+	add_counts(n, rec);
+	return n;
+}
+
 static json_t *vm_entry(const struct nl_experiment *exp, const struct nl_records *rs, unsigned i)
 {
 	char path[NL_NAME_MAX * (NL_MAX_VMS + 1) + 8];
@@ -194,19 +204,28 @@ static json_t *vm_entry(const struct nl_experiment *exp, const struct nl_records
 	json_object_set_new(vm, "report", copy_or_null(nl_records_last(rs, path, NL_REC_GUEST_REPORT)));
 	json_object_set_new(vm, "exits", exits_of(last_about_vm(rs, NL_REC_EXITS, path)));
 	json_object_set_new(vm, "fault", copy_or_null(last_about_vm(rs, NL_REC_VM_FAULT, path)));
+	json_object_set_new(vm, "nested", exits_of_nested(last_about_vm(rs, NL_REC_NESTED, path)));
 	return vm;
 }
 
-/* Every exits record a level produced, summed. */
-static json_t *level_exits(const struct nl_records *rs, const char *level)
+/* Every record of a type (exits, nested) a level produced, its counts summed. */
+static json_t *level_sum(const struct nl_records *rs, const char *level, const char *type, json_t *acc)
 {
-	json_t *exits = new_exits();
 	for (size_t i = 0; i < rs->count; i++) {
 		const json_t *rec = rs->items[i];
-		if (!nl_record_is_bad_line(rec) && nl_record_is(rec, level, NL_REC_EXITS))
-			add_counts(exits, rec);
+		if (!nl_record_is_bad_line(rec) && nl_record_is(rec, level, type))
+			add_counts(acc, rec);
 	}
-	return exits;
+	return acc;
+}
+
+/* What a level did for the child VMMs it hosts, or null when it hosts none. */
+static json_t *level_nested(const struct nl_records *rs, const char *level)
+{
+	for (size_t i = 0; i < rs->count; i++)
+		if (!nl_record_is_bad_line(rs->items[i]) && nl_record_is(rs->items[i], level, NL_REC_NESTED))
+			return level_sum(rs, level, NL_REC_NESTED, json_object());
+	return json_null();
 }
 
 /* The capability record's members, without the stream's own "path", "type" and "tsc". */
@@ -228,7 +247,8 @@ static json_t *level_entry(const struct nl_records *rs, const char *path)
 {
 	json_t *level = json_object();
 	json_object_set_new(level, "path", json_string(path));
-	json_object_set_new(level, "exits", level_exits(rs, path));
+	json_object_set_new(level, "exits", level_sum(rs, path, NL_REC_EXITS, new_exits()));
+	json_object_set_new(level, "nested", level_nested(rs, path));
 	json_object_set_new(level, "vmx_caps", caps_of(nl_records_last(rs, path, NL_REC_VMX_CAPS)));
 	return level;
 }

@@ -1,8 +1,9 @@
 /*
- * A CPU exception in L0 itself is always fatal: L0 has no page faults to
+ * A CPU exception in the VMM itself (L0 or a child VMM: the same code
+ * handles both) is always fatal: the VMM has no page faults to
  * serve and no user mode.  The handler's one duty is to leave evidence the
  * host can read (an exception record with every register, a human line and
- * an end record) and then power off with a failure status, so that no bug
+ * an end record) and then end its level with a failure status, so that no bug
  * ever shows up as a silent hang or a reset loop.
  */
 #include "cpu.h"
@@ -53,7 +54,9 @@ static volatile int handling;
 
 static void emergency_stop(void)
 {
-	static const char msg[] = "L0: exception while reporting an exception; stopping\n";
+	static const char msg[] = ": exception while reporting an exception; stopping\n";
+	const char *path = platform_path();
+	con_write(path, __builtin_strlen(path));
 	con_write(msg, sizeof msg - 1);
 	platform_shutdown(NL_EXIT_FAILED);
 }
@@ -106,11 +109,11 @@ void l0_exception(struct exception_frame *f)
 	const char *what = v < IDT_EXCEPTIONS ? exception_names[v][1] : "unknown vector";
 
 	exception_record(f, name, what);
-	con_printf("L0: fatal exception %s (%s) error 0x%llx at rip 0x%llx rsp 0x%llx cr2 0x%llx\n",
-		   name, what, (unsigned long long)f->error_code, (unsigned long long)f->rip,
+	con_printf("%s: fatal exception %s (%s) error 0x%llx at rip 0x%llx rsp 0x%llx cr2 0x%llx\n",
+		   platform_path(), name, what, (unsigned long long)f->error_code, (unsigned long long)f->rip,
 		   (unsigned long long)f->rsp, (unsigned long long)read_cr2());
 
-	nl_snprintf(reason_buf, sizeof reason_buf, "L0 exception %s at rip 0x%llx", name,
+	nl_snprintf(reason_buf, sizeof reason_buf, "%s exception %s at rip 0x%llx", platform_path(), name,
 		    (unsigned long long)f->rip);
 	platform_finish(0, reason_buf);
 }

@@ -6,20 +6,33 @@
 #include "fmt.h"
 #include "gdt.h"
 #include "idt.h"
+#include "manifest_intake.h"
 #include "memory.h"
 #include "multiboot2.h"
-#include "nestlab/manifest.h"
+#include "pic.h"
 #include "nestlab/records.h"
-#include "platform.h"
+#include "platform_ops.h"
 #include "serial.h"
+#include "shutdown.h"
 
-#define MANIFEST_MODULE "manifest"
-
-/* Both outlive l0_main's callers: the VMM core keeps pointers into them. */
+/* Outlives l0_main's callers: the module table points into it. */
 static struct mb2_info boot_info;
-static struct nl_manifest_view manifest;
 
 __attribute__((noreturn)) void l0_main(uint64_t mb2_info_phys);
+
+static void l0_write_record_line(const char *line, size_t n)
+{
+	serial_write(line, n);
+	serial_write("\n", 1);
+}
+
+/* The root platform: the hardware itself. */
+static const struct platform_ops l0_ops = {
+	.con_write = serial_write,
+	.write_record_line = l0_write_record_line,
+	.module = mb2_module,
+	.shutdown = l0_shutdown,
+};
 
 static __attribute__((noreturn)) void fail_with(const char *what, const char *why)
 {
@@ -33,7 +46,7 @@ static void boot_record(const struct memory_summary *mem)
 	char buf[NL_REC_MAX_LINE];
 	struct jsonw w;
 	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_BOOT);
-	jsonw_u64(&w, "level", 0);
+	jsonw_u64(&w, "level", platform_level());
 	jsonw_u64(&w, "memory_bytes", mem->usable_bytes);
 	jsonw_u64(&w, "free_bytes", mem->free_bytes);
 	jsonw_u64(&w, "modules", boot_info.module_count);
@@ -45,56 +58,12 @@ static void boot_record(const struct memory_summary *mem)
 	rec_emit(&w);
 }
 
-static const char *manifest_error_name(int code)
-{
-	switch (code) {
-	case NL_MFE_SHORT: return "short";
-	case NL_MFE_MAGIC: return "magic";
-	case NL_MFE_VERSION: return "version";
-	case NL_MFE_LAYOUT: return "layout";
-	case NL_MFE_CHECKSUM: return "checksum";
-	case NL_MFE_STRING: return "string";
-	case NL_MFE_TREE: return "tree";
-	case NL_MFE_VALUE: return "value";
-	default: return "unknown";
-	}
-}
-
-static __attribute__((noreturn)) void refuse_manifest(const char *error, const char *why)
-{
-	char buf[NL_REC_MAX_LINE];
-	struct jsonw w;
-	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_MANIFEST_ERROR);
-	jsonw_str(&w, "error", error);
-	jsonw_str(&w, "reason", why);
-	rec_emit(&w);
-	fail_with("manifest refused", why);
-}
-
-static void take_manifest(void)
-{
-	const struct boot_module *m = platform_module(MANIFEST_MODULE);
-	if (!m)
-		refuse_manifest("missing", "no multiboot2 module named \"" MANIFEST_MODULE "\"");
-
-	const char *why = "no reason given";
-	int rc = nl_manifest_decode((const void *)(uintptr_t)m->start, (size_t)m->size, &manifest, &why);
-	if (rc)
-		refuse_manifest(manifest_error_name(rc), why);
-
-	char buf[NL_REC_MAX_LINE];
-	struct jsonw w;
-	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_MANIFEST);
-	jsonw_str(&w, "experiment", manifest.hdr->experiment);
-	jsonw_u64(&w, "vms", manifest.hdr->vm_count);
-	jsonw_u64(&w, "seed", manifest.hdr->seed);
-	jsonw_u64(&w, "duration_ms", manifest.hdr->duration_ms);
-	rec_emit(&w);
-}
-
 void l0_main(uint64_t mb2_info_phys)
 {
+	/* GRUB started us (boot.S checked its magic): we stand on the hardware. */
+	platform_select(&l0_ops, "L0", 0);
 	serial_init();
+	pic_mask_all();
 	gdt_init();
 	idt_init();
 	/* A line of plain text first: it marks where L0's output starts in a shared console log. */
@@ -108,6 +77,5 @@ void l0_main(uint64_t mb2_info_phys)
 		fail_with("physical memory", why);
 	boot_record(&mem);
 
-	take_manifest();
-	vmm_main(&manifest);
+	vmm_main(manifest_intake());
 }

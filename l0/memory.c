@@ -1,11 +1,11 @@
 /*
- * Physical memory for L0 and its VMs.  Only memory below 4 GiB is handed
+ * Physical memory for L0 and its VMs: feeds the allocator behind
+ * platform_alloc() (platform_memory.c).  Only memory below 4 GiB is handed
  * out, because that is all boot.S identity-maps and the VMM dereferences
  * physical addresses directly.
  */
-#include "frame_alloc.h"
 #include "memory.h"
-#include "platform.h"
+#include "platform_ops.h"
 
 #define MIB (1024ull * 1024ull)
 #define MAPPED_LIMIT (4096ull * MIB)
@@ -13,8 +13,6 @@
 #define LOW_MEMORY_END MIB
 
 extern char __image_start[], __image_end[];
-
-static struct frame_alloc frames;
 
 static uint64_t clip_to_mapped(uint64_t base, uint64_t len)
 {
@@ -33,64 +31,39 @@ static int add_usable(const struct mb2_info *mb, uint64_t *usable)
 		uint64_t len = clip_to_mapped(r->base, r->len);
 		if (len == 0)
 			continue;
-		if (frame_alloc_add(&frames, r->base, len))
+		if (frame_alloc_add(&platform_frames, r->base, len))
 			return -1;
 	}
 	/* Without a memory map, the basic tag still tells us the RAM above 1 MiB. */
 	if (mb->region_count == 0 && mb->basic_upper_bytes)
-		if (frame_alloc_add(&frames, MIB, clip_to_mapped(MIB, mb->basic_upper_bytes)))
+		if (frame_alloc_add(&platform_frames, MIB, clip_to_mapped(MIB, mb->basic_upper_bytes)))
 			return -1;
-	*usable = frames.free_bytes;
+	*usable = platform_frames.free_bytes;
 	return 0;
 }
 
 int memory_init(const struct mb2_info *mb, struct memory_summary *sum, const char **why)
 {
-	frame_alloc_init(&frames);
+	frame_alloc_init(&platform_frames);
 	if (add_usable(mb, &sum->usable_bytes)) {
 		*why = "memory map has more usable ranges than the frame allocator holds";
 		return -1;
 	}
 
-	int rc = frame_alloc_reserve(&frames, 0, LOW_MEMORY_END);
-	rc |= frame_alloc_reserve(&frames, (uint64_t)(uintptr_t)__image_start,
+	int rc = frame_alloc_reserve(&platform_frames, 0, LOW_MEMORY_END);
+	rc |= frame_alloc_reserve(&platform_frames, (uint64_t)(uintptr_t)__image_start,
 				  (uint64_t)(uintptr_t)(__image_end - __image_start));
-	rc |= frame_alloc_reserve(&frames, mb->phys, mb->size);
+	rc |= frame_alloc_reserve(&platform_frames, mb->phys, mb->size);
 	for (unsigned i = 0; i < mb->module_count; i++)
-		rc |= frame_alloc_reserve(&frames, mb->modules[i].start, mb->modules[i].size);
+		rc |= frame_alloc_reserve(&platform_frames, mb->modules[i].start, mb->modules[i].size);
 	if (rc) {
 		*why = "reserving the image and modules split the free memory into too many ranges";
 		return -1;
 	}
-	sum->free_bytes = frames.free_bytes;
+	sum->free_bytes = platform_frames.free_bytes;
 	if (sum->free_bytes == 0) {
 		*why = "no free memory below 4 GiB once the image and modules are reserved";
 		return -1;
 	}
 	return 0;
-}
-
-uint64_t platform_alloc(uint64_t bytes, uint64_t align)
-{
-	if (align < FRAME_SIZE)
-		align = FRAME_SIZE;
-	uint64_t addr = frame_alloc_alloc(&frames, bytes, align);
-	if (addr) {
-		/* Round as the allocator did, so the whole run it handed out is clean. */
-		uint64_t len = (bytes + FRAME_SIZE - 1) & ~(FRAME_SIZE - 1);
-		__builtin_memset((void *)(uintptr_t)addr, 0, len);
-	}
-	return addr;
-}
-
-void platform_free(uint64_t addr, uint64_t bytes)
-{
-	if (frame_alloc_free(&frames, addr, bytes))
-		con_printf("L0: platform_free(0x%llx, %llu) refused: not an allocated run, or the free list is full\n",
-			   (unsigned long long)addr, (unsigned long long)bytes);
-}
-
-uint64_t platform_free_bytes(void)
-{
-	return frames.free_bytes;
 }

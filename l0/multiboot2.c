@@ -204,7 +204,7 @@ static int name_equal(const char *a, const char *b)
 	return *a == *b;
 }
 
-const struct boot_module *platform_module(const char *name)
+const struct boot_module *mb2_module(const char *name)
 {
 	if (!parsed || !name)
 		return NULL;

@@ -39,9 +39,12 @@ struct mb2_info {
 
 /*
  * Parse the structure at physical address phys (identity-mapped) into *out
- * and remember it for platform_module().  Returns 0, or -1 with *why set
+ * and remember it for mb2_module().  Returns 0, or -1 with *why set
  * when the structure is malformed (sizes or tags out of bounds).
  */
 int mb2_parse(uint64_t phys, struct mb2_info *out, const char **why);
+
+/* The module whose command line is name, from the last mb2_parse(); NULL if none (L0's platform_module). */
+const struct boot_module *mb2_module(const char *name);
 
 #endif

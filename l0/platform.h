@@ -1,7 +1,8 @@
 /*
- * What the L0 platform (boot, console, memory, shutdown) offers the VMM
- * core.  A child platform (l1/, issue 3) will offer the same through its
- * parent's hypercalls; the VMM core sees only this interface.
+ * What the platform (boot, console, memory, shutdown) offers the VMM core:
+ * the root platform (l0/) on the hardware, or the child platform (l1/)
+ * through its parent's hypercalls, chosen when the image boots
+ * (platform_ops.h).  The VMM core sees only this interface.
  */
 #ifndef NESTLAB_L0_PLATFORM_H
 #define NESTLAB_L0_PLATFORM_H
@@ -10,7 +11,7 @@
 #include <stdint.h>
 #include "jsonw.h"
 
-/* Console: COM1. Lines, not bytes, matter. */
+/* Console: COM1 at L0, the parent's CONSOLE_WRITE for a child. Lines, not bytes, matter. */
 void con_write(const char *s, size_t n);
 void con_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -23,10 +24,22 @@ void con_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rec_begin(struct jsonw *w, char *buf, size_t cap, const char *path, const char *type);
 void rec_emit(struct jsonw *w);
 
-/* The path of this VMM level ("L0"). */
-const char *platform_path(void);
+/*
+ * Write one finished record line (no newline; the platform ends it) to this
+ * level's record channel: COM1 at L0, the parent's FORWARD_RECORD for a
+ * child, which passes it up.  For lines already checked to be records
+ * (rec_emit's own, a guest's spliced record, a child VMM's forwarded line).
+ */
+void platform_write_record_line(const char *line, size_t len);
 
-/* Multiboot2 modules, found by their command line (the first word). */
+/* The path of this VMM level ("L0", "L0/hv1") and its depth (0 for L0). */
+const char *platform_path(void);
+unsigned platform_level(void);
+
+/*
+ * Boot modules: at L0 the multiboot2 modules, found by their command line
+ * (the first word); in a child the ones its parent copied into its memory.
+ */
 struct boot_module {
 	const char *name;
 	uint64_t start;
@@ -34,7 +47,7 @@ struct boot_module {
 };
 const struct boot_module *platform_module(const char *name);
 
-/* Physical memory: identity-mapped, so a physical address is also a pointer. */
+/* Physical memory (guest-physical in a child): identity-mapped, so an address is also a pointer. */
 uint64_t platform_alloc(uint64_t bytes, uint64_t align); /* zeroed; 0 when none left */
 void platform_free(uint64_t addr, uint64_t bytes);
 uint64_t platform_free_bytes(void);
@@ -46,7 +59,10 @@ struct platform_host_state {
 };
 void platform_host_state(struct platform_host_state *hs);
 
-/* Shut the machine down: Bochs (port 0x8900) and QEMU (isa-debug-exit 0xf4). */
+/*
+ * The end of this level: at L0 shut the machine down (Bochs port 0x8900,
+ * QEMU isa-debug-exit 0xf4); a child leaves with NL_HC_EXIT(status).
+ */
 __attribute__((noreturn)) void platform_shutdown(int status);
 
 /*

@@ -1,5 +1,8 @@
 /*
- * Records on L0's console: one JSON object a line (include/nestlab/records.h).
+ * Records: one JSON object a line (include/nestlab/records.h), built the
+ * same way at every level; only the final write differs, and that is the
+ * platform's (platform_write_record_line: COM1 at L0, the parent's
+ * FORWARD_RECORD hypercall in a child).
  *
  * A record that does not fit its buffer must not reach the host cut short,
  * nor vanish: rec_emit() then writes a small record_overflow record naming
@@ -40,11 +43,6 @@ static struct open_record *slot_of(const struct jsonw *w)
 	return NULL;
 }
 
-const char *platform_path(void)
-{
-	return "L0";
-}
-
 void rec_begin(struct jsonw *w, char *buf, size_t cap, const char *path, const char *type)
 {
 	struct open_record *r = slot_of(w);
@@ -70,12 +68,6 @@ static size_t line_length(const char *line)
 	return n;
 }
 
-static void write_line(const char *line, size_t n)
-{
-	con_write(line, n);
-	con_write("\n", 1);
-}
-
 void rec_emit(struct jsonw *w)
 {
 	struct open_record *r = slot_of(w);
@@ -83,7 +75,7 @@ void rec_emit(struct jsonw *w)
 	/* The host reads lines up to NL_REC_MAX_LINE; a caller's bigger buffer does not change that. */
 	size_t n = line ? line_length(line) : 0;
 	if (line && n <= NL_REC_MAX_LINE) {
-		write_line(line, n);
+		platform_write_record_line(line, n);
 	} else {
 		char buf[3 * NAME_COPY + 96];
 		struct jsonw o;
@@ -94,7 +86,7 @@ void rec_emit(struct jsonw *w)
 		jsonw_str(&o, "of", r ? r->type : "unknown");
 		line = jsonw_end(&o);
 		if (line)
-			write_line(line, line_length(line));
+			platform_write_record_line(line, line_length(line));
 	}
 	if (r)
 		r->w = NULL;

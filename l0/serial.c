@@ -1,13 +1,10 @@
 /*
- * The console: COM1 at 0x3f8, polled.  Only COM1: Bochs already copies
+ * L0's console: COM1 at 0x3f8, polled.  platform.c's con_write() comes here
+ * when the image runs as L0 (l0/main.c selects it).  Only COM1: Bochs already copies
  * COM1 to a file, and echoing to port 0xE9 as well would put every line on
  * Bochs's stdout a second time.
  */
-#include <stdarg.h>
-
 #include "cpu.h"
-#include "fmt.h"
-#include "platform.h"
 #include "serial.h"
 
 #define COM1 0x3f8
@@ -58,22 +55,8 @@ void serial_flush(void)
 		cpu_relax();
 }
 
-void con_write(const char *s, size_t n)
+void serial_write(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		serial_putc(s[i]);
-}
-
-void con_printf(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = nl_vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	/* Longer output is cut to what fits; records never come through here. */
-	size_t len = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
-	con_write(buf, len);
 }

@@ -7,13 +7,13 @@
  * a reset loop.
  */
 #include "cpu.h"
-#include "platform.h"
 #include "serial.h"
+#include "shutdown.h"
 
 #define BOCHS_SHUTDOWN_PORT 0x8900
 #define QEMU_DEBUG_EXIT_PORT 0xf4
 
-void platform_shutdown(int status)
+void l0_shutdown(int status)
 {
 	static const char magic[] = "Shutdown";
 	serial_flush();

@@ -277,3 +277,29 @@ size_t nl_manifest_encode(const struct nl_manifest_header *hdr,
 	}
 	return total;
 }
+
+int nl_manifest_subtree(const struct nl_manifest_view *m, unsigned root, struct nl_manifest_vm *out,
+			uint32_t *count)
+{
+	/* new_index[i]: entry i's index in out, or -1 if it is not below root. */
+	int32_t new_index[NL_MAX_VMS];
+	uint32_t n = 0;
+
+	if (!m || !m->hdr || !out || !count || root >= m->hdr->vm_count || m->hdr->vm_count > NL_MAX_VMS)
+		return -1;
+	for (uint32_t i = 0; i < m->hdr->vm_count; i++) {
+		int32_t p = m->vms[i].parent;
+
+		new_index[i] = -1;
+		/* A parent precedes its children (decode checks it; so does this), so its mark is set. */
+		if (i <= root || p < (int32_t)root || p >= (int32_t)i)
+			continue;
+		if (p != (int32_t)root && new_index[p] < 0)
+			continue;
+		out[n] = m->vms[i];
+		out[n].parent = p == (int32_t)root ? -1 : new_index[p];
+		new_index[i] = (int32_t)n++;
+	}
+	*count = n;
+	return 0;
+}

@@ -176,20 +176,43 @@ struct reflect_input {
 	uint32_t reason;        /* basic exit reason */
 	uint64_t qualification;
 	uint32_t intr_info;     /* VM_EXIT_INTR_INFO (exceptions) */
+	uint32_t intr_error_code; /* VM_EXIT_INTR_ERROR_CODE: a #PF's error code (mask/match rule) */
 	uint32_t msr;           /* ECX for MSR exits */
-	const struct guest_mem *l1mem; /* to read L1's I/O and MSR bitmaps */
+	uint64_t cr_value;      /* MOV to CR0/CR4: the value of the register the qualification names */
+	uint64_t vmcs_field;    /* VMREAD/VMWRITE: the field-encoding register (32 bits outside 64-bit mode) */
+	const struct guest_mem *l1mem; /* to read L1's I/O, MSR and VMREAD/VMWRITE bitmaps */
 };
 enum reflect_decision {
 	REFLECT_TO_L1,   /* L1 asked for this exit (or it is unconditional): emulate a VM exit into L1 */
-	HANDLE_IN_L0,    /* this VMM's own business (its time slice, EPT02 fill, ...) */
-	HANDLE_EPT,      /* EPT violation: the shadow-EPT code decides (fill, reflect, or L1's fault) */
+	HANDLE_IN_L0,    /* not L1's: this VMM handles it (its time slice, or L2 doing what L1 allowed) */
+	HANDLE_EPT,      /* EPT violation or misconfiguration: the shadow-EPT code decides */
 };
+/*
+ * HANDLE_IN_L0 for an instruction means "L1 lets L2 do this": the runtime
+ * carries it out against L1's view (a port or MSR of L1, CR0/CR4 bits that
+ * L1 does not own).  External interrupts and NMIs are judged as L1's: the
+ * runtime consumes its own (its timer, its console) before asking.  The
+ * preemption timer always comes back HANDLE_IN_L0: whose timer it was is
+ * the runtime's to know.
+ */
 enum reflect_decision nested_reflect(const struct vmcs12 *v12, const struct reflect_input *in);
 
 /* ---- VMCS02 controls: what L1 asked for, plus what this VMM needs (nested/vmcs02_merge.c) ---- */
 struct vmcs02_controls {
 	uint32_t pin, proc, proc2, exit, entry, exception_bitmap;
 };
+/*
+ * What the runtime owes the result: VMCS02 always loads EFER on entry, so
+ * GUEST_IA32_EFER of VMCS02 is VMCS12's when L1 loads it and otherwise L1's
+ * own EFER with LMA and LME following "IA-32e mode guest" (SDM 27.3.2.1);
+ * likewise DR7/DEBUGCTL (L1's when L1 does not load debug controls).  PAT
+ * is switched by the processor only when L1 loads it, and then VMCS02's
+ * HOST_IA32_PAT is this VMM's PAT.  VMCS02 uses no I/O or MSR bitmaps: every
+ * port and MSR access of L2 exits, and nested_reflect() reads L1's bitmaps.
+ * nested_caps_compute() must not offer what this drops: posted interrupts,
+ * TPR shadow, APIC-access virtualisation, PAUSE-loop exiting, VM functions,
+ * XSAVES, execute-only EPT (ept_walk() treats it as a misconfiguration).
+ */
 void nested_merge_controls(const struct vmcs12 *v12, const struct vmx_caps *real, struct vmcs02_controls *out);
 
 /* ---- Shadow EPT (nested/ept_shadow.c) ---- */
@@ -197,7 +220,10 @@ struct ept_mem_ops;
 struct shadow_ept {
 	uint64_t root02;        /* this VMM's EPT02 PML4 (host-physical), 0 before the first fill */
 	uint64_t eptp12;        /* the EPT12 pointer it was built from */
-	uint64_t faults, fills, drops, reflected;
+	uint64_t faults;        /* EPT violations of L2 handed to shadow_ept_fault() */
+	uint64_t fills;         /* 4 KiB EPT02 entries written */
+	uint64_t drops;         /* EPT02 entries discarded by shadow_ept_drop() */
+	uint64_t reflected;     /* faults given to L1 (violation or misconfiguration of EPT12) */
 };
 enum shadow_ept_result {
 	SEPT_FILLED,        /* EPT02 now maps the page: resume L2 */
@@ -205,6 +231,7 @@ enum shadow_ept_result {
 	SEPT_MISCONFIG,     /* EPT12 is malformed: reflect an EPT misconfiguration to L1 */
 	SEPT_L1_FAULT,      /* EPT12 points outside L1's memory: L1's own fault */
 	SEPT_NO_MEMORY,
+	SEPT_STALE,         /* EPT02 was built from another EPTP12: shadow_ept_drop(), then retry */
 };
 /*
  * An L2 access to gpa2 (qualification bits 0-2 = read/write/fetch) found
@@ -212,11 +239,22 @@ enum shadow_ept_result {
  * maps inside L1's memory (EPT01 = L1's memory base + offset), map the 4 KiB
  * page in EPT02 with EPT12's permissions.  *qual12 gets the qualification
  * to reflect (SDM 28.2.1: access bits, and bits 3-5 the EPT12 permissions).
+ * The host-physical address of L1-physical a is (uintptr_t)l1mem->base + a:
+ * every level identity-maps the memory it owns (base is 4 KiB aligned).
  */
 enum shadow_ept_result shadow_ept_fault(struct shadow_ept *s, const struct ept_mem_ops *ops,
 					const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2,
 					uint64_t qual, uint64_t *qual12);
-/* L1's INVEPT (or a new EPTP12): drop EPT02 so it refills lazily. */
+/*
+ * The EPT02 root to run L2 with (its EPTP is ept_pointer() of it), created
+ * empty the first time: 0 when out of memory, or when EPT02 was built from
+ * another EPTP12 (drop it first).
+ */
+uint64_t shadow_ept_root(struct shadow_ept *s, const struct ept_mem_ops *ops, uint64_t eptp12);
+/*
+ * L1's INVEPT (or a new EPTP12): drop EPT02 so it refills lazily; the
+ * runtime then invalidates what the processor cached for EPT02's EPTP.
+ */
 void shadow_ept_drop(struct shadow_ept *s, const struct ept_mem_ops *ops, void (*free_page)(uint64_t));
 
 /* ---- VPID02 for (L1, VPID12) (nested/vpid_map.c) ---- */

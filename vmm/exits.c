@@ -7,6 +7,7 @@
 #include "cpu.h"
 #include "nestlab/records.h"
 #include "vmm.h"
+#include "nested_runtime.h"
 #include "vmx_ops.h"
 #include <string.h>
 
@@ -36,13 +37,17 @@ static enum exit_action handle_cpuid(struct vm *vm, const struct exit_info *ei)
 			memcpy(&c, sig + 4, 4);
 			memcpy(&d, sig + 8, 4);
 		} else if (leaf == NL_CPUID_LEAF_INFO) {
-			a = 0;          /* the level of the VMM answering: L0 */
+			a = platform_level(); /* the level of the VMM answering */
 			b = vm->index;  /* the VM's index in its VMM's manifest */
 		}
 	} else {
 		cpuid(leaf, sub, &a, &b, &c, &d);
 		if (leaf == 1) {
-			c &= ~CPUID_1_ECX_VMX;      /* leaf guests get no VMX (issue #3 offers it to VMMs) */
+			/* VMX only for a VM that is a VMM: it gets this VMM's virtual VMX (nested/). */
+			if (!vm->nested)
+				c &= ~CPUID_1_ECX_VMX;
+			else
+				c |= CPUID_1_ECX_VMX;
 			c |= CPUID_1_ECX_HYPERVISOR;
 		}
 	}
@@ -120,6 +125,18 @@ static enum exit_action handle_preemption_timer(struct vm *vm, const struct exit
 	return EXIT_RESCHEDULE;
 }
 
+/*
+ * An external interrupt while a guest ran.  L0 masks the PICs at boot, so
+ * one can only be a latecomer latched before that; it is dropped (never
+ * acknowledged) and the slice ends so the run loop looks at time again.
+ */
+static enum exit_action handle_external_interrupt(struct vm *vm, const struct exit_info *ei)
+{
+	(void)vm;
+	(void)ei;
+	return EXIT_RESCHEDULE;
+}
+
 static enum exit_action handle_unexpected(struct vm *vm, const struct exit_info *ei)
 {
 	return vm_fault(vm, ei, "unexpected exit");
@@ -127,6 +144,7 @@ static enum exit_action handle_unexpected(struct vm *vm, const struct exit_info 
 
 static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXCEPTION_NMI] = handle_exception,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_HLT] = handle_hlt,
@@ -135,16 +153,40 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
 	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
+	[EXIT_REASON_MSR_READ] = handle_rdmsr,
+	[EXIT_REASON_MSR_WRITE] = handle_wrmsr,
+	[EXIT_REASON_CR_ACCESS] = handle_cr_access,
+	/* VMX instructions: emulated for a VM offered VMX, #UD for a leaf (nested/nested_insn.c). */
+	[EXIT_REASON_VMXON] = nested_vmx_insn_exit,
+	[EXIT_REASON_VMXOFF] = nested_vmx_insn_exit,
+	[EXIT_REASON_VMCLEAR] = nested_vmx_insn_exit,
+	[EXIT_REASON_VMPTRLD] = nested_vmx_insn_exit,
+	[EXIT_REASON_VMPTRST] = nested_vmx_insn_exit,
+	[EXIT_REASON_VMREAD] = nested_vmx_insn_exit,
+	[EXIT_REASON_VMWRITE] = nested_vmx_insn_exit,
+	[EXIT_REASON_VMLAUNCH] = nested_vmx_insn_exit,
+	[EXIT_REASON_VMRESUME] = nested_vmx_insn_exit,
+	[EXIT_REASON_INVEPT] = nested_vmx_insn_exit,
+	[EXIT_REASON_INVVPID] = nested_vmx_insn_exit,
 };
+
+enum exit_action vmm_dispatch_exit(struct vm *vm, const struct exit_info *ei)
+{
+	exit_handler_fn fn = ei->reason < EXIT_REASON_MAX ? exit_handlers[ei->reason] : 0;
+	return (fn ? fn : handle_unexpected)(vm, ei);
+}
+
+void vmm_count_exit(struct vm *vm, uint32_t reason)
+{
+	vm->count.exits_total++;
+	if (reason < EXIT_REASON_MAX)
+		vm->count.exits[reason]++;
+	else
+		vm->count.exits_unknown++;
+}
 
 enum exit_action vmm_handle_exit(struct vm *vm, const struct exit_info *ei)
 {
-	vm->count.exits_total++;
-	if (ei->reason >= EXIT_REASON_MAX) {
-		vm->count.exits_unknown++;
-		return handle_unexpected(vm, ei);
-	}
-	vm->count.exits[ei->reason]++;
-	exit_handler_fn fn = exit_handlers[ei->reason];
-	return (fn ? fn : handle_unexpected)(vm, ei);
+	vmm_count_exit(vm, ei->reason);
+	return vmm_dispatch_exit(vm, ei);
 }

@@ -2,12 +2,15 @@
  * The hypercall table (include/nestlab/hypercall.h).  Guest buffers are
  * checked against the VM's memory before a byte is read, and records are
  * checked to be one well-formed JSON object before the VMM forwards them
- * with the VM's path, so no guest can forge another level's records.
+ * with the VM's path, so no guest can forge another level's records.  A
+ * child VMM forwards whole record lines; their path must be its own or lie
+ * below it, so it cannot speak for its parent or a sibling either.
  */
 #include "json_check.h"
 #include "nestlab/hypercall.h"
 #include "nestlab/records.h"
 #include "platform.h"
+#include "record_path.h"
 #include "vmm.h"
 #include "vmx_ops.h"
 #include <string.h>
@@ -46,8 +49,31 @@ static int64_t hc_emit_record(struct vm *vm)
 	const char *line = jsonw_end(&w);
 	if (!line)
 		return NL_HC_EINVAL;
-	con_write(line, strlen(line));
-	con_write("\n", 1);
+	/* A record line, not console text: in a child VMM it travels up as a record. */
+	platform_write_record_line(line, strlen(line));
+	return NL_HC_OK;
+}
+
+/*
+ * A record line from a child VMM, "path" included: up to NL_REC_MAX_LINE
+ * bytes (a whole line, not just a guest's members), one JSON object whose
+ * first member is the child's path or one below it.  Anything else is
+ * refused whole: nothing of it is written.
+ */
+static int64_t hc_forward_record(struct vm *vm)
+{
+	uint64_t gpa = vm->regs.rdi, len = vm->regs.rsi;
+	if (len == 0 || len > NL_REC_MAX_LINE)
+		return NL_HC_EINVAL;
+	if (!vm_gpa_range_ok(vm, gpa, len))
+		return NL_HC_EFAULT;
+	/* Copy first: what is written must be what was checked. */
+	char line[NL_REC_MAX_LINE + 1];
+	memcpy(line, vm_gpa_ptr(vm, gpa), len);
+	line[len] = 0;
+	if (json_check_object(line, len, 0) || !record_path_allowed(line, len, vm->path))
+		return NL_HC_EINVAL;
+	platform_write_record_line(line, len);
 	return NL_HC_OK;
 }
 
@@ -72,6 +98,7 @@ static const struct hypercall hypercalls[NL_HC_COUNT] = {
 	[NL_HC_SET_TIMER] = { "SET_TIMER", 0, EXIT_RESUME },
 	[NL_HC_SCHED_REPORT] = { "SCHED_REPORT", 0, EXIT_RESUME },
 	[NL_HC_GET_MANIFEST] = { "GET_MANIFEST", 0, EXIT_RESUME },
+	[NL_HC_FORWARD_RECORD] = { "FORWARD_RECORD", hc_forward_record, EXIT_RESUME },
 };
 
 const char *hypercall_name(unsigned nr)

@@ -13,6 +13,8 @@
 #include "nestlab/hypercall.h"
 
 /* Guest general-purpose registers not held in the VMCS; order fixed by vmx_entry.S. */
+struct nested_vm;
+
 struct guest_regs {
 	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
@@ -59,6 +61,14 @@ struct vm {
 	unsigned console_len;
 
 	struct vm_counters count;
+
+	/* MSRs a guest may write that no VMCS field holds. */
+	uint64_t msr_kernel_gs_base;
+	uint64_t msr_pat;
+
+	/* A VM that is itself a VMM (NL_VM_VMM): its virtual VMX, NULL for a leaf. */
+	struct nested_vm *nested;
+	int in_l2; /* its L2 is running: the current VMCS is its VMCS02 */
 };
 
 static inline void *vm_gpa_ptr(const struct vm *vm, uint64_t gpa) { return (void *)(uintptr_t)(vm->mem_hpa + gpa); }

@@ -1,4 +1,4 @@
-/* Building a leaf VM: memory, EPT, image, boot structures, VMCS. */
+/* Building a VM: memory, EPT, image, boot structures, VMCS; a child VMM's payload in vm_build_vmm.c. */
 #include "vm_build.h"
 #include "ept.h"
 #include "elf64.h"
@@ -27,7 +27,12 @@ static void *ept_phys_to_ptr(void *ctx, uint64_t phys)
 	return (void *)(uintptr_t)phys; /* L0 identity-maps physical memory */
 }
 
-static const struct ept_mem_ops l0_ept_ops = { ept_alloc_page, ept_phys_to_ptr, 0 };
+const struct ept_mem_ops vmm_ept_ops = { ept_alloc_page, ept_phys_to_ptr, 0 };
+
+void vmm_free_page(uint64_t page)
+{
+	platform_free(page, 4096);
+}
 
 /* Identity map of guest-physical [0, 1 GiB) with 2 MiB pages: PML4 -> PDPT -> PD. */
 static void build_guest_page_tables(struct vm *vm)
@@ -53,7 +58,8 @@ static void build_guest_gdt(struct vm *vm)
 	gdt[4] = tss >> 32;
 }
 
-static void build_boot_info(struct vm *vm, const struct nl_manifest_view *m, uint64_t image_end)
+static struct nl_guest_boot *build_boot_info(struct vm *vm, const struct nl_manifest_view *m,
+					     uint64_t image_end)
 {
 	struct nl_guest_boot *b = vm_gpa_ptr(vm, NL_GUEST_BOOT_GPA);
 	b->magic = NL_GUEST_BOOT_MAGIC;
@@ -67,6 +73,8 @@ static void build_boot_info(struct vm *vm, const struct nl_manifest_view *m, uin
 	b->image_end = image_end;
 	b->tsc_khz = m->hdr->tsc_khz;
 	b->workload = vm->desc->workload;
+	b->level = platform_level() + 1;
+	return b;
 }
 
 int vm_build(struct vm *vm, const struct nl_manifest_view *m, unsigned index,
@@ -81,10 +89,6 @@ int vm_build(struct vm *vm, const struct nl_manifest_view *m, unsigned index,
 	nl_snprintf(vm->path, sizeof vm->path, "%s/%s", platform_path(), d->name);
 	vm->state = VM_RUNNABLE;
 
-	if (d->kind != NL_VM_LEAF) {
-		*why = "nested VMMs are not implemented yet (issue #3)";
-		return -1;
-	}
 	const struct boot_module *img = platform_module(d->image);
 	if (!img) {
 		nl_snprintf(reason, sizeof reason, "no boot module named '%s'", d->image);
@@ -100,9 +104,9 @@ int vm_build(struct vm *vm, const struct nl_manifest_view *m, unsigned index,
 	}
 
 	/* The VM's own EPT maps its memory and nothing else: any other access is an EPT violation. */
-	vm->ept_root = ept_create(&l0_ept_ops);
+	vm->ept_root = ept_create(&vmm_ept_ops);
 	if (!vm->ept_root ||
-	    ept_map(&l0_ept_ops, vm->ept_root, 0, vm->mem_hpa, vm->mem_bytes, EPT_RWX, caps->has_ept_2m)) {
+	    ept_map(&vmm_ept_ops, vm->ept_root, 0, vm->mem_hpa, vm->mem_bytes, EPT_RWX, caps->has_ept_2m)) {
 		*why = "cannot build the EPT";
 		return -1;
 	}
@@ -119,11 +123,15 @@ int vm_build(struct vm *vm, const struct nl_manifest_view *m, unsigned index,
 
 	build_guest_page_tables(vm);
 	build_guest_gdt(vm);
-	build_boot_info(vm, m, res.highest);
+	struct nl_guest_boot *boot = build_boot_info(vm, m, res.highest);
+	uint64_t entry = res.entry;
+	/* A child VMM also gets its sub-manifest and images, and starts at its 64-bit child entry. */
+	if (d->kind == NL_VM_VMM && vm_build_vmm_payload(vm, m, index, res.lowest, boot, &entry, why))
+		return -1;
 	vm->regs.rdi = NL_GUEST_BOOT_GPA;
 	vm->vpid = vpid;
 
-	if (vmcs_setup(vm, caps, res.entry, vm->mem_bytes, why))
+	if (vmcs_setup(vm, caps, entry, vm->mem_bytes, why))
 		return -1;
 	const char *bad = vmcs_self_check(caps);
 	if (bad) {

@@ -3,6 +3,7 @@
 #include "nestlab/records.h"
 #include "platform.h"
 #include "vmm.h"
+#include "vmcs_setup.h"
 #include "vmx_ops.h"
 #include <string.h>
 
@@ -52,7 +53,7 @@ void vm_stop(struct vm *vm, enum vm_state state, int64_t status, const char *rea
 	vm->exit_status = status;
 	nl_snprintf(vm->stop_reason, sizeof vm->stop_reason, "%s", reason);
 	if (vm->vmcs_hpa)
-		vmclear(vm->vmcs_hpa); /* never entered again */
+		vmcs_clear(vm->vmcs_hpa); /* never entered again */
 
 	char buf[NL_REC_MAX_LINE];
 	struct jsonw w;

@@ -22,6 +22,29 @@ static const uint32_t want_proc = CPU_HLT_EXITING         /* HLT yields the CPU 
 static const uint32_t want_exit = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER;
 static const uint32_t want_entry = ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_EFER;
 
+static uint64_t loaded_vmcs;
+static int last_vmcs_op_failed;
+
+void vmcs_load(uint64_t hpa)
+{
+	if (loaded_vmcs == hpa)
+		return;
+	last_vmcs_op_failed = vmptrld(hpa) != VMX_OK;
+	loaded_vmcs = last_vmcs_op_failed ? 0 : hpa;
+}
+
+void vmcs_clear(uint64_t hpa)
+{
+	last_vmcs_op_failed = vmclear(hpa) != VMX_OK;
+	if (loaded_vmcs == hpa)
+		loaded_vmcs = 0; /* VMCLEAR of the current VMCS leaves none current (SDM 31.3) */
+}
+
+static int vmcs_current_failed(void)
+{
+	return last_vmcs_op_failed;
+}
+
 static int adjust(uint32_t want, uint64_t cap, uint32_t *out, const char *what, const char **why)
 {
 	uint32_t missing;
@@ -33,7 +56,7 @@ static int adjust(uint32_t want, uint64_t cap, uint32_t *out, const char *what, 
 	return 0;
 }
 
-static void setup_host_state(void)
+void vmcs_write_host_state(void)
 {
 	struct platform_host_state hs;
 	platform_host_state(&hs);
@@ -146,7 +169,9 @@ int vmcs_setup(struct vm *vm, const struct vmx_caps *caps, uint64_t rip, uint64_
 		return -1;
 	}
 	*(volatile uint32_t *)(uintptr_t)vm->vmcs_hpa = caps->revision;
-	if (vmclear(vm->vmcs_hpa) != VMX_OK || vmptrld(vm->vmcs_hpa) != VMX_OK) {
+	vmcs_clear(vm->vmcs_hpa);
+	vmcs_load(vm->vmcs_hpa);
+	if (vmcs_current_failed()) {
 		*why = "VMCLEAR/VMPTRLD of a fresh VMCS failed";
 		return -1;
 	}
@@ -169,7 +194,7 @@ int vmcs_setup(struct vm *vm, const struct vmx_caps *caps, uint64_t rip, uint64_
 	if (vm->vpid)
 		vmcs_write16(VMCS_VIRTUAL_PROCESSOR_ID, vm->vpid);
 
-	setup_host_state();
+	vmcs_write_host_state();
 	setup_guest_state(caps, rip, rsp);
 	return 0;
 }

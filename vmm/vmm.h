@@ -23,9 +23,17 @@ typedef enum exit_action (*exit_handler_fn)(struct vm *vm, const struct exit_inf
 
 /* Dispatch one exit through the handler table; counts it first. */
 enum exit_action vmm_handle_exit(struct vm *vm, const struct exit_info *ei);
+/* The two halves: count an exit of the VM (its own or its L2's), and run the table's handler. */
+void vmm_count_exit(struct vm *vm, uint32_t reason);
+enum exit_action vmm_dispatch_exit(struct vm *vm, const struct exit_info *ei);
 /* The hypercall table behind the VMCALL exit handler. */
 enum exit_action vmm_hypercall(struct vm *vm);
 const char *hypercall_name(unsigned nr);
+
+/* MSR and control-register exits (vmm/msr_cr.c). */
+enum exit_action handle_rdmsr(struct vm *vm, const struct exit_info *ei);
+enum exit_action handle_wrmsr(struct vm *vm, const struct exit_info *ei);
+enum exit_action handle_cr_access(struct vm *vm, const struct exit_info *ei);
 
 /* Skip the instruction that caused the exit. */
 void vm_skip_instruction(struct vm *vm, const struct exit_info *ei);

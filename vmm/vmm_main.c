@@ -9,8 +9,10 @@
 #include "platform.h"
 #include "rr.h"
 #include "vm_build.h"
+#include "vmcs_setup.h"
 #include "vmm.h"
 #include "vmx_ops.h"
+#include "nested_runtime.h"
 #include <string.h>
 
 _Static_assert(VMCS_HOST_RSP == 0x6c14, "vmx_entry.S hard-codes the HOST_RSP encoding");
@@ -165,34 +167,49 @@ static void run_vms(const struct nl_manifest_view *m)
 			int next = rr_next(&rr, vm_runnable, 0);
 			if (next < 0)
 				return;
-			if (cur != &vms[next])
-				vmptrld(vms[next].vmcs_hpa);
 			cur = &vms[next];
 			/* Alone on the CPU, a VM is preempted only by the deadline: a slice would buy nothing. */
 			slice_end = runnable_count() > 1 ? now + quantum : deadline;
 		}
+		/* An L2 runs on this VMM's VMCS02 for it; everything else on the VM's own VMCS. */
+		int in_l2 = cur->in_l2;
+		uint64_t vmcs = in_l2 ? nested_vmcs02(cur) : cur->vmcs_hpa;
+		int *launched = in_l2 ? nested_vmcs02_launched(cur) : &cur->launched;
+		vmcs_load(vmcs);
+
 		uint64_t until = slice_end < deadline ? slice_end : deadline;
+		uint64_t l1_timer = in_l2 ? nested_l1_timer_deadline(cur) : 0;
+		if (l1_timer && l1_timer < until)
+			until = l1_timer > now ? l1_timer : now;
 		uint64_t timer = (until - now) >> caps.preempt_rate;
 		vmcs_write32(VMCS_VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffffull ? 0xffffffffu : (uint32_t)timer);
 
-		int rc = vmx_run(&cur->regs, cur->launched);
+		int rc = vmx_run(&cur->regs, *launched);
 		if (rc) {
-			enter_failed(cur, rc);
+			if (in_l2)
+				nested_vmcs02_entry_failed(cur, rc);
+			else
+				enter_failed(cur, rc);
 			continue;
 		}
-		cur->launched = 1;
+		*launched = 1;
 		cur->count.entries++;
 		uint32_t raw = vmcs_read32(VMCS_VM_EXIT_REASON);
-		if (raw & EXIT_REASON_ENTRY_FAIL) {
-			entry_failure_exit(cur, raw);
-			continue;
-		}
 		struct exit_info ei = {
 			.reason = EXIT_REASON_BASIC(raw),
 			.qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION),
 			.insn_len = vmcs_read32(VMCS_VM_EXIT_INSTRUCTION_LEN),
 		};
-		if (vmm_handle_exit(cur, &ei) == EXIT_RESCHEDULE)
+		enum exit_action action;
+		if (in_l2) {
+			action = nested_l2_exit(cur, raw, &ei);
+		} else if (raw & EXIT_REASON_ENTRY_FAIL) {
+			entry_failure_exit(cur, raw);
+			continue;
+		} else {
+			action = vmm_handle_exit(cur, &ei);
+		}
+		if (action == EXIT_RESCHEDULE)
 			slice_end = 0;
 	}
 }
@@ -227,10 +244,13 @@ void vmm_main(const struct nl_manifest_view *m)
 	if (m->hdr->flags & NL_MF_BENCH_NATIVE_LOOP)
 		bench_native_loop(m);
 
-	vm_count = m->hdr->vm_count;
 	uint16_t next_vpid = 1;
-	for (unsigned i = 0; i < vm_count; i++) {
-		struct vm *vm = &vms[i];
+	vm_count = 0;
+	for (unsigned i = 0; i < m->hdr->vm_count; i++) {
+		/* Only this VMM's own VMs: deeper ones belong to a child VMM, built from its sub-manifest. */
+		if (m->vms[i].parent != -1)
+			continue;
+		struct vm *vm = &vms[vm_count++];
 		int want_vpid = (m->vms[i].features & NL_FEAT_VPID) && caps.has_vpid;
 		if (vm_build(vm, m, i, &caps, want_vpid ? next_vpid : 0, &why)) {
 			vm_stop(vm, VM_FAILED, -1, why);
@@ -238,6 +258,10 @@ void vmm_main(const struct nl_manifest_view *m)
 		}
 		if (want_vpid)
 			next_vpid++;
+		if (m->vms[i].kind == NL_VM_VMM && nested_vm_init(vm, &caps, &why)) {
+			vm_stop(vm, VM_FAILED, -1, why);
+			continue;
+		}
 		record_vm_start(vm);
 	}
 
@@ -247,6 +271,8 @@ void vmm_main(const struct nl_manifest_view *m)
 	const struct vm *first_bad = 0;
 	for (unsigned i = 0; i < vm_count; i++) {
 		record_exits(&vms[i]);
+		if (vms[i].nested)
+			nested_record_counters(&vms[i]);
 		if (vms[i].state != VM_EXITED || vms[i].exit_status != 0) {
 			all_ok = 0;
 			if (!first_bad)

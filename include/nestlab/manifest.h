@@ -106,6 +106,17 @@ size_t nl_manifest_encode(const struct nl_manifest_header *hdr,
 int nl_manifest_decode(const void *buf, size_t len, struct nl_manifest_view *out,
 		       const char **why);
 
+/*
+ * A child VMM's part of a manifest: the VMs below entry root (root itself
+ * excluded), in pre-order, re-indexed from 0, root's direct children
+ * getting parent -1.  out must hold NL_MAX_VMS entries; *count gets how many
+ * were written.  Returns 0, or -1 if root is not an entry of m.  Encode the
+ * result with m's header (same seed, duration, tsc_khz, quantum, flags,
+ * experiment) to give the child its own manifest.
+ */
+int nl_manifest_subtree(const struct nl_manifest_view *m, unsigned root, struct nl_manifest_vm *out,
+			uint32_t *count);
+
 enum nl_manifest_error {
 	NL_MFE_SHORT = -1,     /* fewer bytes than the header or total_size */
 	NL_MFE_MAGIC = -2,

@@ -108,9 +108,12 @@ const char *vmcs_field_name(uint32_t encoding);
 #define SEC_ENABLE_VPID                 (1u << 5)
 #define SEC_WBINVD_EXITING              (1u << 6)
 #define SEC_UNRESTRICTED_GUEST          (1u << 7)
+#define SEC_PAUSE_LOOP_EXITING          (1u << 10)
+#define SEC_RDRAND_EXITING              (1u << 11)
 #define SEC_ENABLE_INVPCID              (1u << 12)
 #define SEC_ENABLE_VMFUNC               (1u << 13)
 #define SEC_VMCS_SHADOWING              (1u << 14)
+#define SEC_RDSEED_EXITING              (1u << 16)
 #define SEC_ENABLE_XSAVES               (1u << 20)
 
 /* VM-exit controls. */

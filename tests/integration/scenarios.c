@@ -381,6 +381,74 @@ static void test_qemu_backend(void)
 	json_decref(s);
 }
 
+/* The nested counters a level kept about one child VMM (the summary's vms[].nested). */
+static json_int_t nested_count(json_t *vm, const char *group, const char *key)
+{
+	json_t *n = json_object_get(vm, "nested");
+	json_t *g = group ? json_object_get(n, group) : n;
+	return json_integer_value(json_object_get(g, key));
+}
+
+/* Run a nested stack and check the leaf at leaf_path completed its workload. */
+static json_t *run_nested(const char *name, const char *config, const char *leaf_path, const char *extra)
+{
+	char dir[4096];
+	results_dir(dir, sizeof dir, name);
+	const char *args[] = { "run", config, "--out", dir, "--quiet", extra, NULL };
+	int rc = run_nestlab(dir, args);
+	CU_ASSERT_EQUAL(rc, 0);
+	if (rc)
+		show_failure_context(dir);
+	json_t *s = load_summary(dir);
+	if (!s)
+		return NULL;
+	CU_ASSERT_STRING_EQUAL(status_of(s), "ok");
+	json_t *leaf = vm_by_path(s, leaf_path);
+	CU_ASSERT_PTR_NOT_NULL(leaf);
+	if (leaf) {
+		CU_ASSERT_STRING_EQUAL(vm_state(leaf), "exited");
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(leaf, "exit_status")), 0);
+		json_t *report = json_object_get(leaf, "report");
+		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(report, "status")), "ok");
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(report, "mismatches")), 0);
+	}
+	return s;
+}
+
+/* Depth 2: L0 → hv1 (nestlab VMM, virtual VMX from L0) → leaf. */
+static void test_depth2(void)
+{
+	json_t *s = run_nested("depth2", "configs/depth2.xml", "L0/hv1/leaf", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	json_t *hv1 = vm_by_path(s, "L0/hv1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hv1);
+	CU_ASSERT_STRING_EQUAL(vm_state(hv1), "exited");
+	/* L0 emulated hv1's VMX instructions and reflected the leaf's hypercalls to hv1. */
+	CU_ASSERT_EQUAL(nested_count(hv1, "emulated", "VMXON"), 1);
+	CU_ASSERT(nested_count(hv1, "emulated", "VMLAUNCH") >= 1);
+	CU_ASSERT(nested_count(hv1, "emulated", "VMRESUME") >= 100);
+	CU_ASSERT(nested_count(hv1, "reflected", "VMCALL") >= 100);
+	CU_ASSERT(nested_count(hv1, "ept02", "fills") > 0);
+	/* hv1 handled its leaf's exits as a VMM of its own: a level of its own in the summary. */
+	CU_ASSERT(level_exits(s, "L0/hv1", "VMCALL") >= 100);
+	json_decref(s);
+}
+
+/* Depth 3: L0 → hv1 → hv2 → leaf; hv1 virtualises VMX for hv2 on top of L0's virtual VMX. */
+static void test_depth3(void)
+{
+	json_t *s = run_nested("depth3", "configs/depth3.xml", "L0/hv1/hv2/leaf", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	json_t *hv1 = vm_by_path(s, "L0/hv1"), *hv2 = vm_by_path(s, "L0/hv1/hv2");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hv1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hv2);
+	CU_ASSERT_STRING_EQUAL(vm_state(hv2), "exited");
+	CU_ASSERT(nested_count(hv2, "emulated", "VMLAUNCH") >= 1); /* hv1 emulated hv2's VMX */
+	CU_ASSERT(nested_count(hv1, "reflected", "VMRESUME") >= 1); /* L0 reflected hv2's VMX exits to hv1 */
+	CU_ASSERT(level_exits(s, "L0/hv1/hv2", "VMCALL") >= 50);
+	json_decref(s);
+}
+
 int main(int argc, char **argv)
 {
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -407,6 +475,8 @@ int main(int argc, char **argv)
 	CU_add_test(s, "backend wall-clock timeout keeps partial results", test_backend_timeout_partial_results);
 	CU_add_test(s, "invalid description refused before running", test_bad_description);
 	CU_add_test(s, "qemu backend", test_qemu_backend);
+	CU_add_test(s, "depth 2: a nestlab VMM runs a leaf on L0's virtual VMX", test_depth2);
+	CU_add_test(s, "depth 3: a VMM inside a VMM inside L0", test_depth3);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_tests_failed();

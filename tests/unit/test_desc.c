@@ -122,6 +122,9 @@ static void test_same_model_both_formats(void)
 	assert_same_model("configs/two-vms.xml", "configs/two-vms.json");
 	assert_same_model("configs/ept-violation.xml", "tests/data/good/ept-violation.json");
 	assert_same_model("tests/data/good/minimal.xml", "tests/data/good/minimal.json");
+	assert_same_model("tests/data/good/nested-vmm.xml", "tests/data/good/nested-vmm.json");
+	assert_same_model("configs/depth2.xml", "configs/depth2.json");
+	assert_same_model("configs/depth3.xml", "configs/depth3.json");
 }
 
 static void test_same_manifest_both_formats(void)
@@ -129,6 +132,8 @@ static void test_same_manifest_both_formats(void)
 	assert_same_manifest("configs/hello.xml", "configs/hello.json", NULL);
 	assert_same_manifest("configs/hello.xml", "configs/hello.json", "qemu");
 	assert_same_manifest("configs/two-vms.xml", "configs/two-vms.json", NULL);
+	assert_same_manifest("configs/depth2.xml", "configs/depth2.json", NULL);
+	assert_same_manifest("configs/depth3.xml", "configs/depth3.json", NULL);
 	assert_same_manifest("configs/ept-violation.xml", "tests/data/good/ept-violation.json", NULL);
 }
 
@@ -196,7 +201,11 @@ static const struct bad_case {
 	{ "missing-duration.xml", 3, "experiment/@duration-ms", "required" },
 	{ "ept-off.xml", 7, "experiment/vm[vm1]/features/@ept",
 	  "ept=off needs shadow paging, not implemented yet (issue #3)" },
-	{ "nested-vmm.xml", 4, "experiment/vm[hv1]/vm", "issue #3" },
+	{ "vmm-too-small.xml", 4, "experiment/vm[hv1]/vm[hv2]/@memory-mb",
+	  "36 MiB is too small for a VMM: its child VMs need 22 MiB and the VMM keeps 16 MiB" },
+	{ "vmcs-shadowing-leaf.xml", 6, "experiment/vm[hv1]/vm[vm0]/features/@vmcs-shadowing",
+	  "only applies to a VM that runs a VMM" },
+	{ "vmm-image-alone.xml", 4, "experiment/vm[hv1]/@image", "needs child VMs" },
 	{ "bad-name.xml", 3, "experiment/vm[vm/0]/@name", "not a name" },
 	{ "doctype.xml", 2, "DOCTYPE", "not allowed" },
 	{ "touch-too-many.xml", 4, "experiment/vm[vm0]/workload/@touch-pages", "do not fit" },
@@ -212,7 +221,8 @@ static const struct bad_case {
 	{ "missing-duration.json", 2, "duration_ms", "missing required key" },
 	{ "unknown-backend.json", 6, "backend.name", "not a backend" },
 	{ "not-an-object.json", 1, "(top level)", "got an array" },
-	{ "nested-vmm.json", 7, "vms[0].vms", "issue #3" },
+	{ "vmm-too-small.json", 6, "vms[0].memory_mb", "20 MiB is too small for a VMM" },
+	{ "too-deep.json", 10, "vms[0].vms[0].vms[0].vms[0].vms", "at most 4 VMMs" },
 	{ "too-many-vms.json", 23, "vms[16]", "NL_MAX_VMS" },
 };
 
@@ -239,6 +249,36 @@ static void test_bad_inputs(void)
 		CU_ASSERT_PTR_NOT_NULL(strstr(d.message, c->words));
 		CU_ASSERT_PTR_NOT_NULL(strstr(d.file, c->file));
 	}
+}
+
+/* A VM with children runs a VMM; images default by kind; paths name every level. */
+static void test_nested(void)
+{
+	static struct nl_experiment e;
+	char path[128];
+
+	CU_ASSERT_FATAL(load_ok("tests/data/good/nested-vmm.xml", &e) == 0);
+	CU_ASSERT_EQUAL_FATAL(e.vm_count, 4);
+	CU_ASSERT_EQUAL(e.vms[0].kind, NL_VM_VMM);
+	CU_ASSERT_STRING_EQUAL(e.vms[0].image, "nestlab-vmm");
+	CU_ASSERT_EQUAL(e.vms[0].features, NL_FEAT_EPT | NL_FEAT_VPID | NL_FEAT_VMCS_SHADOW);
+	CU_ASSERT_EQUAL(e.vms[1].kind, NL_VM_LEAF);
+	CU_ASSERT_STRING_EQUAL(e.vms[1].image, "leaf");
+	CU_ASSERT_EQUAL(e.vms[1].parent, 0);
+	CU_ASSERT_EQUAL(e.vms[2].parent, 0);
+	CU_ASSERT_EQUAL(e.vms[3].parent, -1);
+	CU_ASSERT_STRING_EQUAL(e.vms[3].image, "leaf");
+	nl_experiment_vm_path(&e, 1, path, sizeof path);
+	CU_ASSERT_STRING_EQUAL(path, "L0/hv1/vm0");
+
+	CU_ASSERT_FATAL(load_ok("configs/depth3.json", &e) == 0);
+	CU_ASSERT_EQUAL_FATAL(e.vm_count, 3);
+	CU_ASSERT_EQUAL(e.vms[0].kind, NL_VM_VMM);
+	CU_ASSERT_EQUAL(e.vms[1].kind, NL_VM_VMM);
+	CU_ASSERT_EQUAL(e.vms[2].kind, NL_VM_LEAF);
+	CU_ASSERT_EQUAL(e.vms[1].memory_bytes, 48 * MIB);
+	nl_experiment_vm_path(&e, 2, path, sizeof path);
+	CU_ASSERT_STRING_EQUAL(path, "L0/hv1/hv2/leaf");
 }
 
 static void test_diag_print(void)
@@ -370,6 +410,7 @@ void register_suite_desc(void)
 	CU_add_test(s, "defaults agree across formats", test_defaults);
 	CU_add_test(s, "two VMs, hex values", test_two_vms_and_hex);
 	CU_add_test(s, "bad inputs: line and field", test_bad_inputs);
+	CU_add_test(s, "nested VMMs, default images", test_nested);
 	CU_add_test(s, "diag format", test_diag_print);
 	CU_add_test(s, "unreadable file, unknown format", test_unreadable_and_unknown_format);
 	CU_add_test(s, "backend override", test_backend_override);

@@ -1,0 +1,52 @@
+/*
+ * The L2 the hostile VMM runs when it means to succeed: a 64-bit guest of
+ * a few pages that executes CPUID then HLT (l2_code.S), under an EPT12
+ * that maps those pages in this VM's own memory, with a VMCS laid out as
+ * a nestlab VMM lays out its own (vmm/vmcs_setup.c): the same wanted
+ * controls, adjusted against the offered capability MSRs, the same guest
+ * state, and this guest's current state as host state.
+ *
+ * L2-physical layout (identity-mapped by L2's own page tables, one 2 MiB page):
+ *   0x1000 PML4, 0x2000 PDPT, 0x3000 PD, 0x4000 code, 0x5000 stack page
+ */
+#ifndef NESTLAB_HOSTILE_L2_H
+#define NESTLAB_HOSTILE_L2_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "outcome.h"
+#include "vmx_offer.h"
+
+#define L2_PAGES      6u
+#define L2_PML4_GPA   0x1000ull
+#define L2_CODE_GPA   0x4000ull /* L2's first instruction: CPUID */
+#define L2_STACK_TOP  0x6000ull
+#define L2_CPUID_LEN  2u        /* bytes of the CPUID instruction */
+
+struct l2_controls {
+	uint32_t pin, proc, proc2, exit, entry;
+};
+
+/*
+ * The controls L2 runs with, adjusted against the offer.  Returns 0, or -1
+ * with `missing` naming what the parent does not offer (EPT, 64-bit
+ * host and guest, EFER load, HLT exiting).
+ */
+int l2_controls_choose(const struct vmx_offer *o, struct l2_controls *c, char *missing, size_t cap);
+
+/* Fill L2's pages (page tables, code); an EPT12 onto them, and its EPTP. */
+uint64_t l2_eptp_own(void);
+
+/* An EPT12 that maps L2's pages onto L1-physical [outside, outside + L2_PAGES pages): not this VM's memory. */
+uint64_t l2_eptp_outside(uint64_t outside);
+
+/*
+ * VMWRITE every field L2 needs into the current VMCS.  Returns the outcome
+ * of the first VMWRITE that did not succeed (its field in *failed_field),
+ * or VMsucceed.
+ */
+struct outcome l2_vmcs_write(const struct vmx_offer *o, const struct l2_controls *c, uint64_t eptp,
+			     uint32_t *failed_field);
+
+#endif

@@ -1,0 +1,290 @@
+/*
+ * VM entry for a child VMM's L2: the VMCS12 checks, VMCS02 preparation,
+ * and the load of L1's host state that ends every emulated VM exit.
+ * SDM Vol. 3 chapter 26 (VM entries) and 27.5 (loading host state).
+ */
+#include "nested_entry.h"
+#include "cpu.h"
+#include "ept.h"
+#include "platform.h"
+#include "vmcs_check.h"
+#include "vm_build.h"
+#include "vmcs_setup.h"
+#include "vmcs_shadow.h"
+#include "vmx_ops.h"
+
+const uint32_t vmcs12_encodings[VMCS12_NFIELDS] = {
+#define X(name, enc) enc,
+#include "nestlab/vmcs_fields.def"
+#undef X
+};
+
+static uint64_t read_v12(void *ctx, uint32_t encoding)
+{
+	return vmcs12_get(ctx, encoding);
+}
+
+/* The capability MSRs L1 was shown are what its VMCS12 is checked against. */
+static void check_caps_of(const struct nested_caps *nc, struct vmcs_check_caps *cc)
+{
+	cc->pinbased = nc->true_pinbased;
+	cc->procbased = nc->true_procbased;
+	cc->procbased2 = nc->procbased2;
+	cc->exit = nc->true_exit;
+	cc->entry = nc->true_entry;
+	cc->cr0_fixed0 = nc->cr0_fixed0;
+	cc->cr0_fixed1 = nc->cr0_fixed1;
+	cc->cr4_fixed0 = nc->cr4_fixed0;
+	cc->cr4_fixed1 = nc->cr4_fixed1;
+	cc->ept_vpid = nc->ept_vpid;
+	cc->phys_addr_bits = vmm_caps->phys_addr_bits;
+}
+
+/*
+ * What nestlab does not support in a VMCS12 even though the SDM allows it:
+ * refused as invalid controls (VMfailValid 7), a documented deviation.
+ */
+static const char *unsupported_by_nestlab(const struct vmcs12 *v)
+{
+	uint32_t proc = (uint32_t)V12(v, CPU_BASED_VM_EXEC_CONTROL);
+	uint32_t proc2 = (proc & CPU_ACTIVATE_SECONDARY) ? (uint32_t)V12(v, SECONDARY_VM_EXEC_CONTROL) : 0;
+	if (!(proc2 & SEC_ENABLE_EPT))
+		return "L2 without EPT needs shadow page tables, which nestlab does not build yet";
+	if (V12(v, VM_EXIT_MSR_STORE_COUNT) || V12(v, VM_EXIT_MSR_LOAD_COUNT) || V12(v, VM_ENTRY_MSR_LOAD_COUNT))
+		return "MSR-load/store areas are not emulated";
+	return 0;
+}
+
+static struct shadow_ept *sept_for(struct nested_vm *nv, uint64_t eptp12)
+{
+	for (unsigned i = 0; i < NESTED_SEPT_SLOTS; i++)
+		if (nv->sept[i].root02 && nv->sept[i].eptp12 == eptp12)
+			return &nv->sept[i];
+	for (unsigned i = 0; i < NESTED_SEPT_SLOTS; i++)
+		if (!nv->sept[i].root02) {
+			nv->sept[i].eptp12 = eptp12;
+			return &nv->sept[i];
+		}
+	/* All taken: reuse one (round robin); its tables are dropped first. */
+	struct shadow_ept *s = &nv->sept[nv->sept_next++ % NESTED_SEPT_SLOTS];
+	uint64_t old = s->root02;
+	shadow_ept_drop(s, &vmm_ept_ops, vmm_free_page);
+	invept(INVEPT_SINGLE_CONTEXT, ept_pointer(old));
+	s->eptp12 = eptp12;
+	return s;
+}
+
+void nested_drop_all_ept02(struct vm *vm)
+{
+	struct nested_vm *nv = vm->nested;
+	for (unsigned i = 0; i < NESTED_SEPT_SLOTS; i++) {
+		uint64_t old = nv->sept[i].root02;
+		if (!old)
+			continue;
+		shadow_ept_drop(&nv->sept[i], &vmm_ept_ops, vmm_free_page);
+		/* The processor may still cache translations of the old EPTP02: they go before its frames are reused. */
+		invept(INVEPT_SINGLE_CONTEXT, ept_pointer(old));
+	}
+}
+
+static void build_vmcs02(struct vm *vm, struct shadow_ept *sept)
+{
+	struct nested_vm *nv = vm->nested;
+	const struct vmcs12 *v = nv->nvmx.cache;
+	struct vmcs02_controls c;
+
+	if (!nv->vmcs02_launched)
+		vmcs_clear(nv->vmcs02_hpa);
+	vmcs_load(nv->vmcs02_hpa);
+
+	nested_merge_controls(v, vmm_caps, &c);
+	uint16_t vpid02 = 0;
+	if (c.proc2 & SEC_ENABLE_VPID) {
+		vpid02 = vpid_map_get(&nv->vpids, (uint16_t)V12(v, VIRTUAL_PROCESSOR_ID));
+		if (!vpid02)
+			c.proc2 &= ~SEC_ENABLE_VPID; /* out of VPID02s: flush on every transition instead */
+	}
+	vmcs_write32(VMCS_PIN_BASED_VM_EXEC_CONTROL, c.pin);
+	vmcs_write32(VMCS_CPU_BASED_VM_EXEC_CONTROL, c.proc);
+	vmcs_write32(VMCS_SECONDARY_VM_EXEC_CONTROL, c.proc2);
+	vmcs_write32(VMCS_VM_EXIT_CONTROLS, c.exit);
+	vmcs_write32(VMCS_VM_ENTRY_CONTROLS, c.entry);
+	vmcs_write32(VMCS_EXCEPTION_BITMAP, c.exception_bitmap);
+	if (vpid02)
+		vmcs_write16(VMCS_VIRTUAL_PROCESSOR_ID, vpid02);
+	vmcs_write32(VMCS_PAGE_FAULT_ERROR_CODE_MASK, (uint32_t)V12(v, PAGE_FAULT_ERROR_CODE_MASK));
+	vmcs_write32(VMCS_PAGE_FAULT_ERROR_CODE_MATCH, (uint32_t)V12(v, PAGE_FAULT_ERROR_CODE_MATCH));
+	vmcs_write32(VMCS_CR3_TARGET_COUNT, 0);
+	vmcs_write32(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write32(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
+	/* An event L1 injects into L2 is injected by this entry. */
+	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, (uint32_t)V12(v, VM_ENTRY_INTR_INFO_FIELD));
+	vmcs_write32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, (uint32_t)V12(v, VM_ENTRY_EXCEPTION_ERROR_CODE));
+	vmcs_write32(VMCS_VM_ENTRY_INSTRUCTION_LEN, (uint32_t)V12(v, VM_ENTRY_INSTRUCTION_LEN));
+	/* This VMM gives L1 no TSC offset of its own, so L2's offset is L1's. */
+	vmcs_write64(VMCS_TSC_OFFSET, (c.proc & CPU_USE_TSC_OFFSETTING) ? V12(v, TSC_OFFSET) : 0);
+	vmcs_writenat(VMCS_CR0_GUEST_HOST_MASK, V12(v, CR0_GUEST_HOST_MASK));
+	vmcs_writenat(VMCS_CR4_GUEST_HOST_MASK, V12(v, CR4_GUEST_HOST_MASK));
+	vmcs_writenat(VMCS_CR0_READ_SHADOW, V12(v, CR0_READ_SHADOW));
+	vmcs_writenat(VMCS_CR4_READ_SHADOW, V12(v, CR4_READ_SHADOW));
+	if (!sept->root02)
+		sept->root02 = ept_create(&vmm_ept_ops);
+	vmcs_write64(VMCS_EPT_POINTER, ept_pointer(sept->root02));
+
+	/* L2's state is VMCS12's guest-state area, field for field. */
+	for (unsigned i = 0; i < VMCS12_NFIELDS; i++) {
+		uint32_t enc = vmcs12_encodings[i];
+		if (!vmcs_field_is_guest_state(enc) || enc == VMCS_VMCS_LINK_POINTER ||
+		    enc == VMCS_VMX_PREEMPTION_TIMER_VALUE)
+			continue;
+		vmx_vmwrite(enc, v->field[i]);
+	}
+	vmcs_write64(VMCS_VMCS_LINK_POINTER, ~0ull); /* VMCS02 itself is never shadowed */
+	vmcs_write_host_state();
+}
+
+static void start_l1_timer(struct nested_vm *nv)
+{
+	const struct vmcs12 *v = nv->nvmx.cache;
+	nv->l1_timer_deadline = 0;
+	if (V12(v, PIN_BASED_VM_EXEC_CONTROL) & PIN_PREEMPTION_TIMER) {
+		unsigned rate = (unsigned)(nv->caps.misc & 0x1f);
+		nv->l1_timer_deadline = rdtsc() + (V12(v, VMX_PREEMPTION_TIMER_VALUE) << rate);
+		if (!nv->l1_timer_deadline)
+			nv->l1_timer_deadline = 1;
+	}
+}
+
+struct nvmx_result nested_enter(struct vm *vm, int launch)
+{
+	struct nested_vm *nv = vm->nested;
+	struct vmcs12 *v = nv->nvmx.cache;
+	struct vmcs_check_state s;
+	struct vmcs_check_caps cc;
+	enum vmcs_check_phase phase;
+	struct nvmx_result fail = { NVMX_FAIL_VALID, 0 };
+
+	vmcs_check_state_fill(&s, read_v12, v);
+	check_caps_of(&nv->caps, &cc);
+	const char *why = vmcs_check_phased(&s, &cc, &phase);
+	if (!why && unsupported_by_nestlab(v)) {
+		why = unsupported_by_nestlab(v);
+		phase = VMCS_CHECK_CONTROLS;
+	}
+	if (why) {
+		nv->count.vmentry_failures++;
+		if (phase == VMCS_CHECK_CONTROLS) {
+			fail.error = VMXERR_ENTRY_INVALID_CONTROL_FIELD;
+			return fail;
+		}
+		if (phase == VMCS_CHECK_HOST) {
+			fail.error = VMXERR_ENTRY_INVALID_HOST_STATE_FIELD;
+			return fail;
+		}
+		/* Guest state: a VM exit "VM-entry failure, invalid guest state" to L1 (SDM 26.8). */
+		V12(v, VM_EXIT_REASON) = EXIT_REASON_INVALID_GUEST_STATE | EXIT_REASON_ENTRY_FAIL;
+		V12(v, EXIT_QUALIFICATION) = 0;
+		nv->nvmx.cache_dirty = 1;
+		nested_load_l1_host_state(vm);
+		vmcs_shadow_from_cache(vm);
+		return (struct nvmx_result){ NVMX_ENTER, 0 };
+	}
+
+	uint64_t eptp12 = V12(v, EPT_POINTER);
+	nv->active_sept = sept_for(nv, eptp12);
+	build_vmcs02(vm, nv->active_sept);
+	const char *bad = vmcs_self_check(vmm_caps);
+	if (bad) {
+		/* VMCS12 passed L1's checks but the merge broke a rule: nestlab's bug, said plainly. */
+		vmcs_load(vm->vmcs_hpa);
+		vm_stop(vm, VM_FAILED, -1, bad);
+		return (struct nvmx_result){ NVMX_ENTER, 0 };
+	}
+	if (launch) {
+		v->launch_state = VMCS12_LAUNCH_LAUNCHED;
+		nv->nvmx.cache_dirty = 1;
+	}
+	/* The injected event is delivered by this entry; a later exit reports it cleared (SDM 27.2.4). */
+	V12(v, VM_ENTRY_INTR_INFO_FIELD) &= ~(1ull << 31);
+	start_l1_timer(nv);
+	vm->in_l2 = 1;
+	return (struct nvmx_result){ NVMX_ENTER, 0 };
+}
+
+static void load_segment(enum vmcs_field sel_f, enum vmcs_field base_f, enum vmcs_field limit_f,
+			 enum vmcs_field ar_f, uint16_t sel, uint64_t base, uint32_t ar)
+{
+	vmcs_write16(sel_f, sel);
+	vmcs_writenat(base_f, base);
+	vmcs_write32(limit_f, 0xffffffffu);
+	vmcs_write32(ar_f, ar);
+}
+
+void nested_load_l1_host_state(struct vm *vm)
+{
+	struct nested_vm *nv = vm->nested;
+	const struct vmcs12 *v = nv->nvmx.cache;
+	uint32_t exitc = (uint32_t)V12(v, VM_EXIT_CONTROLS);
+	int host64 = (exitc & EXIT_HOST_ADDR_SPACE_SIZE) != 0;
+	const uint32_t data = 0xc093, unusable = 0x10000;
+
+	vmcs_load(vm->vmcs_hpa);
+	/* CR0/CR4 as L1 sees them go to the read shadows; the real ones keep VMX's fixed bits. */
+	uint64_t cr0 = V12(v, HOST_CR0), cr4 = V12(v, HOST_CR4);
+	uint64_t m0 = vmcs_readnat(VMCS_CR0_GUEST_HOST_MASK), m4 = vmcs_readnat(VMCS_CR4_GUEST_HOST_MASK);
+	vmcs_writenat(VMCS_GUEST_CR0, (cr0 & ~m0) | (vmcs_readnat(VMCS_GUEST_CR0) & m0));
+	vmcs_writenat(VMCS_CR0_READ_SHADOW, cr0);
+	vmcs_writenat(VMCS_GUEST_CR4, (cr4 & ~m4) | (vmcs_readnat(VMCS_GUEST_CR4) & m4));
+	vmcs_writenat(VMCS_CR4_READ_SHADOW, cr4);
+	vmcs_writenat(VMCS_GUEST_CR3, V12(v, HOST_CR3));
+	vmcs_writenat(VMCS_GUEST_DR7, 0x400);
+	vmcs_write64(VMCS_GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write32(VMCS_GUEST_SYSENTER_CS, (uint32_t)V12(v, HOST_IA32_SYSENTER_CS));
+	vmcs_writenat(VMCS_GUEST_SYSENTER_ESP, V12(v, HOST_IA32_SYSENTER_ESP));
+	vmcs_writenat(VMCS_GUEST_SYSENTER_EIP, V12(v, HOST_IA32_SYSENTER_EIP));
+	if (exitc & EXIT_LOAD_IA32_EFER)
+		vmcs_write64(VMCS_GUEST_IA32_EFER, V12(v, HOST_IA32_EFER));
+	else
+		vmcs_write64(VMCS_GUEST_IA32_EFER, host64 ? (EFER_LME | EFER_LMA) | (vmcs_read64(VMCS_GUEST_IA32_EFER) & (EFER_SCE | EFER_NXE))
+							   : vmcs_read64(VMCS_GUEST_IA32_EFER) & (EFER_SCE | EFER_NXE));
+	if (exitc & EXIT_LOAD_IA32_PAT)
+		vm->msr_pat = V12(v, HOST_IA32_PAT);
+
+	load_segment(VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_CS_BASE, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_CS_AR_BYTES,
+		     (uint16_t)V12(v, HOST_CS_SELECTOR), 0, host64 ? 0xa09b : 0xc09b);
+	load_segment(VMCS_GUEST_SS_SELECTOR, VMCS_GUEST_SS_BASE, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_SS_AR_BYTES,
+		     (uint16_t)V12(v, HOST_SS_SELECTOR), 0, data);
+	uint16_t ds = (uint16_t)V12(v, HOST_DS_SELECTOR), es = (uint16_t)V12(v, HOST_ES_SELECTOR);
+	uint16_t fs = (uint16_t)V12(v, HOST_FS_SELECTOR), gs = (uint16_t)V12(v, HOST_GS_SELECTOR);
+	load_segment(VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_DS_BASE, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_DS_AR_BYTES, ds, 0,
+		     ds ? data : unusable);
+	load_segment(VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_ES_BASE, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_AR_BYTES, es, 0,
+		     es ? data : unusable);
+	load_segment(VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_FS_BASE, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_FS_AR_BYTES, fs,
+		     V12(v, HOST_FS_BASE), fs ? data : unusable);
+	load_segment(VMCS_GUEST_GS_SELECTOR, VMCS_GUEST_GS_BASE, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_AR_BYTES, gs,
+		     V12(v, HOST_GS_BASE), gs ? data : unusable);
+	/* FS/GS bases load even with null selectors in 64-bit mode (SDM 27.5.2). */
+	vmcs_writenat(VMCS_GUEST_FS_BASE, V12(v, HOST_FS_BASE));
+	vmcs_writenat(VMCS_GUEST_GS_BASE, V12(v, HOST_GS_BASE));
+	vmcs_write16(VMCS_GUEST_TR_SELECTOR, (uint16_t)V12(v, HOST_TR_SELECTOR));
+	vmcs_writenat(VMCS_GUEST_TR_BASE, V12(v, HOST_TR_BASE));
+	vmcs_write32(VMCS_GUEST_TR_LIMIT, 0x67);
+	vmcs_write32(VMCS_GUEST_TR_AR_BYTES, 0x8b);
+	vmcs_write16(VMCS_GUEST_LDTR_SELECTOR, 0);
+	vmcs_write32(VMCS_GUEST_LDTR_AR_BYTES, unusable);
+	vmcs_writenat(VMCS_GUEST_GDTR_BASE, V12(v, HOST_GDTR_BASE));
+	vmcs_write32(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+	vmcs_writenat(VMCS_GUEST_IDTR_BASE, V12(v, HOST_IDTR_BASE));
+	vmcs_write32(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+	vmcs_writenat(VMCS_GUEST_RIP, V12(v, HOST_RIP));
+	vmcs_writenat(VMCS_GUEST_RSP, V12(v, HOST_RSP));
+	vmcs_writenat(VMCS_GUEST_RFLAGS, 0x2);
+	vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
+	vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	vm->in_l2 = 0;
+	nv->l1_timer_deadline = 0;
+}

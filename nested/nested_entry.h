@@ -1,0 +1,28 @@
+/* Entering L2 for a child VMM, and the transitions between VMCS01, VMCS12 and VMCS02. */
+#ifndef NESTLAB_NESTED_ENTRY_H
+#define NESTLAB_NESTED_ENTRY_H
+
+#include "nested_runtime.h"
+
+/*
+ * L1's VMLAUNCH (launch = 1) or VMRESUME passed the instruction checks:
+ * check VMCS12 (SDM 26.2-26.3), build VMCS02 and switch the VM to L2.
+ * Returns NVMX_ENTER when done (L2 runs next, or a guest-state failure was
+ * delivered to L1 as a VM-entry-failure exit), or NVMX_FAIL_VALID with
+ * error 7 (controls) or 8 (host state) for the caller to apply.
+ */
+struct nvmx_result nested_enter(struct vm *vm, int launch);
+
+/* Load L1's host state from VMCS12 into VMCS01 (SDM 27.5) and make VMCS01 current. */
+void nested_load_l1_host_state(struct vm *vm);
+
+/* Drop every EPT02 of the child (its INVEPT, or a VMCS12 change that demands it). */
+void nested_drop_all_ept02(struct vm *vm);
+
+/* Whether a VMCS field encoding belongs to the guest-state area (SDM Appendix B, bits 11:10 = 2). */
+static inline int vmcs_field_is_guest_state(uint32_t enc) { return ((enc >> 10) & 3) == 2; }
+
+/* Every field encoding nestlab knows, in vmcs_fields.def order. */
+extern const uint32_t vmcs12_encodings[VMCS12_NFIELDS];
+
+#endif

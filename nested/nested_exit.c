@@ -1,0 +1,147 @@
+/*
+ * Exits of L2: reflected to L1 as an emulated VM exit, or handled here
+ * (this VMM's time slice, EPT02 fills, what L1 did not ask for).
+ * SDM Vol. 3 chapter 27 (VM exits) for what L1 must find in VMCS12.
+ */
+#include "cpu.h"
+#include "nested_entry.h"
+#include "platform.h"
+#include "vm_build.h"
+#include "vmcs_shadow.h"
+#include "vmx_ops.h"
+
+/* Copy L2's state and the exit information from VMCS02 (current) into VMCS12. */
+static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
+{
+	struct vmcs12 *v = nv->nvmx.cache;
+	for (unsigned i = 0; i < VMCS12_NFIELDS; i++) {
+		uint32_t enc = vmcs12_encodings[i];
+		int guest = vmcs_field_is_guest_state(enc);
+		int exit_info = vmcs_field_is_readonly(enc) && enc != VMCS_VM_INSTRUCTION_ERROR;
+		if ((!guest && !exit_info) || enc == VMCS_VMCS_LINK_POINTER || enc == VMCS_VMX_PREEMPTION_TIMER_VALUE)
+			continue;
+		uint64_t value = 0;
+		vmx_vmread(enc, &value);
+		v->field[i] = value;
+	}
+	nv->nvmx.cache_dirty = 1;
+}
+
+void nested_reflect_exit(struct vm *vm)
+{
+	struct nested_vm *nv = vm->nested;
+	struct vmcs12 *v = nv->nvmx.cache;
+	if ((V12(v, VM_EXIT_CONTROLS) & EXIT_SAVE_PREEMPTION_TIMER) && nv->l1_timer_deadline) {
+		uint64_t now = rdtsc(), left = now < nv->l1_timer_deadline ? nv->l1_timer_deadline - now : 0;
+		V12(v, VMX_PREEMPTION_TIMER_VALUE) = (uint32_t)(left >> (nv->caps.misc & 0x1f));
+	}
+	nested_load_l1_host_state(vm);
+	vmcs_shadow_from_cache(vm);
+	uint32_t basic = EXIT_REASON_BASIC((uint32_t)V12(v, VM_EXIT_REASON));
+	if (basic < EXIT_REASON_MAX)
+		nv->count.reflected[basic]++;
+	nv->count.reflected_ticks += rdtsc() - nv->reflect_started;
+}
+
+/* Reflect with the exit information VMCS02 reported. */
+static enum exit_action reflect(struct vm *vm)
+{
+	sync_vmcs02_to_vmcs12(vm->nested);
+	nested_reflect_exit(vm);
+	return EXIT_RESUME;
+}
+
+/*
+ * Resuming L2 after an exit this VMM handled: an event whose delivery the
+ * exit interrupted must be delivered again (SDM 27.2.4, 28.2.x).
+ */
+static void redeliver_interrupted_event(void)
+{
+	uint32_t idt = vmcs_read32(VMCS_IDT_VECTORING_INFO_FIELD);
+	if (!(idt & (1u << 31)))
+		return;
+	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, idt & ~(1u << 12));
+	if (idt & (1u << 11))
+		vmcs_write32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(VMCS_IDT_VECTORING_ERROR_CODE));
+	vmcs_write32(VMCS_VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VMCS_VM_EXIT_INSTRUCTION_LEN));
+}
+
+static enum exit_action handled(struct vm *vm, const struct exit_info *ei, enum exit_action a)
+{
+	if (ei->reason < EXIT_REASON_MAX)
+		vm->nested->count.handled[ei->reason]++;
+	return a;
+}
+
+static enum exit_action ept_violation(struct vm *vm, const struct exit_info *ei)
+{
+	struct nested_vm *nv = vm->nested;
+	uint64_t qual12 = 0;
+	uint64_t gpa2 = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+	uint64_t eptp12 = V12(nv->nvmx.cache, EPT_POINTER);
+	switch (shadow_ept_fault(nv->active_sept, &vmm_ept_ops, &nv->l1mem, eptp12, gpa2, ei->qualification, &qual12)) {
+	case SEPT_FILLED:
+		redeliver_interrupted_event();
+		return handled(vm, ei, EXIT_RESUME);
+	case SEPT_REFLECT:
+		sync_vmcs02_to_vmcs12(nv);
+		V12(nv->nvmx.cache, EXIT_QUALIFICATION) = qual12;
+		nested_reflect_exit(vm);
+		return EXIT_RESUME;
+	case SEPT_MISCONFIG:
+		sync_vmcs02_to_vmcs12(nv);
+		V12(nv->nvmx.cache, VM_EXIT_REASON) = EXIT_REASON_EPT_MISCONFIG;
+		V12(nv->nvmx.cache, EXIT_QUALIFICATION) = 0;
+		nested_reflect_exit(vm);
+		return EXIT_RESUME;
+	case SEPT_L1_FAULT:
+		return vm_fault(vm, ei, "its EPT12 maps L2 memory outside the child VMM's own memory");
+	case SEPT_STALE:
+		/* sept_for() keys EPT02s by EPTP12, so this means a bookkeeping bug: say so rather than guess. */
+		return vm_fault(vm, ei, "its EPT02 was built from another EPTP12 (a nestlab bug)");
+	case SEPT_NO_MEMORY:
+		break;
+	}
+	return vm_fault(vm, ei, "no memory left for its EPT02");
+}
+
+enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct exit_info *ei)
+{
+	struct nested_vm *nv = vm->nested;
+	nv->reflect_started = rdtsc();
+	vmm_count_exit(vm, ei->reason);
+
+	if (raw_reason & EXIT_REASON_ENTRY_FAIL) {
+		/* L2's state passed this VMM's checks but not the processor's: L1 hears it as the SDM says. */
+		struct vmcs12 *v = nv->nvmx.cache;
+		V12(v, VM_EXIT_REASON) = raw_reason;
+		V12(v, EXIT_QUALIFICATION) = ei->qualification;
+		nv->nvmx.cache_dirty = 1;
+		nested_reflect_exit(vm);
+		return EXIT_RESUME;
+	}
+	if (ei->reason == EXIT_REASON_PREEMPTION_TIMER) {
+		if (nv->l1_timer_deadline && rdtsc() >= nv->l1_timer_deadline)
+			return reflect(vm);
+		return handled(vm, ei, EXIT_RESCHEDULE); /* this VMM's own slice ended; L2 resumes later */
+	}
+	struct reflect_input in = {
+		.reason = ei->reason,
+		.qualification = ei->qualification,
+		.intr_info = vmcs_read32(VMCS_VM_EXIT_INTR_INFO),
+		.msr = (uint32_t)vm->regs.rcx,
+		.l1mem = &nv->l1mem,
+	};
+	switch (nested_reflect(nv->nvmx.cache, &in)) {
+	case REFLECT_TO_L1:
+		return reflect(vm);
+	case HANDLE_EPT:
+		if (ei->reason == EXIT_REASON_EPT_VIOLATION)
+			return ept_violation(vm, ei);
+		return vm_fault(vm, ei, "EPT02 misconfiguration (a nestlab bug)");
+	case HANDLE_IN_L0:
+		break;
+	}
+	/* Not L1's business: this VMM treats it as it would for L1 itself (e.g. port I/O L1 lets through). */
+	return handled(vm, ei, vmm_dispatch_exit(vm, ei));
+}

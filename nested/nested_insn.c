@@ -1,0 +1,260 @@
+/*
+ * VMX instructions executed by a child VMM (L1): decode the operand, let
+ * nested/vmx_insn.c decide the SDM outcome, apply it (RFLAGS, the
+ * VM-instruction error field, an injected #UD/#GP, memory written back).
+ * VMLAUNCH/VMRESUME that pass the instruction checks go on to
+ * nested_entry.c.
+ */
+#include "guest_state.h"
+#include "nested_entry.h"
+#include "nested_runtime.h"
+#include "vmcs_shadow.h"
+#include "vmx_ops.h"
+#include <string.h>
+
+static enum nvmx_insn_kind kind_of(uint32_t reason)
+{
+	switch (reason) {
+	case EXIT_REASON_VMXON: return NVMX_I_VMXON;
+	case EXIT_REASON_VMXOFF: return NVMX_I_VMXOFF;
+	case EXIT_REASON_VMCLEAR: return NVMX_I_VMCLEAR;
+	case EXIT_REASON_VMPTRLD: return NVMX_I_VMPTRLD;
+	case EXIT_REASON_VMPTRST: return NVMX_I_VMPTRST;
+	case EXIT_REASON_VMREAD: return NVMX_I_VMREAD;
+	case EXIT_REASON_VMWRITE: return NVMX_I_VMWRITE;
+	case EXIT_REASON_VMLAUNCH: return NVMX_I_VMLAUNCH;
+	case EXIT_REASON_VMRESUME: return NVMX_I_VMRESUME;
+	case EXIT_REASON_INVEPT: return NVMX_I_INVEPT;
+	default: return NVMX_I_INVVPID;
+	}
+}
+
+/* The mode checks and VMXON's preconditions as L1 sees its own state. */
+static void fill_ctx(struct nvmx_ctx *c)
+{
+	uint64_t efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
+	c->cpl = guest_cpl();
+	c->cr0 = guest_visible_cr0();
+	c->cr4 = guest_visible_cr4();
+	c->cr4_vmxe = (c->cr4 & CR4_VMXE) != 0;
+	c->cr0_pe = (c->cr0 & CR0_PE) != 0;
+	c->rflags_vm = (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_VM) != 0;
+	c->long_mode = (efer & EFER_LMA) != 0;
+	c->cs_l = (vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1;
+	c->feature_control = FEATURE_CONTROL_LOCKED | FEATURE_CONTROL_VMXON_OUTSIDE_SMX;
+}
+
+/* Where L1's memory operand lies, as an L1-physical address; -1 if unmapped. */
+static int operand_gpa(struct vm *vm, const struct exit_info *ei, unsigned len, int write, uint64_t *gpa)
+{
+	static const enum vmcs_field seg_bases[6] = { VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,
+						      VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE };
+	uint64_t gprs[16], bases[6];
+	struct vmx_operand op;
+	guest_gprs(vm, gprs);
+	for (unsigned i = 0; i < 6; i++)
+		bases[i] = vmcs_readnat(seg_bases[i]);
+	uint64_t efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
+	int long_mode = (efer & EFER_LMA) && ((vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1);
+	if (vmx_decode_mem_operand(vmcs_read32(VMCS_VMX_INSTRUCTION_INFO), ei->qualification, gprs, bases,
+				   long_mode, &op))
+		return -1;
+	uint64_t first, last;
+	uint64_t cr0 = vmcs_readnat(VMCS_GUEST_CR0), cr3 = vmcs_readnat(VMCS_GUEST_CR3);
+	uint64_t cr4 = vmcs_readnat(VMCS_GUEST_CR4);
+	struct guest_mem *m = &vm->nested->l1mem;
+	if (guest_linear_to_phys(m, cr0, cr3, cr4, efer, op.linear, write, &first) ||
+	    guest_linear_to_phys(m, cr0, cr3, cr4, efer, op.linear + len - 1, write, &last))
+		return -1;
+	/* An operand that straddles two pages must be contiguous in L1's memory for this copy. */
+	if (last != first + len - 1 || !guest_mem_ok(m, first, len))
+		return -1;
+	*gpa = first;
+	return 0;
+}
+
+static int read_operand(struct vm *vm, const struct exit_info *ei, void *dst, unsigned len)
+{
+	uint64_t gpa;
+	if (operand_gpa(vm, ei, len, 0, &gpa))
+		return -1;
+	memcpy(dst, guest_mem_ptr(&vm->nested->l1mem, gpa), len);
+	return 0;
+}
+
+static int write_operand(struct vm *vm, const struct exit_info *ei, const void *src, unsigned len)
+{
+	uint64_t gpa;
+	if (operand_gpa(vm, ei, len, 1, &gpa))
+		return -1;
+	memcpy(guest_mem_ptr(&vm->nested->l1mem, gpa), src, len);
+	return 0;
+}
+
+static enum exit_action apply(struct vm *vm, const struct exit_info *ei, struct nvmx_result r)
+{
+	uint64_t rflags = vmcs_readnat(VMCS_GUEST_RFLAGS) & ~RFLAGS_ARITH;
+	switch (r.outcome) {
+	case NVMX_SUCCEED:
+		break;
+	case NVMX_FAIL_INVALID:
+		rflags |= RFLAGS_CF;
+		break;
+	case NVMX_FAIL_VALID:
+		rflags |= RFLAGS_ZF;
+		V12(vm->nested->nvmx.cache, VM_INSTRUCTION_ERROR) = r.error;
+		vm->nested->nvmx.cache_dirty = 1;
+		vmcs_shadow_from_cache(vm);
+		break;
+	case NVMX_UD:
+		vm_inject_exception(vm, 6, 0, 0);
+		return EXIT_RESUME;
+	case NVMX_GP:
+	case NVMX_ENTER:
+		vm_inject_exception(vm, 13, 1, 0);
+		return EXIT_RESUME;
+	}
+	vmcs_writenat(VMCS_GUEST_RFLAGS, rflags);
+	vm_skip_instruction(vm, ei);
+	return EXIT_RESUME;
+}
+
+/*
+ * A memory operand this VMM cannot reach (not mapped by L1's page tables):
+ * the processor would raise #PF with CR2; nestlab injects #GP(0) instead,
+ * because it does not yet virtualise CR2 (a documented deviation).
+ */
+static enum exit_action operand_fault(struct vm *vm)
+{
+	vm_inject_exception(vm, 13, 1, 0);
+	return EXIT_RESUME;
+}
+
+static void do_invept(struct vm *vm, uint64_t type)
+{
+	struct nested_vm *nv = vm->nested;
+	if (type < 3)
+		nv->count.invept[type]++;
+	/* Every EPT02 derives from some EPT12: drop them all so they refill from L1's new tables. */
+	nested_drop_all_ept02(vm);
+}
+
+static void do_invvpid(struct vm *vm, uint64_t type, const uint64_t desc[2])
+{
+	struct nested_vm *nv = vm->nested;
+	struct invvpid_plan plan;
+	if (type < 4)
+		nv->count.invvpid[type]++;
+	vpid_map_translate_invvpid(&nv->vpids, type, (uint16_t)desc[0], desc[1], &plan);
+	if (plan.type < 0)
+		return;
+	for (unsigned i = 0; i < plan.count; i++)
+		invvpid((uint64_t)plan.type, plan.vpid02[i], plan.gla);
+}
+
+enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
+{
+	struct nested_vm *nv = vm->nested;
+	if (!nv) {
+		/* A leaf was offered no VMX: every VMX instruction is #UD there (CR4.VMXE = 0). */
+		vm_inject_exception(vm, 6, 0, 0);
+		return EXIT_RESUME;
+	}
+	struct nvmx *n = &nv->nvmx;
+	struct guest_mem *m = &nv->l1mem;
+	struct nvmx_ctx c;
+	struct nvmx_result r;
+	uint64_t ptr = 0, value = 0, desc[2];
+	uint32_t info = vmcs_read32(VMCS_VMX_INSTRUCTION_INFO);
+	int long_mode = (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) &&
+			((vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1);
+	unsigned opsize = long_mode ? 8 : 4;
+
+	fill_ctx(&c);
+	nv->count.emulated[kind_of(ei->reason)]++;
+	/* Whatever L1 wrote through the shadow VMCS counts from here on. */
+	if (ei->reason != EXIT_REASON_VMREAD && ei->reason != EXIT_REASON_VMWRITE)
+		vmcs_shadow_to_cache(vm);
+	uint64_t was_current = n->current;
+	switch (ei->reason) {
+	case EXIT_REASON_VMXON:
+		if (read_operand(vm, ei, &ptr, 8))
+			return operand_fault(vm);
+		r = nvmx_vmxon(n, m, &c, ptr);
+		break;
+	case EXIT_REASON_VMXOFF:
+		r = nvmx_vmxoff(n, m, &c);
+		break;
+	case EXIT_REASON_VMCLEAR:
+		if (read_operand(vm, ei, &ptr, 8))
+			return operand_fault(vm);
+		r = nvmx_vmclear(n, m, &c, ptr);
+		break;
+	case EXIT_REASON_VMPTRLD:
+		if (read_operand(vm, ei, &ptr, 8))
+			return operand_fault(vm);
+		r = nvmx_vmptrld(n, m, &c, ptr);
+		break;
+	case EXIT_REASON_VMPTRST:
+		r = nvmx_vmptrst(n, &c, &ptr);
+		if (r.outcome == NVMX_SUCCEED && write_operand(vm, ei, &ptr, 8))
+			return operand_fault(vm);
+		break;
+	case EXIT_REASON_VMREAD:
+		r = nvmx_vmread(n, &c, guest_gpr(vm, vmx_insn_reg2(info)), &value);
+		if (r.outcome == NVMX_SUCCEED) {
+			if (vmx_insn_reg1_is_reg(info))
+				guest_set_gpr(vm, vmx_insn_reg1(info), long_mode ? value : (uint32_t)value);
+			else if (write_operand(vm, ei, &value, opsize))
+				return operand_fault(vm);
+		}
+		break;
+	case EXIT_REASON_VMWRITE:
+		if (vmx_insn_reg1_is_reg(info))
+			value = guest_gpr(vm, vmx_insn_reg1(info));
+		else if (read_operand(vm, ei, &value, opsize))
+			return operand_fault(vm);
+		if (!long_mode)
+			value = (uint32_t)value;
+		r = nvmx_vmwrite(n, &c, guest_gpr(vm, vmx_insn_reg2(info)), value);
+		break;
+	case EXIT_REASON_VMLAUNCH:
+	case EXIT_REASON_VMRESUME: {
+		int launch = ei->reason == EXIT_REASON_VMLAUNCH;
+		int movss = (vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO) >> 1) & 1;
+		r = nvmx_vmentry_insn(n, &c, launch, movss);
+		if (r.outcome == NVMX_ENTER) {
+			r = nested_enter(vm, launch);
+			if (r.outcome == NVMX_ENTER)
+				return EXIT_RESUME; /* L2 runs next, or L1 resumes at its host RIP after an entry failure */
+		}
+		break;
+	}
+	case EXIT_REASON_INVEPT:
+	case EXIT_REASON_INVVPID: {
+		uint64_t type = guest_gpr(vm, vmx_insn_reg2(info));
+		if (!long_mode)
+			type = (uint32_t)type;
+		if (read_operand(vm, ei, desc, 16))
+			return operand_fault(vm);
+		if (ei->reason == EXIT_REASON_INVEPT) {
+			r = nvmx_invept(n, &c, type, desc);
+			if (r.outcome == NVMX_SUCCEED)
+				do_invept(vm, type);
+		} else {
+			r = nvmx_invvpid(n, &c, type, desc);
+			if (r.outcome == NVMX_SUCCEED)
+				do_invvpid(vm, type, desc);
+		}
+		break;
+	}
+	default:
+		return vm_fault(vm, ei, "VMX instruction nestlab does not emulate");
+	}
+	if (n->current != was_current) {
+		/* A new current VMCS12 (VMPTRLD) or none (VMCLEAR of it, VMXOFF): the shadow follows. */
+		vmcs_shadow_from_cache(vm);
+		vmcs_shadow_attach(vm, n->current != NVMX_NO_VMCS);
+	}
+	return apply(vm, ei, r);
+}

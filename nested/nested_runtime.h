@@ -1,0 +1,61 @@
+/*
+ * The nested-VMX runtime: what the VMM core calls for a VM that is itself a
+ * VMM.  The decisions live in nested/'s pure files (nested.h); these
+ * functions apply them with real VMX instructions.
+ */
+#ifndef NESTLAB_NESTED_RUNTIME_H
+#define NESTLAB_NESTED_RUNTIME_H
+
+#include "nested.h"
+#include "vmm.h"
+
+#define NESTED_SEPT_SLOTS 4 /* EPT02s kept per child, one per EPTP12 it uses */
+
+struct nested_vm {
+	struct nvmx nvmx;
+	struct nested_caps caps;
+	struct guest_mem l1mem;
+	uint64_t vmcs02_hpa;
+	int vmcs02_launched;
+	struct shadow_ept sept[NESTED_SEPT_SLOTS];
+	unsigned sept_next;              /* round-robin victim when every slot is taken */
+	struct shadow_ept *active_sept;  /* the EPT02 of the L2 running now */
+	struct vpid_map vpids;
+	uint64_t l1_timer_deadline;      /* TSC at which L1's preemption timer for L2 fires; 0 = off */
+	uint64_t reflect_started;        /* TSC at the L2 exit being reflected */
+	struct nested_counters count;
+	struct {
+		uint64_t vmcs_hpa;       /* the shadow VMCS; 0 when shadowing is off for this child */
+		uint64_t vmread_bitmap;  /* a set bit makes L1's VMREAD of that encoding exit */
+		uint64_t vmwrite_bitmap;
+		uint8_t shadowed[VMCS12_NFIELDS]; /* the processor holds this field in the shadow VMCS */
+		uint64_t syncs_in, syncs_out;     /* copies shadow → cache and cache → shadow */
+	} shadow;
+};
+
+/* Set up the virtual VMX of a VMM-kind VM after vm_build(); its VMCS01 is current. */
+int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why);
+
+/* VMXON ... INVVPID executed by a VM (L1 context); for a leaf this injects #UD. */
+enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei);
+
+/* An exit while the VM's L2 ran (VMCS02 current): reflect it to L1 or handle it here. */
+enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct exit_info *ei);
+
+/* VMLAUNCH/VMRESUME of VMCS02 itself failed: a bug of this VMM's merge; stops the VM. */
+void nested_vmcs02_entry_failed(struct vm *vm, int rc);
+
+uint64_t nested_vmcs02(const struct vm *vm);
+int *nested_vmcs02_launched(struct vm *vm);
+uint64_t nested_l1_timer_deadline(const struct vm *vm);
+
+/* The "nested" record: emulated VMX instructions, reflected vs handled exits, EPT02, INV*. */
+void nested_record_counters(const struct vm *vm);
+
+/* Emulate a VM exit from L2 to L1 (reason and exit information already in the cache). */
+void nested_reflect_exit(struct vm *vm);
+
+/* Inject a hardware exception into the VM through the current VMCS. */
+void vm_inject_exception(struct vm *vm, unsigned vector, int has_error, uint32_t error_code);
+
+#endif

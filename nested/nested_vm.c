@@ -1,0 +1,139 @@
+/* A child VMM's virtual VMX: set-up, the accessors the run loop uses, and its counters record. */
+#include "cpu.h"
+#include "fmt.h"
+#include "nestlab/records.h"
+#include "nested_entry.h"
+#include "platform.h"
+#include "vmcs_setup.h"
+#include "vmcs_shadow.h"
+#include "vmx_ops.h"
+#include <string.h>
+
+/* Each child VMM gets its own range of VPID02s, after the VPIDs of this VMM's own VMs. */
+#define VPID02_BASE 256
+#define VPID02_PER_CHILD 64
+
+int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
+{
+	struct nested_vm *nv = (struct nested_vm *)(uintptr_t)platform_alloc(sizeof *nv, 4096);
+	uint64_t cache = platform_alloc(VMCS12_SIZE, 4096);
+	uint64_t vmcs02 = platform_alloc(4096, 4096);
+	if (!nv || !cache || !vmcs02) {
+		*why = "no memory for the child VMM's virtual VMX";
+		return -1;
+	}
+	nv->l1mem.base = (uint8_t *)(uintptr_t)vm->mem_hpa;
+	nv->l1mem.size = vm->mem_bytes;
+	nested_caps_compute(&nv->caps, real, vm->desc->features);
+	nv->nvmx.current = NVMX_NO_VMCS;
+	nv->nvmx.cache = (struct vmcs12 *)(uintptr_t)cache;
+	nv->nvmx.caps = &nv->caps;
+	nv->nvmx.phys_addr_bits = real->phys_addr_bits;
+	nv->vmcs02_hpa = vmcs02;
+	*(volatile uint32_t *)(uintptr_t)vmcs02 = real->revision;
+	uint16_t first = (uint16_t)(VPID02_BASE + vm->index * VPID02_PER_CHILD);
+	vpid_map_init(&nv->vpids, first, (uint16_t)(first + VPID02_PER_CHILD - 1));
+
+	/* A VMM has its own IDT and handles its own exceptions: intercept none of them. */
+	vmcs_load(vm->vmcs_hpa);
+	vmcs_write32(VMCS_EXCEPTION_BITMAP, 0);
+	vm->nested = nv;
+	if (vmcs_shadow_init(vm, real)) {
+		*why = "no memory for the shadow VMCS";
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t nested_vmcs02(const struct vm *vm)
+{
+	return vm->nested->vmcs02_hpa;
+}
+
+int *nested_vmcs02_launched(struct vm *vm)
+{
+	return &vm->nested->vmcs02_launched;
+}
+
+uint64_t nested_l1_timer_deadline(const struct vm *vm)
+{
+	return vm->nested ? vm->nested->l1_timer_deadline : 0;
+}
+
+void nested_vmcs02_entry_failed(struct vm *vm, int rc)
+{
+	uint64_t err = 0;
+	char reason[120];
+	if (rc == 2)
+		vmx_vmread(VMCS_VM_INSTRUCTION_ERROR, &err);
+	vmcs_load(vm->vmcs_hpa);
+	nl_snprintf(reason, sizeof reason, "entering its L2 failed: VM-instruction error %llu (a nestlab bug)",
+		    (unsigned long long)err);
+	vm_stop(vm, VM_FAILED, -1, reason);
+}
+
+
+static void counts_by_reason(struct jsonw *w, const char *key, const uint64_t *counts, uint64_t *total)
+{
+	*total = 0;
+	jsonw_obj_begin(w, key);
+	for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
+		if (!counts[r])
+			continue;
+		const char *name = vmx_exit_reason_name(r);
+		jsonw_u64(w, name ? name : "UNNAMED", counts[r]);
+		*total += counts[r];
+	}
+	jsonw_obj_end(w);
+}
+
+void nested_record_counters(const struct vm *vm)
+{
+	const struct nested_vm *nv = vm->nested;
+	const struct nested_counters *c = &nv->count;
+	static const char *const invept_types[3] = { "reserved", "single_context", "all_context" };
+	static const char *const invvpid_types[4] = { "individual_address", "single_context", "all_context",
+						      "single_context_retaining_globals" };
+	char buf[NL_REC_MAX_LINE];
+	struct jsonw w;
+	uint64_t reflected, handled_total;
+
+	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_NESTED);
+	jsonw_str(&w, "vm", vm->path);
+	jsonw_obj_begin(&w, "emulated");
+	for (unsigned k = 0; k < NVMX_I_COUNT; k++)
+		if (c->emulated[k])
+			jsonw_u64(&w, nvmx_insn_name((enum nvmx_insn_kind)k), c->emulated[k]);
+	jsonw_obj_end(&w);
+	counts_by_reason(&w, "reflected", c->reflected, &reflected);
+	counts_by_reason(&w, "handled", c->handled, &handled_total);
+	jsonw_u64(&w, "reflected_total", reflected);
+	jsonw_u64(&w, "handled_total", handled_total);
+	jsonw_u64(&w, "reflected_ticks", c->reflected_ticks);
+	jsonw_u64(&w, "vmentry_failures", c->vmentry_failures);
+	uint64_t faults = 0, fills = 0, drops = 0, refl = 0;
+	for (unsigned i = 0; i < NESTED_SEPT_SLOTS; i++) {
+		faults += nv->sept[i].faults;
+		fills += nv->sept[i].fills;
+		drops += nv->sept[i].drops;
+		refl += nv->sept[i].reflected;
+	}
+	jsonw_obj_begin(&w, "ept02");
+	jsonw_u64(&w, "faults", faults);
+	jsonw_u64(&w, "fills", fills);
+	jsonw_u64(&w, "drops", drops);
+	jsonw_u64(&w, "reflected", refl);
+	jsonw_obj_end(&w);
+	jsonw_bool(&w, "vmcs_shadowing", nv->shadow.vmcs_hpa != 0);
+	jsonw_u64(&w, "shadow_syncs_in", nv->shadow.syncs_in);
+	jsonw_u64(&w, "shadow_syncs_out", nv->shadow.syncs_out);
+	jsonw_obj_begin(&w, "invept");
+	for (unsigned t = 1; t < 3; t++)
+		jsonw_u64(&w, invept_types[t], c->invept[t]);
+	jsonw_obj_end(&w);
+	jsonw_obj_begin(&w, "invvpid");
+	for (unsigned t = 0; t < 4; t++)
+		jsonw_u64(&w, invvpid_types[t], c->invvpid[t]);
+	jsonw_obj_end(&w);
+	rec_emit(&w);
+}

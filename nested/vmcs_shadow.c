@@ -1,0 +1,110 @@
+/* VMCS shadowing for a child VMM; see vmcs_shadow.h. */
+#include "vmcs_shadow.h"
+#include "nested_entry.h"
+#include "platform.h"
+#include "vmcs_setup.h"
+#include "vmx_ops.h"
+
+#define SHADOW_VMCS_INDICATOR (1u << 31) /* revision word bit 31 (SDM 24.2) */
+#define MISC_VMWRITE_ANY_FIELD (1ull << 29)
+
+static void bitmap_clear(uint64_t bitmap, uint32_t enc)
+{
+	uint8_t *b = (uint8_t *)(uintptr_t)bitmap;
+	enc &= 0x7fff; /* the bitmaps are indexed by encoding bits 14:0 (SDM 24.6.15) */
+	b[enc >> 3] &= (uint8_t)~(1u << (enc & 7));
+}
+
+int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
+{
+	struct nested_vm *nv = vm->nested;
+	if (!(vm->desc->features & NL_FEAT_VMCS_SHADOW) || !real->has_vmcs_shadowing)
+		return 0;
+	uint64_t shadow = platform_alloc(4096, 4096);
+	uint64_t rd = platform_alloc(4096, 4096), wr = platform_alloc(4096, 4096);
+	if (!shadow || !rd || !wr)
+		return -1;
+	*(volatile uint32_t *)(uintptr_t)shadow = real->revision | SHADOW_VMCS_INDICATOR;
+	/* Every bit set: exit, until a field is known to live in the shadow VMCS. */
+	for (unsigned i = 0; i < 4096; i++) {
+		((uint8_t *)(uintptr_t)rd)[i] = 0xff;
+		((uint8_t *)(uintptr_t)wr)[i] = 0xff;
+	}
+	/* This VMM fills read-only fields of the shadow only where the processor lets it VMWRITE them. */
+	int may_write_ro = (real->misc & MISC_VMWRITE_ANY_FIELD) != 0;
+	uint64_t back = vm->vmcs_hpa;
+	vmcs_clear(shadow);
+	vmcs_load(shadow);
+	for (unsigned i = 0; i < VMCS12_NFIELDS; i++) {
+		uint32_t enc = vmcs12_encodings[i];
+		int ro = vmcs_field_is_readonly(enc);
+		if (ro && !may_write_ro)
+			continue;
+		/* Fields the processor does not implement stay intercepted (and emulated from the cache). */
+		if (vmx_vmwrite(enc, 0) != VMX_OK)
+			continue;
+		nv->shadow.shadowed[i] = 1;
+		bitmap_clear(rd, enc);
+		if (!ro)
+			bitmap_clear(wr, enc); /* L1 was told read-only fields are not writable: those VMWRITEs trap */
+	}
+	vmcs_load(back);
+	vmcs_write64(VMCS_VMREAD_BITMAP, rd);
+	vmcs_write64(VMCS_VMWRITE_BITMAP, wr);
+	nv->shadow.vmcs_hpa = shadow;
+	nv->shadow.vmread_bitmap = rd;
+	nv->shadow.vmwrite_bitmap = wr;
+	return 0;
+}
+
+void vmcs_shadow_to_cache(struct vm *vm)
+{
+	struct nested_vm *nv = vm->nested;
+	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS)
+		return;
+	vmcs_load(nv->shadow.vmcs_hpa);
+	for (unsigned i = 0; i < VMCS12_NFIELDS; i++) {
+		if (!nv->shadow.shadowed[i])
+			continue;
+		uint64_t v = 0;
+		vmx_vmread(vmcs12_encodings[i], &v);
+		nv->nvmx.cache->field[i] = v;
+	}
+	nv->nvmx.cache_dirty = 1;
+	nv->shadow.syncs_in++;
+	vmcs_load(vm->vmcs_hpa);
+}
+
+void vmcs_shadow_from_cache(struct vm *vm)
+{
+	struct nested_vm *nv = vm->nested;
+	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS)
+		return;
+	uint64_t back = vm->in_l2 ? nv->vmcs02_hpa : vm->vmcs_hpa;
+	vmcs_load(nv->shadow.vmcs_hpa);
+	for (unsigned i = 0; i < VMCS12_NFIELDS; i++)
+		if (nv->shadow.shadowed[i])
+			vmx_vmwrite(vmcs12_encodings[i], nv->nvmx.cache->field[i]);
+	nv->shadow.syncs_out++;
+	vmcs_load(back);
+}
+
+void vmcs_shadow_attach(struct vm *vm, int attach)
+{
+	struct nested_vm *nv = vm->nested;
+	if (!vmcs_shadow_on(vm))
+		return;
+	vmcs_load(vm->vmcs_hpa);
+	uint32_t proc2 = vmcs_read32(VMCS_SECONDARY_VM_EXEC_CONTROL);
+	/*
+	 * Without a current VMCS12 the shadowing control goes off and every
+	 * VMREAD/VMWRITE exits again, so the emulation answers VMfailInvalid.
+	 */
+	if (attach) {
+		vmcs_write64(VMCS_VMCS_LINK_POINTER, nv->shadow.vmcs_hpa);
+		vmcs_write32(VMCS_SECONDARY_VM_EXEC_CONTROL, proc2 | SEC_VMCS_SHADOWING);
+	} else {
+		vmcs_write32(VMCS_SECONDARY_VM_EXEC_CONTROL, proc2 & ~SEC_VMCS_SHADOWING);
+		vmcs_write64(VMCS_VMCS_LINK_POINTER, ~0ull);
+	}
+}
