@@ -40,6 +40,8 @@ VMM_PURE += nested/reflect.c nested/vmcs02_merge.c nested/ept_shadow.c nested/vp
 VMM_SRCS := $(wildcard l0/*.c l0/*.S l1/*.c l1/*.S vmm/*.c vmm/*.S nested/*.c sched/*.c policy/*.c) $(LIB_BM) \
 	guests/leaf/compute.c # the bench's native baseline runs the leaf's own loop
 LEAF_SRCS := $(wildcard guests/leaf/*.c guests/leaf/*.S) $(LIB_BM)
+# The hostile test VMM (guests/hostile/) links the leaf's record/console code rather than copying it.
+HOSTILE_SRCS := $(wildcard guests/hostile/*.c guests/hostile/*.S) guests/leaf/emit.c $(LIB_BM)
 
 HOST_TOOL_SRCS := $(filter-out experiments/main.c,$(wildcard experiments/*.c experiments/*.S))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -51,11 +53,12 @@ host_obj = $(patsubst %,$(BUILD)/host/%.o,$(1))
 NESTLAB := $(BUILD)/bin/nestlab
 VMM_IMG := $(BUILD)/images/nestlab-vmm.elf
 LEAF_IMG := $(BUILD)/images/leaf.elf
+HOSTILE_IMG := $(BUILD)/images/hostile.elf
 UNIT_BIN := $(BUILD)/tests/unit-tests
 INTEG_BIN := $(BUILD)/tests/integration-tests
 
 .PHONY: all deps run check unit integration bench clean
-all: $(NESTLAB) $(VMM_IMG) $(LEAF_IMG) $(UNIT_BIN) $(INTEG_BIN)
+all: $(NESTLAB) $(VMM_IMG) $(LEAF_IMG) $(HOSTILE_IMG) $(UNIT_BIN) $(INTEG_BIN)
 
 deps:
 	bash scripts/install-deps.sh
@@ -82,6 +85,10 @@ $(VMM_IMG): $(call bm_obj,$(VMM_SRCS)) l0/link.ld
 $(LEAF_IMG): $(call bm_obj,$(LEAF_SRCS)) guests/leaf/link.ld
 	@mkdir -p $(dir $@)
 	$(BM_CC) $(BM_LDFLAGS) -T guests/leaf/link.ld -o $@ $(call bm_obj,$(LEAF_SRCS))
+
+$(HOSTILE_IMG): $(call bm_obj,$(HOSTILE_SRCS)) guests/hostile/link.ld
+	@mkdir -p $(dir $@)
+	$(BM_CC) $(BM_LDFLAGS) -T guests/hostile/link.ld -o $@ $(call bm_obj,$(HOSTILE_SRCS))
 
 $(NESTLAB): $(call host_obj,experiments/main.c $(HOST_TOOL_SRCS) $(LIB_PURE))
 	@mkdir -p $(dir $@)

@@ -19,9 +19,25 @@ const uint32_t vmcs12_encodings[VMCS12_NFIELDS] = {
 #undef X
 };
 
+struct vmcs12_index_list vmcs12_l2_state, vmcs12_exit_info;
+
+void vmcs12_index_lists_init(void)
+{
+	vmcs12_l2_state.count = vmcs12_exit_info.count = 0;
+	for (unsigned i = 0; i < VMCS12_NFIELDS; i++) {
+		uint32_t enc = vmcs12_encodings[i];
+		if (vmcs_field_is_guest_state(enc) && enc != VMCS_VMCS_LINK_POINTER &&
+		    enc != VMCS_VMX_PREEMPTION_TIMER_VALUE)
+			vmcs12_l2_state.idx[vmcs12_l2_state.count++] = (uint8_t)i;
+		else if (vmcs_field_is_readonly(enc) && enc != VMCS_VM_INSTRUCTION_ERROR)
+			vmcs12_exit_info.idx[vmcs12_exit_info.count++] = (uint8_t)i;
+	}
+}
+
+/* The checks name full encodings from the .def list, whose values the cache keeps masked already. */
 static uint64_t read_v12(void *ctx, uint32_t encoding)
 {
-	return vmcs12_get(ctx, encoding);
+	return ((const struct vmcs12 *)ctx)->field[vmcs12_index_of(encoding)];
 }
 
 /* The capability MSRs L1 was shown are what its VMCS12 is checked against. */
@@ -87,12 +103,48 @@ void nested_drop_all_ept02(struct vm *vm)
 	}
 }
 
-static void build_vmcs02(struct vm *vm, struct shadow_ept *sept)
+/*
+ * VMCS02 writes go through put(): it remembers what VMCS02 holds (the
+ * image) and skips a VMWRITE of the value already there, so a VMRESUME
+ * after L1 changed two fields costs two VMWRITEs, not a hundred.
+ */
+static void put_idx(struct nested_vm *nv, unsigned i, uint64_t value)
+{
+	if (nv->vmcs02_known[i] && nv->vmcs02_image[i] == value)
+		return;
+	vmx_vmwrite(vmcs12_encodings[i], value);
+	nv->vmcs02_image[i] = value;
+	nv->vmcs02_known[i] = 1;
+}
+#define put(nv, NAME, value) put_idx(nv, VMCS12_IDX_##NAME, value)
+
+void nested_vmcs02_note(struct nested_vm *nv, unsigned idx, uint64_t value)
+{
+	nv->vmcs02_image[idx] = value;
+	nv->vmcs02_known[idx] = 1;
+}
+
+void nested_vmcs02_forget(struct nested_vm *nv, uint32_t enc)
+{
+	int i = vmcs12_index_of(enc);
+	if (i >= 0)
+		nv->vmcs02_known[i] = 0;
+}
+
+/* Returns 1 when VMCS02 was built from nothing (then it deserves the full self-check). */
+static int build_vmcs02(struct vm *vm, struct shadow_ept *sept)
 {
 	struct nested_vm *nv = vm->nested;
 	const struct vmcs12 *v = nv->nvmx.cache;
 	struct vmcs02_controls c;
+	int fresh = !nv->vmcs02_launched || nv->vmcs02_for != nv->nvmx.current;
 
+	if (fresh) {
+		/* Another VMCS12 (or the first): nothing VMCS02 holds can be trusted to match. */
+		for (unsigned i = 0; i < VMCS12_NFIELDS; i++)
+			nv->vmcs02_known[i] = 0;
+		nv->vmcs02_for = nv->nvmx.current;
+	}
 	if (!nv->vmcs02_launched)
 		vmcs_clear(nv->vmcs02_hpa);
 	vmcs_load(nv->vmcs02_hpa);
@@ -104,44 +156,43 @@ static void build_vmcs02(struct vm *vm, struct shadow_ept *sept)
 		if (!vpid02)
 			c.proc2 &= ~SEC_ENABLE_VPID; /* out of VPID02s: flush on every transition instead */
 	}
-	vmcs_write32(VMCS_PIN_BASED_VM_EXEC_CONTROL, c.pin);
-	vmcs_write32(VMCS_CPU_BASED_VM_EXEC_CONTROL, c.proc);
-	vmcs_write32(VMCS_SECONDARY_VM_EXEC_CONTROL, c.proc2);
-	vmcs_write32(VMCS_VM_EXIT_CONTROLS, c.exit);
-	vmcs_write32(VMCS_VM_ENTRY_CONTROLS, c.entry);
-	vmcs_write32(VMCS_EXCEPTION_BITMAP, c.exception_bitmap);
+	put(nv, PIN_BASED_VM_EXEC_CONTROL, c.pin);
+	put(nv, CPU_BASED_VM_EXEC_CONTROL, c.proc);
+	put(nv, SECONDARY_VM_EXEC_CONTROL, c.proc2);
+	put(nv, VM_EXIT_CONTROLS, c.exit);
+	put(nv, VM_ENTRY_CONTROLS, c.entry);
+	put(nv, EXCEPTION_BITMAP, c.exception_bitmap);
 	if (vpid02)
-		vmcs_write16(VMCS_VIRTUAL_PROCESSOR_ID, vpid02);
-	vmcs_write32(VMCS_PAGE_FAULT_ERROR_CODE_MASK, (uint32_t)V12(v, PAGE_FAULT_ERROR_CODE_MASK));
-	vmcs_write32(VMCS_PAGE_FAULT_ERROR_CODE_MATCH, (uint32_t)V12(v, PAGE_FAULT_ERROR_CODE_MATCH));
-	vmcs_write32(VMCS_CR3_TARGET_COUNT, 0);
-	vmcs_write32(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
-	vmcs_write32(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
-	vmcs_write32(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
+		put(nv, VIRTUAL_PROCESSOR_ID, vpid02);
+	put(nv, PAGE_FAULT_ERROR_CODE_MASK, V12(v, PAGE_FAULT_ERROR_CODE_MASK));
+	put(nv, PAGE_FAULT_ERROR_CODE_MATCH, V12(v, PAGE_FAULT_ERROR_CODE_MATCH));
+	put(nv, CR3_TARGET_COUNT, 0);
+	put(nv, VM_EXIT_MSR_STORE_COUNT, 0);
+	put(nv, VM_EXIT_MSR_LOAD_COUNT, 0);
+	put(nv, VM_ENTRY_MSR_LOAD_COUNT, 0);
 	/* An event L1 injects into L2 is injected by this entry. */
-	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, (uint32_t)V12(v, VM_ENTRY_INTR_INFO_FIELD));
-	vmcs_write32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, (uint32_t)V12(v, VM_ENTRY_EXCEPTION_ERROR_CODE));
-	vmcs_write32(VMCS_VM_ENTRY_INSTRUCTION_LEN, (uint32_t)V12(v, VM_ENTRY_INSTRUCTION_LEN));
+	put(nv, VM_ENTRY_INTR_INFO_FIELD, V12(v, VM_ENTRY_INTR_INFO_FIELD));
+	put(nv, VM_ENTRY_EXCEPTION_ERROR_CODE, V12(v, VM_ENTRY_EXCEPTION_ERROR_CODE));
+	put(nv, VM_ENTRY_INSTRUCTION_LEN, V12(v, VM_ENTRY_INSTRUCTION_LEN));
 	/* This VMM gives L1 no TSC offset of its own, so L2's offset is L1's. */
-	vmcs_write64(VMCS_TSC_OFFSET, (c.proc & CPU_USE_TSC_OFFSETTING) ? V12(v, TSC_OFFSET) : 0);
-	vmcs_writenat(VMCS_CR0_GUEST_HOST_MASK, V12(v, CR0_GUEST_HOST_MASK));
-	vmcs_writenat(VMCS_CR4_GUEST_HOST_MASK, V12(v, CR4_GUEST_HOST_MASK));
-	vmcs_writenat(VMCS_CR0_READ_SHADOW, V12(v, CR0_READ_SHADOW));
-	vmcs_writenat(VMCS_CR4_READ_SHADOW, V12(v, CR4_READ_SHADOW));
+	put(nv, TSC_OFFSET, (c.proc & CPU_USE_TSC_OFFSETTING) ? V12(v, TSC_OFFSET) : 0);
+	put(nv, CR0_GUEST_HOST_MASK, V12(v, CR0_GUEST_HOST_MASK));
+	put(nv, CR4_GUEST_HOST_MASK, V12(v, CR4_GUEST_HOST_MASK));
+	put(nv, CR0_READ_SHADOW, V12(v, CR0_READ_SHADOW));
+	put(nv, CR4_READ_SHADOW, V12(v, CR4_READ_SHADOW));
 	if (!sept->root02)
 		sept->root02 = ept_create(&vmm_ept_ops);
-	vmcs_write64(VMCS_EPT_POINTER, ept_pointer(sept->root02));
+	put(nv, EPT_POINTER, ept_pointer(sept->root02));
 
 	/* L2's state is VMCS12's guest-state area, field for field. */
-	for (unsigned i = 0; i < VMCS12_NFIELDS; i++) {
-		uint32_t enc = vmcs12_encodings[i];
-		if (!vmcs_field_is_guest_state(enc) || enc == VMCS_VMCS_LINK_POINTER ||
-		    enc == VMCS_VMX_PREEMPTION_TIMER_VALUE)
-			continue;
-		vmx_vmwrite(enc, v->field[i]);
+	for (unsigned k = 0; k < vmcs12_l2_state.count; k++) {
+		unsigned i = vmcs12_l2_state.idx[k];
+		put_idx(nv, i, v->field[i]);
 	}
-	vmcs_write64(VMCS_VMCS_LINK_POINTER, ~0ull); /* VMCS02 itself is never shadowed */
-	vmcs_write_host_state();
+	put(nv, VMCS_LINK_POINTER, ~0ull); /* VMCS02 itself is never shadowed */
+	if (fresh)
+		vmcs_write_host_state();
+	return fresh;
 }
 
 static void start_l1_timer(struct nested_vm *nv)
@@ -193,8 +244,9 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 
 	uint64_t eptp12 = V12(v, EPT_POINTER);
 	nv->active_sept = sept_for(nv, eptp12);
-	build_vmcs02(vm, nv->active_sept);
-	const char *bad = vmcs_self_check(vmm_caps);
+	int fresh = build_vmcs02(vm, nv->active_sept);
+	/* The full self-check after a build from nothing; later entries change only checked VMCS12 values. */
+	const char *bad = fresh ? vmcs_self_check(vmm_caps) : 0;
 	if (bad) {
 		/* VMCS12 passed L1's checks but the merge broke a rule: nestlab's bug, said plainly. */
 		vmcs_load(vm->vmcs_hpa);

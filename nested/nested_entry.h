@@ -25,4 +25,18 @@ static inline int vmcs_field_is_guest_state(uint32_t enc) { return ((enc >> 10) 
 /* Every field encoding nestlab knows, in vmcs_fields.def order. */
 extern const uint32_t vmcs12_encodings[VMCS12_NFIELDS];
 
+/*
+ * The VMCS12 indices of L2's state as VMCS02 carries it (the guest-state
+ * area without the link pointer and the preemption timer, which this VMM
+ * sets itself), and of the exit-information fields a VM exit writes (the
+ * read-only area without the VM-instruction error).  Computed once: the
+ * entry and exit paths walk these instead of testing every field.
+ */
+struct vmcs12_index_list {
+	uint8_t idx[VMCS12_NFIELDS];
+	unsigned count;
+};
+extern struct vmcs12_index_list vmcs12_l2_state, vmcs12_exit_info;
+void vmcs12_index_lists_init(void);
+
 #endif

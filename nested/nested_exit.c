@@ -14,16 +14,23 @@
 static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
 {
 	struct vmcs12 *v = nv->nvmx.cache;
-	for (unsigned i = 0; i < VMCS12_NFIELDS; i++) {
-		uint32_t enc = vmcs12_encodings[i];
-		int guest = vmcs_field_is_guest_state(enc);
-		int exit_info = vmcs_field_is_readonly(enc) && enc != VMCS_VM_INSTRUCTION_ERROR;
-		if ((!guest && !exit_info) || enc == VMCS_VMCS_LINK_POINTER || enc == VMCS_VMX_PREEMPTION_TIMER_VALUE)
-			continue;
+	for (unsigned k = 0; k < vmcs12_l2_state.count; k++) {
+		unsigned i = vmcs12_l2_state.idx[k];
 		uint64_t value = 0;
-		vmx_vmread(enc, &value);
+		vmx_vmread(vmcs12_encodings[i], &value);
+		v->field[i] = value;
+		nested_vmcs02_note(nv, i, value);
+	}
+	for (unsigned k = 0; k < vmcs12_exit_info.count; k++) {
+		unsigned i = vmcs12_exit_info.idx[k];
+		uint64_t value = 0;
+		vmx_vmread(vmcs12_encodings[i], &value);
 		v->field[i] = value;
 	}
+	/* The exit cleared the valid bit of the event VMCS02 injected, and the handlers may have set one. */
+	nested_vmcs02_forget(nv, VMCS_VM_ENTRY_INTR_INFO_FIELD);
+	nested_vmcs02_forget(nv, VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE);
+	nested_vmcs02_forget(nv, VMCS_VM_ENTRY_INSTRUCTION_LEN);
 	nv->nvmx.cache_dirty = 1;
 }
 

@@ -24,11 +24,16 @@ struct nested_vm {
 	uint64_t l1_timer_deadline;      /* TSC at which L1's preemption timer for L2 fires; 0 = off */
 	uint64_t reflect_started;        /* TSC at the L2 exit being reflected */
 	struct nested_counters count;
+	/* What VMCS02 holds, so entries write only changed fields (nested_entry.c put()). */
+	uint64_t vmcs02_image[VMCS12_NFIELDS];
+	uint8_t vmcs02_known[VMCS12_NFIELDS];
+	uint64_t vmcs02_for; /* the VMCS12 VMCS02 was last built from */
 	struct {
 		uint64_t vmcs_hpa;       /* the shadow VMCS; 0 when shadowing is off for this child */
 		uint64_t vmread_bitmap;  /* a set bit makes L1's VMREAD of that encoding exit */
 		uint64_t vmwrite_bitmap;
-		uint8_t shadowed[VMCS12_NFIELDS]; /* the processor holds this field in the shadow VMCS */
+		uint8_t list[VMCS12_NFIELDS];     /* VMCS12 indices of the fields held in the shadow VMCS */
+		unsigned count;
 		uint64_t syncs_in, syncs_out;     /* copies shadow → cache and cache → shadow */
 	} shadow;
 };
@@ -51,6 +56,10 @@ uint64_t nested_l1_timer_deadline(const struct vm *vm);
 
 /* The "nested" record: emulated VMX instructions, reflected vs handled exits, EPT02, INV*. */
 void nested_record_counters(const struct vm *vm);
+
+/* Keep VMCS02's image right: a value read from it, or a field the processor changed behind it. */
+void nested_vmcs02_note(struct nested_vm *nv, unsigned vmcs12_idx, uint64_t value);
+void nested_vmcs02_forget(struct nested_vm *nv, uint32_t encoding);
 
 /* Emulate a VM exit from L2 to L1 (reason and exit information already in the cache). */
 void nested_reflect_exit(struct vm *vm);

@@ -15,6 +15,11 @@
 
 int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 {
+	static int lists_ready;
+	if (!lists_ready) {
+		vmcs12_index_lists_init();
+		lists_ready = 1;
+	}
 	struct nested_vm *nv = (struct nested_vm *)(uintptr_t)platform_alloc(sizeof *nv, 4096);
 	uint64_t cache = platform_alloc(VMCS12_SIZE, 4096);
 	uint64_t vmcs02 = platform_alloc(4096, 4096);

@@ -14,14 +14,20 @@ int vmcs12_index_of(uint32_t encoding)
 	/* The high encoding names the same field as its full encoding, for 64-bit fields only. */
 	if ((encoding & 1u) && vmcs_field_width(encoding) == VMCS_W64)
 		full = encoding & ~1u;
-	/* A switch over the .def list: the compiler rejects a duplicated encoding. */
-	switch (full) {
-#define X(name, enc) case enc: return VMCS12_IDX_##name;
+	/*
+	 * A table by encoding (15 bits), index + 1 so that 0 means "none": one
+	 * load on the path of every emulated VMREAD/VMWRITE.  A duplicated
+	 * encoding in the .def list is an -Woverride-init error.
+	 */
+	static const uint8_t index_plus_one[0x8000] = {
+#define X(name, enc) [enc] = VMCS12_IDX_##name + 1,
 #include "nestlab/vmcs_fields.def"
 #undef X
-	default:
+	};
+	_Static_assert(VMCS12_NFIELDS < 255, "VMCS12 indices fit the table's bytes");
+	if (full >= 0x8000)
 		return -1;
-	}
+	return (int)index_plus_one[full] - 1;
 }
 
 static int is_high_access(uint32_t encoding)

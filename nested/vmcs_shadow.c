@@ -8,6 +8,23 @@
 #define SHADOW_VMCS_INDICATOR (1u << 31) /* revision word bit 31 (SDM 24.2) */
 #define MISC_VMWRITE_ANY_FIELD (1ull << 29)
 
+/*
+ * The fields shadowed: those a VMM touches around every exit of its guest
+ * (KVM makes the same choice).  Shadowing every field would make each
+ * transition copy all of them; the rest trap and are emulated from the
+ * cache, which costs only where a VMM really uses them.
+ */
+static const uint32_t hot_fields[] = {
+	VMCS_GUEST_RIP, VMCS_GUEST_RSP, VMCS_GUEST_RFLAGS, VMCS_GUEST_INTERRUPTIBILITY_INFO,
+	VMCS_GUEST_ACTIVITY_STATE, VMCS_VMX_PREEMPTION_TIMER_VALUE, VMCS_GUEST_CR0, VMCS_GUEST_CR3,
+	VMCS_GUEST_CR4, VMCS_GUEST_IA32_EFER, VMCS_HOST_RSP, VMCS_HOST_RIP, VMCS_CPU_BASED_VM_EXEC_CONTROL,
+	VMCS_VM_ENTRY_INTR_INFO_FIELD, VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, VMCS_VM_ENTRY_INSTRUCTION_LEN,
+	VMCS_VM_EXIT_REASON, VMCS_EXIT_QUALIFICATION, VMCS_VM_EXIT_INSTRUCTION_LEN, VMCS_VM_EXIT_INTR_INFO,
+	VMCS_VM_EXIT_INTR_ERROR_CODE, VMCS_IDT_VECTORING_INFO_FIELD, VMCS_IDT_VECTORING_ERROR_CODE,
+	VMCS_VMX_INSTRUCTION_INFO, VMCS_GUEST_PHYSICAL_ADDRESS, VMCS_GUEST_LINEAR_ADDRESS,
+	VMCS_VM_INSTRUCTION_ERROR,
+};
+
 static void bitmap_clear(uint64_t bitmap, uint32_t enc)
 {
 	uint8_t *b = (uint8_t *)(uintptr_t)bitmap;
@@ -35,15 +52,16 @@ int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
 	uint64_t back = vm->vmcs_hpa;
 	vmcs_clear(shadow);
 	vmcs_load(shadow);
-	for (unsigned i = 0; i < VMCS12_NFIELDS; i++) {
-		uint32_t enc = vmcs12_encodings[i];
+	for (unsigned h = 0; h < sizeof hot_fields / sizeof hot_fields[0]; h++) {
+		uint32_t enc = hot_fields[h];
+		int i = vmcs12_index_of(enc);
 		int ro = vmcs_field_is_readonly(enc);
 		if (ro && !may_write_ro)
 			continue;
 		/* Fields the processor does not implement stay intercepted (and emulated from the cache). */
 		if (vmx_vmwrite(enc, 0) != VMX_OK)
 			continue;
-		nv->shadow.shadowed[i] = 1;
+		nv->shadow.list[nv->shadow.count++] = (uint8_t)i;
 		bitmap_clear(rd, enc);
 		if (!ro)
 			bitmap_clear(wr, enc); /* L1 was told read-only fields are not writable: those VMWRITEs trap */
@@ -63,9 +81,8 @@ void vmcs_shadow_to_cache(struct vm *vm)
 	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS)
 		return;
 	vmcs_load(nv->shadow.vmcs_hpa);
-	for (unsigned i = 0; i < VMCS12_NFIELDS; i++) {
-		if (!nv->shadow.shadowed[i])
-			continue;
+	for (unsigned k = 0; k < nv->shadow.count; k++) {
+		unsigned i = nv->shadow.list[k];
 		uint64_t v = 0;
 		vmx_vmread(vmcs12_encodings[i], &v);
 		nv->nvmx.cache->field[i] = v;
@@ -82,9 +99,10 @@ void vmcs_shadow_from_cache(struct vm *vm)
 		return;
 	uint64_t back = vm->in_l2 ? nv->vmcs02_hpa : vm->vmcs_hpa;
 	vmcs_load(nv->shadow.vmcs_hpa);
-	for (unsigned i = 0; i < VMCS12_NFIELDS; i++)
-		if (nv->shadow.shadowed[i])
-			vmx_vmwrite(vmcs12_encodings[i], nv->nvmx.cache->field[i]);
+	for (unsigned k = 0; k < nv->shadow.count; k++) {
+		unsigned i = nv->shadow.list[k];
+		vmx_vmwrite(vmcs12_encodings[i], nv->nvmx.cache->field[i]);
+	}
 	nv->shadow.syncs_out++;
 	vmcs_load(back);
 }

@@ -21,12 +21,18 @@
 .endm
 
 	.text
-	.globl probe_vmxon, probe_vmclear, probe_vmptrld, probe_vmread, probe_vmwrite
+	.globl probe_vmxon, probe_vmxoff, probe_vmclear, probe_vmptrld, probe_vmptrst, probe_vmread, probe_vmwrite
 	.globl probe_rdmsr, probe_write_cr4, probe_vmentry, hostile_vm_exit
 
 probe_vmxon:
 	arm_recovery probe_fault_return
 	vmxon (%rdi)
+	flags_to_rax
+	ret
+
+probe_vmxoff:
+	arm_recovery probe_fault_return
+	vmxoff
 	flags_to_rax
 	ret
 
@@ -39,6 +45,12 @@ probe_vmclear:
 probe_vmptrld:
 	arm_recovery probe_fault_return
 	vmptrld (%rdi)
+	flags_to_rax
+	ret
+
+probe_vmptrst:
+	arm_recovery probe_fault_return
+	vmptrst (%rdi)
 	flags_to_rax
 	ret
 

@@ -25,8 +25,10 @@
 
 /* Memory operands name a variable holding the 64-bit physical address, as the instructions do. */
 uint64_t probe_vmxon(const uint64_t *region_pa);
+uint64_t probe_vmxoff(void);
 uint64_t probe_vmclear(const uint64_t *vmcs_pa);
 uint64_t probe_vmptrld(const uint64_t *vmcs_pa);
+uint64_t probe_vmptrst(uint64_t *vmcs_pa);
 /* Register forms: the field encoding in a register, the value in a register. */
 uint64_t probe_vmread(uint64_t field, uint64_t *value);
 uint64_t probe_vmwrite(uint64_t field, uint64_t value);

@@ -1,0 +1,365 @@
+/*
+ * The steps of the hostile guest (see steps.h).  Every expected outcome
+ * follows the pseudo-code of its instruction in SDM Vol. 3 chapter 31,
+ * where VMfail(n) means VMfailValid(n) when a VMCS is current and
+ * VMfailInvalid when none is; VM-entry checks follow chapter 26.
+ */
+#include "../leaf/emit.h"
+#include "check.h"
+#include "fmt.h"
+#include "nestlab/vmx.h"
+#include "probe.h"
+#include "steps.h"
+#include "x86.h"
+
+#define PAGE_SIZE 4096u
+#define GOT_MAX 96
+/* No processor defines a field with this encoding: natural-width host state, index 0x3ff. */
+#define UNSUPPORTED_FIELD 0x7ffeu
+
+/* A VMXON region or VMCS: 4 KiB aligned, revision identifier first (SDM 25.2, 25.11.5). */
+struct vmx_region {
+	uint32_t revision;
+	uint8_t data[PAGE_SIZE - sizeof(uint32_t)];
+} __attribute__((aligned(PAGE_SIZE)));
+
+static struct vmx_region vmxon_region;
+static struct vmx_region wrong_revision; /* a revision identifier the parent did not announce */
+static struct vmx_region vmcs_l2;        /* the VMCS of steps 5-9 */
+static struct vmx_region vmcs_last;      /* the fresh VMCS of step 11 */
+
+/* This guest runs on its parent's identity map: a linear address is its L1-physical address. */
+static uint64_t pa_of(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+static struct outcome do_vmxon(uint64_t pa) { return outcome_of(probe_vmxon(&pa)); }
+static struct outcome do_vmclear(uint64_t pa) { return outcome_of(probe_vmclear(&pa)); }
+static struct outcome do_vmptrld(uint64_t pa) { return outcome_of(probe_vmptrld(&pa)); }
+static struct outcome do_vmread(uint32_t field, uint64_t *v) { return outcome_of(probe_vmread(field, v)); }
+static struct outcome do_vmwrite(uint32_t field, uint64_t v) { return outcome_of(probe_vmwrite(field, v)); }
+static struct outcome do_vmlaunch(void) { return outcome_of(probe_vmentry(0)); }
+static struct outcome do_vmresume(void) { return outcome_of(probe_vmentry(1)); }
+
+/* "#GP" and the like for a probe that faulted. */
+static void fault_text(uint64_t raw, char *buf, size_t cap)
+{
+	outcome_format(outcome_of(raw), buf, cap);
+}
+
+static int read_msr_check(const char *name, uint32_t msr, uint64_t *value, const char *expected,
+			  uint64_t must_be_set)
+{
+	char got[GOT_MAX];
+	uint64_t raw = probe_rdmsr(msr, value);
+
+	if (probe_faulted(raw)) {
+		fault_text(raw, got, sizeof got);
+		return check_text(name, expected, got, 0);
+	}
+	nl_snprintf(got, sizeof got, "0x%llx", (unsigned long long)*value);
+	return check_text(name, expected, got, (*value & must_be_set) == must_be_set);
+}
+
+int step_discover(struct hostile *h)
+{
+	uint32_t a, b, c, d;
+	uint64_t fc = 0;
+	char got[GOT_MAX], missing[GOT_MAX];
+
+	cpuid(1, &a, &b, &c, &d);
+	int vmx = (c & CPUID_1_ECX_VMX) != 0;
+	check_text("cpuid_vmx", "CPUID.1:ECX.VMX=1", vmx ? "CPUID.1:ECX.VMX=1" : "CPUID.1:ECX.VMX=0", vmx);
+
+	/* SDM 23.7: VMXON needs IA32_FEATURE_CONTROL locked (bit 0) with VMXON outside SMX allowed (bit 2). */
+	read_msr_check("feature_control", MSR_IA32_FEATURE_CONTROL, &fc, "bits 0 and 2 set",
+		       FEATURE_CONTROL_LOCKED | FEATURE_CONTROL_VMXON_OUTSIDE_SMX);
+
+	/* SDM A.1: bits 30:0 are the revision identifier, bit 31 is always 0. */
+	uint64_t raw = probe_rdmsr(MSR_IA32_VMX_BASIC, &h->vmx.basic);
+	uint32_t revision = (uint32_t)h->vmx.basic & 0x7fffffffu;
+	int basic_ok = !probe_faulted(raw) && revision != 0 && !(h->vmx.basic & (1ull << 31));
+	if (probe_faulted(raw))
+		fault_text(raw, got, sizeof got);
+	else
+		nl_snprintf(got, sizeof got, "revision 0x%x (IA32_VMX_BASIC 0x%llx)", revision,
+			    (unsigned long long)h->vmx.basic);
+	check_text("vmx_basic", "a revision identifier", got, basic_ok);
+	if (!vmx || !basic_ok)
+		return -1;
+
+	uint32_t failed_msr = vmx_offer_read(&h->vmx);
+	if (failed_msr)
+		nl_snprintf(got, sizeof got, "RDMSR 0x%x faulted", failed_msr);
+	check_text("vmx_capability_msrs", "readable", failed_msr ? got : "readable", !failed_msr);
+	if (failed_msr)
+		return 0;
+	h->controls_ok = !l2_controls_choose(&h->vmx, &h->ctl, missing, sizeof missing);
+	check_text("l2_controls_offered", "offered", h->controls_ok ? "offered" : missing, h->controls_ok);
+	return 0;
+}
+
+void step_outside_vmx_operation(struct hostile *h)
+{
+	uint64_t cr4 = read_cr4();
+
+	/* The parent's contract does not say CR4.VMXE starts clear; make it so, to test that alone. */
+	if (cr4 & CR4_VMXE)
+		probe_write_cr4(cr4 & ~CR4_VMXE);
+	vmxon_region.revision = h->vmx.revision;
+	/* SDM 31.3: every VMX instruction is #UD with CR4.VMXE = 0, VMXON included. */
+	check_outcome("vmxon_with_cr4_vmxe_clear", fault(VECTOR_UD), do_vmxon(pa_of(&vmxon_region)));
+	check_outcome("vmptrld_with_cr4_vmxe_clear", fault(VECTOR_UD), do_vmptrld(pa_of(&vmcs_l2)));
+}
+
+int step_vmxon(struct hostile *h)
+{
+	char got[GOT_MAX];
+	uint64_t raw = probe_write_cr4(read_cr4() | CR4_VMXE);
+	int set = !probe_faulted(raw) && (read_cr4() & CR4_VMXE);
+
+	if (probe_faulted(raw))
+		fault_text(raw, got, sizeof got);
+	check_text("cr4_vmxe_set", "CR4.VMXE=1", probe_faulted(raw) ? got : set ? "CR4.VMXE=1" : "CR4.VMXE=0", set);
+	if (!set)
+		return -1;
+
+	/* SDM 31.3: outside VMX operation every VMX instruction but VMXON is #UD. */
+	check_outcome("vmptrld_before_vmxon", fault(VECTOR_UD), do_vmptrld(pa_of(&vmcs_l2)));
+	check_outcome("vmxoff_before_vmxon", fault(VECTOR_UD), outcome_of(probe_vmxoff()));
+
+	/* VMXON: an unaligned region or a wrong revision is VMfailInvalid (nothing can be current yet). */
+	wrong_revision.revision = h->vmx.revision ^ 1u;
+	check_outcome("vmxon_unaligned_region", vm_fail_invalid(), do_vmxon(pa_of(&vmxon_region) + 0x10));
+	check_outcome("vmxon_wrong_revision", vm_fail_invalid(), do_vmxon(pa_of(&wrong_revision)));
+	if (!check_outcome("vmxon", vm_succeed(), do_vmxon(pa_of(&vmxon_region))))
+		return -1;
+	/* In VMX root operation VMXON is VMfail(15): VMfailInvalid while no VMCS is current. */
+	check_outcome("vmxon_in_root_without_current_vmcs", vm_fail_invalid(), do_vmxon(pa_of(&vmxon_region)));
+	return 0;
+}
+
+void step_no_current_vmcs(struct hostile *h)
+{
+	uint64_t v = 0, current = 0;
+	char got[GOT_MAX];
+
+	(void)h;
+	/* SDM 31.3: VMREAD, VMWRITE and VMLAUNCH with an invalid current-VMCS pointer are VMfailInvalid. */
+	check_outcome("vmread_without_current_vmcs", vm_fail_invalid(), do_vmread(VMCS_GUEST_RIP, &v));
+	check_outcome("vmwrite_without_current_vmcs", vm_fail_invalid(), do_vmwrite(VMCS_GUEST_RIP, 0));
+	check_outcome("vmlaunch_without_current_vmcs", vm_fail_invalid(), do_vmlaunch());
+	/* VMPTRST then stores FFFFFFFF_FFFFFFFFH, the invalid pointer. */
+	struct outcome r = outcome_of(probe_vmptrst(&current));
+	if (r.kind == OUT_SUCCEED)
+		nl_snprintf(got, sizeof got, "0x%llx", (unsigned long long)current);
+	else
+		outcome_format(r, got, sizeof got);
+	check_text("vmptrst_without_current_vmcs", "0xffffffffffffffff", got,
+		   r.kind == OUT_SUCCEED && current == ~0ull);
+}
+
+int step_vmptrld(struct hostile *h)
+{
+	uint64_t current = 0;
+	char want[GOT_MAX], got[GOT_MAX];
+
+	vmcs_l2.revision = h->vmx.revision;
+	int cleared = check_outcome("vmclear", vm_succeed(), do_vmclear(pa_of(&vmcs_l2)));
+	if (!check_outcome("vmptrld", vm_succeed(), do_vmptrld(pa_of(&vmcs_l2))) || !cleared)
+		return -1;
+
+	/* A VMCS is current from here: VMfail(n) is VMfailValid(n), n read back from the error field. */
+	check_outcome("vmxon_in_root_with_current_vmcs", vm_fail_valid(VMXERR_VMXON_IN_VMX_ROOT),
+		      do_vmxon(pa_of(&vmxon_region)));
+	check_outcome("vmptrld_unaligned", vm_fail_valid(VMXERR_VMPTRLD_INVALID_ADDRESS),
+		      do_vmptrld(pa_of(&vmcs_l2) + 8));
+	/*
+	 * Above this VM's memory: hardware would see an address within its
+	 * physical-address width and leave the result undefined; nestlab treats
+	 * memory a child does not own as beyond the width (nested/vmx_insn.c).
+	 */
+	check_outcome("vmptrld_outside_memory", vm_fail_valid(VMXERR_VMPTRLD_INVALID_ADDRESS), do_vmptrld(h->outside));
+	check_outcome("vmptrld_vmxon_region", vm_fail_valid(VMXERR_VMPTRLD_VMXON_POINTER),
+		      do_vmptrld(pa_of(&vmxon_region)));
+	check_outcome("vmptrld_wrong_revision", vm_fail_valid(VMXERR_VMPTRLD_INCORRECT_REVISION),
+		      do_vmptrld(pa_of(&wrong_revision)));
+	check_outcome("vmclear_unaligned", vm_fail_valid(VMXERR_VMCLEAR_INVALID_ADDRESS),
+		      do_vmclear(pa_of(&vmcs_l2) + 8));
+	check_outcome("vmclear_vmxon_region", vm_fail_valid(VMXERR_VMCLEAR_VMXON_POINTER),
+		      do_vmclear(pa_of(&vmxon_region)));
+
+	/* None of the failures may have changed the current VMCS. */
+	struct outcome r = outcome_of(probe_vmptrst(&current));
+	nl_snprintf(want, sizeof want, "0x%llx", (unsigned long long)pa_of(&vmcs_l2));
+	if (r.kind == OUT_SUCCEED)
+		nl_snprintf(got, sizeof got, "0x%llx", (unsigned long long)current);
+	else
+		outcome_format(r, got, sizeof got);
+	if (!check_text("current_vmcs_kept", want, got, r.kind == OUT_SUCCEED && current == pa_of(&vmcs_l2)))
+		return -1;
+	return 0;
+}
+
+void step_fields(struct hostile *h)
+{
+	uint64_t v = 0;
+	/* SDM 31.3 VMWRITE: a read-only field is VMfail(13) unless IA32_VMX_MISC[29] allows writing exit information. */
+	struct outcome read_only = (h->vmx.misc & VMX_MISC_VMWRITE_ANY) ? vm_succeed()
+									 : vm_fail_valid(VMXERR_VMWRITE_READ_ONLY_COMPONENT);
+
+	check_outcome("vmwrite_read_only_field", read_only, do_vmwrite(VMCS_VM_EXIT_REASON, EXIT_REASON_CPUID));
+	check_outcome("vmwrite_unsupported_field", vm_fail_valid(VMXERR_UNSUPPORTED_VMCS_COMPONENT),
+		      do_vmwrite(UNSUPPORTED_FIELD, 0));
+	check_outcome("vmread_unsupported_field", vm_fail_valid(VMXERR_UNSUPPORTED_VMCS_COMPONENT),
+		      do_vmread(UNSUPPORTED_FIELD, &v));
+}
+
+void step_never_launched(struct hostile *h)
+{
+	uint32_t field = 0;
+	uint64_t rip = 0;
+	char got[GOT_MAX], text[GOT_MAX];
+
+	if (h->controls_ok) {
+		struct outcome w = l2_vmcs_write(&h->vmx, &h->ctl, l2_eptp_own(), &field);
+		outcome_format(w, text, sizeof text);
+		if (w.kind != OUT_SUCCEED)
+			nl_snprintf(got, sizeof got, "%s at field 0x%x", text, field);
+		h->l2_ready = check_text("vmwrite_l2_vmcs", "VMsucceed", w.kind == OUT_SUCCEED ? text : got,
+					 w.kind == OUT_SUCCEED);
+	}
+	/* SDM 31.3 VMCLEAR: the data go to memory, the launch state becomes clear; VMPTRLD brings them back. */
+	int cleared = check_outcome("vmclear_l2_vmcs", vm_succeed(), do_vmclear(pa_of(&vmcs_l2)));
+	int loaded = check_outcome("vmptrld_l2_vmcs", vm_succeed(), do_vmptrld(pa_of(&vmcs_l2)));
+	if (!cleared || !loaded)
+		h->l2_ready = 0;
+	if (h->l2_ready) {
+		struct outcome r = do_vmread(VMCS_GUEST_RIP, &rip);
+		nl_snprintf(text, sizeof text, "0x%llx", (unsigned long long)L2_CODE_GPA);
+		if (r.kind == OUT_SUCCEED)
+			nl_snprintf(got, sizeof got, "0x%llx", (unsigned long long)rip);
+		else
+			outcome_format(r, got, sizeof got);
+		h->l2_ready = check_text("vmcs_data_survive_vmclear", text, got,
+					 r.kind == OUT_SUCCEED && rip == L2_CODE_GPA);
+	}
+	/* SDM 31.3 VMRESUME: a VMCS whose launch state is not "launched" is VMfail(5). */
+	check_outcome("vmresume_never_launched", vm_fail_valid(VMXERR_VMRESUME_NONLAUNCHED_VMCS), do_vmresume());
+}
+
+/*
+ * VMLAUNCH with one field changed, then the field restored.  Should L2
+ * run although it must not, VMCLEAR + VMPTRLD return the VMCS to the
+ * clear launch state the next check needs.
+ */
+static struct outcome launch_with(uint32_t field, uint64_t bad)
+{
+	uint64_t saved = 0;
+
+	do_vmread(field, &saved);
+	do_vmwrite(field, bad);
+	struct outcome r = do_vmlaunch();
+	do_vmwrite(field, saved);
+	if (r.kind == OUT_EXIT && !(r.value & EXIT_REASON_ENTRY_FAIL)) {
+		do_vmclear(pa_of(&vmcs_l2));
+		do_vmptrld(pa_of(&vmcs_l2));
+	}
+	return r;
+}
+
+/* The highest pin-based control the offer says must be 0, or -1 if every bit may be 1. */
+static int reserved_pin_bit(const struct vmx_offer *o)
+{
+	uint32_t may1 = (uint32_t)(o->pin >> 32);
+
+	for (int bit = 31; bit >= 0; bit--)
+		if (!((may1 >> bit) & 1))
+			return bit;
+	return -1;
+}
+
+void step_bad_vmcs(struct hostile *h)
+{
+	uint64_t host_cr0 = 0;
+	int bit = reserved_pin_bit(&h->vmx);
+
+	/* SDM 26.2.1: a control outside its capability MSR is VMfail(7). */
+	if (bit >= 0)
+		check_outcome("vmlaunch_reserved_pin_control", vm_fail_valid(VMXERR_ENTRY_INVALID_CONTROL_FIELD),
+			      launch_with(VMCS_PIN_BASED_VM_EXEC_CONTROL, h->ctl.pin | (1u << bit)));
+	else
+		console_printf("hostile %s: every pin-based control may be 1; no reserved bit to set\n", h->name);
+
+	/* SDM 26.2.2-26.2.3: host CR0 outside IA32_VMX_CR0_FIXED0 (PG), host TR selector 0: VMfail(8). */
+	do_vmread(VMCS_HOST_CR0, &host_cr0);
+	check_outcome("vmlaunch_host_cr0_without_pg", vm_fail_valid(VMXERR_ENTRY_INVALID_HOST_STATE_FIELD),
+		      launch_with(VMCS_HOST_CR0, host_cr0 & ~CR0_PG));
+	check_outcome("vmlaunch_host_tr_selector_zero", vm_fail_valid(VMXERR_ENTRY_INVALID_HOST_STATE_FIELD),
+		      launch_with(VMCS_HOST_TR_SELECTOR, 0));
+
+	/* SDM 26.3.1.4, 26.8: guest RFLAGS bit 1 clear is a VM exit "VM-entry failure, invalid guest state". */
+	check_outcome("vmlaunch_guest_rflags_bit1_clear",
+		      vm_exit(EXIT_REASON_ENTRY_FAIL | EXIT_REASON_INVALID_GUEST_STATE),
+		      launch_with(VMCS_GUEST_RFLAGS, 0));
+}
+
+static void check_field(const char *name, uint32_t field, uint64_t expected)
+{
+	uint64_t v = 0;
+	char want[GOT_MAX], got[GOT_MAX];
+	struct outcome r = do_vmread(field, &v);
+
+	nl_snprintf(want, sizeof want, "0x%llx", (unsigned long long)expected);
+	if (r.kind == OUT_SUCCEED)
+		nl_snprintf(got, sizeof got, "0x%llx", (unsigned long long)v);
+	else
+		outcome_format(r, got, sizeof got);
+	check_text(name, want, got, r.kind == OUT_SUCCEED && v == expected);
+}
+
+void step_run_l2(struct hostile *h)
+{
+	(void)h;
+	/* CPUID in L2 always exits (SDM 25.1.2): the parent must reflect the exit here, at HOST_RIP. */
+	struct outcome r = do_vmlaunch();
+	int cpuid_exit = check_outcome("vmlaunch_l2_cpuid_exit", vm_exit(EXIT_REASON_CPUID), r);
+	if (cpuid_exit) {
+		check_field("l2_exit_guest_rip", VMCS_GUEST_RIP, L2_CODE_GPA);
+		check_field("l2_exit_instruction_length", VMCS_VM_EXIT_INSTRUCTION_LEN, L2_CPUID_LEN);
+	}
+	/* SDM 31.3 VMLAUNCH: a VMCS whose launch state is not clear is VMfail(4). */
+	check_outcome("vmlaunch_launched_vmcs", vm_fail_valid(VMXERR_VMLAUNCH_NONCLEAR_VMCS), do_vmlaunch());
+	if (!cpuid_exit)
+		return;
+	/* Past CPUID, L2 halts, and HLT exiting brings it back. */
+	do_vmwrite(VMCS_GUEST_RIP, L2_CODE_GPA + L2_CPUID_LEN);
+	check_outcome("vmresume_l2_hlt_exit", vm_exit(EXIT_REASON_HLT), do_vmresume());
+}
+
+void step_ept12_outside(struct hostile *h)
+{
+	uint32_t field = 0;
+	char got[GOT_MAX], text[GOT_MAX];
+
+	vmcs_last.revision = h->vmx.revision;
+	struct outcome r = do_vmclear(pa_of(&vmcs_last));
+	if (r.kind == OUT_SUCCEED)
+		r = do_vmptrld(pa_of(&vmcs_last));
+	if (r.kind == OUT_SUCCEED)
+		r = l2_vmcs_write(&h->vmx, &h->ctl, l2_eptp_outside(h->outside), &field);
+	if (r.kind != OUT_SUCCEED) {
+		outcome_format(r, text, sizeof text);
+		nl_snprintf(got, sizeof got, "setting up the VMCS failed: %s", text);
+		check_text("ept12_outside_memory", "this VM stopped by its parent", got, 0);
+		return;
+	}
+	console_printf("hostile %s: last step: L2 under an EPT12 that maps L1-physical 0x%llx, outside this "
+		       "VM's memory; the parent should stop this VM now\n",
+		       h->name, (unsigned long long)h->outside);
+	r = do_vmlaunch();
+	outcome_format(r, text, sizeof text);
+	nl_snprintf(got, sizeof got, "%s, and this VM went on", text);
+	check_text("ept12_outside_memory", "this VM stopped by its parent", got, 0);
+}
