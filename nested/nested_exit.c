@@ -4,6 +4,7 @@
  * SDM Vol. 3 chapter 27 (VM exits) for what L1 must find in VMCS12.
  */
 #include "cpu.h"
+#include "guest_state.h"
 #include "nested_entry.h"
 #include "platform.h"
 #include "vm_build.h"
@@ -136,9 +137,18 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 		.reason = ei->reason,
 		.qualification = ei->qualification,
 		.intr_info = vmcs_read32(VMCS_VM_EXIT_INTR_INFO),
+		.intr_error_code = vmcs_read32(VMCS_VM_EXIT_INTR_ERROR_CODE),
 		.msr = (uint32_t)vm->regs.rcx,
 		.l1mem = &nv->l1mem,
 	};
+	if (ei->reason == EXIT_REASON_CR_ACCESS)
+		in.cr_value = guest_gpr(vm, (unsigned)(ei->qualification >> 8) & 15);
+	if (ei->reason == EXIT_REASON_VMREAD || ei->reason == EXIT_REASON_VMWRITE) {
+		uint64_t field = guest_gpr(vm, vmx_insn_reg2(vmcs_read32(VMCS_VMX_INSTRUCTION_INFO)));
+		int long_mode = (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) &&
+				((vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1);
+		in.vmcs_field = long_mode ? field : (uint32_t)field;
+	}
 	switch (nested_reflect(nv->nvmx.cache, &in)) {
 	case REFLECT_TO_L1:
 		return reflect(vm);

@@ -120,8 +120,13 @@ void nested_caps_compute(struct nested_caps *out, const struct vmx_caps *real, u
 		offer2 |= SEC_ENABLE_EPT;
 	if ((features & NL_FEAT_VPID) && real->has_vpid)
 		offer2 |= SEC_ENABLE_VPID;
-	if ((features & NL_FEAT_VMCS_SHADOW) && real->has_vmcs_shadowing)
-		offer2 |= SEC_VMCS_SHADOWING;
+	/*
+	 * VMCS shadowing is never offered: NL_FEAT_VMCS_SHADOW means this VMM
+	 * shadows the child's own VMREAD/VMWRITE (nested/vmcs_shadow.c).  A child
+	 * that wanted to shadow its child's would need VMCS02's shadowing
+	 * composed from two levels, which nestlab does not do (a documented
+	 * limit): its child's VMREAD/VMWRITE exit and are reflected instead.
+	 */
 	/* real->procbased2 is 0 when the processor has no secondary controls. */
 	out->procbased2 = narrow(real->procbased2, offer2);
 	uint32_t sec1 = may1_of(out->procbased2);

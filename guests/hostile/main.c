@@ -9,6 +9,7 @@
 
 #include "../leaf/emit.h"
 #include "../leaf/hypercall.h"
+#include "../leaf/tsc.h"
 #include "check.h"
 #include "exit_status.h"
 #include "idt.h"
@@ -72,7 +73,7 @@ static void emit_start(const struct hostile *h)
 	record_emit(&r);
 }
 
-static int emit_report(const struct hostile *h)
+static int emit_report(const struct hostile *h, uint64_t ticks)
 {
 	struct record r;
 	int ok = checks_failed() == 0 && emit_failures() == 0;
@@ -82,6 +83,7 @@ static int emit_report(const struct hostile *h)
 	jsonw_str(&r.w, "status", ok ? "ok" : "failed");
 	jsonw_u64(&r.w, "checks", checks_run());
 	jsonw_u64(&r.w, "failed", checks_failed());
+	jsonw_u64(&r.w, "ticks", ticks);
 	if (emit_failures())
 		jsonw_u64(&r.w, "records_lost", emit_failures());
 	record_emit(&r);
@@ -113,6 +115,7 @@ void hostile_main(const struct nl_guest_boot *boot)
 	static struct hostile h;
 
 	check_boot(boot);
+	uint64_t t0 = tsc_now();
 	h.boot = boot;
 	copy_name(h.name, boot);
 	h.outside = outside_address(boot);
@@ -121,7 +124,7 @@ void hostile_main(const struct nl_guest_boot *boot)
 	console_printf("hostile %s: starting\n", h.name);
 
 	int can_go_on = run_checks(&h);
-	int ok = emit_report(&h);
+	int ok = emit_report(&h, tsc_now() - t0);
 	console_printf("hostile %s: %u checks, %u failed\n", h.name, checks_run(), checks_failed());
 	if (!can_go_on) {
 		console_printf("hostile %s: VMX unusable for L2, the last step is skipped\n", h.name);
