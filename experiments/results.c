@@ -38,15 +38,17 @@ void nl_outcome_decide(const struct nl_records *rs, const struct nl_run_facts *f
 	}
 	/*
 	 * L0's refusals come before its end record, which then only says
-	 * "failed": the specific record names the cause, so it wins.
+	 * "failed": the specific record names the cause, so it wins.  A child
+	 * VMM's own refusal is that VM's failure, told by its vm_stop and by
+	 * L0's end record, not the whole run's status.
 	 */
-	if ((rec = nl_records_first(rs, NL_REC_MANIFEST_ERROR))) {
+	if ((rec = nl_records_last(rs, "L0", NL_REC_MANIFEST_ERROR))) {
 		out->status = NL_STATUS_MANIFEST_REFUSED;
 		nl_msgf(out->reason, sizeof out->reason, "%s: %s", str_or(rec, "error", "error"),
 			 str_or(rec, "reason", "no reason given"));
 		return;
 	}
-	if ((rec = nl_records_first(rs, NL_REC_VMX_UNAVAILABLE))) {
+	if ((rec = nl_records_last(rs, "L0", NL_REC_VMX_UNAVAILABLE))) {
 		out->status = NL_STATUS_VMX_UNAVAILABLE;
 		nl_msgf(out->reason, sizeof out->reason, "%s", str_or(rec, "reason", "no reason given"));
 		return;

@@ -98,6 +98,14 @@ static int value(struct cursor *c, int depth, const char *const *reserved);
 
 static int key_is_reserved(const struct cursor *c, size_t start, size_t end, const char *const *reserved)
 {
+	/*
+	 * A top-level key written with escapes could spell a reserved name
+	 * ("pat\u0068"): such keys are refused outright rather than decoded.
+	 */
+	if (reserved && *reserved)
+		for (size_t i = start; i < end; i++)
+			if (c->s[i] == '\\')
+				return 1;
 	for (; reserved && *reserved; reserved++) {
 		size_t i = 0;
 		const char *k = *reserved;

@@ -20,9 +20,9 @@
 #define NL_HC_SET_TIMER     6 /* reserved: one-shot timer (issue 3+) */
 #define NL_HC_SCHED_REPORT  7 /* reserved: derived scheduling interface to the parent */
 #define NL_HC_GET_MANIFEST  8 /* reserved: a child VMM fetches its sub-manifest */
-#define NL_HC_FORWARD_RECORD 9 /* RDI=gpa, RSI=len: a whole record line (with "path") from a child
-				* VMM, its own or one of its VMs'; refused unless "path" is the
-				* VM's own path or lies below it */
+#define NL_HC_FORWARD_RECORD 9 /* RDI=gpa, RSI=len (at most NL_REC_MAX_LINE): a whole record line
+				* (with "path") from a child VMM, its own or one of its VMs';
+				* refused unless "path" is the VM's own path or lies below it */
 #define NL_HC_COUNT         10 /* one past the highest number */
 
 /* Results (RAX), as signed 64-bit values. */

@@ -41,6 +41,9 @@ static void test_refuses_line_injection_and_forgery(void)
 	CU_ASSERT_NOT_EQUAL(check("{\"a\":1,\n\"b\":2}"), 0);
 	CU_ASSERT_NOT_EQUAL(check("{\"path\":\"L0\",\"type\":\"end\"}"), 0);
 	CU_ASSERT_NOT_EQUAL(check("{\"type\":\"x\",\"tsc\":1}"), 0);
+	/* An escaped spelling of a reserved key is refused too. */
+	CU_ASSERT_NOT_EQUAL(check("{\"pat\\u0068\":\"L0\"}"), 0);
+	CU_ASSERT_NOT_EQUAL(check("{\"a\\\"b\":1}"), 0);
 	/* Escaped, the same text is harmless. */
 	CU_ASSERT_EQUAL(check("{\"a\":\"x\\ny\"}"), 0);
 }
