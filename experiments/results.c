@@ -181,12 +181,17 @@ static json_t *exits_of(const json_t *rec)
 }
 
 /* What the VM's VMM did to virtualise VMX for it (a child VMM), or null for a leaf. */
-static json_t *exits_of_nested(const json_t *rec)
+static json_t *nested_of(const json_t *rec)
 {
 	if (!rec)
 		return json_null();
 	json_t *n = json_object();
-	add_counts(n, rec);
+	const char *key;
+	json_t *val;
+	json_object_foreach((json_t *)rec, key, val) {
+		if (!is_envelope(key))
+			json_object_set_new(n, key, json_deep_copy(val));
+	}
 	return n;
 }
 
@@ -206,7 +211,7 @@ static json_t *vm_entry(const struct nl_experiment *exp, const struct nl_records
 	json_object_set_new(vm, "report", copy_or_null(nl_records_last(rs, path, NL_REC_GUEST_REPORT)));
 	json_object_set_new(vm, "exits", exits_of(last_about_vm(rs, NL_REC_EXITS, path)));
 	json_object_set_new(vm, "fault", copy_or_null(last_about_vm(rs, NL_REC_VM_FAULT, path)));
-	json_object_set_new(vm, "nested", exits_of_nested(last_about_vm(rs, NL_REC_NESTED, path)));
+	json_object_set_new(vm, "nested", nested_of(last_about_vm(rs, NL_REC_NESTED, path)));
 	return vm;
 }
 

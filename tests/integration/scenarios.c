@@ -449,6 +449,44 @@ static void test_depth3(void)
 	json_decref(s);
 }
 
+/* The same stacks with VMCS shadowing: hv1's hot VMREAD/VMWRITE no longer exit to L0. */
+static void test_depth2_vmcs_shadowing(void)
+{
+	char plain_dir[4096];
+	results_dir(plain_dir, sizeof plain_dir, "depth2"); /* run by test_depth2 just before */
+	json_t *plain = load_summary(plain_dir);
+	json_t *s = run_nested("depth2-shadow", "tests/integration/configs/depth2-shadow.xml", "L0/hv1/leaf", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	json_t *hv1 = vm_by_path(s, "L0/hv1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hv1);
+	CU_ASSERT(json_is_true(json_object_get(json_object_get(hv1, "nested"), "vmcs_shadowing")));
+	CU_ASSERT(nested_count(hv1, NULL, "shadow_syncs_in") >= 100);
+	CU_ASSERT(nested_count(hv1, "reflected", "VMCALL") >= 100);
+	/* Per reflected hypercall, hv1's exit path now costs L0 no VMREAD/VMWRITE exits. */
+	json_int_t reads = nested_count(hv1, "emulated", "VMREAD"), writes = nested_count(hv1, "emulated", "VMWRITE");
+	CU_ASSERT(reads + writes < 200);
+	if (plain) {
+		json_t *hv1_plain = vm_by_path(plain, "L0/hv1");
+		CU_ASSERT(nested_count(hv1_plain, "emulated", "VMREAD") > 4 * (reads + 1));
+		json_decref(plain);
+	}
+	json_decref(s);
+}
+
+static void test_depth3_vmcs_shadowing(void)
+{
+	json_t *s = run_nested("depth3-shadow", "tests/integration/configs/depth3-shadow.xml", "L0/hv1/hv2/leaf", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	json_t *hv1 = vm_by_path(s, "L0/hv1"), *hv2 = vm_by_path(s, "L0/hv1/hv2");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hv1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hv2);
+	CU_ASSERT(json_is_true(json_object_get(json_object_get(hv1, "nested"), "vmcs_shadowing")));
+	/* hv1 had no shadowing to give hv2: its VMREAD/VMWRITE were emulated by hv1. */
+	CU_ASSERT(json_is_false(json_object_get(json_object_get(hv2, "nested"), "vmcs_shadowing")));
+	CU_ASSERT(nested_count(hv2, "emulated", "VMREAD") > 0);
+	json_decref(s);
+}
+
 int main(int argc, char **argv)
 {
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -477,6 +515,8 @@ int main(int argc, char **argv)
 	CU_add_test(s, "qemu backend", test_qemu_backend);
 	CU_add_test(s, "depth 2: a nestlab VMM runs a leaf on L0's virtual VMX", test_depth2);
 	CU_add_test(s, "depth 3: a VMM inside a VMM inside L0", test_depth3);
+	CU_add_test(s, "depth 2 with VMCS shadowing", test_depth2_vmcs_shadowing);
+	CU_add_test(s, "depth 3 with VMCS shadowing", test_depth3_vmcs_shadowing);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_tests_failed();
