@@ -71,6 +71,15 @@ static const char *unsupported_by_nestlab(const struct vmcs12 *v)
 	return 0;
 }
 
+/* The processor may still cache translations of an old EPTP02: they go before its frames are reused. */
+static void invalidate_ept02(uint64_t root)
+{
+	if (vmm_caps->has_invept)
+		invept(INVEPT_SINGLE_CONTEXT, ept_pointer(root));
+	else
+		invept(INVEPT_ALL_CONTEXT, 0);
+}
+
 static struct shadow_ept *sept_for(struct nested_vm *nv, uint64_t eptp12)
 {
 	for (unsigned i = 0; i < NESTED_SEPT_SLOTS; i++)
@@ -85,7 +94,7 @@ static struct shadow_ept *sept_for(struct nested_vm *nv, uint64_t eptp12)
 	struct shadow_ept *s = &nv->sept[nv->sept_next++ % NESTED_SEPT_SLOTS];
 	uint64_t old = s->root02;
 	shadow_ept_drop(s, &vmm_ept_ops, vmm_free_page);
-	invept(INVEPT_SINGLE_CONTEXT, ept_pointer(old));
+	invalidate_ept02(old);
 	s->eptp12 = eptp12;
 	return s;
 }
@@ -98,8 +107,7 @@ void nested_drop_all_ept02(struct vm *vm)
 		if (!old)
 			continue;
 		shadow_ept_drop(&nv->sept[i], &vmm_ept_ops, vmm_free_page);
-		/* The processor may still cache translations of the old EPTP02: they go before its frames are reused. */
-		invept(INVEPT_SINGLE_CONTEXT, ept_pointer(old));
+		invalidate_ept02(old);
 	}
 }
 

@@ -5,6 +5,7 @@
 #include "fmt.h"
 #include "platform.h"
 #include "vmcs_setup.h"
+#include "vmx_ops.h"
 #include <string.h>
 
 #define MiB(x) ((uint64_t)(x) << 20)
@@ -139,5 +140,14 @@ int vm_build(struct vm *vm, const struct nl_manifest_view *m, unsigned index,
 		*why = reason;
 		return -1;
 	}
+	/*
+	 * The VM's memory and tables may reuse frames an earlier VM had: drop
+	 * any translation the processor could still hold for this EPTP and
+	 * VPID before the first entry (SDM 29.4.3.1, "when to invalidate").
+	 */
+	if (caps->has_invept)
+		invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
+	if (vm->vpid && caps->has_invvpid)
+		invvpid(INVVPID_SINGLE_CONTEXT, vm->vpid, 0);
 	return 0;
 }

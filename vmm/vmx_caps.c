@@ -63,9 +63,10 @@ void vmx_read_caps(struct vmx_caps *c)
 	c->has_ept = (sec1 & SEC_ENABLE_EPT) && (c->ept_vpid & EPT_CAP_WALK_LENGTH_4) &&
 		     (c->ept_vpid & EPT_CAP_WB);
 	c->has_ept_2m = c->has_ept && (c->ept_vpid & EPT_CAP_2MB_PAGE);
-	c->has_invept = c->has_ept && (c->ept_vpid & EPT_CAP_INVEPT);
+	/* nestlab issues only single-context invalidations: the flags mean "INVEPT/INVVPID of that type". */
+	c->has_invept = c->has_ept && (c->ept_vpid & EPT_CAP_INVEPT) && (c->ept_vpid & EPT_CAP_INVEPT_SINGLE);
 	c->has_vpid = (sec1 & SEC_ENABLE_VPID) != 0;
-	c->has_invvpid = c->has_vpid && (c->ept_vpid & VPID_CAP_INVVPID);
+	c->has_invvpid = c->has_vpid && (c->ept_vpid & VPID_CAP_INVVPID) && (c->ept_vpid & VPID_CAP_INVVPID_SINGLE);
 	c->has_vmcs_shadowing = (sec1 & SEC_VMCS_SHADOWING) != 0;
 }
 

@@ -446,6 +446,9 @@ static void test_depth3(void)
 	CU_ASSERT(nested_count(hv2, "emulated", "VMLAUNCH") >= 1); /* hv1 emulated hv2's VMX */
 	CU_ASSERT(nested_count(hv1, "reflected", "VMRESUME") >= 1); /* L0 reflected hv2's VMX exits to hv1 */
 	CU_ASSERT(level_exits(s, "L0/hv1/hv2", "VMCALL") >= 50);
+	/* Each VMM invalidates a new VM's EPTP and VPID; its parent translated and counted them by type. */
+	CU_ASSERT(nested_count(hv1, "invept", "single_context") >= 1);
+	CU_ASSERT(nested_count(hv2, "invvpid", "single_context") >= 1);
 	json_decref(s);
 }
 
