@@ -34,6 +34,7 @@ enum nl_desc_field {
 	NL_DF_VM_NAME,
 	NL_DF_VM_IMAGE,
 	NL_DF_VM_MEMORY,
+	NL_DF_VM_VMX,           /* offer VMX to the VM (implied by child VMs) */
 	NL_DF_VM_FEATURES,      /* the features group as a whole */
 	NL_DF_VM_EPT,
 	NL_DF_VM_VPID,

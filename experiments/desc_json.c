@@ -41,6 +41,7 @@ static const char *const json_key[NL_DF_COUNT] = {
 	[NL_DF_VMS] = "vms",
 	[NL_DF_VM_NAME] = "name",
 	[NL_DF_VM_IMAGE] = "image",
+	[NL_DF_VM_VMX] = "vmx",
 	[NL_DF_VM_MEMORY] = "memory_mb",
 	[NL_DF_VM_FEATURES] = "features",
 	[NL_DF_VM_EPT] = "ept",
@@ -64,7 +65,7 @@ static const enum nl_desc_field backend_keys[] = {
 	NL_DF_BACKEND_TIMEOUT,
 };
 static const enum nl_desc_field vm_keys[] = {
-	NL_DF_VM_NAME, NL_DF_VM_IMAGE, NL_DF_VM_MEMORY, NL_DF_VM_FEATURES, NL_DF_VM_WORKLOAD,
+	NL_DF_VM_NAME, NL_DF_VM_IMAGE, NL_DF_VM_MEMORY, NL_DF_VM_VMX, NL_DF_VM_FEATURES, NL_DF_VM_WORKLOAD,
 	NL_DF_VM_CHILDREN,
 };
 static const enum nl_desc_field features_keys[] = {
@@ -344,6 +345,7 @@ static int read_vms(struct json_reader *r, json_t *list, int parent, const char 
 
 static int read_vm(struct json_reader *r, json_t *o, int parent, const char *path)
 {
+	uint32_t offer_vmx = 0;
 	struct nl_vm_desc *vm;
 	json_t *features, *workload, *children;
 	uint64_t memory_mb = 0;
@@ -361,9 +363,12 @@ static int read_vm(struct json_reader *r, json_t *o, int parent, const char *pat
 	if (check_keys(r, o, i, NL_DF_VM, KEYS(vm_keys)) ||
 	    get_str(r, o, i, NL_DF_VM_NAME, 1, nl_desc_name_problem, vm->name, sizeof vm->name) ||
 	    get_str(r, o, i, NL_DF_VM_IMAGE, 0, nl_desc_name_problem, vm->image, sizeof vm->image) ||
-	    get_uint(r, o, i, NL_DF_VM_MEMORY, 1, &memory_mb))
+	    get_uint(r, o, i, NL_DF_VM_MEMORY, 1, &memory_mb) ||
+	    get_flag(r, o, i, NL_DF_VM_VMX, &offer_vmx, 1))
 		return -1;
 	vm->memory_bytes = nl_desc_mib_to_bytes(memory_mb);
+	if (offer_vmx)
+		vm->kind = NL_VM_VMM;
 
 	features = get_object(r, o, i, NL_DF_VM_FEATURES, &bad);
 	if (bad)

@@ -50,6 +50,7 @@ static const char *const xml_attr[NL_DF_COUNT] = {
 	[NL_DF_VM_NAME] = "name",
 	[NL_DF_VM_IMAGE] = "image",
 	[NL_DF_VM_MEMORY] = "memory-mb",
+	[NL_DF_VM_VMX] = "vmx",
 	[NL_DF_VM_EPT] = "ept",
 	[NL_DF_VM_VPID] = "vpid",
 	[NL_DF_VM_VMCS_SHADOWING] = "vmcs-shadowing",
@@ -269,6 +270,7 @@ static int read_vm(struct xml_reader *r, xmlNodePtr n, int parent)
 {
 	struct nl_vm_desc *vm;
 	uint64_t memory_mb = 0;
+	uint32_t offer_vmx = 0;
 	int i = nl_desc_add_vm(r->exp, parent, line_of(n));
 
 	if (i < 0) {
@@ -282,9 +284,12 @@ static int read_vm(struct xml_reader *r, xmlNodePtr n, int parent)
 	r->x->vm[i] = n;
 	if (get_str(r, n, i, NL_DF_VM_NAME, nl_desc_name_problem, vm->name, sizeof vm->name) ||
 	    get_str(r, n, i, NL_DF_VM_IMAGE, nl_desc_name_problem, vm->image, sizeof vm->image) ||
-	    get_uint(r, n, i, NL_DF_VM_MEMORY, &memory_mb))
+	    get_uint(r, n, i, NL_DF_VM_MEMORY, &memory_mb) ||
+	    get_flag(r, n, i, NL_DF_VM_VMX, &offer_vmx, 1))
 		return -1;
 	vm->memory_bytes = nl_desc_mib_to_bytes(memory_mb);
+	if (offer_vmx)
+		vm->kind = NL_VM_VMM;
 
 	for (xmlNodePtr c = n->children; c; c = c->next) {
 		if (is_element(c, "features")) {

@@ -82,6 +82,19 @@ static void assert_same_manifest(const char *xml, const char *json, const char *
 	CU_ASSERT(na == nb && memcmp(ma, mb, na) == 0);
 }
 
+static void test_vmx_offer(void)
+{
+	static struct nl_experiment e;
+
+	CU_ASSERT_FATAL(load_ok("tests/data/good/vmx-offer.xml", &e) == 0);
+	CU_ASSERT_EQUAL(e.vm_count, 2);
+	CU_ASSERT_EQUAL(e.vms[0].kind, NL_VM_VMM);
+	CU_ASSERT_STRING_EQUAL(e.vms[0].image, "hostile");
+	CU_ASSERT_EQUAL(e.vms[1].kind, NL_VM_LEAF);
+	CU_ASSERT_STRING_EQUAL(e.vms[1].image, "leaf");
+	assert_same_manifest("tests/data/good/vmx-offer.xml", "tests/data/good/vmx-offer.json", NULL);
+}
+
 static void test_hello_model(void)
 {
 	static struct nl_experiment e;
@@ -405,6 +418,7 @@ void register_suite_desc(void)
 	CU_pSuite s = CU_add_suite("desc", NULL, NULL);
 
 	CU_add_test(s, "hello.xml model", test_hello_model);
+	CU_add_test(s, "vmx offers VMX to a VM without children", test_vmx_offer);
 	CU_add_test(s, "XML and JSON give the same model", test_same_model_both_formats);
 	CU_add_test(s, "XML and JSON give byte-identical manifests", test_same_manifest_both_formats);
 	CU_add_test(s, "defaults agree across formats", test_defaults);
