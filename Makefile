@@ -108,7 +108,7 @@ run: deps all
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
-integration: $(INTEG_BIN) $(NESTLAB) $(VMM_IMG) $(LEAF_IMG)
+integration: $(INTEG_BIN) $(NESTLAB) $(VMM_IMG) $(LEAF_IMG) $(HOSTILE_IMG)
 	$(INTEG_BIN) --nestlab $(NESTLAB) --work $(BUILD)/integration
 
 check: deps all

@@ -7,10 +7,11 @@
 #ifndef NESTLAB_HOSTILE_CHECK_H
 #define NESTLAB_HOSTILE_CHECK_H
 
+#include "nestlab/records.h"
 #include "outcome.h"
 
 /* The record type; "report" is the shared NL_REC_GUEST_REPORT. */
-#define HOSTILE_REC_CHECK "check"
+#define HOSTILE_REC_CHECK NL_REC_GUEST_CHECK
 
 /* Emits the record; returns 1 when got equals expected. */
 int check_outcome(const char *name, struct outcome expected, struct outcome got);

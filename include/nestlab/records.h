@@ -35,6 +35,7 @@
 #define NL_REC_GUEST_START    "guest_start"
 #define NL_REC_GUEST_PHASE    "phase"          /* "phase", "count", "ticks" */
 #define NL_REC_GUEST_REPORT   "report"         /* the guest's final summary */
+#define NL_REC_GUEST_CHECK    "check"          /* a test guest's check: "name", "expected", "got", "ok" */
 
 /* vm_stop "state" values. */
 #define NL_VM_STATE_EXITED   "exited"    /* the guest called NL_HC_EXIT */

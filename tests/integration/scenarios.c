@@ -490,6 +490,66 @@ static void test_depth3_vmcs_shadowing(void)
 	json_decref(s);
 }
 
+/*
+ * The hostile child: a guest VMM that misuses VMX on purpose checks every
+ * outcome against the SDM (its "check" records), then aims EPT12 outside its
+ * memory; L0 stops it alone while a sibling leaf runs to the end.
+ */
+static void run_hostile(const char *name, const char *config)
+{
+	char dir[4096], path[4200];
+	results_dir(dir, sizeof dir, name);
+	int rc = run_nestlab(dir, (const char *[]){ "run", config, "--out", dir, "--quiet", NULL });
+	CU_ASSERT_EQUAL(rc, 1); /* the run completed; one VM was stopped, on purpose */
+	json_t *s = load_summary(dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_STRING_EQUAL(status_of(s), "failed");
+	json_t *evil = vm_by_path(s, "L0/evil"), *bystander = vm_by_path(s, "L0/bystander");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(evil);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bystander);
+	json_t *report = json_object_get(evil, "report");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(report, "status")), "ok");
+	CU_ASSERT(json_integer_value(json_object_get(report, "checks")) >= 40);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(report, "failed")), 0);
+	CU_ASSERT_STRING_EQUAL(vm_state(evil), "faulted");
+	CU_ASSERT_PTR_NOT_NULL(strstr(json_string_value(json_object_get(evil, "reason")), "EPT12"));
+	CU_ASSERT_STRING_EQUAL(vm_state(bystander), "exited");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(bystander, "exit_status")), 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(bystander, "report"), "status")), "ok");
+
+	/* Every check record, one by one: each names an SDM outcome and got it. */
+	snprintf(path, sizeof path, "%s/records.jsonl", dir);
+	char *text = slurp(path, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	int checks = 0, bad = 0;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		json_t *r = json_loads(line, 0, NULL);
+		const char *t = json_string_value(json_object_get(r, "type"));
+		if (t && !strcmp(t, "check")) {
+			checks++;
+			if (!json_is_true(json_object_get(r, "ok"))) {
+				bad++;
+				fprintf(stderr, "\n  check failed: %s\n", line);
+			}
+		}
+		json_decref(r);
+	}
+	free(text);
+	CU_ASSERT(checks >= 40);
+	CU_ASSERT_EQUAL(bad, 0);
+	json_decref(s);
+}
+
+static void test_hostile_child(void)
+{
+	run_hostile("hostile", "configs/hostile.xml");
+}
+
+static void test_hostile_child_vmcs_shadowing(void)
+{
+	run_hostile("hostile-shadow", "tests/integration/configs/hostile-shadow.xml");
+}
+
 int main(int argc, char **argv)
 {
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -520,6 +580,8 @@ int main(int argc, char **argv)
 	CU_add_test(s, "depth 3: a VMM inside a VMM inside L0", test_depth3);
 	CU_add_test(s, "depth 2 with VMCS shadowing", test_depth2_vmcs_shadowing);
 	CU_add_test(s, "depth 3 with VMCS shadowing", test_depth3_vmcs_shadowing);
+	CU_add_test(s, "hostile child VMM: SDM outcomes, parent survives, sibling runs", test_hostile_child);
+	CU_add_test(s, "hostile child VMM with VMCS shadowing", test_hostile_child_vmcs_shadowing);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_tests_failed();

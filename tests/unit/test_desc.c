@@ -138,6 +138,7 @@ static void test_same_model_both_formats(void)
 	assert_same_model("tests/data/good/nested-vmm.xml", "tests/data/good/nested-vmm.json");
 	assert_same_model("configs/depth2.xml", "configs/depth2.json");
 	assert_same_model("configs/depth3.xml", "configs/depth3.json");
+	assert_same_model("configs/hostile.xml", "configs/hostile.json");
 }
 
 static void test_same_manifest_both_formats(void)
@@ -147,6 +148,7 @@ static void test_same_manifest_both_formats(void)
 	assert_same_manifest("configs/two-vms.xml", "configs/two-vms.json", NULL);
 	assert_same_manifest("configs/depth2.xml", "configs/depth2.json", NULL);
 	assert_same_manifest("configs/depth3.xml", "configs/depth3.json", NULL);
+	assert_same_manifest("configs/hostile.xml", "configs/hostile.json", NULL);
 	assert_same_manifest("configs/ept-violation.xml", "tests/data/good/ept-violation.json", NULL);
 }
 
