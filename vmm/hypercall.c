@@ -26,18 +26,31 @@ static int64_t hc_console_write(struct vm *vm)
 	return NL_HC_OK;
 }
 
-static int64_t hc_emit_record(struct vm *vm)
+/*
+ * Copy the guest's buffer (RDI, RSI) into dst (cap - 1 bytes at most, then
+ * NUL): checks are made on this copy, so what is written is what was
+ * checked.  Returns its length, or a negative NL_HC_* result.
+ */
+static int64_t copy_guest_text(struct vm *vm, char *dst, uint64_t cap)
 {
 	uint64_t gpa = vm->regs.rdi, len = vm->regs.rsi;
-	static const char *const reserved_keys[] = { "path", "tsc", 0 };
-	if (len > NL_HC_MAX_TEXT)
+	if (len == 0 || len >= cap)
 		return NL_HC_EINVAL;
 	if (!vm_gpa_range_ok(vm, gpa, len))
 		return NL_HC_EFAULT;
-	/* Copy first: the guest cannot change what was checked (one CPU today, but say it anyway). */
+	memcpy(dst, vm_gpa_ptr(vm, gpa), len);
+	dst[len] = 0;
+	return (int64_t)len;
+}
+
+static int64_t hc_emit_record(struct vm *vm)
+{
+	static const char *const reserved_keys[] = { "path", "tsc", 0 };
 	char text[NL_HC_MAX_TEXT + 1];
-	memcpy(text, vm_gpa_ptr(vm, gpa), len);
-	text[len] = 0;
+	int64_t n = copy_guest_text(vm, text, sizeof text);
+	if (n < 0)
+		return n;
+	size_t len = (size_t)n;
 	if (json_check_object(text, len, reserved_keys))
 		return NL_HC_EINVAL;
 	char buf[NL_REC_MAX_LINE];
@@ -62,15 +75,11 @@ static int64_t hc_emit_record(struct vm *vm)
  */
 static int64_t hc_forward_record(struct vm *vm)
 {
-	uint64_t gpa = vm->regs.rdi, len = vm->regs.rsi;
-	if (len == 0 || len > NL_REC_MAX_LINE)
-		return NL_HC_EINVAL;
-	if (!vm_gpa_range_ok(vm, gpa, len))
-		return NL_HC_EFAULT;
-	/* Copy first: what is written must be what was checked. */
 	char line[NL_REC_MAX_LINE + 1];
-	memcpy(line, vm_gpa_ptr(vm, gpa), len);
-	line[len] = 0;
+	int64_t n = copy_guest_text(vm, line, sizeof line);
+	if (n < 0)
+		return n;
+	size_t len = (size_t)n;
 	if (json_check_object(line, len, 0) || !record_path_allowed(line, len, vm->path))
 		return NL_HC_EINVAL;
 	platform_write_record_line(line, len);
