@@ -15,6 +15,12 @@ const char *vmx_exit_reason_name(uint32_t basic_reason)
 	return exit_reason_names[basic_reason];
 }
 
+const uint32_t vmcs_field_encodings[VMCS12_NFIELDS] = {
+#define X(name, enc) enc,
+#include "nestlab/vmcs_fields.def"
+#undef X
+};
+
 static const struct {
 	uint32_t encoding;
 	const char *name;

@@ -47,12 +47,7 @@ static inline void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa) { ret
 #define VMCS12_LAUNCH_CLEAR    0u
 #define VMCS12_LAUNCH_LAUNCHED 1u
 
-enum vmcs12_index {
-#define X(name, enc) VMCS12_IDX_##name,
-#include "nestlab/vmcs_fields.def"
-#undef X
-	VMCS12_NFIELDS
-};
+/* The field index (VMCS12_IDX_*, VMCS12_NFIELDS) is defined in nestlab/vmx.h. */
 
 struct vmcs12 {
 	uint32_t revision;

@@ -13,11 +13,6 @@
 #include "vmcs_shadow.h"
 #include "vmx_ops.h"
 
-const uint32_t vmcs12_encodings[VMCS12_NFIELDS] = {
-#define X(name, enc) enc,
-#include "nestlab/vmcs_fields.def"
-#undef X
-};
 
 struct vmcs12_index_list vmcs12_l2_state, vmcs12_exit_info;
 
@@ -25,7 +20,7 @@ void vmcs12_index_lists_init(void)
 {
 	vmcs12_l2_state.count = vmcs12_exit_info.count = 0;
 	for (unsigned i = 0; i < VMCS12_NFIELDS; i++) {
-		uint32_t enc = vmcs12_encodings[i];
+		uint32_t enc = vmcs_field_encodings[i];
 		if (vmcs_field_is_guest_state(enc) && enc != VMCS_VMCS_LINK_POINTER &&
 		    enc != VMCS_VMX_PREEMPTION_TIMER_VALUE)
 			vmcs12_l2_state.idx[vmcs12_l2_state.count++] = (uint8_t)i;
@@ -34,11 +29,6 @@ void vmcs12_index_lists_init(void)
 	}
 }
 
-/* The checks name full encodings from the .def list, whose values the cache keeps masked already. */
-static uint64_t read_v12(void *ctx, uint32_t encoding)
-{
-	return ((const struct vmcs12 *)ctx)->field[vmcs12_index_of(encoding)];
-}
 
 /* The capability MSRs L1 was shown are what its VMCS12 is checked against. */
 static void check_caps_of(const struct nested_caps *nc, struct vmcs_check_caps *cc)
@@ -120,7 +110,7 @@ static void put_idx(struct nested_vm *nv, unsigned i, uint64_t value)
 {
 	if (nv->vmcs02_known[i] && nv->vmcs02_image[i] == value)
 		return;
-	vmx_vmwrite(vmcs12_encodings[i], value);
+	vmx_vmwrite(vmcs_field_encodings[i], value);
 	nv->vmcs02_image[i] = value;
 	nv->vmcs02_known[i] = 1;
 }
@@ -224,7 +214,7 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 	enum vmcs_check_phase phase;
 	struct nvmx_result fail = { NVMX_FAIL_VALID, 0 };
 
-	vmcs_check_state_fill(&s, read_v12, v);
+	vmcs_check_state_from_fields(&s, v->field); /* the cache keeps every value masked to its width */
 	check_caps_of(&nv->caps, &cc);
 	const char *why = vmcs_check_phased(&s, &cc, &phase);
 	if (!why && unsupported_by_nestlab(v)) {

@@ -22,8 +22,6 @@ void nested_drop_all_ept02(struct vm *vm);
 /* Whether a VMCS field encoding belongs to the guest-state area (SDM Appendix B, bits 11:10 = 2). */
 static inline int vmcs_field_is_guest_state(uint32_t enc) { return ((enc >> 10) & 3) == 2; }
 
-/* Every field encoding nestlab knows, in vmcs_fields.def order. */
-extern const uint32_t vmcs12_encodings[VMCS12_NFIELDS];
 
 /*
  * The VMCS12 indices of L2's state as VMCS02 carries it (the guest-state

@@ -18,14 +18,14 @@ static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
 	for (unsigned k = 0; k < vmcs12_l2_state.count; k++) {
 		unsigned i = vmcs12_l2_state.idx[k];
 		uint64_t value = 0;
-		vmx_vmread(vmcs12_encodings[i], &value);
+		vmx_vmread(vmcs_field_encodings[i], &value);
 		v->field[i] = value;
 		nested_vmcs02_note(nv, i, value);
 	}
 	for (unsigned k = 0; k < vmcs12_exit_info.count; k++) {
 		unsigned i = vmcs12_exit_info.idx[k];
 		uint64_t value = 0;
-		vmx_vmread(vmcs12_encodings[i], &value);
+		vmx_vmread(vmcs_field_encodings[i], &value);
 		v->field[i] = value;
 	}
 	/* The exit cleared the valid bit of the event VMCS02 injected, and the handlers may have set one. */

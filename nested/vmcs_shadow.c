@@ -84,7 +84,7 @@ void vmcs_shadow_to_cache(struct vm *vm)
 	for (unsigned k = 0; k < nv->shadow.count; k++) {
 		unsigned i = nv->shadow.list[k];
 		uint64_t v = 0;
-		vmx_vmread(vmcs12_encodings[i], &v);
+		vmx_vmread(vmcs_field_encodings[i], &v);
 		nv->nvmx.cache->field[i] = v;
 	}
 	nv->nvmx.cache_dirty = 1;
@@ -101,7 +101,7 @@ void vmcs_shadow_from_cache(struct vm *vm)
 	vmcs_load(nv->shadow.vmcs_hpa);
 	for (unsigned k = 0; k < nv->shadow.count; k++) {
 		unsigned i = nv->shadow.list[k];
-		vmx_vmwrite(vmcs12_encodings[i], nv->nvmx.cache->field[i]);
+		vmx_vmwrite(vmcs_field_encodings[i], nv->nvmx.cache->field[i]);
 	}
 	nv->shadow.syncs_out++;
 	vmcs_load(back);

@@ -220,55 +220,56 @@ static const char *check_guest(const struct vmcs_check_state *s, const struct vm
 	return NULL;
 }
 
-static void fill_seg(struct vmcs_seg *sg, uint64_t (*read)(void *, uint32_t), void *ctx, uint32_t sel,
-		     uint32_t base, uint32_t limit, uint32_t ar)
+static void fill_seg(struct vmcs_seg *sg, const uint64_t *f, unsigned sel, unsigned base, unsigned limit,
+		     unsigned ar)
 {
-	sg->selector = (uint16_t)read(ctx, sel);
-	sg->base = read(ctx, base);
-	sg->limit = (uint32_t)read(ctx, limit);
-	sg->ar = (uint32_t)read(ctx, ar);
+	sg->selector = (uint16_t)f[sel];
+	sg->base = f[base];
+	sg->limit = (uint32_t)f[limit];
+	sg->ar = (uint32_t)f[ar];
 }
-#define FILL_SEG(dst, SEG)                                                                       \
-	fill_seg(dst, read, ctx, VMCS_GUEST_##SEG##_SELECTOR, VMCS_GUEST_##SEG##_BASE,           \
-		 VMCS_GUEST_##SEG##_LIMIT, VMCS_GUEST_##SEG##_AR_BYTES)
+#define FILL_SEG(dst, SEG)                                                                   \
+	fill_seg(dst, f, VMCS12_IDX_GUEST_##SEG##_SELECTOR, VMCS12_IDX_GUEST_##SEG##_BASE,    \
+		 VMCS12_IDX_GUEST_##SEG##_LIMIT, VMCS12_IDX_GUEST_##SEG##_AR_BYTES)
+#define F(NAME) (f[VMCS12_IDX_##NAME])
 
-void vmcs_check_state_fill(struct vmcs_check_state *s, uint64_t (*read)(void *ctx, uint32_t encoding), void *ctx)
+void vmcs_check_state_from_fields(struct vmcs_check_state *s, const uint64_t *f)
 {
-	s->pin = (uint32_t)read(ctx, VMCS_PIN_BASED_VM_EXEC_CONTROL);
-	s->proc = (uint32_t)read(ctx, VMCS_CPU_BASED_VM_EXEC_CONTROL);
-	s->proc2 = (uint32_t)read(ctx, VMCS_SECONDARY_VM_EXEC_CONTROL);
-	s->exit = (uint32_t)read(ctx, VMCS_VM_EXIT_CONTROLS);
-	s->entry = (uint32_t)read(ctx, VMCS_VM_ENTRY_CONTROLS);
-	s->cr3_target_count = (uint32_t)read(ctx, VMCS_CR3_TARGET_COUNT);
-	s->vpid = (uint16_t)read(ctx, VMCS_VIRTUAL_PROCESSOR_ID);
-	s->eptp = read(ctx, VMCS_EPT_POINTER);
-	s->io_bitmap_a = read(ctx, VMCS_IO_BITMAP_A);
-	s->io_bitmap_b = read(ctx, VMCS_IO_BITMAP_B);
-	s->msr_bitmap = read(ctx, VMCS_MSR_BITMAP);
-	s->host_cr0 = read(ctx, VMCS_HOST_CR0);
-	s->host_cr3 = read(ctx, VMCS_HOST_CR3);
-	s->host_cr4 = read(ctx, VMCS_HOST_CR4);
-	s->host_efer = read(ctx, VMCS_HOST_IA32_EFER);
-	s->host_cs = (uint16_t)read(ctx, VMCS_HOST_CS_SELECTOR);
-	s->host_ss = (uint16_t)read(ctx, VMCS_HOST_SS_SELECTOR);
-	s->host_ds = (uint16_t)read(ctx, VMCS_HOST_DS_SELECTOR);
-	s->host_es = (uint16_t)read(ctx, VMCS_HOST_ES_SELECTOR);
-	s->host_fs = (uint16_t)read(ctx, VMCS_HOST_FS_SELECTOR);
-	s->host_gs = (uint16_t)read(ctx, VMCS_HOST_GS_SELECTOR);
-	s->host_tr = (uint16_t)read(ctx, VMCS_HOST_TR_SELECTOR);
-	s->host_fs_base = read(ctx, VMCS_HOST_FS_BASE);
-	s->host_gs_base = read(ctx, VMCS_HOST_GS_BASE);
-	s->host_tr_base = read(ctx, VMCS_HOST_TR_BASE);
-	s->host_gdtr_base = read(ctx, VMCS_HOST_GDTR_BASE);
-	s->host_idtr_base = read(ctx, VMCS_HOST_IDTR_BASE);
-	s->host_rip = read(ctx, VMCS_HOST_RIP);
-	s->guest_cr0 = read(ctx, VMCS_GUEST_CR0);
-	s->guest_cr3 = read(ctx, VMCS_GUEST_CR3);
-	s->guest_cr4 = read(ctx, VMCS_GUEST_CR4);
-	s->guest_efer = read(ctx, VMCS_GUEST_IA32_EFER);
-	s->guest_dr7 = read(ctx, VMCS_GUEST_DR7);
-	s->guest_rflags = read(ctx, VMCS_GUEST_RFLAGS);
-	s->guest_rip = read(ctx, VMCS_GUEST_RIP);
+	s->pin = (uint32_t)F(PIN_BASED_VM_EXEC_CONTROL);
+	s->proc = (uint32_t)F(CPU_BASED_VM_EXEC_CONTROL);
+	s->proc2 = (uint32_t)F(SECONDARY_VM_EXEC_CONTROL);
+	s->exit = (uint32_t)F(VM_EXIT_CONTROLS);
+	s->entry = (uint32_t)F(VM_ENTRY_CONTROLS);
+	s->cr3_target_count = (uint32_t)F(CR3_TARGET_COUNT);
+	s->vpid = (uint16_t)F(VIRTUAL_PROCESSOR_ID);
+	s->eptp = F(EPT_POINTER);
+	s->io_bitmap_a = F(IO_BITMAP_A);
+	s->io_bitmap_b = F(IO_BITMAP_B);
+	s->msr_bitmap = F(MSR_BITMAP);
+	s->host_cr0 = F(HOST_CR0);
+	s->host_cr3 = F(HOST_CR3);
+	s->host_cr4 = F(HOST_CR4);
+	s->host_efer = F(HOST_IA32_EFER);
+	s->host_cs = (uint16_t)F(HOST_CS_SELECTOR);
+	s->host_ss = (uint16_t)F(HOST_SS_SELECTOR);
+	s->host_ds = (uint16_t)F(HOST_DS_SELECTOR);
+	s->host_es = (uint16_t)F(HOST_ES_SELECTOR);
+	s->host_fs = (uint16_t)F(HOST_FS_SELECTOR);
+	s->host_gs = (uint16_t)F(HOST_GS_SELECTOR);
+	s->host_tr = (uint16_t)F(HOST_TR_SELECTOR);
+	s->host_fs_base = F(HOST_FS_BASE);
+	s->host_gs_base = F(HOST_GS_BASE);
+	s->host_tr_base = F(HOST_TR_BASE);
+	s->host_gdtr_base = F(HOST_GDTR_BASE);
+	s->host_idtr_base = F(HOST_IDTR_BASE);
+	s->host_rip = F(HOST_RIP);
+	s->guest_cr0 = F(GUEST_CR0);
+	s->guest_cr3 = F(GUEST_CR3);
+	s->guest_cr4 = F(GUEST_CR4);
+	s->guest_efer = F(GUEST_IA32_EFER);
+	s->guest_dr7 = F(GUEST_DR7);
+	s->guest_rflags = F(GUEST_RFLAGS);
+	s->guest_rip = F(GUEST_RIP);
 	FILL_SEG(&s->cs, CS);
 	FILL_SEG(&s->ss, SS);
 	FILL_SEG(&s->ds, DS);
@@ -277,14 +278,15 @@ void vmcs_check_state_fill(struct vmcs_check_state *s, uint64_t (*read)(void *ct
 	FILL_SEG(&s->gs, GS);
 	FILL_SEG(&s->tr, TR);
 	FILL_SEG(&s->ldtr, LDTR);
-	s->gdtr_base = read(ctx, VMCS_GUEST_GDTR_BASE);
-	s->idtr_base = read(ctx, VMCS_GUEST_IDTR_BASE);
-	s->gdtr_limit = (uint32_t)read(ctx, VMCS_GUEST_GDTR_LIMIT);
-	s->idtr_limit = (uint32_t)read(ctx, VMCS_GUEST_IDTR_LIMIT);
-	s->activity_state = (uint32_t)read(ctx, VMCS_GUEST_ACTIVITY_STATE);
-	s->interruptibility = (uint32_t)read(ctx, VMCS_GUEST_INTERRUPTIBILITY_INFO);
-	s->link_pointer = read(ctx, VMCS_VMCS_LINK_POINTER);
+	s->gdtr_base = F(GUEST_GDTR_BASE);
+	s->idtr_base = F(GUEST_IDTR_BASE);
+	s->gdtr_limit = (uint32_t)F(GUEST_GDTR_LIMIT);
+	s->idtr_limit = (uint32_t)F(GUEST_IDTR_LIMIT);
+	s->activity_state = (uint32_t)F(GUEST_ACTIVITY_STATE);
+	s->interruptibility = (uint32_t)F(GUEST_INTERRUPTIBILITY_INFO);
+	s->link_pointer = F(VMCS_LINK_POINTER);
 }
+#undef F
 
 const char *vmcs_check_phased(const struct vmcs_check_state *s, const struct vmcs_check_caps *caps,
 			      enum vmcs_check_phase *phase)

@@ -47,11 +47,12 @@ struct vmcs_check_state {
 };
 
 /*
- * Fill the state from a VMCS through read(ctx, encoding): the current VMCS
- * (VMREAD) for the self-check, a VMCS12 for a child's VM entry.  Fields
- * that the controls make irrelevant are read anyway; the checks ignore them.
+ * Fill the state from a VMCS's fields as an array indexed by VMCS12_IDX_*
+ * (nestlab/vmx.h): a VMCS12 as it is, or the current VMCS read into one
+ * for the self-check.  Fields the controls make irrelevant are read
+ * anyway; the checks ignore them.
  */
-void vmcs_check_state_fill(struct vmcs_check_state *s, uint64_t (*read)(void *ctx, uint32_t encoding), void *ctx);
+void vmcs_check_state_from_fields(struct vmcs_check_state *s, const uint64_t *fields);
 
 /* Returns NULL when every check passes, else the first failed check in SDM wording. */
 const char *vmcs_check(const struct vmcs_check_state *s, const struct vmcs_check_caps *caps);

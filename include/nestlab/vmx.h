@@ -15,6 +15,20 @@ enum vmcs_field {
 #undef X
 };
 
+/*
+ * Every field's position in the field table (vmcs_fields.def order): the
+ * layout of a VMCS12 (nested/nested.h) and of any VMCS read into an array.
+ */
+enum vmcs12_index {
+#define X(name, enc) VMCS12_IDX_##name,
+#include "vmcs_fields.def"
+#undef X
+	VMCS12_NFIELDS
+};
+
+/* Every field's encoding by field index (lib/vmx_names.c). */
+extern const uint32_t vmcs_field_encodings[VMCS12_NFIELDS];
+
 enum vmx_exit_reason {
 #define X(name, num) EXIT_REASON_##name = num,
 #include "vmx_exit_reasons.def"
