@@ -14,10 +14,51 @@
 #include "vmx_ops.h"
 
 
-struct vmcs12_index_list vmcs12_l2_state, vmcs12_exit_info;
+struct vmcs12_index_list vmcs12_l2_state, vmcs12_exit_info, vmcs12_l2_hot;
+
+/*
+ * The hot fields: what a VMM reads or writes around every exit of its guest
+ * and in its own VMX-instruction emulation (mode and privilege checks,
+ * operand decoding).  They are what a child's shadow VMCS holds, and the
+ * part of L2's state copied eagerly at every reflected exit (the rest
+ * waits in VMCS02 until L1 asks).  KVM keeps a similar list.
+ */
+const uint32_t nested_hot_fields[] = {
+	VMCS_GUEST_RIP, VMCS_GUEST_RSP, VMCS_GUEST_RFLAGS, VMCS_GUEST_INTERRUPTIBILITY_INFO,
+	VMCS_GUEST_ACTIVITY_STATE, VMCS_GUEST_PENDING_DBG_EXCEPTIONS, VMCS_VMX_PREEMPTION_TIMER_VALUE,
+	VMCS_GUEST_CR0, VMCS_GUEST_CR3, VMCS_GUEST_CR4, VMCS_GUEST_IA32_EFER,
+	VMCS_GUEST_CS_AR_BYTES, VMCS_GUEST_SS_AR_BYTES,
+	VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE, VMCS_GUEST_DS_BASE,
+	VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE,
+	VMCS_CR0_GUEST_HOST_MASK, VMCS_CR4_GUEST_HOST_MASK, VMCS_CR0_READ_SHADOW, VMCS_CR4_READ_SHADOW,
+	VMCS_HOST_RSP, VMCS_HOST_RIP, VMCS_CPU_BASED_VM_EXEC_CONTROL,
+	VMCS_VM_ENTRY_INTR_INFO_FIELD, VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, VMCS_VM_ENTRY_INSTRUCTION_LEN,
+	VMCS_VM_EXIT_REASON, VMCS_EXIT_QUALIFICATION, VMCS_VM_EXIT_INSTRUCTION_LEN, VMCS_VM_EXIT_INTR_INFO,
+	VMCS_VM_EXIT_INTR_ERROR_CODE, VMCS_IDT_VECTORING_INFO_FIELD, VMCS_IDT_VECTORING_ERROR_CODE,
+	VMCS_VMX_INSTRUCTION_INFO, VMCS_GUEST_PHYSICAL_ADDRESS, VMCS_GUEST_LINEAR_ADDRESS,
+	VMCS_VM_INSTRUCTION_ERROR,
+};
+const unsigned nested_hot_field_count = sizeof nested_hot_fields / sizeof nested_hot_fields[0];
+
+static uint8_t l2_hot_by_index[VMCS12_NFIELDS];
+
+int nested_field_lazy(uint32_t encoding)
+{
+	int i = vmcs12_index_of(encoding);
+	return i >= 0 && vmcs_field_is_guest_state(encoding) && encoding != VMCS_VMCS_LINK_POINTER &&
+	       encoding != VMCS_VMX_PREEMPTION_TIMER_VALUE && !l2_hot_by_index[i];
+}
 
 void vmcs12_index_lists_init(void)
 {
+	vmcs12_l2_hot.count = 0;
+	for (unsigned k = 0; k < nested_hot_field_count; k++) {
+		uint32_t enc = nested_hot_fields[k];
+		if (vmcs_field_is_guest_state(enc) && enc != VMCS_VMX_PREEMPTION_TIMER_VALUE) {
+			vmcs12_l2_hot.idx[vmcs12_l2_hot.count++] = (uint8_t)vmcs12_index_of(enc);
+			l2_hot_by_index[vmcs12_index_of(enc)] = 1;
+		}
+	}
 	vmcs12_l2_state.count = vmcs12_exit_info.count = 0;
 	for (unsigned i = 0; i < VMCS12_NFIELDS; i++) {
 		uint32_t enc = vmcs_field_encodings[i];

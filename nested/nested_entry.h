@@ -35,6 +35,12 @@ struct vmcs12_index_list {
 	unsigned count;
 };
 extern struct vmcs12_index_list vmcs12_l2_state, vmcs12_exit_info;
+/* The part of L2's state copied to VMCS12 at every reflected exit: the guest-state hot fields. */
+extern struct vmcs12_index_list vmcs12_l2_hot;
+extern const uint32_t nested_hot_fields[];
+extern const unsigned nested_hot_field_count;
+/* Whether VMCS12's copy of this field is synced from VMCS02 lazily (a guest-state field, not hot). */
+int nested_field_lazy(uint32_t encoding);
 void vmcs12_index_lists_init(void);
 
 #endif

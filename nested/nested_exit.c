@@ -8,20 +8,47 @@
 #include "nested_entry.h"
 #include "platform.h"
 #include "vm_build.h"
+#include "vmcs_setup.h"
 #include "vmcs_shadow.h"
 #include "vmx_ops.h"
 
-/* Copy L2's state and the exit information from VMCS02 (current) into VMCS12. */
-static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
+/* Copy L2's state fields listed in idx from VMCS02 (current) into VMCS12, noting what VMCS02 holds. */
+static void sync_l2_fields(struct nested_vm *nv, const struct vmcs12_index_list *list)
 {
 	struct vmcs12 *v = nv->nvmx.cache;
-	for (unsigned k = 0; k < vmcs12_l2_state.count; k++) {
-		unsigned i = vmcs12_l2_state.idx[k];
+	for (unsigned k = 0; k < list->count; k++) {
+		unsigned i = list->idx[k];
 		uint64_t value = 0;
 		vmx_vmread(vmcs_field_encodings[i], &value);
 		v->field[i] = value;
 		nested_vmcs02_note(nv, i, value);
 	}
+}
+
+void nested_materialize_l2_state(struct vm *vm)
+{
+	struct nested_vm *nv = vm->nested;
+	if (!nv->l2_state_stale || nv->vmcs02_for != nv->nvmx.current)
+		return;
+	uint64_t back = vm->in_l2 ? nv->vmcs02_hpa : vm->vmcs_hpa;
+	vmcs_load(nv->vmcs02_hpa);
+	sync_l2_fields(nv, &vmcs12_l2_state);
+	vmcs_load(back);
+	nv->l2_state_stale = 0;
+	nv->nvmx.cache_dirty = 1;
+}
+
+/*
+ * Copy the exit information and the part of L2's state a VMM touches on
+ * every exit from VMCS02 (current) into VMCS12.  The rest of L2's state
+ * stays in VMCS02 until L1 asks for it (nested_materialize_l2_state()):
+ * copying all of it on every exit was most of a reflected exit's cost.
+ */
+static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
+{
+	struct vmcs12 *v = nv->nvmx.cache;
+	sync_l2_fields(nv, &vmcs12_l2_hot);
+	nv->l2_state_stale = 1;
 	for (unsigned k = 0; k < vmcs12_exit_info.count; k++) {
 		unsigned i = vmcs12_exit_info.idx[k];
 		uint64_t value = 0;

@@ -176,6 +176,16 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 	if (ei->reason != EXIT_REASON_VMREAD && ei->reason != EXIT_REASON_VMWRITE)
 		vmcs_shadow_to_cache(vm);
 	uint64_t was_current = n->current;
+	/*
+	 * L1 is about to see or flush VMCS12's copy of L2's state: bring it up
+	 * to date from VMCS02 first (a VMWRITE too, so VMCS02's image is exact
+	 * before a new value is compared with it).
+	 */
+	if (ei->reason == EXIT_REASON_VMCLEAR || ei->reason == EXIT_REASON_VMPTRLD ||
+	    ei->reason == EXIT_REASON_VMXOFF ||
+	    ((ei->reason == EXIT_REASON_VMREAD || ei->reason == EXIT_REASON_VMWRITE) &&
+	     nested_field_lazy((uint32_t)guest_gpr(vm, vmx_insn_reg2(info)))))
+		nested_materialize_l2_state(vm);
 	switch (ei->reason) {
 	case EXIT_REASON_VMXON:
 		if (read_operand(vm, ei, &ptr, 8))

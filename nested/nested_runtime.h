@@ -28,6 +28,12 @@ struct nested_vm {
 	uint64_t vmcs02_image[VMCS12_NFIELDS];
 	uint8_t vmcs02_known[VMCS12_NFIELDS];
 	uint64_t vmcs02_for; /* the VMCS12 VMCS02 was last built from */
+	/*
+	 * VMCS12's copy of L2's state outside the hot fields may be older than
+	 * VMCS02's (lazy sync).  Safe for entry: VMCS02's image says what it
+	 * was written with, so an unchanged stale value is never written back.
+	 */
+	int l2_state_stale;
 	struct {
 		uint64_t vmcs_hpa;       /* the shadow VMCS; 0 when shadowing is off for this child */
 		uint64_t vmread_bitmap;  /* a set bit makes L1's VMREAD of that encoding exit */
@@ -60,6 +66,9 @@ void nested_record_counters(const struct vm *vm);
 /* Keep VMCS02's image right: a value read from it, or a field the processor changed behind it. */
 void nested_vmcs02_note(struct nested_vm *nv, unsigned vmcs12_idx, uint64_t value);
 void nested_vmcs02_forget(struct nested_vm *nv, uint32_t encoding);
+
+/* Bring all of L2's state from VMCS02 into VMCS12 when L1 may see it (VMREAD, flush to memory). */
+void nested_materialize_l2_state(struct vm *vm);
 
 /* Emulate a VM exit from L2 to L1 (reason and exit information already in the cache). */
 void nested_reflect_exit(struct vm *vm);

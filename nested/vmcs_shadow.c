@@ -8,23 +8,6 @@
 #define SHADOW_VMCS_INDICATOR (1u << 31) /* revision word bit 31 (SDM 24.2) */
 #define MISC_VMWRITE_ANY_FIELD (1ull << 29)
 
-/*
- * The fields shadowed: those a VMM touches around every exit of its guest
- * (KVM makes the same choice).  Shadowing every field would make each
- * transition copy all of them; the rest trap and are emulated from the
- * cache, which costs only where a VMM really uses them.
- */
-static const uint32_t hot_fields[] = {
-	VMCS_GUEST_RIP, VMCS_GUEST_RSP, VMCS_GUEST_RFLAGS, VMCS_GUEST_INTERRUPTIBILITY_INFO,
-	VMCS_GUEST_ACTIVITY_STATE, VMCS_VMX_PREEMPTION_TIMER_VALUE, VMCS_GUEST_CR0, VMCS_GUEST_CR3,
-	VMCS_GUEST_CR4, VMCS_GUEST_IA32_EFER, VMCS_HOST_RSP, VMCS_HOST_RIP, VMCS_CPU_BASED_VM_EXEC_CONTROL,
-	VMCS_VM_ENTRY_INTR_INFO_FIELD, VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, VMCS_VM_ENTRY_INSTRUCTION_LEN,
-	VMCS_VM_EXIT_REASON, VMCS_EXIT_QUALIFICATION, VMCS_VM_EXIT_INSTRUCTION_LEN, VMCS_VM_EXIT_INTR_INFO,
-	VMCS_VM_EXIT_INTR_ERROR_CODE, VMCS_IDT_VECTORING_INFO_FIELD, VMCS_IDT_VECTORING_ERROR_CODE,
-	VMCS_VMX_INSTRUCTION_INFO, VMCS_GUEST_PHYSICAL_ADDRESS, VMCS_GUEST_LINEAR_ADDRESS,
-	VMCS_VM_INSTRUCTION_ERROR,
-};
-
 static void bitmap_clear(uint64_t bitmap, uint32_t enc)
 {
 	uint8_t *b = (uint8_t *)(uintptr_t)bitmap;
@@ -52,8 +35,9 @@ int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
 	uint64_t back = vm->vmcs_hpa;
 	vmcs_clear(shadow);
 	vmcs_load(shadow);
-	for (unsigned h = 0; h < sizeof hot_fields / sizeof hot_fields[0]; h++) {
-		uint32_t enc = hot_fields[h];
+	/* The hot fields only (nested_entry.c): shadowing all would make each transition copy all. */
+	for (unsigned h = 0; h < nested_hot_field_count; h++) {
+		uint32_t enc = nested_hot_fields[h];
 		int i = vmcs12_index_of(enc);
 		int ro = vmcs_field_is_readonly(enc);
 		if (ro && !may_write_ro)
