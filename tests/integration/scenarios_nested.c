@@ -1,0 +1,168 @@
+/* Integration scenarios of nested VMX: depth 2 and 3, VMCS shadowing, the hostile child VMM. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+/* Run a nested stack and check the leaf at leaf_path completed its workload. */
+static json_t *run_nested(const char *name, const char *config, const char *leaf_path)
+{
+	char dir[4096];
+	json_t *s = run_config(name, config, 0, dir, sizeof dir);
+	if (!s)
+		return NULL;
+	CU_ASSERT_STRING_EQUAL(status_of(s), "ok");
+	json_t *leaf = vm_by_path(s, leaf_path);
+	CU_ASSERT_PTR_NOT_NULL(leaf);
+	if (leaf) {
+		CU_ASSERT_STRING_EQUAL(vm_state(leaf), "exited");
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(leaf, "exit_status")), 0);
+		json_t *report = json_object_get(leaf, "report");
+		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(report, "status")), "ok");
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(report, "mismatches")), 0);
+	}
+	return s;
+}
+
+/* Depth 2: L0 → hv1 (nestlab VMM, virtual VMX from L0) → leaf. */
+static void test_depth2(void)
+{
+	json_t *s = run_nested("depth2", "configs/depth2.xml", "L0/hv1/leaf");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	json_t *hv1 = vm_by_path(s, "L0/hv1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hv1);
+	CU_ASSERT_STRING_EQUAL(vm_state(hv1), "exited");
+	/* L0 emulated hv1's VMX instructions and reflected the leaf's hypercalls to hv1. */
+	CU_ASSERT_EQUAL(nested_count(hv1, "emulated", "VMXON"), 1);
+	CU_ASSERT(nested_count(hv1, "emulated", "VMLAUNCH") >= 1);
+	CU_ASSERT(nested_count(hv1, "emulated", "VMRESUME") >= 100);
+	CU_ASSERT(nested_count(hv1, "reflected", "VMCALL") >= 100);
+	CU_ASSERT(nested_count(hv1, "ept02", "fills") > 0);
+	/* hv1 handled its leaf's exits as a VMM of its own: a level of its own in the summary. */
+	CU_ASSERT(level_exits(s, "L0/hv1", "VMCALL") >= 100);
+	json_decref(s);
+}
+
+/* Depth 3: L0 → hv1 → hv2 → leaf; hv1 virtualises VMX for hv2 on top of L0's virtual VMX. */
+static void test_depth3(void)
+{
+	json_t *s = run_nested("depth3", "configs/depth3.xml", "L0/hv1/hv2/leaf");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	json_t *hv1 = vm_by_path(s, "L0/hv1"), *hv2 = vm_by_path(s, "L0/hv1/hv2");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hv1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hv2);
+	CU_ASSERT_STRING_EQUAL(vm_state(hv2), "exited");
+	CU_ASSERT(nested_count(hv2, "emulated", "VMLAUNCH") >= 1); /* hv1 emulated hv2's VMX */
+	CU_ASSERT(nested_count(hv1, "reflected", "VMRESUME") >= 1); /* L0 reflected hv2's VMX exits to hv1 */
+	CU_ASSERT(level_exits(s, "L0/hv1/hv2", "VMCALL") >= 50);
+	/* Each VMM invalidates a new VM's EPTP and VPID; its parent translated and counted them by type. */
+	CU_ASSERT(nested_count(hv1, "invept", "single_context") >= 1);
+	CU_ASSERT(nested_count(hv2, "invvpid", "single_context") >= 1);
+	json_decref(s);
+}
+
+/* The same stacks with VMCS shadowing: hv1's hot VMREAD/VMWRITE no longer exit to L0. */
+static void test_depth2_vmcs_shadowing(void)
+{
+	char plain_dir[4096];
+	results_dir(plain_dir, sizeof plain_dir, "depth2"); /* run by test_depth2 just before */
+	json_t *plain = load_summary(plain_dir);
+	json_t *s = run_nested("depth2-shadow", "tests/integration/configs/depth2-shadow.xml", "L0/hv1/leaf");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	json_t *hv1 = vm_by_path(s, "L0/hv1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hv1);
+	CU_ASSERT(json_is_true(json_object_get(json_object_get(hv1, "nested"), "vmcs_shadowing")));
+	CU_ASSERT(nested_count(hv1, NULL, "shadow_syncs_in") >= 100);
+	CU_ASSERT(nested_count(hv1, "reflected", "VMCALL") >= 100);
+	/* Per reflected hypercall, hv1's exit path now costs L0 no VMREAD/VMWRITE exits. */
+	json_int_t reads = nested_count(hv1, "emulated", "VMREAD"), writes = nested_count(hv1, "emulated", "VMWRITE");
+	CU_ASSERT(reads + writes < 200);
+	if (plain) {
+		json_t *hv1_plain = vm_by_path(plain, "L0/hv1");
+		CU_ASSERT(nested_count(hv1_plain, "emulated", "VMREAD") > 4 * (reads + 1));
+		json_decref(plain);
+	}
+	json_decref(s);
+}
+
+static void test_depth3_vmcs_shadowing(void)
+{
+	json_t *s = run_nested("depth3-shadow", "tests/integration/configs/depth3-shadow.xml", "L0/hv1/hv2/leaf");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	json_t *hv1 = vm_by_path(s, "L0/hv1"), *hv2 = vm_by_path(s, "L0/hv1/hv2");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hv1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hv2);
+	CU_ASSERT(json_is_true(json_object_get(json_object_get(hv1, "nested"), "vmcs_shadowing")));
+	/* hv1 had no shadowing to give hv2: its VMREAD/VMWRITE were emulated by hv1. */
+	CU_ASSERT(json_is_false(json_object_get(json_object_get(hv2, "nested"), "vmcs_shadowing")));
+	CU_ASSERT(nested_count(hv2, "emulated", "VMREAD") > 0);
+	json_decref(s);
+}
+
+/*
+ * The hostile child: a guest VMM that misuses VMX on purpose checks every
+ * outcome against the SDM (its "check" records), then aims EPT12 outside its
+ * memory; L0 stops it alone while a sibling leaf runs to the end.
+ */
+static void run_hostile(const char *name, const char *config)
+{
+	char dir[4096], path[4200];
+	json_t *s = run_config(name, config, 1, dir, sizeof dir); /* completed; one VM stopped on purpose */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_STRING_EQUAL(status_of(s), "failed");
+	json_t *evil = vm_by_path(s, "L0/evil"), *bystander = vm_by_path(s, "L0/bystander");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(evil);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bystander);
+	json_t *report = json_object_get(evil, "report");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(report, "status")), "ok");
+	CU_ASSERT(json_integer_value(json_object_get(report, "checks")) >= 40);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(report, "failed")), 0);
+	CU_ASSERT_STRING_EQUAL(vm_state(evil), "faulted");
+	CU_ASSERT_PTR_NOT_NULL(strstr(json_string_value(json_object_get(evil, "reason")), "EPT12"));
+	CU_ASSERT_STRING_EQUAL(vm_state(bystander), "exited");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(bystander, "exit_status")), 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(bystander, "report"), "status")), "ok");
+
+	/* Every check record, one by one: each names an SDM outcome and got it. */
+	snprintf(path, sizeof path, "%s/records.jsonl", dir);
+	char *text = slurp(path, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	int checks = 0, bad = 0;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		json_t *r = json_loads(line, 0, NULL);
+		const char *t = json_string_value(json_object_get(r, "type"));
+		if (t && !strcmp(t, "check")) {
+			checks++;
+			if (!json_is_true(json_object_get(r, "ok"))) {
+				bad++;
+				fprintf(stderr, "\n  check failed: %s\n", line);
+			}
+		}
+		json_decref(r);
+	}
+	free(text);
+	CU_ASSERT(checks >= 40);
+	CU_ASSERT_EQUAL(bad, 0);
+	json_decref(s);
+}
+
+static void test_hostile_child(void)
+{
+	run_hostile("hostile", "configs/hostile.xml");
+}
+
+static void test_hostile_child_vmcs_shadowing(void)
+{
+	run_hostile("hostile-shadow", "tests/integration/configs/hostile-shadow.xml");
+}
+
+void register_nested_scenarios(CU_pSuite s)
+{
+	CU_add_test(s, "depth 2: a nestlab VMM runs a leaf on L0's virtual VMX", test_depth2);
+	CU_add_test(s, "depth 3: a VMM inside a VMM inside L0", test_depth3);
+	CU_add_test(s, "depth 2 with VMCS shadowing", test_depth2_vmcs_shadowing);
+	CU_add_test(s, "depth 3 with VMCS shadowing", test_depth3_vmcs_shadowing);
+	CU_add_test(s, "hostile child VMM: SDM outcomes, parent survives, sibling runs", test_hostile_child);
+	CU_add_test(s, "hostile child VMM with VMCS shadowing", test_hostile_child_vmcs_shadowing);
+}
