@@ -14,7 +14,7 @@
 #include "vmx_ops.h"
 
 
-struct vmcs12_index_list vmcs12_l2_state, vmcs12_exit_info, vmcs12_l2_hot;
+struct vmcs12_index_list vmcs12_l2_state, vmcs12_exit_info, vmcs12_l2_hot, vmcs12_l2_lazy;
 
 /*
  * The hot fields: what a VMM reads or writes around every exit of its guest
@@ -59,13 +59,15 @@ void vmcs12_index_lists_init(void)
 			l2_hot_by_index[vmcs12_index_of(enc)] = 1;
 		}
 	}
-	vmcs12_l2_state.count = vmcs12_exit_info.count = 0;
+	vmcs12_l2_state.count = vmcs12_exit_info.count = vmcs12_l2_lazy.count = 0;
 	for (unsigned i = 0; i < VMCS12_NFIELDS; i++) {
 		uint32_t enc = vmcs_field_encodings[i];
 		if (vmcs_field_is_guest_state(enc) && enc != VMCS_VMCS_LINK_POINTER &&
-		    enc != VMCS_VMX_PREEMPTION_TIMER_VALUE)
+		    enc != VMCS_VMX_PREEMPTION_TIMER_VALUE) {
 			vmcs12_l2_state.idx[vmcs12_l2_state.count++] = (uint8_t)i;
-		else if (vmcs_field_is_readonly(enc) && enc != VMCS_VM_INSTRUCTION_ERROR)
+			if (!l2_hot_by_index[i])
+				vmcs12_l2_lazy.idx[vmcs12_l2_lazy.count++] = (uint8_t)i;
+		} else if (vmcs_field_is_readonly(enc) && enc != VMCS_VM_INSTRUCTION_ERROR)
 			vmcs12_exit_info.idx[vmcs12_exit_info.count++] = (uint8_t)i;
 	}
 }

@@ -37,6 +37,8 @@ struct vmcs12_index_list {
 extern struct vmcs12_index_list vmcs12_l2_state, vmcs12_exit_info;
 /* The part of L2's state copied to VMCS12 at every reflected exit: the guest-state hot fields. */
 extern struct vmcs12_index_list vmcs12_l2_hot;
+/* The rest of L2's state: synced from VMCS02 only when L1 may see it. */
+extern struct vmcs12_index_list vmcs12_l2_lazy;
 extern const uint32_t nested_hot_fields[];
 extern const unsigned nested_hot_field_count;
 /* Whether VMCS12's copy of this field is synced from VMCS02 lazily (a guest-state field, not hot). */

@@ -32,7 +32,12 @@ void nested_materialize_l2_state(struct vm *vm)
 		return;
 	uint64_t back = vm->in_l2 ? nv->vmcs02_hpa : vm->vmcs_hpa;
 	vmcs_load(nv->vmcs02_hpa);
-	sync_l2_fields(nv, &vmcs12_l2_state);
+	/*
+	 * Only the lazy fields: the hot ones were synced at the exit and L1 may
+	 * have changed them since (its RIP after a VMCALL), which VMCS02 has
+	 * not seen yet.
+	 */
+	sync_l2_fields(nv, &vmcs12_l2_lazy);
 	vmcs_load(back);
 	nv->l2_state_stale = 0;
 	nv->nvmx.cache_dirty = 1;

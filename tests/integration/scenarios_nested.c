@@ -100,6 +100,26 @@ static void test_depth3_vmcs_shadowing(void)
 	json_decref(s);
 }
 
+/* Two leaves under one child VMM, whose VMCS12s it switches between: both finish, in both modes. */
+static void run_two_leaves(const char *name, const char *config)
+{
+	json_t *s = run_nested(name, config, "L0/hv1/a");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	json_t *b = vm_by_path(s, "L0/hv1/b");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_STRING_EQUAL(vm_state(b), "exited");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(b, "report"), "status")), "ok");
+	json_t *hv1 = vm_by_path(s, "L0/hv1");
+	CU_ASSERT(nested_count(hv1, "emulated", "VMPTRLD") >= 4); /* it really switched */
+	json_decref(s);
+}
+
+static void test_two_leaves_under_a_child_vmm(void)
+{
+	run_two_leaves("depth2-two-leaves", "tests/integration/configs/depth2-two-leaves.xml");
+	run_two_leaves("depth2-two-leaves-shadow", "tests/integration/configs/depth2-two-leaves-shadow.xml");
+}
+
 /*
  * The hostile child: a guest VMM that misuses VMX on purpose checks every
  * outcome against the SDM (its "check" records), then aims EPT12 outside its
@@ -159,6 +179,7 @@ static void test_hostile_child_vmcs_shadowing(void)
 
 void register_nested_scenarios(CU_pSuite s)
 {
+	CU_add_test(s, "two leaves under a child VMM, VMCS shadowing off and on", test_two_leaves_under_a_child_vmm);
 	CU_add_test(s, "depth 2: a nestlab VMM runs a leaf on L0's virtual VMX", test_depth2);
 	CU_add_test(s, "depth 3: a VMM inside a VMM inside L0", test_depth3);
 	CU_add_test(s, "depth 2 with VMCS shadowing", test_depth2_vmcs_shadowing);
