@@ -110,11 +110,21 @@ int nl_outcome_exit_code(const struct nl_outcome *o)
 
 /* --------------------------------------------------------------- summary */
 
-/* Does an exits/vm_stop/vm_fault record concern the VM at path? */
+/*
+ * Does an exits/vm_stop/vm_fault/nested record concern the VM at vm_path?
+ * Only the VM's own VMM speaks about it: the record's path must be vm_path
+ * without its last part, so a guest cannot write another VM's fate (a
+ * guest's records carry its own path, set by its VMM).
+ */
 static int about_vm(const json_t *rec, const char *type, const char *vm_path)
 {
 	const char *vm = nl_record_str(rec, "vm");
-	return nl_record_is(rec, NULL, type) && vm && !strcmp(vm, vm_path);
+	const char *path = nl_record_str(rec, "path");
+	const char *slash = strrchr(vm_path, '/');
+	if (!nl_record_is(rec, NULL, type) || !vm || !path || !slash || strcmp(vm, vm_path))
+		return 0;
+	size_t parent_len = (size_t)(slash - vm_path);
+	return strlen(path) == parent_len && !strncmp(path, vm_path, parent_len);
 }
 
 static const json_t *last_about_vm(const struct nl_records *rs, const char *type, const char *vm_path)

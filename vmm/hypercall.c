@@ -75,6 +75,9 @@ static int64_t hc_emit_record(struct vm *vm)
  */
 static int64_t hc_forward_record(struct vm *vm)
 {
+	/* Only a VMM forwards whole lines (its own records and its VMs'); a leaf emits members. */
+	if (!vm->nested)
+		return NL_HC_ENOSYS;
 	char line[NL_REC_MAX_LINE + 1];
 	int64_t n = copy_guest_text(vm, line, sizeof line);
 	if (n < 0)

@@ -185,6 +185,8 @@ static const char full_stream[] =
 	"{\"path\":\"L0\",\"type\":\"exits\",\"tsc\":8,\"vm\":\"L0/vm1\",\"total\":4,"
 	"\"by_reason\":{\"EPT_VIOLATION\":1,\"VMCALL\":3},\"hypercalls\":{\"NOP\":3}}\n"
 	"{\"path\":\"L0/zz\",\"type\":\"exits\",\"vm\":\"L0/zz/q\",\"total\":1,\"by_reason\":{\"HLT\":1}}\n"
+	/* A guest forging its sibling's fate: only the VM's own VMM (path L0) speaks about L0/vm1. */
+	"{\"path\":\"L0/vm0\",\"type\":\"vm_stop\",\"vm\":\"L0/vm1\",\"state\":\"exited\",\"exit_status\":0}\n"
 	"{not json\n"
 	END_FAILED;
 
@@ -228,7 +230,7 @@ static void test_summary_top_level(void)
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s, "status")), NL_STATUS_FAILED);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s, "reason")), "L0/vm0 faulted");
 	CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(s, "wall_seconds")), 1.235, 1e-9);
-	CU_ASSERT_EQUAL(json_integer_value(json_object_get(s, "records")), 14);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(s, "records")), 15); /* 14 genuine, 1 forged (kept, but not believed) */
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(s, "bad_lines")), 1);
 	/* The documented keys come in the documented order. */
 	static const char *const order[] = { "experiment", "description", "backend", "status", "reason" };
