@@ -115,7 +115,7 @@ enum shadow_ept_result shadow_ept_fault(struct shadow_ept *s, const struct ept_m
 	return SEPT_FILLED;
 }
 
-void shadow_ept_drop(struct shadow_ept *s, const struct ept_mem_ops *ops, void (*free_page)(uint64_t))
+void shadow_ept_drop(struct shadow_ept *s, const struct ept_mem_ops *ops, void (*free_page)(void *ctx, uint64_t page))
 {
 	if (s->root02)
 		s->drops += ept_destroy(ops, s->root02, free_page);

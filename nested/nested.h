@@ -250,7 +250,7 @@ uint64_t shadow_ept_root(struct shadow_ept *s, const struct ept_mem_ops *ops, ui
  * L1's INVEPT (or a new EPTP12): drop EPT02 so it refills lazily; the
  * runtime then invalidates what the processor cached for EPT02's EPTP.
  */
-void shadow_ept_drop(struct shadow_ept *s, const struct ept_mem_ops *ops, void (*free_page)(uint64_t));
+void shadow_ept_drop(struct shadow_ept *s, const struct ept_mem_ops *ops, void (*free_page)(void *ctx, uint64_t page));
 
 /* ---- VPID02 for (L1, VPID12) (nested/vpid_map.c) ---- */
 #define VPID_MAP_SLOTS 16

@@ -12,6 +12,7 @@
 #include "vmcs_setup.h"
 #include "vmcs_shadow.h"
 #include "vmx_ops.h"
+#include <string.h>
 
 
 struct vmcs12_index_list vmcs12_l2_state, vmcs12_exit_info, vmcs12_l2_hot, vmcs12_l2_lazy;
@@ -104,6 +105,41 @@ static const char *unsupported_by_nestlab(const struct vmcs12 *v)
 	return 0;
 }
 
+uint64_t nested_ept02_alloc(void *ctx)
+{
+	struct nested_vm *nv = ctx;
+	uint64_t page = nv->ept02_free;
+	if (page) {
+		nv->ept02_free = *(uint64_t *)(uintptr_t)page;
+		memset((void *)(uintptr_t)page, 0, 4096);
+		return page;
+	}
+	if (nv->ept02_pages >= nv->ept02_limit)
+		return 0;
+	page = platform_alloc(4096, 4096);
+	if (page)
+		nv->ept02_pages++;
+	return page;
+}
+
+void nested_ept02_free(void *ctx, uint64_t page)
+{
+	struct nested_vm *nv = ctx;
+	*(uint64_t *)(uintptr_t)page = nv->ept02_free;
+	nv->ept02_free = page;
+}
+
+/* A new EPT02 root; with the pool exhausted, every EPT02 is dropped (they refill lazily) and it is tried again. */
+uint64_t nested_ept02_root(struct vm *vm)
+{
+	uint64_t root = ept_create(&vm->nested->ept02_ops);
+	if (!root) {
+		nested_drop_all_ept02(vm);
+		root = ept_create(&vm->nested->ept02_ops);
+	}
+	return root;
+}
+
 /* The processor may still cache translations of an old EPTP02: they go before its frames are reused. */
 static void invalidate_ept02(uint64_t root)
 {
@@ -126,7 +162,7 @@ static struct shadow_ept *sept_for(struct nested_vm *nv, uint64_t eptp12)
 	/* All taken: reuse one (round robin); its tables are dropped first. */
 	struct shadow_ept *s = &nv->sept[nv->sept_next++ % NESTED_SEPT_SLOTS];
 	uint64_t old = s->root02;
-	shadow_ept_drop(s, &vmm_ept_ops, vmm_free_page);
+	shadow_ept_drop(s, &nv->ept02_ops, nested_ept02_free);
 	invalidate_ept02(old);
 	s->eptp12 = eptp12;
 	return s;
@@ -139,7 +175,7 @@ void nested_drop_all_ept02(struct vm *vm)
 		uint64_t old = nv->sept[i].root02;
 		if (!old)
 			continue;
-		shadow_ept_drop(&nv->sept[i], &vmm_ept_ops, vmm_free_page);
+		shadow_ept_drop(&nv->sept[i], &nv->ept02_ops, nested_ept02_free);
 		invalidate_ept02(old);
 	}
 }
@@ -221,8 +257,6 @@ static int build_vmcs02(struct vm *vm, struct shadow_ept *sept)
 	put(nv, CR4_GUEST_HOST_MASK, V12(v, CR4_GUEST_HOST_MASK));
 	put(nv, CR0_READ_SHADOW, V12(v, CR0_READ_SHADOW));
 	put(nv, CR4_READ_SHADOW, V12(v, CR4_READ_SHADOW));
-	if (!sept->root02)
-		sept->root02 = ept_create(&vmm_ept_ops);
 	put(nv, EPT_POINTER, ept_pointer(sept->root02));
 
 	/* L2's state is VMCS12's guest-state area, field for field. */
@@ -285,6 +319,10 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 
 	uint64_t eptp12 = V12(v, EPT_POINTER);
 	nv->active_sept = sept_for(nv, eptp12);
+	if (!nv->active_sept->root02 && !(nv->active_sept->root02 = nested_ept02_root(vm))) {
+		vm_stop(vm, VM_FAILED, -1, "no page left in its EPT02 pool for a new root");
+		return (struct nvmx_result){ NVMX_ENTER, 0 };
+	}
 	int fresh = build_vmcs02(vm, nv->active_sept);
 	/* The full self-check after a build from nothing; later entries change only checked VMCS12 values. */
 	const char *bad = fresh ? vmcs_self_check(vmm_caps) : 0;

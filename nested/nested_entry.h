@@ -16,6 +16,11 @@ struct nvmx_result nested_enter(struct vm *vm, int launch);
 /* Load L1's host state from VMCS12 into VMCS01 (SDM 27.5) and make VMCS01 current. */
 void nested_load_l1_host_state(struct vm *vm);
 
+/* The child's EPT02 page pool (ept02_ops), and a fresh EPT02 root from it (0 when even a drop frees none). */
+uint64_t nested_ept02_alloc(void *ctx);
+void nested_ept02_free(void *ctx, uint64_t page);
+uint64_t nested_ept02_root(struct vm *vm);
+
 /* Drop every EPT02 of the child (its INVEPT, or a VMCS12 change that demands it). */
 void nested_drop_all_ept02(struct vm *vm);
 

@@ -119,7 +119,20 @@ static enum exit_action ept_violation(struct vm *vm, const struct exit_info *ei)
 	uint64_t qual12 = 0;
 	uint64_t gpa2 = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
 	uint64_t eptp12 = V12(nv->nvmx.cache, EPT_POINTER);
-	switch (shadow_ept_fault(nv->active_sept, &vmm_ept_ops, &nv->l1mem, eptp12, gpa2, ei->qualification, &qual12)) {
+	enum shadow_ept_result r = shadow_ept_fault(nv->active_sept, &nv->ept02_ops, &nv->l1mem, eptp12, gpa2,
+						    ei->qualification, &qual12);
+	if (r == SEPT_NO_MEMORY) {
+		/* The child's pool is spent: start its EPT02s afresh (this one refills from this very fault). */
+		nested_drop_all_ept02(vm);
+		nv->active_sept->root02 = nested_ept02_root(vm);
+		if (nv->active_sept->root02) {
+			vmcs_write64(VMCS_EPT_POINTER, ept_pointer(nv->active_sept->root02));
+			nested_vmcs02_note(nv, VMCS12_IDX_EPT_POINTER, ept_pointer(nv->active_sept->root02));
+			r = shadow_ept_fault(nv->active_sept, &nv->ept02_ops, &nv->l1mem, eptp12, gpa2,
+					     ei->qualification, &qual12);
+		}
+	}
+	switch (r) {
 	case SEPT_FILLED:
 		redeliver_interrupted_event();
 		return handled(vm, ei, EXIT_RESUME);

@@ -6,6 +6,7 @@
 #ifndef NESTLAB_NESTED_RUNTIME_H
 #define NESTLAB_NESTED_RUNTIME_H
 
+#include "ept.h"
 #include "nested.h"
 #include "vmm.h"
 
@@ -20,6 +21,14 @@ struct nested_vm {
 	struct shadow_ept sept[NESTED_SEPT_SLOTS];
 	unsigned sept_next;              /* round-robin victim when every slot is taken */
 	struct shadow_ept *active_sept;  /* the EPT02 of the L2 running now */
+	/*
+	 * EPT02 tables come from this child's own pool, capped, and freed pages
+	 * are kept for reuse: however its EPT12 aliases memory, a child cannot
+	 * drain the memory other VMs' tables come from.
+	 */
+	struct ept_mem_ops ept02_ops;
+	uint64_t ept02_free;             /* recycled pages, linked through their first word */
+	uint64_t ept02_pages, ept02_limit;
 	struct vpid_map vpids;
 	uint64_t l1_timer_deadline;      /* TSC at which L1's preemption timer for L2 fires; 0 = off */
 	uint64_t reflect_started;        /* TSC at the L2 exit being reflected */

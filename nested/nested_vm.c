@@ -4,6 +4,7 @@
 #include "nestlab/records.h"
 #include "nested_entry.h"
 #include "platform.h"
+#include "vm_build.h"
 #include "vmcs_setup.h"
 #include "vmcs_shadow.h"
 #include "vmx_ops.h"
@@ -29,6 +30,9 @@ int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 	}
 	nv->l1mem.base = (uint8_t *)(uintptr_t)vm->mem_hpa;
 	nv->l1mem.size = vm->mem_bytes;
+	/* Enough for every EPT02 slot to map all of the child's memory with 4 KiB pages, plus upper levels. */
+	nv->ept02_ops = (struct ept_mem_ops){ nested_ept02_alloc, vmm_ept_ops.phys_to_ptr, nv };
+	nv->ept02_limit = NESTED_SEPT_SLOTS * (vm->mem_bytes / (2ull << 20) + 8) + 16;
 	nested_caps_compute(&nv->caps, real, vm->desc->features);
 	nv->nvmx.current = NVMX_NO_VMCS;
 	nv->nvmx.cache = (struct vmcs12 *)(uintptr_t)cache;

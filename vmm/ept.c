@@ -158,7 +158,7 @@ int ept_translate(const struct ept_mem_ops *ops, uint64_t root, uint64_t gpa,
 }
 
 static uint64_t destroy_table(const struct ept_mem_ops *ops, uint64_t table_pa, int level,
-			      void (*free_page)(uint64_t))
+			      void (*free_page)(void *ctx, uint64_t page))
 {
 	uint64_t *t = ops->phys_to_ptr(ops->ctx, table_pa);
 	uint64_t leaves = 0;
@@ -174,11 +174,11 @@ static uint64_t destroy_table(const struct ept_mem_ops *ops, uint64_t table_pa, 
 			leaves += destroy_table(ops, e & EPT_ADDR_MASK, level - 1, free_page);
 	}
 	if (free_page)
-		free_page(table_pa);
+		free_page(ops->ctx, table_pa);
 	return leaves;
 }
 
-uint64_t ept_destroy(const struct ept_mem_ops *ops, uint64_t root, void (*free_page)(uint64_t))
+uint64_t ept_destroy(const struct ept_mem_ops *ops, uint64_t root, void (*free_page)(void *ctx, uint64_t page))
 {
 	if (!root)
 		return 0;

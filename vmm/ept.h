@@ -76,7 +76,7 @@ int ept_translate(const struct ept_mem_ops *ops, uint64_t root, uint64_t gpa,
  * Free every table of the structure rooted at root (not the memory its
  * leaves map), root included.  Returns how many leaf entries it held.
  */
-uint64_t ept_destroy(const struct ept_mem_ops *ops, uint64_t root, void (*free_page)(uint64_t));
+uint64_t ept_destroy(const struct ept_mem_ops *ops, uint64_t root, void (*free_page)(void *ctx, uint64_t page));
 
 /* The EPTP for root: write-back, 4-level walk (SDM 25.6.11). */
 uint64_t ept_pointer(uint64_t root);

@@ -30,11 +30,6 @@ static void *ept_phys_to_ptr(void *ctx, uint64_t phys)
 
 const struct ept_mem_ops vmm_ept_ops = { ept_alloc_page, ept_phys_to_ptr, 0 };
 
-void vmm_free_page(uint64_t page)
-{
-	platform_free(page, 4096);
-}
-
 /* Identity map of guest-physical [0, 1 GiB) with 2 MiB pages: PML4 -> PDPT -> PD. */
 static void build_guest_page_tables(struct vm *vm)
 {

@@ -26,9 +26,8 @@ struct nl_guest_boot;
 int vm_build_vmm_payload(struct vm *vm, const struct nl_manifest_view *m, unsigned index,
 			 uint64_t image_lowest, struct nl_guest_boot *boot, uint64_t *entry, const char **why);
 
-/* EPT tables from this VMM's own memory (identity mapped): for EPT01s and EPT02s. */
+/* EPT tables from this VMM's own memory (identity mapped), for EPT01s; EPT02s come from each child's capped pool. */
 struct ept_mem_ops;
 extern const struct ept_mem_ops vmm_ept_ops;
-void vmm_free_page(uint64_t page);
 
 #endif

@@ -240,8 +240,9 @@ static void test_map_page_replaces(void)
 
 static unsigned freed;
 static uint64_t freed_pages[POOL_PAGES];
-static void count_free(uint64_t page)
+static void count_free(void *ctx, uint64_t page)
 {
+	(void)ctx;
 	if (freed < POOL_PAGES)
 		freed_pages[freed] = page;
 	freed++;

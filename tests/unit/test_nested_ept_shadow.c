@@ -44,8 +44,9 @@ static void *pool_ptr(void *ctx, uint64_t phys)
 	return pool.mem + (phys - POOL_BASE);
 }
 
-static void pool_free(uint64_t phys)
+static void pool_free(void *ctx, uint64_t phys)
 {
+	(void)ctx;
 	unsigned i = (unsigned)((phys - POOL_BASE) / PAGE);
 	if (phys < POOL_BASE || i >= POOL_PAGES || !pool.live[i]) {
 		pool.double_free = 1;
