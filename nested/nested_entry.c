@@ -145,8 +145,9 @@ static void invalidate_ept02(uint64_t root)
 {
 	if (vmm_caps->has_invept)
 		invept(INVEPT_SINGLE_CONTEXT, ept_pointer(root));
-	else
+	else if (vmm_caps->ept_vpid & EPT_CAP_INVEPT_ALL)
 		invept(INVEPT_ALL_CONTEXT, 0);
+	/* With no INVEPT at all nothing can be invalidated; such a processor is not one nestlab knows. */
 }
 
 static struct shadow_ept *sept_for(struct nested_vm *nv, uint64_t eptp12)
@@ -208,8 +209,13 @@ void nested_vmcs02_forget(struct nested_vm *nv, uint32_t enc)
 		nv->vmcs02_known[i] = 0;
 }
 
+/* L1's own EFER, DR7 and DEBUGCTL: what L2 keeps when L1 does not load its own (SDM 26.3.2.1). */
+struct l1_regs {
+	uint64_t efer, dr7, debugctl;
+};
+
 /* Returns 1 when VMCS02 was built from nothing (then it deserves the full self-check). */
-static int build_vmcs02(struct vm *vm, struct shadow_ept *sept)
+static int build_vmcs02(struct vm *vm, struct shadow_ept *sept, const struct l1_regs *l1)
 {
 	struct nested_vm *nv = vm->nested;
 	const struct vmcs12 *v = nv->nvmx.cache;
@@ -265,6 +271,20 @@ static int build_vmcs02(struct vm *vm, struct shadow_ept *sept)
 		put_idx(nv, i, v->field[i]);
 	}
 	put(nv, VMCS_LINK_POINTER, ~0ull); /* VMCS02 itself is never shadowed */
+	/*
+	 * VMCS02 always loads EFER and the debug controls (vmcs02_merge.c).
+	 * Where L1 does not, L2 must get what the processor would leave: L1's
+	 * values, with EFER.LMA and LME following "IA-32e mode guest".
+	 */
+	uint32_t entry12 = (uint32_t)V12(v, VM_ENTRY_CONTROLS);
+	if (!(entry12 & ENTRY_LOAD_IA32_EFER)) {
+		uint64_t lm = (entry12 & ENTRY_IA32E_MODE_GUEST) ? (EFER_LMA | EFER_LME) : 0;
+		put(nv, GUEST_IA32_EFER, (l1->efer & ~(EFER_LMA | EFER_LME)) | lm);
+	}
+	if (!(entry12 & ENTRY_LOAD_DEBUG_CONTROLS)) {
+		put(nv, GUEST_DR7, l1->dr7);
+		put(nv, GUEST_IA32_DEBUGCTL, l1->debugctl);
+	}
 	if (fresh)
 		vmcs_write_host_state();
 	return fresh;
@@ -292,6 +312,7 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 	struct nvmx_result fail = { NVMX_FAIL_VALID, 0 };
 
 	vmcs_check_state_from_fields(&s, v->field); /* the cache keeps every value masked to its width */
+	s.processor_ia32e = (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) != 0; /* L1's mode: VMCS01 is current */
 	check_caps_of(&nv->caps, &cc);
 	const char *why = vmcs_check_phased(&s, &cc, &phase);
 	if (!why && unsupported_by_nestlab(v)) {
@@ -323,7 +344,12 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		vm_stop(vm, VM_FAILED, -1, "no page left in its EPT02 pool for a new root");
 		return (struct nvmx_result){ NVMX_ENTER, 0 };
 	}
-	int fresh = build_vmcs02(vm, nv->active_sept);
+	struct l1_regs l1 = {
+		.efer = vmcs_read64(VMCS_GUEST_IA32_EFER), /* VMCS01 is current here */
+		.dr7 = vmcs_readnat(VMCS_GUEST_DR7),
+		.debugctl = vmcs_read64(VMCS_GUEST_IA32_DEBUGCTL),
+	};
+	int fresh = build_vmcs02(vm, nv->active_sept, &l1);
 	/* The full self-check after a build from nothing; later entries change only checked VMCS12 values. */
 	const char *bad = fresh ? vmcs_self_check(vmm_caps) : 0;
 	if (bad) {
@@ -332,6 +358,8 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		vm_stop(vm, VM_FAILED, -1, bad);
 		return (struct nvmx_result){ NVMX_ENTER, 0 };
 	}
+	nv->entry_was_launch = launch;
+	nv->entry_intr_info12 = V12(v, VM_ENTRY_INTR_INFO_FIELD);
 	if (launch) {
 		v->launch_state = VMCS12_LAUNCH_LAUNCHED;
 		nv->nvmx.cache_dirty = 1;

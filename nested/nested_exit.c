@@ -169,6 +169,10 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 		struct vmcs12 *v = nv->nvmx.cache;
 		V12(v, VM_EXIT_REASON) = raw_reason;
 		V12(v, EXIT_QUALIFICATION) = ei->qualification;
+		/* The entry did not happen: VMCS12 stays as L1 left it, not launched, its event not delivered. */
+		if (nv->entry_was_launch)
+			v->launch_state = VMCS12_LAUNCH_CLEAR;
+		V12(v, VM_ENTRY_INTR_INFO_FIELD) = nv->entry_intr_info12;
 		nv->nvmx.cache_dirty = 1;
 		nested_reflect_exit(vm);
 		return EXIT_RESUME;

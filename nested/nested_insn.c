@@ -104,7 +104,8 @@ static enum exit_action apply(struct vm *vm, const struct exit_info *ei, struct 
 		rflags |= RFLAGS_ZF;
 		V12(vm->nested->nvmx.cache, VM_INSTRUCTION_ERROR) = r.error;
 		vm->nested->nvmx.cache_dirty = 1;
-		vmcs_shadow_from_cache(vm);
+		/* Only this field: the shadow may hold newer values L1 wrote than the cache. */
+		vmcs_shadow_put(vm, VMCS_VM_INSTRUCTION_ERROR);
 		break;
 	case NVMX_UD:
 		vm_inject_exception(vm, 6, 0, 0);

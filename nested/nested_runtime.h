@@ -31,6 +31,9 @@ struct nested_vm {
 	uint64_t ept02_pages, ept02_limit;
 	struct vpid_map vpids;
 	uint64_t l1_timer_deadline;      /* TSC at which L1's preemption timer for L2 fires; 0 = off */
+	/* What the last emulated entry changed in VMCS12, undone if the processor then refuses VMCS02. */
+	int entry_was_launch;
+	uint64_t entry_intr_info12;
 	uint64_t reflect_started;        /* TSC at the L2 exit being reflected */
 	struct nested_counters count;
 	/* What VMCS02 holds, so entries write only changed fields (nested_entry.c put()). */

@@ -91,6 +91,18 @@ void vmcs_shadow_from_cache(struct vm *vm)
 	vmcs_load(back);
 }
 
+void vmcs_shadow_put(struct vm *vm, uint32_t encoding)
+{
+	struct nested_vm *nv = vm->nested;
+	int i = vmcs12_index_of(encoding);
+	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS || i < 0)
+		return;
+	uint64_t back = vm->in_l2 ? nv->vmcs02_hpa : vm->vmcs_hpa;
+	vmcs_load(nv->shadow.vmcs_hpa);
+	vmx_vmwrite(encoding, nv->nvmx.cache->field[i]);
+	vmcs_load(back);
+}
+
 void vmcs_shadow_attach(struct vm *vm, int attach)
 {
 	struct nested_vm *nv = vm->nested;

@@ -57,8 +57,12 @@ static int64_t hc_emit_record(struct vm *vm)
 	struct jsonw w;
 	jsonw_begin(&w, buf, sizeof buf);
 	jsonw_str(&w, "path", vm->path);
-	/* Splice the guest's members after the path: text is "{...}". */
-	jsonw_raw_members(&w, text + 1, len - 2);
+	/* Splice the guest's members after the path: text is "{...}", maybe "{ }" with none. */
+	size_t first = 1, last = len - 1;
+	while (first < last && (text[first] == ' ' || text[first] == '\t'))
+		first++;
+	if (first < last)
+		jsonw_raw_members(&w, text + first, last - first);
 	const char *line = jsonw_end(&w);
 	if (!line)
 		return NL_HC_EINVAL;

@@ -79,8 +79,12 @@ static int msr_write(struct vm *vm, uint32_t msr, uint64_t v)
 		vm->msr_kernel_gs_base = v;
 		return 0;
 	case MSR_IA32_SYSENTER_CS: vmcs_write32(VMCS_GUEST_SYSENTER_CS, (uint32_t)v); return 0;
-	case MSR_IA32_SYSENTER_ESP: vmcs_writenat(VMCS_GUEST_SYSENTER_ESP, v); return 0;
-	case MSR_IA32_SYSENTER_EIP: vmcs_writenat(VMCS_GUEST_SYSENTER_EIP, v); return 0;
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		if (!canonical(v))
+			return -1; /* #GP, as WRMSR of a non-canonical address does (SDM Vol. 4) */
+		vmcs_writenat(msr == MSR_IA32_SYSENTER_ESP ? VMCS_GUEST_SYSENTER_ESP : VMCS_GUEST_SYSENTER_EIP, v);
+		return 0;
 	case MSR_IA32_PAT:
 		if (!pat_valid(v))
 			return -1;
@@ -132,6 +136,10 @@ static enum exit_action mov_to_cr(struct vm *vm, const struct exit_info *ei, uns
 
 	if (cr == 4 && (v & CR4_VMXE) && !vm->nested) {
 		vm_inject_exception(vm, 13, 1, 0); /* VMXE is reserved where CPUID offers no VMX */
+		return EXIT_RESUME;
+	}
+	if (cr == 4 && !(v & CR4_VMXE) && vm->nested && vm->nested->nvmx.vmxon) {
+		vm_inject_exception(vm, 13, 1, 0); /* CR4.VMXE cannot be cleared in VMX operation (SDM 23.8) */
 		return EXIT_RESUME;
 	}
 	if ((v ^ shadow) & mask & ~flexible)

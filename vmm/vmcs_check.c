@@ -38,6 +38,37 @@ static int phys_ok(uint64_t a, unsigned bits)
 	return bits >= 64 || (a >> bits) == 0;
 }
 
+/* Exceptions that push an error code (SDM 6.3.1): #DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP. */
+static int pushes_error_code(unsigned vector)
+{
+	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
+}
+
+/* The VM-entry interruption-information field (26.2.1.3). */
+static const char *check_event_injection(const struct vmcs_check_state *s)
+{
+	uint32_t info = s->entry_intr_info;
+	if (!(info & (1u << 31)))
+		return NULL;
+	unsigned vector = info & 0xff, type = (info >> 8) & 7;
+	int error_code = (info >> 11) & 1;
+	if (type == 1)
+		return "26.2.1.3: event injection with the reserved interruption type 1";
+	if (type == 7)
+		return "26.2.1.3: event injection of type 7 (other event) without monitor trap flag support";
+	if (type == 2 && vector != 2)
+		return "26.2.1.3: NMI injection with a vector other than 2";
+	if (type == 3 && vector > 31)
+		return "26.2.1.3: hardware exception injection with a vector above 31";
+	if (error_code != (type == 3 && pushes_error_code(vector)))
+		return "26.2.1.3: deliver-error-code bit does not match the injected exception";
+	if (info & 0x7ffff000u)
+		return "26.2.1.3: VM-entry interruption-information reserved bits 30:12 set";
+	if ((type == 4 || type == 5 || type == 6) && (s->entry_insn_len == 0 || s->entry_insn_len > 15))
+		return "26.2.1.3: software event injection with an instruction length outside 1..15";
+	return NULL;
+}
+
 static const char *check_controls(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
 {
 	if (!controls_ok(s->pin, c->pinbased))
@@ -47,6 +78,10 @@ static const char *check_controls(const struct vmcs_check_state *s, const struct
 	uint32_t proc2 = (s->proc & CPU_ACTIVATE_SECONDARY) ? s->proc2 : 0;
 	if ((s->proc & CPU_ACTIVATE_SECONDARY) && !controls_ok(proc2, c->procbased2))
 		return "26.2.1.1: secondary processor-based controls outside IA32_VMX_PROCBASED_CTLS2";
+	if (!(s->pin & PIN_NMI_EXITING) && (s->pin & PIN_VIRTUAL_NMIS))
+		return "26.2.1.1: virtual NMIs is 1 and NMI exiting is 0";
+	if (!(s->pin & PIN_VIRTUAL_NMIS) && (s->proc & CPU_NMI_WINDOW_EXITING))
+		return "26.2.1.1: NMI-window exiting is 1 and virtual NMIs is 0";
 	if (s->cr3_target_count > 4)
 		return "26.2.1.1: CR3-target count greater than 4";
 	if ((s->proc & CPU_USE_IO_BITMAPS) &&
@@ -75,7 +110,7 @@ static const char *check_controls(const struct vmcs_check_state *s, const struct
 		return "26.2.1.2: save VMX-preemption timer is 1 and activate VMX-preemption timer is 0";
 	if (!controls_ok(s->entry, c->entry))
 		return "26.2.1.3: VM-entry controls outside IA32_VMX_(TRUE_)ENTRY_CTLS";
-	return NULL;
+	return check_event_injection(s);
 }
 
 static const char *check_host(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
@@ -86,6 +121,8 @@ static const char *check_host(const struct vmcs_check_state *s, const struct vmc
 		return "26.2.2: host CR4 does not honour IA32_VMX_CR4_FIXED0/1";
 	if (!phys_ok(s->host_cr3, c->phys_addr_bits))
 		return "26.2.2: host CR3 sets bits beyond the physical-address width";
+	if (!canonical(s->host_sysenter_esp) || !canonical(s->host_sysenter_eip))
+		return "26.2.2: host IA32_SYSENTER_ESP or IA32_SYSENTER_EIP is not canonical";
 	if (!canonical(s->host_rip) || !canonical(s->host_fs_base) || !canonical(s->host_gs_base) ||
 	    !canonical(s->host_tr_base) || !canonical(s->host_gdtr_base) || !canonical(s->host_idtr_base))
 		return "26.2.2/26.2.3: a host base address or RIP is not canonical";
@@ -98,6 +135,8 @@ static const char *check_host(const struct vmcs_check_state *s, const struct vmc
 	if (s->host_tr == 0)
 		return "26.2.3: host TR selector is 0000H";
 	int host64 = (s->exit & EXIT_HOST_ADDR_SPACE_SIZE) != 0;
+	if (s->processor_ia32e && !host64)
+		return "26.2.4: the processor is in IA-32e mode and host address-space size is 0";
 	if (!host64 && s->host_ss == 0)
 		return "26.2.3: host SS is 0000H with host address-space size 0";
 	if (host64 && !(s->host_cr4 & CR4_PAE))
@@ -246,6 +285,8 @@ void vmcs_check_state_from_fields(struct vmcs_check_state *s, const uint64_t *f)
 	s->io_bitmap_a = F(IO_BITMAP_A);
 	s->io_bitmap_b = F(IO_BITMAP_B);
 	s->msr_bitmap = F(MSR_BITMAP);
+	s->entry_intr_info = (uint32_t)F(VM_ENTRY_INTR_INFO_FIELD);
+	s->entry_insn_len = (uint32_t)F(VM_ENTRY_INSTRUCTION_LEN);
 	s->host_cr0 = F(HOST_CR0);
 	s->host_cr3 = F(HOST_CR3);
 	s->host_cr4 = F(HOST_CR4);
@@ -263,6 +304,8 @@ void vmcs_check_state_from_fields(struct vmcs_check_state *s, const uint64_t *f)
 	s->host_gdtr_base = F(HOST_GDTR_BASE);
 	s->host_idtr_base = F(HOST_IDTR_BASE);
 	s->host_rip = F(HOST_RIP);
+	s->host_sysenter_esp = F(HOST_IA32_SYSENTER_ESP);
+	s->host_sysenter_eip = F(HOST_IA32_SYSENTER_EIP);
 	s->guest_cr0 = F(GUEST_CR0);
 	s->guest_cr3 = F(GUEST_CR3);
 	s->guest_cr4 = F(GUEST_CR4);

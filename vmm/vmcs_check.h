@@ -33,10 +33,13 @@ struct vmcs_check_state {
 	uint16_t vpid;
 	uint64_t eptp;
 	uint64_t io_bitmap_a, io_bitmap_b, msr_bitmap;
+	uint32_t entry_intr_info, entry_insn_len;
+	int processor_ia32e; /* the processor (the VMM entering) is in IA-32e mode: set by the caller */
 
 	uint64_t host_cr0, host_cr3, host_cr4, host_efer;
 	uint16_t host_cs, host_ss, host_ds, host_es, host_fs, host_gs, host_tr;
 	uint64_t host_fs_base, host_gs_base, host_tr_base, host_gdtr_base, host_idtr_base, host_rip;
+	uint64_t host_sysenter_esp, host_sysenter_eip;
 
 	uint64_t guest_cr0, guest_cr3, guest_cr4, guest_efer, guest_dr7, guest_rflags, guest_rip;
 	struct vmcs_seg cs, ss, ds, es, fs, gs, tr, ldtr;

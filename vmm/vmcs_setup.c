@@ -221,5 +221,6 @@ const char *vmcs_self_check(const struct vmx_caps *caps)
 	uint64_t fields[VMCS12_NFIELDS];
 	read_current_vmcs(fields);
 	vmcs_check_state_from_fields(&s, fields);
+	s.processor_ia32e = 1; /* every nestlab VMM runs in 64-bit mode */
 	return vmcs_check(&s, &cc);
 }

@@ -192,9 +192,11 @@ static void run_vms(const struct nl_manifest_view *m)
 				enter_failed(cur, rc);
 			continue;
 		}
-		*launched = 1;
-		cur->count.entries++;
 		uint32_t raw = vmcs_read32(VMCS_VM_EXIT_REASON);
+		/* A VM-entry failure leaves the VMCS clear: the next entry must be a VMLAUNCH (SDM 26.8). */
+		if (!(raw & EXIT_REASON_ENTRY_FAIL))
+			*launched = 1;
+		cur->count.entries++;
 		struct exit_info ei = {
 			.reason = EXIT_REASON_BASIC(raw),
 			.qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION),

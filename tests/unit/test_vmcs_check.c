@@ -54,6 +54,7 @@ static struct vmcs_check_state good(void)
 	s.gdtr_base = 0x2000;
 	s.gdtr_limit = 0x27;
 	s.link_pointer = ~0ull;
+	s.processor_ia32e = 1;
 	return s;
 }
 
@@ -85,10 +86,36 @@ static void test_control_checks(void)
 	EXPECT_FAIL((s.proc |= CPU_USE_MSR_BITMAPS, s.msr_bitmap = 0x1234), "MSR bitmap");
 	EXPECT_FAIL((s.pin &= ~PIN_PREEMPTION_TIMER, s.exit |= EXIT_SAVE_PREEMPTION_TIMER), "26.2.1.2");
 	EXPECT_FAIL(s.entry &= ~0x11fbu, "26.2.1.3");
+	EXPECT_FAIL((s.pin |= PIN_VIRTUAL_NMIS, s.pin &= ~PIN_NMI_EXITING), "virtual NMIs is 1");
+	EXPECT_FAIL(s.proc |= CPU_NMI_WINDOW_EXITING, "NMI-window exiting");
+}
+
+static void test_event_injection_checks(void)
+{
+	const uint32_t valid = 1u << 31, hw_exception = 3u << 8, deliver = 1u << 11;
+	struct vmcs_check_state ok = good();
+	ok.entry_intr_info = valid | hw_exception | deliver | 13; /* #GP with its error code */
+	CU_ASSERT_PTR_NULL(vmcs_check(&ok, &caps));
+	ok.entry_intr_info = valid | (4u << 8) | 0x80; /* INT 0x80 */
+	ok.entry_insn_len = 2;
+	CU_ASSERT_PTR_NULL(vmcs_check(&ok, &caps));
+	EXPECT_FAIL(s.entry_intr_info = valid | (1u << 8), "reserved interruption type");
+	EXPECT_FAIL(s.entry_intr_info = valid | (2u << 8) | 3, "NMI injection");
+	EXPECT_FAIL(s.entry_intr_info = valid | hw_exception | 32, "above 31");
+	EXPECT_FAIL(s.entry_intr_info = valid | hw_exception | 14, "deliver-error-code"); /* #PF without */
+	EXPECT_FAIL(s.entry_intr_info = valid | hw_exception | deliver | 6, "deliver-error-code"); /* #UD with */
+	EXPECT_FAIL(s.entry_intr_info = valid | hw_exception | (1u << 20) | 6, "reserved bits");
+	EXPECT_FAIL((s.entry_intr_info = valid | (4u << 8) | 0x80, s.entry_insn_len = 0), "instruction length");
+	/* Not valid: nothing else in the field matters. */
+	struct vmcs_check_state idle = good();
+	idle.entry_intr_info = 0x7fffffff;
+	CU_ASSERT_PTR_NULL(vmcs_check(&idle, &caps));
 }
 
 static void test_host_checks(void)
 {
+	EXPECT_FAIL(s.host_sysenter_eip = 0x0000800000000000ull, "SYSENTER");
+	EXPECT_FAIL(s.exit &= ~EXIT_HOST_ADDR_SPACE_SIZE, "26.2.4");
 	EXPECT_FAIL(s.host_cr0 &= ~CR0_PG, "host CR0");
 	EXPECT_FAIL(s.host_cr4 &= ~CR4_VMXE, "host CR4");
 	EXPECT_FAIL(s.host_tr = 0, "host TR");
@@ -140,6 +167,7 @@ void register_suite_vmcs_check(void)
 	CU_add_test(s, "the VMCS nestlab builds passes", test_good_state_passes);
 	CU_add_test(s, "VM-execution/exit/entry control checks", test_control_checks);
 	CU_add_test(s, "host-state checks", test_host_checks);
+	CU_add_test(s, "event-injection checks", test_event_injection_checks);
 	CU_add_test(s, "guest-state checks", test_guest_checks);
 	CU_add_test(s, "unrestricted guest relaxes CR0.PE/PG", test_unrestricted_guest_relaxes_pe_pg);
 }
