@@ -163,6 +163,12 @@ struct nvmx_result nvmx_vmentry_insn(struct nvmx *n, const struct nvmx_ctx *c, i
 /* INVEPT/INVVPID operand checks (type supported, descriptor reserved bits, VPID 0 rules). */
 struct nvmx_result nvmx_invept(struct nvmx *n, const struct nvmx_ctx *c, uint64_t type, const uint64_t desc[2]);
 struct nvmx_result nvmx_invvpid(struct nvmx *n, const struct nvmx_ctx *c, uint64_t type, const uint64_t desc[2]);
+/*
+ * The #UD/#GP checks an instruction makes before it touches its memory
+ * operand (VMXON's own when is_vmxon): NVMX_SUCCEED, NVMX_UD or NVMX_GP.
+ */
+enum nvmx_outcome nvmx_fault_gate(const struct nvmx *n, const struct nvmx_ctx *c, int is_vmxon);
+
 /* Write the cache back to L1's memory (VMCLEAR, VMPTRLD of another, VMXOFF). */
 void nvmx_flush(struct nvmx *n, struct guest_mem *m);
 

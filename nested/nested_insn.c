@@ -121,13 +121,16 @@ static enum exit_action apply(struct vm *vm, const struct exit_info *ei, struct 
 }
 
 /*
- * A memory operand this VMM cannot reach (not mapped by L1's page tables):
- * the processor would raise #PF with CR2; nestlab injects #GP(0) instead,
- * because it does not yet virtualise CR2 (a documented deviation).
+ * A memory operand this VMM cannot reach (not mapped by L1's page tables).
+ * The instruction's #UD/#GP checks come first (SDM ch. 31 pseudo-code);
+ * past them the processor would raise #PF with CR2, and nestlab injects
+ * #GP(0) instead, because it does not yet virtualise CR2 (a documented
+ * deviation).
  */
-static enum exit_action operand_fault(struct vm *vm)
+static enum exit_action operand_fault(struct vm *vm, const struct nvmx_ctx *c, uint32_t reason)
 {
-	vm_inject_exception(vm, 13, 1, 0);
+	int ud = nvmx_fault_gate(&vm->nested->nvmx, c, reason == EXIT_REASON_VMXON) == NVMX_UD;
+	vm_inject_exception(vm, ud ? 6 : 13, !ud, 0);
 	return EXIT_RESUME;
 }
 
@@ -190,7 +193,7 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 	switch (ei->reason) {
 	case EXIT_REASON_VMXON:
 		if (read_operand(vm, ei, &ptr, 8))
-			return operand_fault(vm);
+			return operand_fault(vm, &c, ei->reason);
 		r = nvmx_vmxon(n, m, &c, ptr);
 		break;
 	case EXIT_REASON_VMXOFF:
@@ -198,18 +201,18 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 		break;
 	case EXIT_REASON_VMCLEAR:
 		if (read_operand(vm, ei, &ptr, 8))
-			return operand_fault(vm);
+			return operand_fault(vm, &c, ei->reason);
 		r = nvmx_vmclear(n, m, &c, ptr);
 		break;
 	case EXIT_REASON_VMPTRLD:
 		if (read_operand(vm, ei, &ptr, 8))
-			return operand_fault(vm);
+			return operand_fault(vm, &c, ei->reason);
 		r = nvmx_vmptrld(n, m, &c, ptr);
 		break;
 	case EXIT_REASON_VMPTRST:
 		r = nvmx_vmptrst(n, &c, &ptr);
 		if (r.outcome == NVMX_SUCCEED && write_operand(vm, ei, &ptr, 8))
-			return operand_fault(vm);
+			return operand_fault(vm, &c, ei->reason);
 		break;
 	case EXIT_REASON_VMREAD:
 		r = nvmx_vmread(n, &c, guest_gpr(vm, vmx_insn_reg2(info)), &value);
@@ -217,14 +220,14 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 			if (vmx_insn_reg1_is_reg(info))
 				guest_set_gpr(vm, vmx_insn_reg1(info), long_mode ? value : (uint32_t)value);
 			else if (write_operand(vm, ei, &value, opsize))
-				return operand_fault(vm);
+				return operand_fault(vm, &c, ei->reason);
 		}
 		break;
 	case EXIT_REASON_VMWRITE:
 		if (vmx_insn_reg1_is_reg(info))
 			value = guest_gpr(vm, vmx_insn_reg1(info));
 		else if (read_operand(vm, ei, &value, opsize))
-			return operand_fault(vm);
+			return operand_fault(vm, &c, ei->reason);
 		if (!long_mode)
 			value = (uint32_t)value;
 		r = nvmx_vmwrite(n, &c, guest_gpr(vm, vmx_insn_reg2(info)), value);
@@ -247,7 +250,7 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 		if (!long_mode)
 			type = (uint32_t)type;
 		if (read_operand(vm, ei, desc, 16))
-			return operand_fault(vm);
+			return operand_fault(vm, &c, ei->reason);
 		if (ei->reason == EXIT_REASON_INVEPT) {
 			r = nvmx_invept(n, &c, type, desc);
 			if (r.outcome == NVMX_SUCCEED)

@@ -61,6 +61,13 @@ static enum nvmx_outcome gate(const struct nvmx *n, const struct nvmx_ctx *c)
 	return NVMX_SUCCEED;
 }
 
+enum nvmx_outcome nvmx_fault_gate(const struct nvmx *n, const struct nvmx_ctx *c, int is_vmxon)
+{
+	if (is_vmxon)
+		return bad_mode(c) ? NVMX_UD : c->cpl > 0 ? NVMX_GP : NVMX_SUCCEED;
+	return gate(n, c);
+}
+
 static int phys_ok(const struct nvmx *n, uint64_t addr)
 {
 	return n->phys_addr_bits >= 64 || (addr >> n->phys_addr_bits) == 0;

@@ -102,6 +102,19 @@ static void teardown(void)
 static void vmxon_ok(void) { CU_ASSERT_EQUAL_FATAL(OUT(nvmx_vmxon(&n, &gm, &ctx, VMXON_REGION)), NVMX_SUCCEED); }
 static void load(uint64_t p) { CU_ASSERT_EQUAL_FATAL(OUT(nvmx_vmptrld(&n, &gm, &ctx, p)), NVMX_SUCCEED); }
 
+/* The #UD/#GP checks made before a memory operand is touched. */
+static void test_fault_gate(void)
+{
+	CU_ASSERT_EQUAL(nvmx_fault_gate(&n, &ctx, 0), NVMX_UD);      /* VMCLEAR... outside VMX operation */
+	CU_ASSERT_EQUAL(nvmx_fault_gate(&n, &ctx, 1), NVMX_SUCCEED); /* VMXON itself may proceed */
+	vmxon_ok();
+	CU_ASSERT_EQUAL(nvmx_fault_gate(&n, &ctx, 0), NVMX_SUCCEED);
+	ctx.cpl = 3;
+	CU_ASSERT_EQUAL(nvmx_fault_gate(&n, &ctx, 0), NVMX_GP);
+	CU_ASSERT_EQUAL(nvmx_fault_gate(&n, &ctx, 1), NVMX_GP);
+	ctx.cpl = 0;
+}
+
 /* ---- VMXON ---- */
 
 static void test_vmxon_succeeds(void)
@@ -626,6 +639,7 @@ static void test_insn_names(void)
 void register_suite_nested_insn(void)
 {
 	CU_pSuite s = CU_add_suite_with_setup_and_teardown("nested_insn", NULL, NULL, setup, teardown);
+	CU_add_test(s, "#UD/#GP before the memory operand", test_fault_gate);
 	CU_add_test(s, "VMXON succeeds", test_vmxon_succeeds);
 	CU_add_test(s, "VMXON #UD conditions", test_vmxon_ud_conditions);
 	CU_add_test(s, "VMXON #GP conditions", test_vmxon_gp_conditions);
