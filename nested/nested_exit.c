@@ -178,9 +178,15 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 		return EXIT_RESUME;
 	}
 	if (ei->reason == EXIT_REASON_PREEMPTION_TIMER) {
-		if (nv->l1_timer_deadline && rdtsc() >= nv->l1_timer_deadline)
+		uint64_t now = rdtsc();
+		if (nv->l1_timer_deadline && now >= nv->l1_timer_deadline)
 			return reflect(vm);
-		return handled(vm, ei, EXIT_RESCHEDULE); /* this VMM's own slice ended; L2 resumes later */
+		/* This VMM's own slice ended; L2 resumes later, and L1's timer stands still meanwhile. */
+		if (nv->l1_timer_deadline) {
+			nv->l1_timer_left = nv->l1_timer_deadline - now;
+			nv->l1_timer_paused = 1;
+		}
+		return handled(vm, ei, EXIT_RESCHEDULE);
 	}
 	struct reflect_input in = {
 		.reason = ei->reason,

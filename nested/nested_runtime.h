@@ -31,6 +31,8 @@ struct nested_vm {
 	uint64_t ept02_pages, ept02_limit;
 	struct vpid_map vpids;
 	uint64_t l1_timer_deadline;      /* TSC at which L1's preemption timer for L2 fires; 0 = off */
+	uint64_t l1_timer_left;          /* its remaining ticks while this VMM runs other VMs */
+	int l1_timer_paused;
 	/* What the last emulated entry changed in VMCS12, undone if the processor then refuses VMCS02. */
 	int entry_was_launch;
 	uint64_t entry_intr_info12;
@@ -70,7 +72,7 @@ void nested_vmcs02_entry_failed(struct vm *vm, int rc);
 
 uint64_t nested_vmcs02(const struct vm *vm);
 int *nested_vmcs02_launched(struct vm *vm);
-uint64_t nested_l1_timer_deadline(const struct vm *vm);
+uint64_t nested_l1_timer_deadline(struct vm *vm);
 
 /* The "nested" record: emulated VMX instructions, reflected vs handled exits, EPT02, INV*. */
 void nested_record_counters(const struct vm *vm);

@@ -64,9 +64,19 @@ int *nested_vmcs02_launched(struct vm *vm)
 	return &vm->nested->vmcs02_launched;
 }
 
-uint64_t nested_l1_timer_deadline(const struct vm *vm)
+uint64_t nested_l1_timer_deadline(struct vm *vm)
 {
-	return vm->nested ? vm->nested->l1_timer_deadline : 0;
+	struct nested_vm *nv = vm->nested;
+	if (!nv)
+		return 0;
+	/* L1's timer counts only while L2 runs (SDM 25.5.1): it resumes where this VMM's slice cut it. */
+	if (nv->l1_timer_paused) {
+		nv->l1_timer_deadline = rdtsc() + nv->l1_timer_left;
+		if (!nv->l1_timer_deadline)
+			nv->l1_timer_deadline = 1;
+		nv->l1_timer_paused = 0;
+	}
+	return nv->l1_timer_deadline;
 }
 
 void nested_vmcs02_entry_failed(struct vm *vm, int rc)

@@ -15,6 +15,16 @@ static void bitmap_clear(uint64_t bitmap, uint32_t enc)
 	b[enc >> 3] &= (uint8_t)~(1u << (enc & 7));
 }
 
+/*
+ * After this VMM made the shadow VMCS current to copy fields, VMCLEAR it:
+ * that writes its data back to memory, where the processor reads a shadow
+ * VMCS through VMCS01's link pointer (SDM 24.11.1; KVM does the same).
+ */
+static void release_shadow(struct nested_vm *nv)
+{
+	vmcs_clear(nv->shadow.vmcs_hpa);
+}
+
 int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
 {
 	struct nested_vm *nv = vm->nested;
@@ -50,6 +60,7 @@ int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
 		if (!ro)
 			bitmap_clear(wr, enc); /* L1 was told read-only fields are not writable: those VMWRITEs trap */
 	}
+	vmcs_clear(shadow);
 	vmcs_load(back);
 	vmcs_write64(VMCS_VMREAD_BITMAP, rd);
 	vmcs_write64(VMCS_VMWRITE_BITMAP, wr);
@@ -73,6 +84,7 @@ void vmcs_shadow_to_cache(struct vm *vm)
 	}
 	nv->nvmx.cache_dirty = 1;
 	nv->shadow.syncs_in++;
+	release_shadow(nv);
 	vmcs_load(vm->vmcs_hpa);
 }
 
@@ -88,6 +100,7 @@ void vmcs_shadow_from_cache(struct vm *vm)
 		vmx_vmwrite(vmcs_field_encodings[i], nv->nvmx.cache->field[i]);
 	}
 	nv->shadow.syncs_out++;
+	release_shadow(nv);
 	vmcs_load(back);
 }
 
@@ -100,6 +113,7 @@ void vmcs_shadow_put(struct vm *vm, uint32_t encoding)
 	uint64_t back = vm->in_l2 ? nv->vmcs02_hpa : vm->vmcs_hpa;
 	vmcs_load(nv->shadow.vmcs_hpa);
 	vmx_vmwrite(encoding, nv->nvmx.cache->field[i]);
+	release_shadow(nv);
 	vmcs_load(back);
 }
 
