@@ -5,31 +5,9 @@
 #include "nested.h"
 #include "nestlab/manifest.h"
 #include "vmx_caps.h"
+#include "fake_caps.h"
 
-/* A Skylake-class processor with TRUE controls, secondary controls, EPT, VPID and VMCS shadowing. */
-static struct vmx_caps skylake(void)
-{
-	struct vmx_caps r;
-	memset(&r, 0, sizeof r);
-	r.basic = 0x00da040000000004ull | VMX_BASIC_TRUE_CTLS;
-	r.pinbased = 0x000000ff00000016ull;
-	r.procbased = 0xfff9fffe04006172ull;
-	r.procbased2 = 0x003fffff00000000ull;
-	r.exit = 0x01ffffff00036dfbull;
-	r.entry = 0x0003ffff000011fbull;
-	r.misc = 0x200401e5ull; /* rate 5, LMA store, HLT/shutdown/SIPI, 4 CR3 targets, VMWRITE-any */
-	r.cr0_fixed0 = 0x80000021ull;
-	r.cr0_fixed1 = 0xffffffffull;
-	r.cr4_fixed0 = 0x2000ull;
-	r.cr4_fixed1 = 0x3767ffull;
-	r.vmcs_enum = 0x2e;
-	r.ept_vpid = 0xf0106734141ull;
-	r.revision = 4;
-	r.preempt_rate = 5;
-	r.phys_addr_bits = 39;
-	r.has_ept = r.has_vpid = r.has_ept_2m = r.has_invept = r.has_invvpid = r.has_vmcs_shadowing = 1;
-	return r;
-}
+static struct vmx_caps skylake(void) { return fake_skylake_caps(); }
 
 static uint32_t must1(uint64_t c) { return (uint32_t)c; }
 static uint32_t may1(uint64_t c) { return (uint32_t)(c >> 32); }

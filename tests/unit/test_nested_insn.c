@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nested.h"
+#include "fake_caps.h"
 #include "nestlab/manifest.h"
 #include "vmx_caps.h"
 
@@ -17,7 +18,7 @@
 #define VMCS_B 0x3000ull
 #define VMCS_C 0x4000ull
 #define LAST_PAGE (MEM_SIZE - 0x1000)
-#define PHYS_BITS 39
+#define PHYS_BITS FAKE_PHYS_ADDR_BITS
 
 static uint8_t *mem;
 static struct guest_mem gm;
@@ -26,26 +27,7 @@ static struct nested_caps caps;
 static struct nvmx n;
 static struct nvmx_ctx ctx; /* 64-bit mode, CPL 0, CR0/CR4 that VMXON accepts */
 
-static struct vmx_caps real_caps(void)
-{
-	struct vmx_caps r;
-	memset(&r, 0, sizeof r);
-	r.basic = 0x00da040000000004ull | VMX_BASIC_TRUE_CTLS;
-	r.pinbased = 0x000000ff00000016ull;
-	r.procbased = 0xfff9fffe04006172ull;
-	r.procbased2 = 0x003fffff00000000ull;
-	r.exit = 0x01ffffff00036dfbull;
-	r.entry = 0x0003ffff000011fbull;
-	r.misc = 0x200401e5ull;
-	r.cr0_fixed0 = 0x80000021ull;
-	r.cr0_fixed1 = 0xffffffffull;
-	r.cr4_fixed0 = 0x2000ull;
-	r.cr4_fixed1 = 0x3767ffull;
-	r.ept_vpid = 0xf0106734141ull;
-	r.phys_addr_bits = PHYS_BITS;
-	r.has_ept = r.has_vpid = r.has_ept_2m = r.has_invept = r.has_invvpid = r.has_vmcs_shadowing = 1;
-	return r;
-}
+static struct vmx_caps real_caps(void) { return fake_skylake_caps(); }
 
 static void put_u32(uint64_t gpa, uint32_t v) { memcpy(mem + gpa, &v, 4); }
 static uint32_t get_u32(uint64_t gpa)
