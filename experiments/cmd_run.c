@@ -405,9 +405,13 @@ static int finish(struct run *r)
 	struct nl_outcome o;
 	collect_records(r);
 	nl_outcome_decide(&r->records, &r->facts, &o);
+	nl_outcome_check_vms(&r->exp, &r->records, &o);
 	int code = nl_outcome_exit_code(&o);
-	if (nl_results_write_records(r->dir, &r->records, err, sizeof err))
+	if (nl_results_write_records(r->dir, &r->records, err, sizeof err)) {
 		fprintf(stderr, "%s: %s\n", nl_prog, err);
+		if (code == NL_EXIT_SUCCESS)
+			code = NL_EXIT_BACKEND; /* the results are incomplete: never a success */
+	}
 	json_t *summary = nl_summary_build(&r->exp, &r->records, &r->facts, &o);
 	if (!summary || nl_results_write_summary(r->dir, summary, err, sizeof err)) {
 		fprintf(stderr, "%s: %s\n", nl_prog, summary ? err : "out of memory building summary.json");

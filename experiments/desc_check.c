@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "desc.h"
+#include "nestlab/guest_boot.h"
 
 #define MIB               (1024ull * 1024ull)
 #define PAGE_SIZE         4096ull
@@ -167,6 +168,15 @@ static int check_vmm(const struct checker *c, unsigned i)
 	return 0;
 }
 
+/* Whether VM i has child VMs (a VM offered VMX by vmx="on" may have none). */
+static int has_children(const struct nl_experiment *e, unsigned i)
+{
+	for (unsigned j = i + 1; j < e->vm_count; j++)
+		if (e->vms[j].parent == (int)i)
+			return 1;
+	return 0;
+}
+
 static int check_vm(const struct checker *c, unsigned i)
 {
 	const struct nl_experiment *e = c->exp;
@@ -186,6 +196,14 @@ static int check_vm(const struct checker *c, unsigned i)
 	why = nl_desc_name_problem(vm->image);
 	if (why)
 		return refuse(c, i, NL_DF_VM_IMAGE, "'%s' %s", vm->image, why);
+	if (!strcmp(vm->image, "manifest"))
+		return refuse(c, i, NL_DF_VM_IMAGE, "'manifest' names the boot manifest's module, not an image");
+	/* Every level tags records with the VM's path in NL_PATH_MAX bytes: a longer one would be cut. */
+	char path[NL_NAME_MAX * (NL_MAX_VMS + 1) + 8];
+	nl_experiment_vm_path(e, i, path, sizeof path);
+	if (strlen(path) >= NL_PATH_MAX)
+		return refuse(c, i, NL_DF_VM_NAME, "the VM's path %s is %zu characters; at most %u fit",
+			      path, strlen(path), NL_PATH_MAX - 1);
 	rc = check_vm_memory(c, i);
 	if (rc)
 		return rc;
@@ -198,7 +216,7 @@ static int check_vm(const struct checker *c, unsigned i)
 		return refuse(c, i, NL_DF_VM_VMCS_SHADOWING,
 			      "VMCS shadowing only applies to a VM that runs a VMM (one with child VMs), "
 			      "not to a leaf guest");
-	if (vm->kind != NL_VM_VMM && !strcmp(vm->image, DEFAULT_VMM_IMAGE))
+	if (!strcmp(vm->image, DEFAULT_VMM_IMAGE) && !has_children(e, i))
 		return refuse(c, i, NL_DF_VM_IMAGE,
 			      "'%s' is the nestlab VMM: a VM running it needs child VMs to run", vm->image);
 	if (vm->kind == NL_VM_VMM)

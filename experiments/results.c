@@ -1,6 +1,8 @@
 /* The run's status, summary.json and the human summary; see results.h (the files: results_folder.c). */
 #include "results.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,7 +171,11 @@ static void add_counts(json_t *acc, const json_t *rec)
 			continue;
 		json_t *have = json_object_get(acc, key);
 		if (json_is_integer(val)) {
-			json_object_set_new(acc, key, json_integer(json_integer_value(have) + json_integer_value(val)));
+			/* Saturating: a hostile VMM's huge counts must not overflow the sum. */
+			json_int_t sum;
+			if (__builtin_add_overflow(json_integer_value(have), json_integer_value(val), &sum))
+				sum = json_integer_value(val) > 0 ? INT64_MAX : INT64_MIN;
+			json_object_set_new(acc, key, json_integer(sum));
 		} else if (json_is_object(val)) {
 			if (!json_is_object(have)) {
 				have = json_object();
@@ -341,6 +347,28 @@ json_t *nl_summary_build(const struct nl_experiment *exp, const struct nl_record
 	return s;
 }
 
+void nl_outcome_check_vms(const struct nl_experiment *exp, const struct nl_records *rs, struct nl_outcome *o)
+{
+	if (strcmp(o->status, NL_STATUS_OK))
+		return;
+	for (unsigned i = 0; i < exp->vm_count; i++) {
+		char path[NL_NAME_MAX * (NL_MAX_VMS + 1) + 8];
+		nl_experiment_vm_path(exp, i, path, sizeof path);
+		const json_t *stop = last_about_vm(rs, NL_REC_VM_STOP, path);
+		const json_t *st = stop ? json_object_get(stop, "exit_status") : NULL;
+		const char *state = stop ? str_or(stop, "state", "unknown") : "unknown";
+		if (stop && !strcmp(state, "exited") && json_is_integer(st) && json_integer_value(st) == 0)
+			continue;
+		o->status = NL_STATUS_FAILED;
+		if (stop)
+			nl_msgf(o->reason, sizeof o->reason, "%s %s: %s", path, state,
+				str_or(stop, "reason", "no reason given"));
+		else
+			nl_msgf(o->reason, sizeof o->reason, "%s: its VMM reported no end for it", path);
+		return;
+	}
+}
+
 /* ----------------------------------------------------- the human summary */
 
 /* "k=v k=v ..." of a report's own members, cut to fit a terminal line. */
@@ -416,11 +444,29 @@ static void top_reasons(const json_t *by_reason, char *buf, size_t cap)
 	free(rc);
 }
 
+/*
+ * Every line of the human summary goes through here: what guests wrote
+ * (report values, reasons, record keys) reaches the user's terminal only
+ * without control characters, so no escape sequence of theirs runs there.
+ */
+static void safe_printf(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void safe_printf(FILE *out, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	for (const unsigned char *c = (const unsigned char *)buf; *c; c++)
+		if ((*c >= 0x20 && *c != 0x7f) || *c == '\n')
+			fputc(*c, out);
+}
+
 void nl_summary_print(FILE *out, const json_t *s, const char *results_dir)
 {
 	const char *reason = json_string_value(json_object_get(s, "reason"));
 	const char *accel = json_string_value(json_object_get(s, "accel"));
-	fprintf(out, "%s: %s%s%s  (%s%s%s, %.1f s, %lld records",
+	safe_printf(out, "%s: %s%s%s  (%s%s%s, %.1f s, %lld records",
 		json_string_value(json_object_get(s, "experiment")),
 		json_string_value(json_object_get(s, "status")),
 		reason && *reason ? ": " : "", reason ? reason : "",
@@ -429,8 +475,8 @@ void nl_summary_print(FILE *out, const json_t *s, const char *results_dir)
 		(long long)json_integer_value(json_object_get(s, "records")));
 	json_int_t bad = json_integer_value(json_object_get(s, "bad_lines"));
 	if (bad)
-		fprintf(out, ", %lld BAD LINES", (long long)bad);
-	fprintf(out, ")\n");
+		safe_printf(out, ", %lld BAD LINES", (long long)bad);
+	safe_printf(out, ")\n");
 
 	size_t i;
 	json_t *vm;
@@ -454,15 +500,15 @@ void nl_summary_print(FILE *out, const json_t *s, const char *results_dir)
 		len = strlen(line);
 		while (len && line[len - 1] == ' ')
 			line[--len] = '\0';
-		fprintf(out, "%s\n", line);
+		safe_printf(out, "%s\n", line);
 	}
 	json_t *level;
 	json_array_foreach(json_object_get(s, "levels"), i, level) {
 		const json_t *exits = json_object_get(level, "exits");
 		char top[256];
 		top_reasons(json_object_get(exits, "by_reason"), top, sizeof top);
-		fprintf(out, "  %-20s %lld VM exits%s%s\n", json_string_value(json_object_get(level, "path")),
+		safe_printf(out, "  %-20s %lld VM exits%s%s\n", json_string_value(json_object_get(level, "path")),
 			(long long)json_integer_value(json_object_get(exits, "total")), *top ? ": " : "", top);
 	}
-	fprintf(out, "results: %s\n", results_dir);
+	safe_printf(out, "results: %s\n", results_dir);
 }

@@ -54,6 +54,14 @@ struct nl_outcome {
 void nl_outcome_decide(const struct nl_records *rs, const struct nl_run_facts *facts,
 		       struct nl_outcome *out);
 
+/*
+ * An "ok" from L0 stands only if every VM of the description ended as the
+ * README promises (exited, status 0) as its own VMM reported it: a child
+ * VMM that exits 0 regardless, or a VM no one reported on, makes the run
+ * "failed" with that VM named.
+ */
+void nl_outcome_check_vms(const struct nl_experiment *exp, const struct nl_records *rs, struct nl_outcome *o);
+
 /* NL_EXIT_SUCCESS, NL_EXIT_EXPERIMENT or NL_EXIT_BACKEND (commands.h). */
 int nl_outcome_exit_code(const struct nl_outcome *o);
 

@@ -53,7 +53,7 @@ const struct nl_manifest_view *manifest_intake(void)
 	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_MANIFEST);
 	jsonw_str(&w, "experiment", manifest.hdr->experiment);
 	jsonw_u64(&w, "vms", manifest.hdr->vm_count);
-	jsonw_u64(&w, "seed", manifest.hdr->seed);
+	jsonw_hex(&w, "seed", manifest.hdr->seed); /* a string: JSON parsers keep integers below 2^63 only */
 	jsonw_u64(&w, "duration_ms", manifest.hdr->duration_ms);
 	rec_emit(&w);
 	return &manifest;

@@ -249,6 +249,7 @@ size_t nl_manifest_encode(const struct nl_manifest_header *hdr,
 	h.total_size = (uint32_t)total;
 	h.seed = hdr->seed;
 	h.duration_ms = hdr->duration_ms;
+	h.deadline_tsc = hdr->deadline_tsc;
 	h.tsc_khz = hdr->tsc_khz;
 	h.quantum_us = hdr->quantum_us;
 	h.vm_count = vm_count;

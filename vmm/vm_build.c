@@ -64,8 +64,14 @@ static struct nl_guest_boot *build_boot_info(struct vm *vm, const struct nl_mani
 	memcpy(b->name, vm->name, sizeof b->name);
 	memcpy(b->path, vm->path, sizeof b->path);
 	b->memory_bytes = vm->mem_bytes;
-	/* Each VM gets its own stream from the experiment's seed (splitmix64 increment). */
-	b->seed = m->hdr->seed ^ ((uint64_t)(vm->index + 1) * 0x9e3779b97f4a7c15ull);
+	/*
+	 * Each VM gets its own stream from the experiment's seed, mixed with a
+	 * hash of its path (FNV-1a) so VMs at different levels never share one.
+	 */
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const char *c = vm->path; *c; c++)
+		h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+	b->seed = m->hdr->seed ^ h;
 	b->image_end = image_end;
 	b->tsc_khz = m->hdr->tsc_khz;
 	b->workload = vm->desc->workload;
@@ -82,7 +88,10 @@ int vm_build(struct vm *vm, const struct nl_manifest_view *m, unsigned index,
 	vm->index = index;
 	vm->desc = d;
 	memcpy(vm->name, d->name, sizeof vm->name);
-	nl_snprintf(vm->path, sizeof vm->path, "%s/%s", platform_path(), d->name);
+	if (nl_snprintf(vm->path, sizeof vm->path, "%s/%s", platform_path(), d->name) >= (int)sizeof vm->path) {
+		*why = "the VM's path does not fit NL_PATH_MAX: its records could not be told apart";
+		return -1;
+	}
 	vm->state = VM_RUNNABLE;
 
 	const struct boot_module *img = platform_module(d->image);

@@ -10,6 +10,7 @@
 #include "nestlab/guest_boot.h"
 #include "platform.h"
 #include "vm_build.h"
+#include "vmm.h"
 #include <string.h>
 
 #define PAGE 4096ull
@@ -86,8 +87,21 @@ static int add_sub_manifest(struct placement *p, const struct nl_manifest_view *
 	uint64_t gpa;
 	if (add_module(p, "manifest", size, &gpa, why))
 		return -1;
+	/*
+	 * The child must stop its own VMs and report them before this level's
+	 * deadline stops it, or their records are lost: its deadline is this
+	 * level's less a fifth of the duration (at least 10 ms: reporting
+	 * through a parent's virtual VMX is slow), on the TSC every level
+	 * reads alike.
+	 */
+	struct nl_manifest_header hdr = *m->hdr;
+	uint64_t margin = hdr.duration_ms * hdr.tsc_khz / 5;
+	if (margin < 10 * hdr.tsc_khz)
+		margin = 10 * hdr.tsc_khz;
+	uint64_t deadline = vmm_run_deadline();
+	hdr.deadline_tsc = deadline > margin ? deadline - margin : 1;
 	/* Page-aligned in memory that is 2 MiB aligned: the 8-byte alignment encode wants. */
-	if (nl_manifest_encode(m->hdr, sub, *count, vm_gpa_ptr(p->vm, gpa), size) != size) {
+	if (nl_manifest_encode(&hdr, sub, *count, vm_gpa_ptr(p->vm, gpa), size) != size) {
 		*why = "the child VMM's sub-manifest does not encode";
 		return -1;
 	}

@@ -48,4 +48,7 @@ void vm_console_put(struct vm *vm, const char *s, unsigned n);
 
 extern const struct vmx_caps *vmm_caps;
 
+/* The TSC value at which this VMM stops every VM still running (the experiment's duration). */
+uint64_t vmm_run_deadline(void);
+
 #endif

@@ -143,12 +143,19 @@ static void entry_failure_exit(struct vm *vm, uint32_t raw_reason)
 	vm_stop(vm, VM_FAILED, -1, reason);
 }
 
+static uint64_t run_deadline;
+
+uint64_t vmm_run_deadline(void)
+{
+	return run_deadline;
+}
+
 static void run_vms(const struct nl_manifest_view *m)
 {
 	struct rr_sched rr;
 	uint64_t tsc_khz = m->hdr->tsc_khz;
 	uint64_t quantum = m->hdr->quantum_us * tsc_khz / 1000;
-	uint64_t deadline = rdtsc() + m->hdr->duration_ms * tsc_khz;
+	uint64_t deadline = run_deadline;
 	struct vm *cur = 0;
 	uint64_t slice_end = 0;
 
@@ -245,6 +252,8 @@ void vmm_main(const struct nl_manifest_view *m)
 	}
 	if (m->hdr->flags & NL_MF_BENCH_NATIVE_LOOP)
 		bench_native_loop(m);
+	/* L0's clock starts now; a child VMM's deadline was set by its parent (manifest.h). */
+	run_deadline = m->hdr->deadline_tsc ? m->hdr->deadline_tsc : rdtsc() + m->hdr->duration_ms * m->hdr->tsc_khz;
 
 	uint16_t next_vpid = 1;
 	vm_count = 0;

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define NL_MANIFEST_MAGIC   0x464d4c4eu /* "NLMF" read as little-endian */
-#define NL_MANIFEST_VERSION 1u
+#define NL_MANIFEST_VERSION 2u
 #define NL_NAME_MAX         32u  /* names, including the terminating NUL */
 #define NL_MAX_VMS          16u
 #define NL_MANIFEST_MAX_SIZE 65536u
@@ -77,10 +77,17 @@ struct nl_manifest_header {
 	uint32_t vm_entry_size;  /* sizeof(struct nl_manifest_vm) */
 	uint32_t flags;          /* NL_MF_* */
 	char experiment[NL_NAME_MAX];
+	/*
+	 * 0 in the manifest the host writes: L0's clock starts when it runs.
+	 * A parent VMM sets it in a child's sub-manifest to the TSC value by
+	 * which the child must have stopped its VMs and reported them, a
+	 * margin before the parent's own deadline (every level reads one TSC).
+	 */
+	uint64_t deadline_tsc;
 };
 
 _Static_assert(sizeof(struct nl_manifest_vm) == 120, "manifest VM entry layout");
-_Static_assert(sizeof(struct nl_manifest_header) == 96, "manifest header layout");
+_Static_assert(sizeof(struct nl_manifest_header) == 104, "manifest header layout");
 
 /* A decoded manifest: pointers into the caller's buffer, valid while it lives. */
 struct nl_manifest_view {

@@ -120,6 +120,21 @@ static void test_two_leaves_under_a_child_vmm(void)
 	run_two_leaves("depth2-two-leaves-shadow", "tests/integration/configs/depth2-two-leaves-shadow.xml");
 }
 
+/* The duration at depth 2: the child VMM stops its leaf and reports it before L0's deadline. */
+static void test_nested_duration(void)
+{
+	char dir[4096];
+	json_t *s = run_config("nested-endless", "tests/integration/configs/nested-endless.xml", 1, dir, sizeof dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	json_t *spin = vm_by_path(s, "L0/hv1/spin"), *hv1 = vm_by_path(s, "L0/hv1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(spin);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hv1);
+	CU_ASSERT_STRING_EQUAL(vm_state(spin), "timeout");
+	CU_ASSERT_STRING_EQUAL(vm_state(hv1), "exited"); /* it ended on its own, having reported */
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(hv1, "exit_status")), 1);
+	json_decref(s);
+}
+
 /*
  * The hostile child: a guest VMM that misuses VMX on purpose checks every
  * outcome against the SDM (its "check" records), then aims EPT12 outside its
@@ -180,6 +195,7 @@ static void test_hostile_child_vmcs_shadowing(void)
 void register_nested_scenarios(CU_pSuite s)
 {
 	CU_add_test(s, "two leaves under a child VMM, VMCS shadowing off and on", test_two_leaves_under_a_child_vmm);
+	CU_add_test(s, "the duration at depth 2 is reported by the child VMM", test_nested_duration);
 	CU_add_test(s, "depth 2: a nestlab VMM runs a leaf on L0's virtual VMX", test_depth2);
 	CU_add_test(s, "depth 3: a VMM inside a VMM inside L0", test_depth3);
 	CU_add_test(s, "depth 2 with VMCS shadowing", test_depth2_vmcs_shadowing);

@@ -17,6 +17,55 @@
 #include "results.h"
 
 /* L0 runs vm0 and vm1 (leaves) and hv (a child VMM) whose own VM is rt. */
+static void model(struct nl_experiment *exp);
+static void facts_exited(struct nl_run_facts *f, int status);
+static void parse(struct nl_records *rs, const char *text);
+
+#define STOP(vm, by, state, st) \
+	"{\"path\":\"" by "\",\"type\":\"vm_stop\",\"vm\":\"" vm "\",\"state\":\"" state "\",\"exit_status\":" st \
+	",\"reason\":\"r\"}\n"
+
+static void test_status_needs_every_vm(void)
+{
+	struct nl_experiment exp;
+	struct nl_run_facts f;
+	struct nl_outcome o;
+	struct nl_records rs;
+	static const char all_ok[] = STOP("L0/vm0", "L0", "exited", "0") STOP("L0/vm1", "L0", "exited", "0")
+		STOP("L0/hv/rt", "L0/hv", "exited", "0") STOP("L0/hv", "L0", "exited", "0")
+		"{\"path\":\"L0\",\"type\":\"end\",\"status\":\"ok\",\"reason\":\"fine\"}\n";
+	static const char rt_missing[] = STOP("L0/vm0", "L0", "exited", "0") STOP("L0/vm1", "L0", "exited", "0")
+		STOP("L0/hv", "L0", "exited", "0")
+		"{\"path\":\"L0\",\"type\":\"end\",\"status\":\"ok\",\"reason\":\"fine\"}\n";
+	/* A guest claiming its sibling exited is not believed. */
+	static const char forged[] = STOP("L0/vm0", "L0", "exited", "0") STOP("L0/vm1", "L0/vm0", "exited", "0")
+		STOP("L0/hv/rt", "L0/hv", "exited", "0") STOP("L0/hv", "L0", "exited", "0")
+		"{\"path\":\"L0\",\"type\":\"end\",\"status\":\"ok\",\"reason\":\"fine\"}\n";
+	model(&exp);
+	facts_exited(&f, 1);
+
+	parse(&rs, all_ok);
+	nl_outcome_decide(&rs, &f, &o);
+	nl_outcome_check_vms(&exp, &rs, &o);
+	CU_ASSERT_STRING_EQUAL(o.status, NL_STATUS_OK);
+	nl_records_free(&rs);
+
+	parse(&rs, rt_missing);
+	nl_outcome_decide(&rs, &f, &o);
+	nl_outcome_check_vms(&exp, &rs, &o);
+	CU_ASSERT_STRING_EQUAL(o.status, NL_STATUS_FAILED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(o.reason, "L0/hv/rt"));
+	CU_ASSERT_EQUAL(nl_outcome_exit_code(&o), NL_EXIT_EXPERIMENT);
+	nl_records_free(&rs);
+
+	parse(&rs, forged);
+	nl_outcome_decide(&rs, &f, &o);
+	nl_outcome_check_vms(&exp, &rs, &o);
+	CU_ASSERT_STRING_EQUAL(o.status, NL_STATUS_FAILED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(o.reason, "L0/vm1"));
+	nl_records_free(&rs);
+}
+
 static void model(struct nl_experiment *exp)
 {
 	static const struct {
@@ -407,6 +456,7 @@ void register_suite_results(void)
 {
 	CU_pSuite s = CU_add_suite("results", NULL, NULL);
 	CU_add_test(s, "status from L0's end record", test_status_ok_and_failed);
+	CU_add_test(s, "an ok end record stands only if every VM exited 0", test_status_needs_every_vm);
 	CU_add_test(s, "status without an end record: crash, timeout, not started", test_status_without_end_record);
 	CU_add_test(s, "manifest refused and VMX unavailable win", test_status_refusals);
 	CU_add_test(s, "summary: the run as a whole", test_summary_top_level);
