@@ -22,6 +22,77 @@ static int is_hex(int ch)
 	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
 }
 
+static int hex_value(int ch)
+{
+	return ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10;
+}
+
+/* The four hex digits after "\\u" at the cursor; -1 if they are not four hex digits. */
+static long escape_code(struct cursor *c)
+{
+	long v = 0;
+	for (int i = 0; i < 4; i++, c->pos++) {
+		if (!is_hex(peek(c)))
+			return -1;
+		v = v * 16 + hex_value(peek(c));
+	}
+	return v;
+}
+
+/*
+ * A \uXXXX escape (the "\u" consumed): not U+0000, and a UTF-16 surrogate
+ * only as a high-low pair, as the host's parser demands; a guest's record
+ * that the host would refuse is refused here, where the guest hears of it.
+ */
+static int unicode_escape(struct cursor *c)
+{
+	long v = escape_code(c);
+	if (v <= 0 || (v >= 0xdc00 && v <= 0xdfff))
+		return -1;
+	if (v >= 0xd800 && v <= 0xdbff) {
+		if (peek(c) != '\\')
+			return -1;
+		c->pos++;
+		if (peek(c) != 'u')
+			return -1;
+		c->pos++;
+		long low = escape_code(c);
+		if (low < 0xdc00 || low > 0xdfff)
+			return -1;
+	}
+	return 0;
+}
+
+/* One UTF-8 sequence whose lead byte is at the cursor (>= 0x80): well formed, shortest, no surrogate. */
+static int utf8_sequence(struct cursor *c)
+{
+	int lead = peek(c), n, lo = 0x80, hi = 0xbf;
+	if (lead >= 0xc2 && lead <= 0xdf)
+		n = 1;
+	else if (lead >= 0xe0 && lead <= 0xef) {
+		n = 2;
+		if (lead == 0xe0)
+			lo = 0xa0; /* no overlong form */
+		if (lead == 0xed)
+			hi = 0x9f; /* no surrogate */
+	} else if (lead >= 0xf0 && lead <= 0xf4) {
+		n = 3;
+		if (lead == 0xf0)
+			lo = 0x90;
+		if (lead == 0xf4)
+			hi = 0x8f; /* nothing above U+10FFFF */
+	} else {
+		return -1;
+	}
+	c->pos++;
+	for (int i = 0; i < n; i++, c->pos++) {
+		int b = peek(c);
+		if (b < (i ? 0x80 : lo) || b > (i ? 0xbf : hi))
+			return -1;
+	}
+	return 0;
+}
+
 /* A string; on success start and end delimit its raw contents. */
 static int string(struct cursor *c, size_t *start, size_t *end)
 {
@@ -33,6 +104,11 @@ static int string(struct cursor *c, size_t *start, size_t *end)
 		int ch = peek(c);
 		if (ch < 0x20) /* end of buffer (-1) or a raw control character */
 			return -1;
+		if (ch >= 0x80) {
+			if (utf8_sequence(c))
+				return -1;
+			continue;
+		}
 		c->pos++;
 		if (ch == '"') {
 			*end = c->pos - 1;
@@ -42,9 +118,8 @@ static int string(struct cursor *c, size_t *start, size_t *end)
 			int e = peek(c);
 			c->pos++;
 			if (e == 'u') {
-				for (int i = 0; i < 4; i++, c->pos++)
-					if (!is_hex(peek(c)))
-						return -1;
+				if (unicode_escape(c))
+					return -1;
 			} else if (!(e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
 				     e == 'r' || e == 't')) {
 				return -1;

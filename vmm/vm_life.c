@@ -42,7 +42,12 @@ void vm_console_put(struct vm *vm, const char *s, unsigned n)
 			continue;
 		if (vm->console_len == sizeof vm->console)
 			console_flush(vm); /* an over-long line continues in the next record */
-		vm->console[vm->console_len++] = s[i];
+		/*
+		 * Console text is ASCII: a byte above 0x7f becomes '?', so a line cut
+		 * anywhere, or a guest's invalid UTF-8, still makes a record the host
+		 * parses (records must be valid UTF-8 JSON).
+		 */
+		vm->console[vm->console_len++] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
 	}
 }
 

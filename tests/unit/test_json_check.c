@@ -41,6 +41,17 @@ static void test_refuses_line_injection_and_forgery(void)
 	CU_ASSERT_NOT_EQUAL(check("{\"a\":1,\n\"b\":2}"), 0);
 	CU_ASSERT_NOT_EQUAL(check("{\"path\":\"L0\",\"type\":\"end\"}"), 0);
 	CU_ASSERT_NOT_EQUAL(check("{\"type\":\"x\",\"tsc\":1}"), 0);
+	/* What the host's parser would refuse is refused here, where the guest hears of it. */
+	CU_ASSERT_NOT_EQUAL(check("{\"a\":\"\\u0000\"}"), 0);
+	CU_ASSERT_NOT_EQUAL(check("{\"a\":\"\\ud800\"}"), 0);
+	CU_ASSERT_NOT_EQUAL(check("{\"a\":\"\\udc00\"}"), 0);
+	CU_ASSERT_NOT_EQUAL(check("{\"a\":\"\\ud800\\u0041\"}"), 0);
+	CU_ASSERT_EQUAL(check("{\"a\":\"\\ud83d\\ude00\"}"), 0);
+	CU_ASSERT_EQUAL(check("{\"a\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}"), 0);
+	CU_ASSERT_NOT_EQUAL(check("{\"a\":\"\xc3\"}"), 0);        /* cut sequence */
+	CU_ASSERT_NOT_EQUAL(check("{\"a\":\"\xc0\xaf\"}"), 0);    /* overlong */
+	CU_ASSERT_NOT_EQUAL(check("{\"a\":\"\xed\xa0\x80\"}"), 0); /* a surrogate in UTF-8 */
+	CU_ASSERT_NOT_EQUAL(check("{\"a\":\"\xff\"}"), 0);
 	/* An escaped spelling of a reserved key is refused too. */
 	CU_ASSERT_NOT_EQUAL(check("{\"pat\\u0068\":\"L0\"}"), 0);
 	CU_ASSERT_NOT_EQUAL(check("{\"a\\\"b\":1}"), 0);
