@@ -154,15 +154,31 @@ struct nvmx_result nvmx_vmxoff(struct nvmx *n, struct guest_mem *m, const struct
 	return outcome(NVMX_SUCCEED);
 }
 
-struct nvmx_result nvmx_vmclear(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr)
+/*
+ * The checks VMCLEAR and VMPTRLD share, in the SDM's order: #UD/#GP, then
+ * the pointer (bad_address), then "is it the VMXON pointer" (vmxon_error).
+ * Returns 1 with *r set when one fails.
+ */
+static int vmcs_pointer_fails(struct nvmx *n, const struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr,
+			      unsigned bad_address, unsigned vmxon_error, struct nvmx_result *r)
 {
 	enum nvmx_outcome g = gate(n, c);
 	if (g != NVMX_SUCCEED)
-		return outcome(g);
-	if (!region_ok(n, m, ptr))
-		return vmfail(n, VMXERR_VMCLEAR_INVALID_ADDRESS);
-	if (ptr == n->vmxon_ptr)
-		return vmfail(n, VMXERR_VMCLEAR_VMXON_POINTER);
+		*r = outcome(g);
+	else if (!region_ok(n, m, ptr))
+		*r = vmfail(n, bad_address);
+	else if (ptr == n->vmxon_ptr)
+		*r = vmfail(n, vmxon_error);
+	else
+		return 0;
+	return 1;
+}
+
+struct nvmx_result nvmx_vmclear(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr)
+{
+	struct nvmx_result r;
+	if (vmcs_pointer_fails(n, m, c, ptr, VMXERR_VMCLEAR_INVALID_ADDRESS, VMXERR_VMCLEAR_VMXON_POINTER, &r))
+		return r;
 	/* "Ensure that data for the VMCS is in memory" before its launch state is cleared there. */
 	if (ptr == n->current) {
 		nvmx_flush(n, m);
@@ -175,13 +191,9 @@ struct nvmx_result nvmx_vmclear(struct nvmx *n, struct guest_mem *m, const struc
 
 struct nvmx_result nvmx_vmptrld(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr)
 {
-	enum nvmx_outcome g = gate(n, c);
-	if (g != NVMX_SUCCEED)
-		return outcome(g);
-	if (!region_ok(n, m, ptr))
-		return vmfail(n, VMXERR_VMPTRLD_INVALID_ADDRESS);
-	if (ptr == n->vmxon_ptr)
-		return vmfail(n, VMXERR_VMPTRLD_VMXON_POINTER);
+	struct nvmx_result r;
+	if (vmcs_pointer_fails(n, m, c, ptr, VMXERR_VMPTRLD_INVALID_ADDRESS, VMXERR_VMPTRLD_VMXON_POINTER, &r))
+		return r;
 	uint32_t rev = read_u32(m, ptr);
 	int shadow_ok = (offered_sec(n) & SEC_VMCS_SHADOWING) != 0;
 	if ((rev & ~VMCS12_SHADOW_INDICATOR) != VMCS12_REVISION || ((rev & VMCS12_SHADOW_INDICATOR) && !shadow_ok))
