@@ -26,7 +26,7 @@ BM_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size
 
 # Pure freestanding library code that the host also compiles (for unit tests
 # and for the host tool's manifest encoder).
-LIB_PURE := lib/fmt.c lib/jsonw.c lib/json_check.c lib/crc32.c lib/manifest.c lib/elf64.c \
+LIB_PURE := lib/x86.c lib/fmt.c lib/jsonw.c lib/json_check.c lib/crc32.c lib/manifest.c lib/elf64.c \
 	lib/frame_alloc.c lib/vmx_names.c lib/record_path.c
 LIB_BM   := $(LIB_PURE) lib/string.c
 # VMM logic that is plain C over plain data: unit-tested on the host.

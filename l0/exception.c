@@ -11,41 +11,8 @@
 #include "idt.h"
 #include "nestlab/records.h"
 #include "platform.h"
+#include "x86.h"
 
-static const char *const exception_names[IDT_EXCEPTIONS][2] = {
-	{ "#DE", "divide error" },
-	{ "#DB", "debug" },
-	{ "NMI", "non-maskable interrupt" },
-	{ "#BP", "breakpoint" },
-	{ "#OF", "overflow" },
-	{ "#BR", "bound range exceeded" },
-	{ "#UD", "invalid opcode" },
-	{ "#NM", "device not available" },
-	{ "#DF", "double fault" },
-	{ "#CSO", "coprocessor segment overrun" },
-	{ "#TS", "invalid TSS" },
-	{ "#NP", "segment not present" },
-	{ "#SS", "stack-segment fault" },
-	{ "#GP", "general protection" },
-	{ "#PF", "page fault" },
-	{ "#15", "reserved vector 15" },
-	{ "#MF", "x87 floating-point error" },
-	{ "#AC", "alignment check" },
-	{ "#MC", "machine check" },
-	{ "#XM", "SIMD floating-point exception" },
-	{ "#VE", "virtualization exception" },
-	{ "#CP", "control protection" },
-	{ "#22", "reserved vector 22" },
-	{ "#23", "reserved vector 23" },
-	{ "#24", "reserved vector 24" },
-	{ "#25", "reserved vector 25" },
-	{ "#26", "reserved vector 26" },
-	{ "#27", "reserved vector 27" },
-	{ "#HV", "hypervisor injection" },
-	{ "#VC", "VMM communication" },
-	{ "#SX", "security exception" },
-	{ "#31", "reserved vector 31" },
-};
 
 /* Static, not on the stack: the stack may be what just failed. */
 static char record_buf[NL_REC_MAX_LINE];
@@ -105,8 +72,8 @@ void l0_exception(struct exception_frame *f)
 	handling = 1;
 
 	unsigned v = (unsigned)f->vector;
-	const char *name = v < IDT_EXCEPTIONS ? exception_names[v][0] : "?";
-	const char *what = v < IDT_EXCEPTIONS ? exception_names[v][1] : "unknown vector";
+	const char *name = x86_exception_mnemonic(v);
+	const char *what = x86_exception_description(v);
 
 	exception_record(f, name, what);
 	con_printf("%s: fatal exception %s (%s) error 0x%llx at rip 0x%llx rsp 0x%llx cr2 0x%llx\n",

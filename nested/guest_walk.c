@@ -10,6 +10,7 @@
  */
 #include <string.h>
 #include "nested.h"
+#include "x86.h"
 
 #define PTE_P   (1ull << 0)
 #define PTE_RW  (1ull << 1)
@@ -43,7 +44,7 @@ int guest_linear_to_phys(const struct guest_mem *m, uint64_t cr0, uint64_t cr3, 
 	if (!(cr4 & CR4_PAE) || !(efer & EFER_LMA))
 		return -1;
 	/* A non-canonical address never reaches the tables (#GP, not #PF, on hardware). */
-	if ((uint64_t)((int64_t)(linear << 16) >> 16) != linear)
+	if (!x86_canonical(linear))
 		return -1;
 
 	uint64_t table = cr3, pa = 0;

@@ -16,6 +16,7 @@
  */
 #include <string.h>
 #include "nested.h"
+#include "x86.h"
 
 #define PAGE_MASK_4K 0xfffull
 #define VMCS12_SHADOW_INDICATOR (1u << 31) /* bit 31 of the revision word (SDM 25.2) */
@@ -307,10 +308,6 @@ struct nvmx_result nvmx_invept(struct nvmx *n, const struct nvmx_ctx *c, uint64_
 	return outcome(NVMX_SUCCEED);
 }
 
-static int canonical48(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
 
 struct nvmx_result nvmx_invvpid(struct nvmx *n, const struct nvmx_ctx *c, uint64_t type, const uint64_t desc[2])
 {
@@ -330,7 +327,7 @@ struct nvmx_result nvmx_invvpid(struct nvmx *n, const struct nvmx_ctx *c, uint64
 	/* VPID 0 is the VMM's own: only the all-context type may name it (implicitly). */
 	if (type != INVVPID_ALL_CONTEXT && vpid == 0)
 		return vmfail(n, VMXERR_INVALID_INVEPT_INVVPID);
-	if (type == INVVPID_INDIVIDUAL_ADDR && !canonical48(desc[1]))
+	if (type == INVVPID_INDIVIDUAL_ADDR && !x86_canonical(desc[1]))
 		return vmfail(n, VMXERR_INVALID_INVEPT_INVVPID);
 	return outcome(NVMX_SUCCEED);
 }

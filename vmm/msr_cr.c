@@ -7,15 +7,10 @@
 #include "guest_state.h"
 #include "nested_runtime.h"
 #include "vmx_ops.h"
+#include "x86.h"
 
 #define MSR_IA32_KERNEL_GS_BASE 0xc0000102u
 #define PAT_POWER_ON 0x0007040600070406ull
-
-static int canonical(uint64_t a)
-{
-	uint64_t top = a >> 47;
-	return top == 0 || top == 0x1ffff;
-}
 
 static int msr_read(struct vm *vm, uint32_t msr, uint64_t *v)
 {
@@ -64,24 +59,24 @@ static int msr_write(struct vm *vm, uint32_t msr, uint64_t v)
 		return 0;
 	}
 	case MSR_IA32_FS_BASE:
-		if (!canonical(v))
+		if (!x86_canonical(v))
 			return -1;
 		vmcs_writenat(VMCS_GUEST_FS_BASE, v);
 		return 0;
 	case MSR_IA32_GS_BASE:
-		if (!canonical(v))
+		if (!x86_canonical(v))
 			return -1;
 		vmcs_writenat(VMCS_GUEST_GS_BASE, v);
 		return 0;
 	case MSR_IA32_KERNEL_GS_BASE:
-		if (!canonical(v))
+		if (!x86_canonical(v))
 			return -1;
 		vm->msr_kernel_gs_base = v;
 		return 0;
 	case MSR_IA32_SYSENTER_CS: vmcs_write32(VMCS_GUEST_SYSENTER_CS, (uint32_t)v); return 0;
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
-		if (!canonical(v))
+		if (!x86_canonical(v))
 			return -1; /* #GP, as WRMSR of a non-canonical address does (SDM Vol. 4) */
 		vmcs_writenat(msr == MSR_IA32_SYSENTER_ESP ? VMCS_GUEST_SYSENTER_ESP : VMCS_GUEST_SYSENTER_EIP, v);
 		return 0;

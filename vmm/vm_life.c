@@ -5,6 +5,7 @@
 #include "vmm.h"
 #include "vmcs_setup.h"
 #include "vmx_ops.h"
+#include "x86.h"
 #include <string.h>
 
 const char *vm_state_name(enum vm_state s)
@@ -70,10 +71,6 @@ void vm_stop(struct vm *vm, enum vm_state state, int64_t status, const char *rea
 	rec_emit(&w);
 }
 
-static const char *const exception_names[32] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#MF(9)", "#TS", "#NP", "#SS", "#GP",
-	"#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
-};
 
 enum exit_action vm_fault(struct vm *vm, const struct exit_info *ei, const char *what)
 {
@@ -103,7 +100,7 @@ enum exit_action vm_fault(struct vm *vm, const struct exit_info *ei, const char 
 	} else if (ei->reason == EXIT_REASON_EXCEPTION_NMI) {
 		uint32_t info = vmcs_read32(VMCS_VM_EXIT_INTR_INFO);
 		unsigned vector = info & 0xff;
-		const char *vname = vector < 32 && exception_names[vector] ? exception_names[vector] : "?";
+		const char *vname = x86_exception_mnemonic(vector);
 		jsonw_u64(&w, "vector", vector);
 		jsonw_str(&w, "exception", vname);
 		if (info & (1u << 11))

@@ -2,6 +2,7 @@
 #include "vmcs_check.h"
 #include <stddef.h>
 #include "nestlab/vmx.h"
+#include "x86.h"
 
 #define AR_UNUSABLE (1u << 16)
 #define AR_TYPE(ar) ((ar) & 0xf)
@@ -24,13 +25,6 @@ static int controls_ok(uint32_t v, uint64_t cap)
 static int fixed_ok(uint64_t v, uint64_t fixed0, uint64_t fixed1)
 {
 	return (v & fixed0) == fixed0 && (v & ~fixed1) == 0;
-}
-
-/* Canonical for 48-bit linear addresses. */
-static int canonical(uint64_t a)
-{
-	uint64_t top = a >> 47;
-	return top == 0 || top == 0x1ffff;
 }
 
 static int phys_ok(uint64_t a, unsigned bits)
@@ -121,10 +115,10 @@ static const char *check_host(const struct vmcs_check_state *s, const struct vmc
 		return "26.2.2: host CR4 does not honour IA32_VMX_CR4_FIXED0/1";
 	if (!phys_ok(s->host_cr3, c->phys_addr_bits))
 		return "26.2.2: host CR3 sets bits beyond the physical-address width";
-	if (!canonical(s->host_sysenter_esp) || !canonical(s->host_sysenter_eip))
+	if (!x86_canonical(s->host_sysenter_esp) || !x86_canonical(s->host_sysenter_eip))
 		return "26.2.2: host IA32_SYSENTER_ESP or IA32_SYSENTER_EIP is not canonical";
-	if (!canonical(s->host_rip) || !canonical(s->host_fs_base) || !canonical(s->host_gs_base) ||
-	    !canonical(s->host_tr_base) || !canonical(s->host_gdtr_base) || !canonical(s->host_idtr_base))
+	if (!x86_canonical(s->host_rip) || !x86_canonical(s->host_fs_base) || !x86_canonical(s->host_gs_base) ||
+	    !x86_canonical(s->host_tr_base) || !x86_canonical(s->host_gdtr_base) || !x86_canonical(s->host_idtr_base))
 		return "26.2.2/26.2.3: a host base address or RIP is not canonical";
 	uint16_t sels[] = { s->host_cs, s->host_ss, s->host_ds, s->host_es, s->host_fs, s->host_gs, s->host_tr };
 	for (unsigned i = 0; i < sizeof sels / sizeof sels[0]; i++)
@@ -221,8 +215,8 @@ static const char *check_guest(const struct vmcs_check_state *s, const struct vm
 	    (bad = check_data_segment(&s->fs, "26.3.1.2: guest FS access rights or limit invalid")) ||
 	    (bad = check_data_segment(&s->gs, "26.3.1.2: guest GS access rights or limit invalid")))
 		return bad;
-	if (!canonical(s->fs.base) || !canonical(s->gs.base) || !canonical(s->tr.base) ||
-	    (!(s->ldtr.ar & AR_UNUSABLE) && !canonical(s->ldtr.base)))
+	if (!x86_canonical(s->fs.base) || !x86_canonical(s->gs.base) || !x86_canonical(s->tr.base) ||
+	    (!(s->ldtr.ar & AR_UNUSABLE) && !x86_canonical(s->ldtr.base)))
 		return "26.3.1.2: a guest FS/GS/TR/LDTR base is not canonical";
 	if (s->tr.ar & AR_UNUSABLE)
 		return "26.3.1.2: guest TR is unusable";
@@ -233,14 +227,14 @@ static const char *check_guest(const struct vmcs_check_state *s, const struct vm
 	if (!(s->ldtr.ar & AR_UNUSABLE) && (AR_TYPE(s->ldtr.ar) != 2 || AR_S(s->ldtr.ar) || !AR_P(s->ldtr.ar)))
 		return "26.3.1.2: guest LDTR usable but not an LDT descriptor";
 	/* 26.3.1.3 descriptor-table registers. */
-	if (!canonical(s->gdtr_base) || !canonical(s->idtr_base))
+	if (!x86_canonical(s->gdtr_base) || !x86_canonical(s->idtr_base))
 		return "26.3.1.3: guest GDTR/IDTR base not canonical";
 	if ((s->gdtr_limit | s->idtr_limit) >> 16)
 		return "26.3.1.3: guest GDTR/IDTR limit bits 31:16 set";
 	/* 26.3.1.4 RIP and RFLAGS. */
 	if (!(ia32e && AR_L(s->cs.ar)) && (s->guest_rip >> 32))
 		return "26.3.1.4: guest RIP bits 63:32 set outside 64-bit mode";
-	if (ia32e && AR_L(s->cs.ar) && !canonical(s->guest_rip))
+	if (ia32e && AR_L(s->cs.ar) && !x86_canonical(s->guest_rip))
 		return "26.3.1.4: guest RIP not canonical";
 	if (!(s->guest_rflags & 2) || (s->guest_rflags & 0xffffffffffc08028ull))
 		return "26.3.1.4: guest RFLAGS bit 1 clear or a reserved bit set";
