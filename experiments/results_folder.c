@@ -145,18 +145,26 @@ int nl_results_copy(const char *from, const char *to, char *err, size_t cap)
 	return r;
 }
 
+/* Create DIR/name for writing; path receives its name (for messages). NULL with err set on failure. */
+static FILE *create_result_file(const char *dir, const char *name, char *path, size_t path_cap, char *err,
+				size_t cap)
+{
+	if (nl_results_path(path, path_cap, dir, name)) {
+		nl_msgf(err, cap, "%s: path too long", dir);
+		return NULL;
+	}
+	FILE *f = fopen(path, "w");
+	if (!f)
+		nl_msgf(err, cap, "cannot create %s: %s", path, strerror(errno));
+	return f;
+}
+
 int nl_results_write_records(const char *dir, const struct nl_records *rs, char *err, size_t cap)
 {
 	char path[NL_SOURCE_PATH_MAX + 64];
-	if (nl_results_path(path, sizeof path, dir, "records.jsonl")) {
-		nl_msgf(err, cap, "%s: path too long", dir);
+	FILE *f = create_result_file(dir, "records.jsonl", path, sizeof path, err, cap);
+	if (!f)
 		return -1;
-	}
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		nl_msgf(err, cap, "cannot create %s: %s", path, strerror(errno));
-		return -1;
-	}
 	int bad = nl_records_write_jsonl(rs, f);
 	bad |= fclose(f) != 0;
 	if (bad) {
@@ -170,15 +178,9 @@ int nl_results_write_records(const char *dir, const struct nl_records *rs, char 
 int nl_results_write_summary(const char *dir, const json_t *summary, char *err, size_t cap)
 {
 	char path[NL_SOURCE_PATH_MAX + 64];
-	if (nl_results_path(path, sizeof path, dir, "summary.json")) {
-		nl_msgf(err, cap, "%s: path too long", dir);
+	FILE *f = create_result_file(dir, "summary.json", path, sizeof path, err, cap);
+	if (!f)
 		return -1;
-	}
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		nl_msgf(err, cap, "cannot create %s: %s", path, strerror(errno));
-		return -1;
-	}
 	int bad = json_dumpf(summary, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0;
 	bad |= fputc('\n', f) == EOF;
 	bad |= fclose(f) != 0;

@@ -288,14 +288,27 @@ static int eptp_ok(const struct nvmx *n, uint64_t eptp)
 	return !(eptp & EPTP_RESERVED_11_7) && phys_ok(n, eptp);
 }
 
-struct nvmx_result nvmx_invept(struct nvmx *n, const struct nvmx_ctx *c, uint64_t type, const uint64_t desc[2])
+/*
+ * INVEPT/INVVPID: #UD when the gate says so or the instruction is not
+ * offered at all (have), then the gate's #GP.  Returns 1 with *r set.
+ */
+static int inv_insn_fails(const struct nvmx *n, const struct nvmx_ctx *c, int have, struct nvmx_result *r)
 {
 	enum nvmx_outcome g = gate(n, c);
-	int have = (offered_sec(n) & SEC_ENABLE_EPT) && (n->caps->ept_vpid & EPT_CAP_INVEPT);
 	if (g == NVMX_UD || !have)
-		return outcome(NVMX_UD);
-	if (g != NVMX_SUCCEED)
-		return outcome(g);
+		*r = outcome(NVMX_UD);
+	else if (g != NVMX_SUCCEED)
+		*r = outcome(g);
+	else
+		return 0;
+	return 1;
+}
+
+struct nvmx_result nvmx_invept(struct nvmx *n, const struct nvmx_ctx *c, uint64_t type, const uint64_t desc[2])
+{
+	struct nvmx_result r;
+	if (inv_insn_fails(n, c, (offered_sec(n) & SEC_ENABLE_EPT) && (n->caps->ept_vpid & EPT_CAP_INVEPT), &r))
+		return r;
 	if (!in_64bit_mode(c))
 		type = (uint32_t)type;
 	uint64_t caps = n->caps->ept_vpid;
@@ -311,12 +324,9 @@ struct nvmx_result nvmx_invept(struct nvmx *n, const struct nvmx_ctx *c, uint64_
 
 struct nvmx_result nvmx_invvpid(struct nvmx *n, const struct nvmx_ctx *c, uint64_t type, const uint64_t desc[2])
 {
-	enum nvmx_outcome g = gate(n, c);
-	int have = (offered_sec(n) & SEC_ENABLE_VPID) && (n->caps->ept_vpid & VPID_CAP_INVVPID);
-	if (g == NVMX_UD || !have)
-		return outcome(NVMX_UD);
-	if (g != NVMX_SUCCEED)
-		return outcome(g);
+	struct nvmx_result r;
+	if (inv_insn_fails(n, c, (offered_sec(n) & SEC_ENABLE_VPID) && (n->caps->ept_vpid & VPID_CAP_INVVPID), &r))
+		return r;
 	if (!in_64bit_mode(c))
 		type = (uint32_t)type;
 	if (type > INVVPID_SINGLE_NOGLOBALS || !((n->caps->ept_vpid >> (INVVPID_TYPE_BIT0 + type)) & 1))
