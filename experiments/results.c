@@ -228,6 +228,7 @@ static json_t *vm_entry(const struct nl_experiment *exp, const struct nl_records
 	json_object_set_new(vm, "exits", exits_of(last_about_vm(rs, NL_REC_EXITS, path)));
 	json_object_set_new(vm, "fault", copy_or_null(last_about_vm(rs, NL_REC_VM_FAULT, path)));
 	json_object_set_new(vm, "nested", nested_of(last_about_vm(rs, NL_REC_NESTED, path)));
+	json_object_set_new(vm, "vmcs_traps", nested_of(last_about_vm(rs, NL_REC_VMCS_TRAPS, path)));
 	return vm;
 }
 

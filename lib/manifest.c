@@ -304,3 +304,15 @@ int nl_manifest_subtree(const struct nl_manifest_view *m, unsigned root, struct 
 	*count = n;
 	return 0;
 }
+
+int nl_manifest_below_has_kind(const struct nl_manifest_view *m, unsigned root, uint32_t kind)
+{
+	struct nl_manifest_vm below[NL_MAX_VMS];
+	uint32_t n = 0;
+	if (nl_manifest_subtree(m, root, below, &n))
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (below[i].kind == kind)
+			return 1;
+	return 0;
+}

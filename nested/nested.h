@@ -292,6 +292,8 @@ struct nested_counters {
 	uint64_t reflected_ticks;                /* TSC ticks spent emulating reflected exits */
 	uint64_t invept[3], invvpid[4];          /* by type, as L1 issued them */
 	uint64_t vmentry_failures;               /* VMLAUNCH/VMRESUME refused by the VMCS12 checks */
+	/* VMREADs/VMWRITEs that exited, by VMCS12 field index: what shadowing did not absorb. */
+	uint32_t trapped_vmread[VMCS12_NFIELDS], trapped_vmwrite[VMCS12_NFIELDS];
 };
 const char *nvmx_insn_name(enum nvmx_insn_kind k);
 

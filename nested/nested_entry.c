@@ -15,7 +15,7 @@
 #include <string.h>
 
 
-struct vmcs12_index_list vmcs12_l2_state, vmcs12_exit_info, vmcs12_l2_hot, vmcs12_l2_lazy;
+struct vmcs12_index_list vmcs12_l2_state, vmcs12_exit_info, vmcs12_l2_hot, vmcs12_l2_exit_load, vmcs12_l2_rest;
 
 /*
  * The hot fields: what a VMM reads or writes around every exit of its guest
@@ -41,33 +41,61 @@ const uint32_t nested_hot_fields[] = {
 };
 const unsigned nested_hot_field_count = sizeof nested_hot_fields / sizeof nested_hot_fields[0];
 
-static uint8_t l2_hot_by_index[VMCS12_NFIELDS];
+/*
+ * The guest-state fields a VMM touches only when it emulates VM entries and
+ * exits for a child VMM of its own: nested_load_l1_host_state() writes
+ * them and nested_enter() reads DR7 and DEBUGCTL.  A parent shadows them
+ * for reading (writes still exit), so such a VMM, comparing before it
+ * writes, costs its parent no exit when the values did not change.  For
+ * such a child (one that hosts a VMM) they are synced eagerly at reflected
+ * exits; for the others they stay lazy and unshadowed.
+ */
+const uint32_t nested_exit_load_fields[] = {
+	VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_SS_SELECTOR, VMCS_GUEST_DS_SELECTOR,
+	VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_GS_SELECTOR, VMCS_GUEST_LDTR_SELECTOR, VMCS_GUEST_TR_SELECTOR,
+	VMCS_GUEST_ES_LIMIT, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_DS_LIMIT,
+	VMCS_GUEST_FS_LIMIT, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_TR_LIMIT, VMCS_GUEST_GDTR_LIMIT,
+	VMCS_GUEST_IDTR_LIMIT, VMCS_GUEST_ES_AR_BYTES, VMCS_GUEST_DS_AR_BYTES, VMCS_GUEST_FS_AR_BYTES,
+	VMCS_GUEST_GS_AR_BYTES, VMCS_GUEST_LDTR_AR_BYTES, VMCS_GUEST_TR_AR_BYTES, VMCS_GUEST_TR_BASE,
+	VMCS_GUEST_GDTR_BASE, VMCS_GUEST_IDTR_BASE, VMCS_GUEST_SYSENTER_CS, VMCS_GUEST_SYSENTER_ESP,
+	VMCS_GUEST_SYSENTER_EIP, VMCS_GUEST_DR7, VMCS_GUEST_IA32_DEBUGCTL,
+};
+const unsigned nested_exit_load_field_count = sizeof nested_exit_load_fields / sizeof nested_exit_load_fields[0];
 
-int nested_field_lazy(uint32_t encoding)
+enum { L2_REST, L2_HOT, L2_EXIT_LOAD };
+static uint8_t l2_class[VMCS12_NFIELDS];
+
+int nested_field_lazy(const struct nested_vm *nv, uint32_t encoding)
 {
 	int i = vmcs12_index_of(encoding);
-	return i >= 0 && vmcs_field_is_guest_state(encoding) && encoding != VMCS_VMCS_LINK_POINTER &&
-	       encoding != VMCS_VMX_PREEMPTION_TIMER_VALUE && !l2_hot_by_index[i];
+	if (i < 0 || !vmcs_field_is_guest_state(encoding) || encoding == VMCS_VMCS_LINK_POINTER ||
+	    encoding == VMCS_VMX_PREEMPTION_TIMER_VALUE)
+		return 0;
+	return l2_class[i] == L2_REST || (l2_class[i] == L2_EXIT_LOAD && !nv->shadow.exit_load);
+}
+
+static void classify(const uint32_t *fields, unsigned count, uint8_t cls)
+{
+	for (unsigned k = 0; k < count; k++)
+		if (l2_class[vmcs12_index_of(fields[k])] == L2_REST)
+			l2_class[vmcs12_index_of(fields[k])] = cls;
 }
 
 void vmcs12_index_lists_init(void)
 {
-	vmcs12_l2_hot.count = 0;
-	for (unsigned k = 0; k < nested_hot_field_count; k++) {
-		uint32_t enc = nested_hot_fields[k];
-		if (vmcs_field_is_guest_state(enc) && enc != VMCS_VMX_PREEMPTION_TIMER_VALUE) {
-			vmcs12_l2_hot.idx[vmcs12_l2_hot.count++] = (uint8_t)vmcs12_index_of(enc);
-			l2_hot_by_index[vmcs12_index_of(enc)] = 1;
-		}
-	}
-	vmcs12_l2_state.count = vmcs12_exit_info.count = vmcs12_l2_lazy.count = 0;
+	classify(nested_hot_fields, nested_hot_field_count, L2_HOT);
+	classify(nested_exit_load_fields, nested_exit_load_field_count, L2_EXIT_LOAD);
+	struct vmcs12_index_list *of_class[] = { &vmcs12_l2_rest, &vmcs12_l2_hot, &vmcs12_l2_exit_load };
+	vmcs12_l2_state.count = vmcs12_exit_info.count = 0;
+	for (unsigned c = 0; c < 3; c++)
+		of_class[c]->count = 0;
 	for (unsigned i = 0; i < VMCS12_NFIELDS; i++) {
 		uint32_t enc = vmcs_field_encodings[i];
 		if (vmcs_field_is_guest_state(enc) && enc != VMCS_VMCS_LINK_POINTER &&
 		    enc != VMCS_VMX_PREEMPTION_TIMER_VALUE) {
 			vmcs12_l2_state.idx[vmcs12_l2_state.count++] = (uint8_t)i;
-			if (!l2_hot_by_index[i])
-				vmcs12_l2_lazy.idx[vmcs12_l2_lazy.count++] = (uint8_t)i;
+			struct vmcs12_index_list *l = of_class[l2_class[i]];
+			l->idx[l->count++] = (uint8_t)i;
 		} else if (vmcs_field_is_readonly(enc) && enc != VMCS_VM_INSTRUCTION_ERROR)
 			vmcs12_exit_info.idx[vmcs12_exit_info.count++] = (uint8_t)i;
 	}
@@ -195,12 +223,6 @@ static void put_idx(struct nested_vm *nv, unsigned i, uint64_t value)
 	nv->vmcs02_known[i] = 1;
 }
 #define put(nv, NAME, value) put_idx(nv, VMCS12_IDX_##NAME, value)
-
-void nested_vmcs02_note(struct nested_vm *nv, unsigned idx, uint64_t value)
-{
-	nv->vmcs02_image[idx] = value;
-	nv->vmcs02_known[idx] = 1;
-}
 
 void nested_vmcs02_forget(struct nested_vm *nv, uint32_t enc)
 {
@@ -371,13 +393,34 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 	return (struct nvmx_result){ NVMX_ENTER, 0 };
 }
 
+/*
+ * A write into VMCS01 while emulating a VM exit.  Under a parent VMM (a
+ * child level) a VMWRITE that the parent's shadow VMCS does not absorb
+ * costs an exit, while the parent shadows these fields for reading
+ * (nested_exit_load_fields): so compare first and write only a change.
+ * At L0 both instructions cost the same and the write goes straight in.
+ */
+static int put01_compares; /* set per load: this VMM runs under a parent */
+
+static inline void put01(uint32_t enc, uint64_t value)
+{
+	if (put01_compares) {
+		uint64_t now;
+		if (vmx_vmread(enc, &now) == VMX_OK && now == value)
+			return;
+	}
+	enum vmx_result r = vmx_vmwrite(enc, value);
+	if (r != VMX_OK)
+		vmcs_access_fault(enc, 1, r);
+}
+
 static void load_segment(enum vmcs_field sel_f, enum vmcs_field base_f, enum vmcs_field limit_f,
 			 enum vmcs_field ar_f, uint16_t sel, uint64_t base, uint32_t ar)
 {
-	vmcs_write16(sel_f, sel);
-	vmcs_writenat(base_f, base);
-	vmcs_write32(limit_f, 0xffffffffu);
-	vmcs_write32(ar_f, ar);
+	put01(sel_f, sel);
+	put01(base_f, base);
+	put01(limit_f, 0xffffffffu);
+	put01(ar_f, ar);
 }
 
 void nested_load_l1_host_state(struct vm *vm)
@@ -388,25 +431,27 @@ void nested_load_l1_host_state(struct vm *vm)
 	int host64 = (exitc & EXIT_HOST_ADDR_SPACE_SIZE) != 0;
 	const uint32_t data = 0xc093, unusable = 0x10000;
 
+	put01_compares = platform_level() > 0;
 	vmcs_load(vm->vmcs_hpa);
 	/* CR0/CR4 as L1 sees them go to the read shadows; the real ones keep VMX's fixed bits. */
 	uint64_t cr0 = V12(v, HOST_CR0), cr4 = V12(v, HOST_CR4);
 	uint64_t m0 = vmcs_readnat(VMCS_CR0_GUEST_HOST_MASK), m4 = vmcs_readnat(VMCS_CR4_GUEST_HOST_MASK);
-	vmcs_writenat(VMCS_GUEST_CR0, (cr0 & ~m0) | (vmcs_readnat(VMCS_GUEST_CR0) & m0));
-	vmcs_writenat(VMCS_CR0_READ_SHADOW, cr0);
-	vmcs_writenat(VMCS_GUEST_CR4, (cr4 & ~m4) | (vmcs_readnat(VMCS_GUEST_CR4) & m4));
-	vmcs_writenat(VMCS_CR4_READ_SHADOW, cr4);
-	vmcs_writenat(VMCS_GUEST_CR3, V12(v, HOST_CR3));
-	vmcs_writenat(VMCS_GUEST_DR7, 0x400);
-	vmcs_write64(VMCS_GUEST_IA32_DEBUGCTL, 0);
-	vmcs_write32(VMCS_GUEST_SYSENTER_CS, (uint32_t)V12(v, HOST_IA32_SYSENTER_CS));
-	vmcs_writenat(VMCS_GUEST_SYSENTER_ESP, V12(v, HOST_IA32_SYSENTER_ESP));
-	vmcs_writenat(VMCS_GUEST_SYSENTER_EIP, V12(v, HOST_IA32_SYSENTER_EIP));
+	put01(VMCS_GUEST_CR0, (cr0 & ~m0) | (vmcs_readnat(VMCS_GUEST_CR0) & m0));
+	put01(VMCS_CR0_READ_SHADOW, cr0);
+	put01(VMCS_GUEST_CR4, (cr4 & ~m4) | (vmcs_readnat(VMCS_GUEST_CR4) & m4));
+	put01(VMCS_CR4_READ_SHADOW, cr4);
+	put01(VMCS_GUEST_CR3, V12(v, HOST_CR3));
+	put01(VMCS_GUEST_DR7, 0x400);
+	put01(VMCS_GUEST_IA32_DEBUGCTL, 0);
+	put01(VMCS_GUEST_SYSENTER_CS, (uint32_t)V12(v, HOST_IA32_SYSENTER_CS));
+	put01(VMCS_GUEST_SYSENTER_ESP, V12(v, HOST_IA32_SYSENTER_ESP));
+	put01(VMCS_GUEST_SYSENTER_EIP, V12(v, HOST_IA32_SYSENTER_EIP));
+	uint64_t efer = vmcs_read64(VMCS_GUEST_IA32_EFER) & (EFER_SCE | EFER_NXE);
 	if (exitc & EXIT_LOAD_IA32_EFER)
-		vmcs_write64(VMCS_GUEST_IA32_EFER, V12(v, HOST_IA32_EFER));
-	else
-		vmcs_write64(VMCS_GUEST_IA32_EFER, host64 ? (EFER_LME | EFER_LMA) | (vmcs_read64(VMCS_GUEST_IA32_EFER) & (EFER_SCE | EFER_NXE))
-							   : vmcs_read64(VMCS_GUEST_IA32_EFER) & (EFER_SCE | EFER_NXE));
+		efer = V12(v, HOST_IA32_EFER);
+	else if (host64)
+		efer |= EFER_LME | EFER_LMA;
+	put01(VMCS_GUEST_IA32_EFER, efer);
 	if (exitc & EXIT_LOAD_IA32_PAT)
 		vm->msr_pat = V12(v, HOST_IA32_PAT);
 
@@ -420,30 +465,28 @@ void nested_load_l1_host_state(struct vm *vm)
 		     ds ? data : unusable);
 	load_segment(VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_ES_BASE, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_AR_BYTES, es, 0,
 		     es ? data : unusable);
+	/* FS/GS bases load even with null selectors in 64-bit mode (SDM 27.5.2). */
 	load_segment(VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_FS_BASE, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_FS_AR_BYTES, fs,
 		     V12(v, HOST_FS_BASE), fs ? data : unusable);
 	load_segment(VMCS_GUEST_GS_SELECTOR, VMCS_GUEST_GS_BASE, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_AR_BYTES, gs,
 		     V12(v, HOST_GS_BASE), gs ? data : unusable);
-	/* FS/GS bases load even with null selectors in 64-bit mode (SDM 27.5.2). */
-	vmcs_writenat(VMCS_GUEST_FS_BASE, V12(v, HOST_FS_BASE));
-	vmcs_writenat(VMCS_GUEST_GS_BASE, V12(v, HOST_GS_BASE));
-	vmcs_write16(VMCS_GUEST_TR_SELECTOR, (uint16_t)V12(v, HOST_TR_SELECTOR));
-	vmcs_writenat(VMCS_GUEST_TR_BASE, V12(v, HOST_TR_BASE));
-	vmcs_write32(VMCS_GUEST_TR_LIMIT, 0x67);
-	vmcs_write32(VMCS_GUEST_TR_AR_BYTES, 0x8b);
-	vmcs_write16(VMCS_GUEST_LDTR_SELECTOR, 0);
-	vmcs_write32(VMCS_GUEST_LDTR_AR_BYTES, unusable);
-	vmcs_writenat(VMCS_GUEST_GDTR_BASE, V12(v, HOST_GDTR_BASE));
-	vmcs_write32(VMCS_GUEST_GDTR_LIMIT, 0xffff);
-	vmcs_writenat(VMCS_GUEST_IDTR_BASE, V12(v, HOST_IDTR_BASE));
-	vmcs_write32(VMCS_GUEST_IDTR_LIMIT, 0xffff);
-	vmcs_writenat(VMCS_GUEST_RIP, V12(v, HOST_RIP));
-	vmcs_writenat(VMCS_GUEST_RSP, V12(v, HOST_RSP));
-	vmcs_writenat(VMCS_GUEST_RFLAGS, 0x2);
-	vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
-	vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
-	vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
-	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	put01(VMCS_GUEST_TR_SELECTOR, (uint16_t)V12(v, HOST_TR_SELECTOR));
+	put01(VMCS_GUEST_TR_BASE, V12(v, HOST_TR_BASE));
+	put01(VMCS_GUEST_TR_LIMIT, 0x67);
+	put01(VMCS_GUEST_TR_AR_BYTES, 0x8b);
+	put01(VMCS_GUEST_LDTR_SELECTOR, 0);
+	put01(VMCS_GUEST_LDTR_AR_BYTES, unusable);
+	put01(VMCS_GUEST_GDTR_BASE, V12(v, HOST_GDTR_BASE));
+	put01(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+	put01(VMCS_GUEST_IDTR_BASE, V12(v, HOST_IDTR_BASE));
+	put01(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+	put01(VMCS_GUEST_RIP, V12(v, HOST_RIP));
+	put01(VMCS_GUEST_RSP, V12(v, HOST_RSP));
+	put01(VMCS_GUEST_RFLAGS, 0x2);
+	put01(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	put01(VMCS_GUEST_ACTIVITY_STATE, 0);
+	put01(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	put01(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
 	vm->in_l2 = 0;
 	nv->l1_timer_deadline = 0;
 }

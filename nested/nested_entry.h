@@ -40,14 +40,20 @@ struct vmcs12_index_list {
 	unsigned count;
 };
 extern struct vmcs12_index_list vmcs12_l2_state, vmcs12_exit_info;
-/* The part of L2's state copied to VMCS12 at every reflected exit: the guest-state hot fields. */
-extern struct vmcs12_index_list vmcs12_l2_hot;
-/* The rest of L2's state: synced from VMCS02 only when L1 may see it. */
-extern struct vmcs12_index_list vmcs12_l2_lazy;
+/*
+ * L2's state in three parts: the hot fields (copied to VMCS12 at every
+ * reflected exit), the exit-load fields (copied too when the child hosts a
+ * VMM and its parent shadows them, else lazy), and the rest (lazy: synced
+ * from VMCS02 only when L1 may see it).
+ */
+extern struct vmcs12_index_list vmcs12_l2_hot, vmcs12_l2_exit_load, vmcs12_l2_rest;
 extern const uint32_t nested_hot_fields[];
 extern const unsigned nested_hot_field_count;
-/* Whether VMCS12's copy of this field is synced from VMCS02 lazily (a guest-state field, not hot). */
-int nested_field_lazy(uint32_t encoding);
+/* The guest-state fields a VMM touches only to emulate VM entries and exits for a child VMM. */
+extern const uint32_t nested_exit_load_fields[];
+extern const unsigned nested_exit_load_field_count;
+/* Whether the child's VMCS12 copy of this field is synced from VMCS02 lazily (L2 state nv does not shadow). */
+int nested_field_lazy(const struct nested_vm *nv, uint32_t encoding);
 void vmcs12_index_lists_init(void);
 
 #endif

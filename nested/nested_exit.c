@@ -37,7 +37,9 @@ void nested_materialize_l2_state(struct vm *vm)
 	 * have changed them since (its RIP after a VMCALL), which VMCS02 has
 	 * not seen yet.
 	 */
-	sync_l2_fields(nv, &vmcs12_l2_lazy);
+	sync_l2_fields(nv, &vmcs12_l2_rest);
+	if (!nv->shadow.exit_load)
+		sync_l2_fields(nv, &vmcs12_l2_exit_load);
 	vmcs_load(back);
 	nv->l2_state_stale = 0;
 	nv->nvmx.cache_dirty = 1;
@@ -53,6 +55,8 @@ static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
 {
 	struct vmcs12 *v = nv->nvmx.cache;
 	sync_l2_fields(nv, &vmcs12_l2_hot);
+	if (nv->shadow.exit_load)
+		sync_l2_fields(nv, &vmcs12_l2_exit_load);
 	nv->l2_state_stale = 1;
 	for (unsigned k = 0; k < vmcs12_exit_info.count; k++) {
 		unsigned i = vmcs12_exit_info.idx[k];

@@ -156,6 +156,13 @@ static void do_invvpid(struct vm *vm, uint64_t type, const uint64_t desc[2])
 		invvpid((uint64_t)plan.type, plan.vpid02[i], plan.gla);
 }
 
+static void count_trapped_field(uint32_t *counts, uint64_t encoding)
+{
+	int i = encoding >> 32 ? -1 : vmcs12_index_of((uint32_t)encoding);
+	if (i >= 0)
+		counts[i]++;
+}
+
 enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 {
 	struct nested_vm *nv = vm->nested;
@@ -173,11 +180,13 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 	int long_mode = (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) &&
 			((vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1);
 	unsigned opsize = long_mode ? 8 : 4;
+	int is_field_access = ei->reason == EXIT_REASON_VMREAD || ei->reason == EXIT_REASON_VMWRITE;
+	uint64_t field = is_field_access ? guest_gpr(vm, vmx_insn_reg2(info)) : 0; /* the encoding operand */
 
 	fill_ctx(&c);
 	nv->count.emulated[kind_of(ei->reason)]++;
 	/* Whatever L1 wrote through the shadow VMCS counts from here on. */
-	if (ei->reason != EXIT_REASON_VMREAD && ei->reason != EXIT_REASON_VMWRITE)
+	if (!is_field_access)
 		vmcs_shadow_to_cache(vm);
 	uint64_t was_current = n->current;
 	/*
@@ -187,8 +196,7 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 	 */
 	if (ei->reason == EXIT_REASON_VMCLEAR || ei->reason == EXIT_REASON_VMPTRLD ||
 	    ei->reason == EXIT_REASON_VMXOFF ||
-	    ((ei->reason == EXIT_REASON_VMREAD || ei->reason == EXIT_REASON_VMWRITE) &&
-	     nested_field_lazy((uint32_t)guest_gpr(vm, vmx_insn_reg2(info)))))
+	    (is_field_access && nested_field_lazy(nv, (uint32_t)field)))
 		nested_materialize_l2_state(vm);
 	switch (ei->reason) {
 	case EXIT_REASON_VMXON:
@@ -215,7 +223,8 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 			return operand_fault(vm, &c, ei->reason);
 		break;
 	case EXIT_REASON_VMREAD:
-		r = nvmx_vmread(n, &c, guest_gpr(vm, vmx_insn_reg2(info)), &value);
+		count_trapped_field(nv->count.trapped_vmread, field);
+		r = nvmx_vmread(n, &c, field, &value);
 		if (r.outcome == NVMX_SUCCEED) {
 			if (vmx_insn_reg1_is_reg(info))
 				guest_set_gpr(vm, vmx_insn_reg1(info), long_mode ? value : (uint32_t)value);
@@ -230,7 +239,11 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 			return operand_fault(vm, &c, ei->reason);
 		if (!long_mode)
 			value = (uint32_t)value;
-		r = nvmx_vmwrite(n, &c, guest_gpr(vm, vmx_insn_reg2(info)), value);
+		count_trapped_field(nv->count.trapped_vmwrite, field);
+		r = nvmx_vmwrite(n, &c, field, value);
+		/* A field shadowed for reading only: L1's next VMREAD must see what it wrote. */
+		if (r.outcome == NVMX_SUCCEED && vmcs_shadow_on(vm))
+			vmcs_shadow_put(vm, (uint32_t)field);
 		break;
 	case EXIT_REASON_VMLAUNCH:
 	case EXIT_REASON_VMRESUME: {

@@ -18,6 +18,7 @@ struct nested_vm {
 	struct guest_mem l1mem;
 	uint64_t vmcs02_hpa;
 	int vmcs02_launched;
+	uint64_t vmcs02_host_rsp; /* HOST_RSP as vmx_run() last wrote it into VMCS02 */
 	struct shadow_ept sept[NESTED_SEPT_SLOTS];
 	unsigned sept_next;              /* round-robin victim when every slot is taken */
 	struct shadow_ept *active_sept;  /* the EPT02 of the L2 running now */
@@ -54,6 +55,14 @@ struct nested_vm {
 		uint64_t vmwrite_bitmap;
 		uint8_t list[VMCS12_NFIELDS];     /* VMCS12 indices of the fields held in the shadow VMCS */
 		unsigned count;
+		uint8_t listed[VMCS12_NFIELDS];   /* by VMCS12 index: whether the field is in list */
+		uint8_t rw_list[VMCS12_NFIELDS];  /* those L1 may also VMWRITE without an exit */
+		unsigned rw_count;
+		/* What the shadow VMCS holds for the current VMCS12, so a sync copies only changes. */
+		uint64_t image[VMCS12_NFIELDS];
+		uint8_t known[VMCS12_NFIELDS];
+		uint64_t image_for;               /* the VMCS12 the image belongs to */
+		int exit_load;                    /* nested_exit_load_fields shadowed too (the child hosts a VMM) */
 		uint64_t syncs_in, syncs_out;     /* copies shadow → cache and cache → shadow */
 	} shadow;
 };
@@ -72,13 +81,18 @@ void nested_vmcs02_entry_failed(struct vm *vm, int rc);
 
 uint64_t nested_vmcs02(const struct vm *vm);
 int *nested_vmcs02_launched(struct vm *vm);
+uint64_t *nested_vmcs02_host_rsp(struct vm *vm);
 uint64_t nested_l1_timer_deadline(struct vm *vm);
 
 /* The "nested" record: emulated VMX instructions, reflected vs handled exits, EPT02, INV*. */
 void nested_record_counters(const struct vm *vm);
 
 /* Keep VMCS02's image right: a value read from it, or a field the processor changed behind it. */
-void nested_vmcs02_note(struct nested_vm *nv, unsigned vmcs12_idx, uint64_t value);
+static inline void nested_vmcs02_note(struct nested_vm *nv, unsigned vmcs12_idx, uint64_t value)
+{
+	nv->vmcs02_image[vmcs12_idx] = value;
+	nv->vmcs02_known[vmcs12_idx] = 1;
+}
 void nested_vmcs02_forget(struct nested_vm *nv, uint32_t encoding);
 
 /* Bring all of L2's state from VMCS02 into VMCS12 when L1 may see it (VMREAD, flush to memory). */

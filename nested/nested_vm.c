@@ -64,6 +64,11 @@ int *nested_vmcs02_launched(struct vm *vm)
 	return &vm->nested->vmcs02_launched;
 }
 
+uint64_t *nested_vmcs02_host_rsp(struct vm *vm)
+{
+	return &vm->nested->vmcs02_host_rsp;
+}
+
 uint64_t nested_l1_timer_deadline(struct vm *vm)
 {
 	struct nested_vm *nv = vm->nested;
@@ -104,6 +109,43 @@ static void counts_by_reason(struct jsonw *w, const char *key, const uint64_t *c
 		*total += counts[r];
 	}
 	jsonw_obj_end(w);
+}
+
+#define TRAPS_LISTED 12 /* fields named per kind; the rest are summed so the record stays one line */
+
+/* The fields that exited most often, by name, then the rest as one count: where shadowing would pay off. */
+static void trapped_by_field(struct jsonw *w, const char *key, const char *rest_key, const uint32_t *counts)
+{
+	uint8_t listed[VMCS12_NFIELDS] = { 0 };
+	uint64_t total = 0;
+	for (unsigned i = 0; i < VMCS12_NFIELDS; i++)
+		total += counts[i];
+	jsonw_obj_begin(w, key);
+	for (unsigned n = 0; n < TRAPS_LISTED; n++) {
+		int best = -1;
+		for (unsigned i = 0; i < VMCS12_NFIELDS; i++)
+			if (counts[i] && !listed[i] && (best < 0 || counts[i] > counts[best]))
+				best = (int)i;
+		if (best < 0)
+			break;
+		listed[best] = 1;
+		total -= counts[best];
+		jsonw_u64(w, vmcs_field_name(vmcs_field_encodings[best]), counts[best]);
+	}
+	jsonw_obj_end(w);
+	jsonw_u64(w, rest_key, total);
+}
+
+static void record_trapped_fields(const struct vm *vm)
+{
+	const struct nested_counters *c = &vm->nested->count;
+	char buf[NL_REC_MAX_LINE];
+	struct jsonw w;
+	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_VMCS_TRAPS);
+	jsonw_str(&w, "vm", vm->path);
+	trapped_by_field(&w, "vmread", "vmread_other_fields", c->trapped_vmread);
+	trapped_by_field(&w, "vmwrite", "vmwrite_other_fields", c->trapped_vmwrite);
+	rec_emit(&w);
 }
 
 void nested_record_counters(const struct vm *vm)
@@ -155,4 +197,5 @@ void nested_record_counters(const struct vm *vm)
 		jsonw_u64(&w, invvpid_types[t], c->invvpid[t]);
 	jsonw_obj_end(&w);
 	rec_emit(&w);
+	record_trapped_fields(vm);
 }

@@ -25,6 +25,29 @@ static void release_shadow(struct nested_vm *nv)
 	vmcs_clear(nv->shadow.vmcs_hpa);
 }
 
+/* Shadow the fields listed (the shadow VMCS is current); writable ones also for VMWRITE if rw. */
+static void shadow_fields(struct nested_vm *nv, const uint32_t *fields, unsigned n, int rw, int may_write_ro,
+			  uint64_t rd, uint64_t wr)
+{
+	for (unsigned h = 0; h < n; h++) {
+		uint32_t enc = fields[h];
+		int i = vmcs12_index_of(enc);
+		int ro = vmcs_field_is_readonly(enc);
+		if (ro && !may_write_ro)
+			continue; /* this VMM fills read-only fields of the shadow only where the processor lets it */
+		/* Fields the processor does not implement stay intercepted (and emulated from the cache). */
+		if (vmx_vmwrite(enc, 0) != VMX_OK)
+			continue;
+		nv->shadow.list[nv->shadow.count++] = (uint8_t)i;
+		nv->shadow.listed[i] = 1;
+		bitmap_clear(rd, enc);
+		if (rw && !ro) { /* L1 was told read-only fields are not writable: those VMWRITEs trap */
+			nv->shadow.rw_list[nv->shadow.rw_count++] = (uint8_t)i;
+			bitmap_clear(wr, enc);
+		}
+	}
+}
+
 int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
 {
 	struct nested_vm *nv = vm->nested;
@@ -40,25 +63,21 @@ int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
 		((uint8_t *)(uintptr_t)rd)[i] = 0xff;
 		((uint8_t *)(uintptr_t)wr)[i] = 0xff;
 	}
-	/* This VMM fills read-only fields of the shadow only where the processor lets it VMWRITE them. */
 	int may_write_ro = (real->misc & MISC_VMWRITE_ANY_FIELD) != 0;
 	uint64_t back = vm->vmcs_hpa;
 	vmcs_clear(shadow);
 	vmcs_load(shadow);
-	/* The hot fields only (nested_entry.c): shadowing all would make each transition copy all. */
-	for (unsigned h = 0; h < nested_hot_field_count; h++) {
-		uint32_t enc = nested_hot_fields[h];
-		int i = vmcs12_index_of(enc);
-		int ro = vmcs_field_is_readonly(enc);
-		if (ro && !may_write_ro)
-			continue;
-		/* Fields the processor does not implement stay intercepted (and emulated from the cache). */
-		if (vmx_vmwrite(enc, 0) != VMX_OK)
-			continue;
-		nv->shadow.list[nv->shadow.count++] = (uint8_t)i;
-		bitmap_clear(rd, enc);
-		if (!ro)
-			bitmap_clear(wr, enc); /* L1 was told read-only fields are not writable: those VMWRITEs trap */
+	/*
+	 * The hot fields, readable and writable, and, for a child that hosts
+	 * a VMM, the fields a VMM touches to emulate exits for a child VMM of
+	 * its own, readable only (its writes are rare and exit).  Not every field: each transition copies
+	 * the writable ones from the shadow, and all of L2's shadowed state
+	 * must be synced at every reflected exit.
+	 */
+	shadow_fields(nv, nested_hot_fields, nested_hot_field_count, 1, may_write_ro, rd, wr);
+	if (vm->hosts_vmm) {
+		shadow_fields(nv, nested_exit_load_fields, nested_exit_load_field_count, 0, may_write_ro, rd, wr);
+		nv->shadow.exit_load = 1;
 	}
 	vmcs_clear(shadow);
 	vmcs_load(back);
@@ -70,17 +89,32 @@ int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
 	return 0;
 }
 
+/* The image is of the current VMCS12's values; another VMCS12 starts with nothing known. */
+static void image_follow_current(struct nested_vm *nv)
+{
+	if (nv->shadow.image_for == nv->nvmx.current)
+		return;
+	for (unsigned k = 0; k < nv->shadow.count; k++)
+		nv->shadow.known[nv->shadow.list[k]] = 0;
+	nv->shadow.image_for = nv->nvmx.current;
+}
+
 void vmcs_shadow_to_cache(struct vm *vm)
 {
 	struct nested_vm *nv = vm->nested;
 	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS)
 		return;
+	image_follow_current(nv);
+	/* Only the writable ones: L1 cannot have changed the rest. */
 	vmcs_load(nv->shadow.vmcs_hpa);
-	for (unsigned k = 0; k < nv->shadow.count; k++) {
-		unsigned i = nv->shadow.list[k];
+	uint64_t *field = nv->nvmx.cache->field;
+	for (unsigned k = 0; k < nv->shadow.rw_count; k++) {
+		unsigned i = nv->shadow.rw_list[k];
 		uint64_t v = 0;
 		vmx_vmread(vmcs_field_encodings[i], &v);
-		nv->nvmx.cache->field[i] = v;
+		field[i] = v;
+		nv->shadow.image[i] = v;
+		nv->shadow.known[i] = 1;
 	}
 	nv->nvmx.cache_dirty = 1;
 	nv->shadow.syncs_in++;
@@ -93,11 +127,24 @@ void vmcs_shadow_from_cache(struct vm *vm)
 	struct nested_vm *nv = vm->nested;
 	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS)
 		return;
-	uint64_t back = vm->in_l2 ? nv->vmcs02_hpa : vm->vmcs_hpa;
-	vmcs_load(nv->shadow.vmcs_hpa);
+	image_follow_current(nv);
+	const uint64_t *field = nv->nvmx.cache->field;
+	uint8_t stale[VMCS12_NFIELDS];
+	unsigned n = 0;
 	for (unsigned k = 0; k < nv->shadow.count; k++) {
 		unsigned i = nv->shadow.list[k];
-		vmx_vmwrite(vmcs_field_encodings[i], nv->nvmx.cache->field[i]);
+		if (!nv->shadow.known[i] || nv->shadow.image[i] != field[i])
+			stale[n++] = (uint8_t)i;
+	}
+	if (!n)
+		return; /* the shadow VMCS already holds every value: no VMPTRLD, no VMCLEAR */
+	uint64_t back = vm->in_l2 ? nv->vmcs02_hpa : vm->vmcs_hpa;
+	vmcs_load(nv->shadow.vmcs_hpa);
+	for (unsigned k = 0; k < n; k++) {
+		unsigned i = stale[k];
+		vmx_vmwrite(vmcs_field_encodings[i], field[i]);
+		nv->shadow.image[i] = field[i];
+		nv->shadow.known[i] = 1;
 	}
 	nv->shadow.syncs_out++;
 	release_shadow(nv);
@@ -108,11 +155,14 @@ void vmcs_shadow_put(struct vm *vm, uint32_t encoding)
 {
 	struct nested_vm *nv = vm->nested;
 	int i = vmcs12_index_of(encoding);
-	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS || i < 0)
+	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS || i < 0 || !nv->shadow.listed[i])
 		return;
+	image_follow_current(nv);
 	uint64_t back = vm->in_l2 ? nv->vmcs02_hpa : vm->vmcs_hpa;
 	vmcs_load(nv->shadow.vmcs_hpa);
 	vmx_vmwrite(encoding, nv->nvmx.cache->field[i]);
+	nv->shadow.image[i] = nv->nvmx.cache->field[i];
+	nv->shadow.known[i] = 1;
 	release_shadow(nv);
 	vmcs_load(back);
 }

@@ -43,6 +43,7 @@ struct vm {
 	char name[NL_NAME_MAX];
 	char path[NL_PATH_MAX];
 	const struct nl_manifest_vm *desc;
+	int hosts_vmm;                    /* a VMM-kind VM runs somewhere below it */
 
 	uint64_t mem_hpa;                 /* host-physical base of its memory */
 	uint64_t mem_bytes;
@@ -51,6 +52,7 @@ struct vm {
 	uint16_t vpid;                    /* 0 = VPID off for this VM */
 	uint64_t vmcs_hpa;
 	int launched;
+	uint64_t host_rsp;                /* HOST_RSP as vmx_run() last wrote it into vmcs_hpa; 0 = never */
 
 	struct guest_regs regs;
 	enum vm_state state;

@@ -87,6 +87,7 @@ int vm_build(struct vm *vm, const struct nl_manifest_view *m, unsigned index,
 
 	vm->index = index;
 	vm->desc = d;
+	vm->hosts_vmm = nl_manifest_below_has_kind(m, index, NL_VM_VMM);
 	memcpy(vm->name, d->name, sizeof vm->name);
 	if (nl_snprintf(vm->path, sizeof vm->path, "%s/%s", platform_path(), d->name) >= (int)sizeof vm->path) {
 		*why = "the VM's path does not fit NL_PATH_MAX: its records could not be told apart";

@@ -20,7 +20,7 @@ _Static_assert(__builtin_offsetof(struct guest_regs, rdi) == 40 &&
 		       __builtin_offsetof(struct guest_regs, r15) == 112,
 	       "vmx_entry.S hard-codes struct guest_regs offsets");
 
-int vmx_run(struct guest_regs *regs, int launched);
+int vmx_run(struct guest_regs *regs, int launched, uint64_t *host_rsp);
 uint64_t nl_compute_loop(uint64_t iterations, uint64_t seed);
 
 static struct vm vms[NL_MAX_VMS];
@@ -182,6 +182,7 @@ static void run_vms(const struct nl_manifest_view *m)
 		int in_l2 = cur->in_l2;
 		uint64_t vmcs = in_l2 ? nested_vmcs02(cur) : cur->vmcs_hpa;
 		int *launched = in_l2 ? nested_vmcs02_launched(cur) : &cur->launched;
+		uint64_t *host_rsp = in_l2 ? nested_vmcs02_host_rsp(cur) : &cur->host_rsp;
 		vmcs_load(vmcs);
 
 		uint64_t until = slice_end < deadline ? slice_end : deadline;
@@ -191,7 +192,7 @@ static void run_vms(const struct nl_manifest_view *m)
 		uint64_t timer = (until - now) >> caps.preempt_rate;
 		vmcs_write32(VMCS_VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffffull ? 0xffffffffu : (uint32_t)timer);
 
-		int rc = vmx_run(&cur->regs, *launched);
+		int rc = vmx_run(&cur->regs, *launched, host_rsp);
 		if (rc) {
 			if (in_l2)
 				nested_vmcs02_entry_failed(cur, rc);

@@ -1,9 +1,10 @@
 /*
  * Entering a guest and coming back from it.
  *
- * int vmx_run(struct guest_regs *regs, int launched)
+ * int vmx_run(struct guest_regs *regs, int launched, uint64_t *host_rsp)
  *   Saves the host's callee-saved registers, points HOST_RSP at this stack
- *   frame, loads the guest GPRs from *regs and executes VMLAUNCH (launched
+ *   frame (a VMWRITE only when *host_rsp, what the current VMCS holds, says
+ *   it differs: under a parent VMM that write may cost an exit), loads the guest GPRs from *regs and executes VMLAUNCH (launched
  *   == 0) or VMRESUME.  A VM exit lands at vmx_exit_entry (HOST_RIP), which
  *   stores the guest GPRs back into *regs and returns 0 from vmx_run, as if
  *   the call had simply returned.  If the instruction itself fails, vmx_run
@@ -43,8 +44,12 @@ vmx_run:
 	push %rdi                /* the regs pointer, found again at exit */
 
 	/* The exit comes back with RSP = HOST_RSP: exactly this frame. */
+	cmp %rsp, (%rdx)
+	je 4f
+	mov %rsp, (%rdx)
 	mov $HOST_RSP_ENCODING, %rax
 	vmwrite %rsp, %rax
+4:
 
 	/* Flags from this test survive the movs below (mov changes no flags). */
 	test %esi, %esi

@@ -124,6 +124,9 @@ int nl_manifest_decode(const void *buf, size_t len, struct nl_manifest_view *out
 int nl_manifest_subtree(const struct nl_manifest_view *m, unsigned root, struct nl_manifest_vm *out,
 			uint32_t *count);
 
+/* Whether some VM below entry root (a child, grandchild, ...) is of the given kind (enum nl_vm_kind). */
+int nl_manifest_below_has_kind(const struct nl_manifest_view *m, unsigned root, uint32_t kind);
+
 enum nl_manifest_error {
 	NL_MFE_SHORT = -1,     /* fewer bytes than the header or total_size */
 	NL_MFE_MAGIC = -2,

@@ -97,6 +97,24 @@ static void test_depth3_vmcs_shadowing(void)
 	/* hv1 had no shadowing to give hv2: its VMREAD/VMWRITE were emulated by hv1. */
 	CU_ASSERT(json_is_false(json_object_get(json_object_get(hv2, "nested"), "vmcs_shadowing")));
 	CU_ASSERT(nested_count(hv2, "emulated", "VMREAD") > 0);
+	/*
+	 * hv1 emulates a VM exit for hv2 on every reflected exit, loading hv2's
+	 * host state into its VMCS: L0 shadows those fields for reading, and hv1
+	 * writes only what changed, so its VMREAD/VMWRITE exits are set-up only.
+	 */
+	json_int_t reflected = nested_count(hv1, NULL, "reflected_total");
+	json_int_t accesses = nested_count(hv1, "emulated", "VMREAD") + nested_count(hv1, "emulated", "VMWRITE");
+	CU_ASSERT(reflected >= 100);
+	CU_ASSERT(accesses < reflected / 2);
+	json_t *traps = json_object_get(hv1, "vmcs_traps");
+	CU_ASSERT_PTR_NOT_NULL(json_object_get(traps, "vmwrite"));
+	const char *field;
+	json_t *count;
+	json_object_foreach(json_object_get(traps, "vmwrite"), field, count) {
+		if (json_integer_value(count) > 10)
+			fprintf(stderr, "\n  hv1's VMWRITE of %s trapped %lld times\n", field, (long long)json_integer_value(count));
+		CU_ASSERT(json_integer_value(count) <= 10);
+	}
 	json_decref(s);
 }
 

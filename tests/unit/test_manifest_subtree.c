@@ -144,10 +144,20 @@ static void test_siblings_and_reindexing(void)
 	CU_ASSERT_STRING_EQUAL(out[0].name, "g");
 	CU_ASSERT_EQUAL(out[0].parent, -1);
 
+	/* What runs below: a hosts the VMM c; c and f host leaves only; leaves host nothing. */
+	CU_ASSERT_TRUE(nl_manifest_below_has_kind(&m, 0, NL_VM_VMM));
+	CU_ASSERT_TRUE(nl_manifest_below_has_kind(&m, 0, NL_VM_LEAF));
+	CU_ASSERT_FALSE(nl_manifest_below_has_kind(&m, 2, NL_VM_VMM));
+	CU_ASSERT_FALSE(nl_manifest_below_has_kind(&m, 5, NL_VM_VMM));
+	CU_ASSERT_TRUE(nl_manifest_below_has_kind(&m, 5, NL_VM_LEAF));
+	CU_ASSERT_FALSE(nl_manifest_below_has_kind(&m, 4, NL_VM_LEAF));
+	CU_ASSERT_FALSE(nl_manifest_below_has_kind(&m, 7, NL_VM_LEAF));
+
 	/* Whatever a subtree holds encodes again: it is a manifest of its own. */
 	CU_ASSERT_FATAL(nl_manifest_subtree(&m, 0, out, &count) == 0);
 	CU_ASSERT(nl_manifest_encode(&h, out, count, buf, sizeof buf) > 0);
 
+	/* m now views the re-encoded subtree of a: b, c → d. */
 	CU_ASSERT_EQUAL(nl_manifest_subtree(&m, 7, out, &count), -1);
 	CU_ASSERT_EQUAL(nl_manifest_subtree(NULL, 0, out, &count), -1);
 	CU_ASSERT_EQUAL(nl_manifest_subtree(&m, 0, NULL, &count), -1);
