@@ -62,6 +62,19 @@ const uint32_t nested_exit_load_fields[] = {
 };
 const unsigned nested_exit_load_field_count = sizeof nested_exit_load_fields / sizeof nested_exit_load_fields[0];
 
+/*
+ * The fields no check reads except the hot ones: RIP, RFLAGS, activity and
+ * interruptibility state, the event to inject (26.2.1.3, 26.3.1.4-5); RSP,
+ * pending debug exceptions and the preemption-timer value no check reads;
+ * the exit-information fields are not part of an entry.
+ */
+uint8_t vmcs12_hot_only[VMCS12_NFIELDS];
+static const uint32_t hot_checked_fields[] = {
+	VMCS_GUEST_RIP, VMCS_GUEST_RSP, VMCS_GUEST_RFLAGS, VMCS_GUEST_INTERRUPTIBILITY_INFO,
+	VMCS_GUEST_ACTIVITY_STATE, VMCS_GUEST_PENDING_DBG_EXCEPTIONS, VMCS_VMX_PREEMPTION_TIMER_VALUE,
+	VMCS_VM_ENTRY_INTR_INFO_FIELD, VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, VMCS_VM_ENTRY_INSTRUCTION_LEN,
+};
+
 enum { L2_REST, L2_HOT, L2_EXIT_LOAD };
 static uint8_t l2_class[VMCS12_NFIELDS];
 
@@ -83,6 +96,11 @@ static void classify(const uint32_t *fields, unsigned count, uint8_t cls)
 
 void vmcs12_index_lists_init(void)
 {
+	for (unsigned k = 0; k < sizeof hot_checked_fields / sizeof hot_checked_fields[0]; k++)
+		vmcs12_hot_only[vmcs12_index_of(hot_checked_fields[k])] = 1;
+	for (unsigned i = 0; i < VMCS12_NFIELDS; i++)
+		if (vmcs_field_is_readonly(vmcs_field_encodings[i]))
+			vmcs12_hot_only[i] = 1;
 	classify(nested_hot_fields, nested_hot_field_count, L2_HOT);
 	classify(nested_exit_load_fields, nested_exit_load_field_count, L2_EXIT_LOAD);
 	struct vmcs12_index_list *of_class[] = { &vmcs12_l2_rest, &vmcs12_l2_hot, &vmcs12_l2_exit_load };
@@ -236,6 +254,47 @@ struct l1_regs {
 	uint64_t efer, dr7, debugctl;
 };
 
+/* What VMCS02 takes from L1's own registers when VMCS12 does not load them. */
+static void put_l1_regs(struct nested_vm *nv, const struct l1_regs *l1)
+{
+	const struct vmcs12 *v = nv->nvmx.cache;
+	/*
+	 * VMCS02 always loads EFER and the debug controls (vmcs02_merge.c).
+	 * Where L1 does not, L2 must get what the processor would leave: L1's
+	 * values, with EFER.LMA and LME following "IA-32e mode guest".
+	 */
+	uint32_t entry12 = (uint32_t)V12(v, VM_ENTRY_CONTROLS);
+	if (!(entry12 & ENTRY_LOAD_IA32_EFER)) {
+		uint64_t lm = (entry12 & ENTRY_IA32E_MODE_GUEST) ? (EFER_LMA | EFER_LME) : 0;
+		put(nv, GUEST_IA32_EFER, (l1->efer & ~(EFER_LMA | EFER_LME)) | lm);
+	}
+	if (!(entry12 & ENTRY_LOAD_DEBUG_CONTROLS)) {
+		put(nv, GUEST_DR7, l1->dr7);
+		put(nv, GUEST_IA32_DEBUGCTL, l1->debugctl);
+	}
+}
+
+/*
+ * VMCS02 after an entry that changed only hot fields: those, the event to
+ * inject (the last exit made VMCS02's copy unknown) and the EPT02 root
+ * (INVEPT may have dropped it).
+ */
+static void update_vmcs02(struct nested_vm *nv, struct shadow_ept *sept, const struct l1_regs *l1)
+{
+	const struct vmcs12 *v = nv->nvmx.cache;
+	vmcs_load(nv->vmcs02_hpa);
+	put(nv, VM_ENTRY_INTR_INFO_FIELD, V12(v, VM_ENTRY_INTR_INFO_FIELD));
+	put(nv, VM_ENTRY_EXCEPTION_ERROR_CODE, V12(v, VM_ENTRY_EXCEPTION_ERROR_CODE));
+	put(nv, VM_ENTRY_INSTRUCTION_LEN, V12(v, VM_ENTRY_INSTRUCTION_LEN));
+	put(nv, EPT_POINTER, ept_pointer(sept->root02));
+	for (unsigned k = 0; k < nv->changed.count; k++) {
+		unsigned i = nv->changed.list[k];
+		if (vmcs_field_is_guest_state(vmcs_field_encodings[i]) && i != VMCS12_IDX_VMX_PREEMPTION_TIMER_VALUE)
+			put_idx(nv, i, v->field[i]);
+	}
+	put_l1_regs(nv, l1);
+}
+
 /* Returns 1 when VMCS02 was built from nothing (then it deserves the full self-check). */
 static int build_vmcs02(struct vm *vm, struct shadow_ept *sept, const struct l1_regs *l1)
 {
@@ -293,20 +352,7 @@ static int build_vmcs02(struct vm *vm, struct shadow_ept *sept, const struct l1_
 		put_idx(nv, i, v->field[i]);
 	}
 	put(nv, VMCS_LINK_POINTER, ~0ull); /* VMCS02 itself is never shadowed */
-	/*
-	 * VMCS02 always loads EFER and the debug controls (vmcs02_merge.c).
-	 * Where L1 does not, L2 must get what the processor would leave: L1's
-	 * values, with EFER.LMA and LME following "IA-32e mode guest".
-	 */
-	uint32_t entry12 = (uint32_t)V12(v, VM_ENTRY_CONTROLS);
-	if (!(entry12 & ENTRY_LOAD_IA32_EFER)) {
-		uint64_t lm = (entry12 & ENTRY_IA32E_MODE_GUEST) ? (EFER_LMA | EFER_LME) : 0;
-		put(nv, GUEST_IA32_EFER, (l1->efer & ~(EFER_LMA | EFER_LME)) | lm);
-	}
-	if (!(entry12 & ENTRY_LOAD_DEBUG_CONTROLS)) {
-		put(nv, GUEST_DR7, l1->dr7);
-		put(nv, GUEST_IA32_DEBUGCTL, l1->debugctl);
-	}
+	put_l1_regs(nv, l1);
 	if (fresh)
 		vmcs_write_host_state();
 	return fresh;
@@ -333,15 +379,34 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 	enum vmcs_check_phase phase;
 	struct nvmx_result fail = { NVMX_FAIL_VALID, 0 };
 
-	vmcs_check_state_from_fields(&s, v->field); /* the cache keeps every value masked to its width */
-	s.processor_ia32e = (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) != 0; /* L1's mode: VMCS01 is current */
-	check_caps_of(&nv->caps, &cc);
-	const char *why = vmcs_check_phased(&s, &cc, &phase);
-	if (!why && unsupported_by_nestlab(v)) {
-		why = unsupported_by_nestlab(v);
-		phase = VMCS_CHECK_CONTROLS;
+	int l1_ia32e = (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) != 0; /* L1's mode: VMCS01 is current */
+	/*
+	 * Since the last full check passed for this VMCS12 L1 changed only hot
+	 * fields: every other check would read the values that passed, so
+	 * only the hot ones run.  State the processor saved into VMCS12 at an
+	 * exit is taken as checked; VMCS02's own entry checks it again anyway.
+	 */
+	int hot_only = !nv->changed.cold && nv->changed.passed_for == nv->nvmx.current &&
+		       nv->changed.passed_l1_ia32e == l1_ia32e && nv->vmcs02_launched &&
+		       nv->vmcs02_for == nv->nvmx.current;
+	const char *why;
+	if (hot_only) {
+		vmcs_check_state_hot_from_fields(&s, v->field);
+		why = vmcs_check_hot_phased(&s, &phase);
+	} else {
+		vmcs_check_state_from_fields(&s, v->field); /* the cache keeps every value masked to its width */
+		s.processor_ia32e = l1_ia32e;
+		check_caps_of(&nv->caps, &cc);
+		why = vmcs_check_phased(&s, &cc, &phase);
+		if (!why && unsupported_by_nestlab(v)) {
+			why = unsupported_by_nestlab(v);
+			phase = VMCS_CHECK_CONTROLS;
+		}
 	}
+	nv->changed.passed_for = why ? NVMX_NO_VMCS : nv->nvmx.current;
+	nv->changed.passed_l1_ia32e = l1_ia32e;
 	if (why) {
+		nv->changed.cold = 1; /* what L1 changed is not in VMCS02 yet: the next entry builds it whole */
 		nv->count.vmentry_failures++;
 		if (phase == VMCS_CHECK_CONTROLS) {
 			fail.error = VMXERR_ENTRY_INVALID_CONTROL_FIELD;
@@ -371,7 +436,15 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		.dr7 = vmcs_readnat(VMCS_GUEST_DR7),
 		.debugctl = vmcs_read64(VMCS_GUEST_IA32_DEBUGCTL),
 	};
-	int fresh = build_vmcs02(vm, nv->active_sept, &l1);
+	int fresh = 0;
+	if (hot_only)
+		update_vmcs02(nv, nv->active_sept, &l1);
+	else
+		fresh = build_vmcs02(vm, nv->active_sept, &l1);
+	for (unsigned k = 0; k < nv->changed.count; k++)
+		nv->changed.mark[nv->changed.list[k]] = 0;
+	nv->changed.count = 0;
+	nv->changed.cold = 0;
 	/* The full self-check after a build from nothing; later entries change only checked VMCS12 values. */
 	const char *bad = fresh ? vmcs_self_check(vmm_caps) : 0;
 	if (bad) {

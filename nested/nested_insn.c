@@ -189,6 +189,9 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 	if (!is_field_access)
 		vmcs_shadow_to_cache(vm);
 	uint64_t was_current = n->current;
+	/* VMXON, VMCLEAR, VMPTRLD, ... may change VMCS12 wholesale: the next entry checks and builds it all. */
+	if (!is_field_access && ei->reason != EXIT_REASON_VMLAUNCH && ei->reason != EXIT_REASON_VMRESUME)
+		nv->changed.cold = 1;
 	/*
 	 * L1 is about to see or flush VMCS12's copy of L2's state: bring it up
 	 * to date from VMCS02 first (a VMWRITE too, so VMCS02's image is exact
@@ -242,8 +245,13 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 		count_trapped_field(nv->count.trapped_vmwrite, field);
 		r = nvmx_vmwrite(n, &c, field, value);
 		/* A field shadowed for reading only: L1's next VMREAD must see what it wrote. */
-		if (r.outcome == NVMX_SUCCEED && vmcs_shadow_on(vm))
-			vmcs_shadow_put(vm, (uint32_t)field);
+		if (r.outcome == NVMX_SUCCEED) {
+			int i = vmcs12_index_of((uint32_t)field);
+			if (i >= 0)
+				nested_vmcs12_changed(nv, (unsigned)i);
+			if (vmcs_shadow_on(vm))
+				vmcs_shadow_put(vm, (uint32_t)field);
+		}
 		break;
 	case EXIT_REASON_VMLAUNCH:
 	case EXIT_REASON_VMRESUME: {

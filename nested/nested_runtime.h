@@ -49,6 +49,20 @@ struct nested_vm {
 	 * was written with, so an unchanged stale value is never written back.
 	 */
 	int l2_state_stale;
+	/*
+	 * VMCS12 fields L1 changed since its last entry to L2 (through the
+	 * shadow VMCS or a trapped VMWRITE).  When only fields of the hot
+	 * checks changed (vmcs12_hot_only) the next entry runs only those
+	 * checks and rewrites only those fields of VMCS02.
+	 */
+	struct {
+		uint8_t mark[VMCS12_NFIELDS];
+		uint8_t list[VMCS12_NFIELDS];
+		unsigned count;
+		int cold;             /* some other field changed, or something this VMM does not track */
+		uint64_t passed_for;  /* the VMCS12 whose full check passed last (NVMX_NO_VMCS: none) */
+		int passed_l1_ia32e;  /* L1's mode then: the host checks depend on it */
+	} changed;
 	struct {
 		uint64_t vmcs_hpa;       /* the shadow VMCS; 0 when shadowing is off for this child */
 		uint64_t vmread_bitmap;  /* a set bit makes L1's VMREAD of that encoding exit */
@@ -86,6 +100,19 @@ uint64_t nested_l1_timer_deadline(struct vm *vm);
 
 /* The "nested" record: emulated VMX instructions, reflected vs handled exits, EPT02, INV*. */
 void nested_record_counters(const struct vm *vm);
+
+/* Whether a VMCS12 field is read by no check but the hot ones (vmcs_check_hot_phased()). */
+extern uint8_t vmcs12_hot_only[VMCS12_NFIELDS];
+
+static inline void nested_vmcs12_changed(struct nested_vm *nv, unsigned idx)
+{
+	if (!nv->changed.mark[idx]) {
+		nv->changed.mark[idx] = 1;
+		nv->changed.list[nv->changed.count++] = (uint8_t)idx;
+	}
+	if (!vmcs12_hot_only[idx])
+		nv->changed.cold = 1;
+}
 
 /* Keep VMCS02's image right: a value read from it, or a field the processor changed behind it. */
 static inline void nested_vmcs02_note(struct nested_vm *nv, unsigned vmcs12_idx, uint64_t value)

@@ -112,7 +112,10 @@ void vmcs_shadow_to_cache(struct vm *vm)
 		unsigned i = nv->shadow.rw_list[k];
 		uint64_t v = 0;
 		vmx_vmread(vmcs_field_encodings[i], &v);
-		field[i] = v;
+		if (field[i] != v) {
+			field[i] = v;
+			nested_vmcs12_changed(nv, i);
+		}
 		nv->shadow.image[i] = v;
 		nv->shadow.known[i] = 1;
 	}

@@ -161,6 +161,33 @@ static const char *check_data_segment(const struct vmcs_seg *sg, const char *wha
 	return NULL;
 }
 
+/*
+ * The guest checks over the fields a VMM changes around every exit of its
+ * guest (RIP, RFLAGS, activity and interruptibility state), read with the
+ * rest of the state as it is: also run alone by vmcs_check_hot_phased().
+ */
+static const char *check_guest_hot(const struct vmcs_check_state *s)
+{
+	int ia32e = (s->entry & ENTRY_IA32E_MODE_GUEST) != 0;
+	/* 26.3.1.4 RIP and RFLAGS. */
+	if (!(ia32e && AR_L(s->cs.ar)) && (s->guest_rip >> 32))
+		return "26.3.1.4: guest RIP bits 63:32 set outside 64-bit mode";
+	if (ia32e && AR_L(s->cs.ar) && !x86_canonical(s->guest_rip))
+		return "26.3.1.4: guest RIP not canonical";
+	if (!(s->guest_rflags & 2) || (s->guest_rflags & 0xffffffffffc08028ull))
+		return "26.3.1.4: guest RFLAGS bit 1 clear or a reserved bit set";
+	if (ia32e && (s->guest_rflags & (1ull << 17)))
+		return "26.3.1.4: guest RFLAGS.VM is 1 in IA-32e mode";
+	/* 26.3.1.5 non-register state. */
+	if (s->activity_state > 3)
+		return "26.3.1.5: guest activity state invalid";
+	if (s->interruptibility & ~0x1fu)
+		return "26.3.1.5: guest interruptibility-state reserved bits set";
+	if ((s->interruptibility & 3) == 3)
+		return "26.3.1.5: blocking by STI and by MOV SS both set";
+	return NULL;
+}
+
 static const char *check_guest(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
 {
 	uint32_t proc2 = (s->proc & CPU_ACTIVATE_SECONDARY) ? s->proc2 : 0;
@@ -231,22 +258,8 @@ static const char *check_guest(const struct vmcs_check_state *s, const struct vm
 		return "26.3.1.3: guest GDTR/IDTR base not canonical";
 	if ((s->gdtr_limit | s->idtr_limit) >> 16)
 		return "26.3.1.3: guest GDTR/IDTR limit bits 31:16 set";
-	/* 26.3.1.4 RIP and RFLAGS. */
-	if (!(ia32e && AR_L(s->cs.ar)) && (s->guest_rip >> 32))
-		return "26.3.1.4: guest RIP bits 63:32 set outside 64-bit mode";
-	if (ia32e && AR_L(s->cs.ar) && !x86_canonical(s->guest_rip))
-		return "26.3.1.4: guest RIP not canonical";
-	if (!(s->guest_rflags & 2) || (s->guest_rflags & 0xffffffffffc08028ull))
-		return "26.3.1.4: guest RFLAGS bit 1 clear or a reserved bit set";
-	if (ia32e && (s->guest_rflags & (1ull << 17)))
-		return "26.3.1.4: guest RFLAGS.VM is 1 in IA-32e mode";
-	/* 26.3.1.5 non-register state. */
-	if (s->activity_state > 3)
-		return "26.3.1.5: guest activity state invalid";
-	if (s->interruptibility & ~0x1fu)
-		return "26.3.1.5: guest interruptibility-state reserved bits set";
-	if ((s->interruptibility & 3) == 3)
-		return "26.3.1.5: blocking by STI and by MOV SS both set";
+	if ((bad = check_guest_hot(s)))
+		return bad;
 	/* 26.3.1.5: without VMCS shadowing the link pointer must be all ones here. */
 	if (s->link_pointer != ~0ull && !(proc2 & SEC_VMCS_SHADOWING))
 		return "26.3.1.5: VMCS link pointer is not FFFFFFFF_FFFFFFFFH";
@@ -265,6 +278,18 @@ static void fill_seg(struct vmcs_seg *sg, const uint64_t *f, unsigned sel, unsig
 	fill_seg(dst, f, VMCS12_IDX_GUEST_##SEG##_SELECTOR, VMCS12_IDX_GUEST_##SEG##_BASE,    \
 		 VMCS12_IDX_GUEST_##SEG##_LIMIT, VMCS12_IDX_GUEST_##SEG##_AR_BYTES)
 #define F(NAME) (f[VMCS12_IDX_##NAME])
+
+void vmcs_check_state_hot_from_fields(struct vmcs_check_state *s, const uint64_t *f)
+{
+	s->entry = (uint32_t)F(VM_ENTRY_CONTROLS);
+	s->entry_intr_info = (uint32_t)F(VM_ENTRY_INTR_INFO_FIELD);
+	s->entry_insn_len = (uint32_t)F(VM_ENTRY_INSTRUCTION_LEN);
+	s->cs.ar = (uint32_t)F(GUEST_CS_AR_BYTES);
+	s->guest_rflags = F(GUEST_RFLAGS);
+	s->guest_rip = F(GUEST_RIP);
+	s->activity_state = (uint32_t)F(GUEST_ACTIVITY_STATE);
+	s->interruptibility = (uint32_t)F(GUEST_INTERRUPTIBILITY_INFO);
+}
 
 void vmcs_check_state_from_fields(struct vmcs_check_state *s, const uint64_t *f)
 {
@@ -337,6 +362,19 @@ const char *vmcs_check_phased(const struct vmcs_check_state *s, const struct vmc
 		return why;
 	*phase = VMCS_CHECK_GUEST;
 	if ((why = check_guest(s, caps)))
+		return why;
+	*phase = VMCS_CHECK_OK;
+	return NULL;
+}
+
+const char *vmcs_check_hot_phased(const struct vmcs_check_state *s, enum vmcs_check_phase *phase)
+{
+	const char *why;
+	*phase = VMCS_CHECK_CONTROLS;
+	if ((why = check_event_injection(s)))
+		return why;
+	*phase = VMCS_CHECK_GUEST;
+	if ((why = check_guest_hot(s)))
 		return why;
 	*phase = VMCS_CHECK_OK;
 	return NULL;

@@ -56,6 +56,8 @@ struct vmcs_check_state {
  * anyway; the checks ignore them.
  */
 void vmcs_check_state_from_fields(struct vmcs_check_state *s, const uint64_t *fields);
+/* Only what vmcs_check_hot_phased() reads (the rest of *s is left as it is). */
+void vmcs_check_state_hot_from_fields(struct vmcs_check_state *s, const uint64_t *f);
 
 /* Returns NULL when every check passes, else the first failed check in SDM wording. */
 const char *vmcs_check(const struct vmcs_check_state *s, const struct vmcs_check_caps *caps);
@@ -68,5 +70,11 @@ const char *vmcs_check(const struct vmcs_check_state *s, const struct vmcs_check
 enum vmcs_check_phase { VMCS_CHECK_OK, VMCS_CHECK_CONTROLS, VMCS_CHECK_HOST, VMCS_CHECK_GUEST };
 const char *vmcs_check_phased(const struct vmcs_check_state *s, const struct vmcs_check_caps *caps,
 			      enum vmcs_check_phase *phase);
+/*
+ * Only the checks of the hot fields (event injection, RIP, RFLAGS,
+ * activity and interruptibility state): enough when nothing else changed since a full
+ * check passed, as all other checks read only unchanged values.
+ */
+const char *vmcs_check_hot_phased(const struct vmcs_check_state *s, enum vmcs_check_phase *phase);
 
 #endif

@@ -147,6 +147,69 @@ static void test_guest_checks(void)
 	EXPECT_FAIL(s.ss.selector = 0x13, "SS.RPL");
 }
 
+/* The hot checks alone fail exactly where the full checks fail on the hot fields, in the same phase. */
+#define EXPECT_HOT_FAIL(mutation, section, expected_phase)                       \
+	do {                                                                     \
+		struct vmcs_check_state s = good();                              \
+		enum vmcs_check_phase full_phase, hot_phase;                     \
+		mutation;                                                        \
+		const char *full = vmcs_check_phased(&s, &caps, &full_phase);    \
+		const char *hot = vmcs_check_hot_phased(&s, &hot_phase);         \
+		CU_ASSERT_PTR_NOT_NULL(hot);                                     \
+		CU_ASSERT_PTR_EQUAL(hot, full);                                  \
+		CU_ASSERT_EQUAL(hot_phase, expected_phase);                      \
+		CU_ASSERT_EQUAL(full_phase, expected_phase);                     \
+		if (hot)                                                         \
+			CU_ASSERT_PTR_NOT_NULL(strstr(hot, section));            \
+	} while (0)
+
+static void test_hot_checks(void)
+{
+	enum vmcs_check_phase phase;
+	struct vmcs_check_state s = good();
+	CU_ASSERT_PTR_NULL(vmcs_check_hot_phased(&s, &phase));
+	CU_ASSERT_EQUAL(phase, VMCS_CHECK_OK);
+	EXPECT_HOT_FAIL(s.entry_intr_info = (1u << 31) | (1u << 8), "reserved interruption type", VMCS_CHECK_CONTROLS);
+	EXPECT_HOT_FAIL(s.guest_rip = 0xffff800000000000ull - 1, "RIP not canonical", VMCS_CHECK_GUEST);
+	EXPECT_HOT_FAIL(s.guest_rflags = 0x2 | (1ull << 17), "RFLAGS.VM", VMCS_CHECK_GUEST);
+	EXPECT_HOT_FAIL(s.activity_state = 4, "activity state", VMCS_CHECK_GUEST);
+	EXPECT_HOT_FAIL(s.interruptibility = 3, "STI and by MOV SS", VMCS_CHECK_GUEST);
+	/* Outside 64-bit mode RIP's upper half must be clear: the mode comes from the (unchanged) CS and entry controls. */
+	EXPECT_HOT_FAIL((s.entry &= ~ENTRY_IA32E_MODE_GUEST, s.guest_efer = 0, s.cs.ar = 0xc09b, s.guest_rip = 1ull << 32),
+			"63:32", VMCS_CHECK_GUEST);
+	/* What only the other checks read is not looked at: a bad CR0 passes the hot checks. */
+	s.guest_cr0 &= ~CR0_NE;
+	CU_ASSERT_PTR_NULL(vmcs_check_hot_phased(&s, &phase));
+	CU_ASSERT_PTR_NOT_NULL(vmcs_check(&s, &caps));
+}
+
+/* The hot filler copies what the hot checks read, and nothing else. */
+static void test_hot_state_from_fields(void)
+{
+	uint64_t f[VMCS12_NFIELDS];
+	memset(f, 0, sizeof f);
+	f[VMCS12_IDX_GUEST_RIP] = 0x1234;
+	f[VMCS12_IDX_GUEST_RFLAGS] = 0x202;
+	f[VMCS12_IDX_GUEST_CS_AR_BYTES] = 0xa09b;
+	f[VMCS12_IDX_VM_ENTRY_CONTROLS] = ENTRY_IA32E_MODE_GUEST;
+	f[VMCS12_IDX_VM_ENTRY_INTR_INFO_FIELD] = 0x80000b0d;
+	f[VMCS12_IDX_VM_ENTRY_INSTRUCTION_LEN] = 3;
+	f[VMCS12_IDX_GUEST_ACTIVITY_STATE] = 1;
+	f[VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO] = 2;
+	f[VMCS12_IDX_GUEST_CR0] = 0x99;
+	struct vmcs_check_state s = good();
+	vmcs_check_state_hot_from_fields(&s, f);
+	CU_ASSERT_EQUAL(s.guest_rip, 0x1234);
+	CU_ASSERT_EQUAL(s.guest_rflags, 0x202);
+	CU_ASSERT_EQUAL(s.cs.ar, 0xa09b);
+	CU_ASSERT_EQUAL(s.entry, ENTRY_IA32E_MODE_GUEST);
+	CU_ASSERT_EQUAL(s.entry_intr_info, 0x80000b0d);
+	CU_ASSERT_EQUAL(s.entry_insn_len, 3);
+	CU_ASSERT_EQUAL(s.activity_state, 1);
+	CU_ASSERT_EQUAL(s.interruptibility, 2);
+	CU_ASSERT_EQUAL(s.guest_cr0, good().guest_cr0); /* left as it was */
+}
+
 static void test_unrestricted_guest_relaxes_pe_pg(void)
 {
 	struct vmcs_check_state s = good();
@@ -170,4 +233,6 @@ void register_suite_vmcs_check(void)
 	CU_add_test(s, "event-injection checks", test_event_injection_checks);
 	CU_add_test(s, "guest-state checks", test_guest_checks);
 	CU_add_test(s, "unrestricted guest relaxes CR0.PE/PG", test_unrestricted_guest_relaxes_pe_pg);
+	CU_add_test(s, "hot checks alone: same verdict and phase on the hot fields", test_hot_checks);
+	CU_add_test(s, "hot checks read only the hot fields", test_hot_state_from_fields);
 }
