@@ -292,6 +292,8 @@ struct nested_counters {
 	uint64_t reflected_ticks;                /* TSC ticks spent emulating reflected exits */
 	uint64_t invept[3], invvpid[4];          /* by type, as L1 issued them */
 	uint64_t vmentry_failures;               /* VMLAUNCH/VMRESUME refused by the VMCS12 checks */
+	uint64_t entry_checks_full;              /* entries whose VMCS12 got every check */
+	uint64_t entry_checks_hot;               /* entries that changed only hot fields: only their checks */
 	/* VMREADs/VMWRITEs that exited, by VMCS12 field index: what shadowing did not absorb. */
 	uint32_t trapped_vmread[VMCS12_NFIELDS], trapped_vmwrite[VMCS12_NFIELDS];
 };

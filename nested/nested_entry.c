@@ -391,9 +391,11 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		       nv->vmcs02_for == nv->nvmx.current;
 	const char *why;
 	if (hot_only) {
+		nv->count.entry_checks_hot++;
 		vmcs_check_state_hot_from_fields(&s, v->field);
 		why = vmcs_check_hot_phased(&s, &phase);
 	} else {
+		nv->count.entry_checks_full++;
 		vmcs_check_state_from_fields(&s, v->field); /* the cache keeps every value masked to its width */
 		s.processor_ia32e = l1_ia32e;
 		check_caps_of(&nv->caps, &cc);

@@ -174,6 +174,8 @@ void nested_record_counters(const struct vm *vm)
 	jsonw_u64(&w, "handled_total", handled_total);
 	jsonw_u64(&w, "reflected_ticks", c->reflected_ticks);
 	jsonw_u64(&w, "vmentry_failures", c->vmentry_failures);
+	jsonw_u64(&w, "entry_checks_full", c->entry_checks_full);
+	jsonw_u64(&w, "entry_checks_hot", c->entry_checks_hot);
 	uint64_t faults = 0, fills = 0, drops = 0, refl = 0;
 	for (unsigned i = 0; i < NESTED_SEPT_SLOTS; i++) {
 		faults += nv->sept[i].faults;

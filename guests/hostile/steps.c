@@ -334,8 +334,35 @@ void step_run_l2(struct hostile *h)
 	if (!cpuid_exit)
 		return;
 	/* Past CPUID, L2 halts, and HLT exiting brings it back. */
-	do_vmwrite(VMCS_GUEST_RIP, L2_CODE_GPA + L2_CPUID_LEN);
-	check_outcome("vmresume_l2_hlt_exit", vm_exit(EXIT_REASON_HLT), do_vmresume());
+	uint64_t hlt_rip = L2_CODE_GPA + L2_CPUID_LEN;
+	do_vmwrite(VMCS_GUEST_RIP, hlt_rip);
+	if (!check_outcome("vmresume_l2_hlt_exit", vm_exit(EXIT_REASON_HLT), do_vmresume()))
+		return;
+	/*
+	 * Entries that change one field after a good one: the parent may then
+	 * check only what changed, and must still give the SDM's outcome.
+	 * SDM 26.3.1.4: a non-canonical RIP in 64-bit mode fails the guest
+	 * checks (a VM exit, the VMCS stays launched).
+	 */
+	do_vmwrite(VMCS_GUEST_RIP, 0x0000800000000000ull);
+	check_outcome("vmresume_noncanonical_rip", vm_exit(EXIT_REASON_ENTRY_FAIL | EXIT_REASON_INVALID_GUEST_STATE),
+		      do_vmresume());
+	do_vmwrite(VMCS_GUEST_RIP, hlt_rip);
+	check_outcome("vmresume_rip_restored", vm_exit(EXIT_REASON_HLT), do_vmresume());
+	/* SDM 26.2.1.3: injecting an event of the reserved type 1 is VMfail(7). */
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, (1u << 31) | (1u << 8));
+	check_outcome("vmresume_reserved_event_type", vm_fail_valid(VMXERR_ENTRY_INVALID_CONTROL_FIELD),
+		      do_vmresume());
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	check_outcome("vmresume_event_restored", vm_exit(EXIT_REASON_HLT), do_vmresume());
+	/* SDM 26.2.3: host TR selector 0 after good entries is still VMfail(8). */
+	uint64_t host_tr = 0;
+	do_vmread(VMCS_HOST_TR_SELECTOR, &host_tr);
+	do_vmwrite(VMCS_HOST_TR_SELECTOR, 0);
+	check_outcome("vmresume_host_tr_selector_zero", vm_fail_valid(VMXERR_ENTRY_INVALID_HOST_STATE_FIELD),
+		      do_vmresume());
+	do_vmwrite(VMCS_HOST_TR_SELECTOR, host_tr);
+	check_outcome("vmresume_host_tr_restored", vm_exit(EXIT_REASON_HLT), do_vmresume());
 }
 
 void step_ept12_outside(struct hostile *h)

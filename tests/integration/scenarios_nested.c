@@ -74,6 +74,8 @@ static void test_depth2_vmcs_shadowing(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(hv1);
 	CU_ASSERT(json_is_true(json_object_get(json_object_get(hv1, "nested"), "vmcs_shadowing")));
 	CU_ASSERT(nested_count(hv1, NULL, "shadow_syncs_in") >= 100);
+	/* L1 changes only RIP between its leaf's hypercalls: those entries need only the hot checks. */
+	CU_ASSERT(nested_count(hv1, NULL, "entry_checks_hot") >= 100);
 	CU_ASSERT(nested_count(hv1, "reflected", "VMCALL") >= 100);
 	/* Per reflected hypercall, hv1's exit path now costs L0 no VMREAD/VMWRITE exits. */
 	json_int_t reads = nested_count(hv1, "emulated", "VMREAD"), writes = nested_count(hv1, "emulated", "VMWRITE");
@@ -181,12 +183,17 @@ static void run_hostile(const char *name, const char *config)
 	snprintf(path, sizeof path, "%s/records.jsonl", dir);
 	char *text = slurp(path, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-	int checks = 0, bad = 0;
+	int checks = 0, bad = 0, after_good_entry = 0;
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
 		json_t *r = json_loads(line, 0, NULL);
 		const char *t = json_string_value(json_object_get(r, "type"));
 		if (t && !strcmp(t, "check")) {
 			checks++;
+			const char *name = json_string_value(json_object_get(r, "name"));
+			/* Entries after a good one, where the parent checks only what changed. */
+			if (name && (!strcmp(name, "vmresume_noncanonical_rip") ||
+				     !strcmp(name, "vmresume_reserved_event_type")))
+				after_good_entry++;
 			if (!json_is_true(json_object_get(r, "ok"))) {
 				bad++;
 				fprintf(stderr, "\n  check failed: %s\n", line);
@@ -196,6 +203,10 @@ static void run_hostile(const char *name, const char *config)
 	}
 	free(text);
 	CU_ASSERT(checks >= 40);
+	CU_ASSERT_EQUAL(after_good_entry, 2);
+	/* ... and L0 did check those two entries (at least) by the hot checks alone. */
+	CU_ASSERT(nested_count(evil, NULL, "entry_checks_hot") >= 2);
+	CU_ASSERT(nested_count(evil, NULL, "entry_checks_full") >= 5);
 	CU_ASSERT_EQUAL(bad, 0);
 	json_decref(s);
 }
