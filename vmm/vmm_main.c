@@ -207,7 +207,7 @@ static void run_vms(const struct nl_manifest_view *m)
 		cur->count.entries++;
 		struct exit_info ei = {
 			.reason = EXIT_REASON_BASIC(raw),
-			.qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION),
+			.qualification = vmm_exit_qualification(EXIT_REASON_BASIC(raw)),
 			.insn_len = vmcs_read32(VMCS_VM_EXIT_INSTRUCTION_LEN),
 		};
 		enum exit_action action;
