@@ -175,7 +175,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
  * every other exit the processor clears the field, so it is not read: under
  * a parent VMM each VMREAD this VMM saves may be an exit saved.
  */
-static const uint8_t has_qualification[EXIT_REASON_MAX] = {
+const uint8_t vmm_exit_has_qualification[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXCEPTION_NMI] = 1, [EXIT_REASON_SIPI] = 1, [EXIT_REASON_IO_SMI] = 1,
 	[EXIT_REASON_OTHER_SMI] = 1, [EXIT_REASON_TASK_SWITCH] = 1, [EXIT_REASON_INVLPG] = 1,
 	[EXIT_REASON_VMCLEAR] = 1, [EXIT_REASON_VMPTRLD] = 1, [EXIT_REASON_VMPTRST] = 1,
@@ -187,13 +187,6 @@ static const uint8_t has_qualification[EXIT_REASON_MAX] = {
 	[EXIT_REASON_INVVPID] = 1, [EXIT_REASON_APIC_WRITE] = 1, [EXIT_REASON_INVPCID] = 1,
 	[EXIT_REASON_PML_FULL] = 1, [EXIT_REASON_XSAVES] = 1, [EXIT_REASON_XRSTORS] = 1,
 };
-
-uint64_t vmm_exit_qualification(uint32_t basic_reason)
-{
-	if (basic_reason < EXIT_REASON_MAX && !has_qualification[basic_reason])
-		return 0;
-	return vmcs_readnat(VMCS_EXIT_QUALIFICATION);
-}
 
 enum exit_action vmm_dispatch_exit(struct vm *vm, const struct exit_info *ei)
 {

@@ -25,8 +25,8 @@ typedef enum exit_action (*exit_handler_fn)(struct vm *vm, const struct exit_inf
 enum exit_action vmm_handle_exit(struct vm *vm, const struct exit_info *ei);
 /* The two halves: count an exit of the VM (its own or its L2's), and run the table's handler. */
 void vmm_count_exit(struct vm *vm, uint32_t reason);
-/* The current VMCS's exit qualification, or 0 without a VMREAD for exits the SDM clears it for. */
-uint64_t vmm_exit_qualification(uint32_t basic_reason);
+/* Whether the SDM defines an exit qualification for a basic exit reason (exits.c). */
+extern const uint8_t vmm_exit_has_qualification[EXIT_REASON_MAX];
 enum exit_action vmm_dispatch_exit(struct vm *vm, const struct exit_info *ei);
 /* The hypercall table behind the VMCALL exit handler. */
 enum exit_action vmm_hypercall(struct vm *vm);

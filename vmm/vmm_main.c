@@ -23,6 +23,14 @@ _Static_assert(__builtin_offsetof(struct guest_regs, rdi) == 40 &&
 int vmx_run(struct guest_regs *regs, int launched, uint64_t *host_rsp);
 uint64_t nl_compute_loop(uint64_t iterations, uint64_t seed);
 
+/* The current VMCS's exit qualification, or 0 without a VMREAD where the SDM says it is cleared. */
+static inline uint64_t exit_qualification(uint32_t basic_reason)
+{
+	if (basic_reason < EXIT_REASON_MAX && !vmm_exit_has_qualification[basic_reason])
+		return 0;
+	return vmcs_readnat(VMCS_EXIT_QUALIFICATION);
+}
+
 static struct vm vms[NL_MAX_VMS];
 static unsigned vm_count;
 static struct vmx_caps caps;
@@ -207,7 +215,7 @@ static void run_vms(const struct nl_manifest_view *m)
 		cur->count.entries++;
 		struct exit_info ei = {
 			.reason = EXIT_REASON_BASIC(raw),
-			.qualification = vmm_exit_qualification(EXIT_REASON_BASIC(raw)),
+			.qualification = exit_qualification(EXIT_REASON_BASIC(raw)),
 			.insn_len = vmcs_read32(VMCS_VM_EXIT_INSTRUCTION_LEN),
 		};
 		enum exit_action action;
