@@ -178,7 +178,7 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 			v->launch_state = VMCS12_LAUNCH_CLEAR;
 		V12(v, VM_ENTRY_INTR_INFO_FIELD) = nv->entry_intr_info12;
 		nv->nvmx.cache_dirty = 1;
-		nv->changed.cold = 1;
+		nested_vmcs12_cold(nv);
 		nested_reflect_exit(vm);
 		return EXIT_RESUME;
 	}

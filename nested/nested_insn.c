@@ -191,7 +191,7 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 	uint64_t was_current = n->current;
 	/* VMXON, VMCLEAR, VMPTRLD, ... may change VMCS12 wholesale: the next entry checks and builds it all. */
 	if (!is_field_access && ei->reason != EXIT_REASON_VMLAUNCH && ei->reason != EXIT_REASON_VMRESUME)
-		nv->changed.cold = 1;
+		nested_vmcs12_cold(nv);
 	/*
 	 * L1 is about to see or flush VMCS12's copy of L2's state: bring it up
 	 * to date from VMCS02 first (a VMWRITE too, so VMCS02's image is exact

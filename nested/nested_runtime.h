@@ -9,6 +9,7 @@
 #include "ept.h"
 #include "nested.h"
 #include "vmm.h"
+#include "vmx_ops.h"
 
 #define NESTED_SEPT_SLOTS 4 /* EPT02s kept per child, one per EPTP12 it uses */
 
@@ -55,6 +56,17 @@ struct nested_vm {
 	 * checks changed (vmcs12_hot_only) the next entry runs only those
 	 * checks and rewrites only those fields of VMCS02.
 	 */
+	/*
+	 * VMCS01's guest-state values that emulate loading L1's host state
+	 * (SDM 27.5), built from VMCS12's host-state area and exit controls;
+	 * rebuilt when one of those may have changed (a cold change).
+	 */
+	struct {
+		struct vmcs_kv kv[56];    /* 49 used */
+		unsigned n;
+		int stale;
+		uint64_t for_vmcs12;
+	} host_load;
 	struct {
 		uint8_t mark[VMCS12_NFIELDS];
 		uint8_t list[VMCS12_NFIELDS];
@@ -104,6 +116,13 @@ void nested_record_counters(const struct vm *vm);
 /* Whether a VMCS12 field is read by no check but the hot ones (vmcs_check_hot_phased()). */
 extern uint8_t vmcs12_hot_only[VMCS12_NFIELDS];
 
+/* Something beyond the hot fields of VMCS12 changed (or may have): the next entry and exit redo it all. */
+static inline void nested_vmcs12_cold(struct nested_vm *nv)
+{
+	nv->changed.cold = 1;
+	nv->host_load.stale = 1;
+}
+
 static inline void nested_vmcs12_changed(struct nested_vm *nv, unsigned idx)
 {
 	if (!nv->changed.mark[idx]) {
@@ -111,7 +130,7 @@ static inline void nested_vmcs12_changed(struct nested_vm *nv, unsigned idx)
 		nv->changed.list[nv->changed.count++] = (uint8_t)idx;
 	}
 	if (!vmcs12_hot_only[idx])
-		nv->changed.cold = 1;
+		nested_vmcs12_cold(nv);
 }
 
 /* Keep VMCS02's image right: a value read from it, or a field the processor changed behind it. */

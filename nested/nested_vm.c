@@ -36,7 +36,7 @@ int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 	nested_caps_compute(&nv->caps, real, vm->desc->features);
 	nv->nvmx.current = NVMX_NO_VMCS;
 	nv->changed.passed_for = NVMX_NO_VMCS;
-	nv->changed.cold = 1;
+	nested_vmcs12_cold(nv);
 	nv->nvmx.cache = (struct vmcs12 *)(uintptr_t)cache;
 	nv->nvmx.caps = &nv->caps;
 	nv->nvmx.phys_addr_bits = real->phys_addr_bits;

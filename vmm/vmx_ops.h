@@ -70,6 +70,37 @@ static inline enum vmx_result vmx_vmwrite(uint64_t field, uint64_t value)
 	return vmx_result_of(cf, zf);
 }
 
+/* One field and its value, for vmx_vmwrite_list(). */
+struct vmcs_kv {
+	uint64_t field, value;
+};
+
+/*
+ * VMWRITE each kv[i] into the current VMCS in order: one tight loop
+ * instead of a call and a result test per field.  Returns the index of the
+ * first write that failed (its field stays unwritten, later ones too), or
+ * n when all succeeded.
+ */
+static inline unsigned vmx_vmwrite_list(const struct vmcs_kv *kv, unsigned n)
+{
+	unsigned i = 0;
+	if (!n)
+		return 0;
+	__asm__ volatile("1:\n\t"
+			 "mov (%[p]), %%rax\n\t"
+			 "vmwrite 8(%[p]), %%rax\n\t"
+			 "jbe 2f\n\t" /* CF or ZF: VMfailInvalid or VMfailValid */
+			 "add $16, %[p]\n\t"
+			 "inc %[i]\n\t"
+			 "cmp %[n], %[i]\n\t"
+			 "jb 1b\n\t"
+			 "2:"
+			 : [p] "+r"(kv), [i] "+r"(i)
+			 : [n] "r"(n)
+			 : "rax", "cc", "memory");
+	return i;
+}
+
 struct invept_desc {
 	uint64_t eptp, reserved;
 };
