@@ -42,6 +42,19 @@ const uint32_t nested_hot_fields[] = {
 const unsigned nested_hot_field_count = sizeof nested_hot_fields / sizeof nested_hot_fields[0];
 
 /*
+ * Hot fields a VMM reads around its guest's exits but rarely writes: a
+ * parent shadows them for reading only, so its VMRESUME emulation need not
+ * copy them back from the shadow VMCS each time (a write exits instead).
+ * The per-field trap counts ("vmcs_traps") show when a guest VMM disagrees.
+ */
+const uint32_t nested_hot_read_mostly[] = {
+	VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE, VMCS_GUEST_DS_BASE,
+	VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE, VMCS_GUEST_CS_AR_BYTES, VMCS_GUEST_SS_AR_BYTES,
+	VMCS_GUEST_IA32_EFER, VMCS_CR0_GUEST_HOST_MASK, VMCS_CR4_GUEST_HOST_MASK, VMCS_HOST_RSP, VMCS_HOST_RIP,
+};
+const unsigned nested_hot_read_mostly_count = sizeof nested_hot_read_mostly / sizeof nested_hot_read_mostly[0];
+
+/*
  * The guest-state fields a VMM touches only when it emulates VM entries and
  * exits for a child VMM of its own: nested_load_l1_host_state() writes
  * them and nested_enter() reads DR7 and DEBUGCTL.  A parent shadows them

@@ -49,6 +49,9 @@ extern struct vmcs12_index_list vmcs12_l2_state, vmcs12_exit_info;
 extern struct vmcs12_index_list vmcs12_l2_hot, vmcs12_l2_exit_load, vmcs12_l2_rest;
 extern const uint32_t nested_hot_fields[];
 extern const unsigned nested_hot_field_count;
+/* The hot fields a parent shadows for reading only. */
+extern const uint32_t nested_hot_read_mostly[];
+extern const unsigned nested_hot_read_mostly_count;
 /* The guest-state fields a VMM touches only to emulate VM entries and exits for a child VMM. */
 extern const uint32_t nested_exit_load_fields[];
 extern const unsigned nested_exit_load_field_count;

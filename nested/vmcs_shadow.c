@@ -38,6 +38,8 @@ static void shadow_fields(struct nested_vm *nv, const uint32_t *fields, unsigned
 		/* Fields the processor does not implement stay intercepted (and emulated from the cache). */
 		if (vmx_vmwrite(enc, 0) != VMX_OK)
 			continue;
+		if (nv->shadow.listed[i])
+			continue; /* already shadowed, by an earlier list */
 		nv->shadow.list[nv->shadow.count++] = (uint8_t)i;
 		nv->shadow.listed[i] = 1;
 		bitmap_clear(rd, enc);
@@ -68,12 +70,13 @@ int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
 	vmcs_clear(shadow);
 	vmcs_load(shadow);
 	/*
-	 * The hot fields, readable and writable, and, for a child that hosts
-	 * a VMM, the fields a VMM touches to emulate exits for a child VMM of
-	 * its own, readable only (its writes are rare and exit).  Not every field: each transition copies
-	 * the writable ones from the shadow, and all of L2's shadowed state
-	 * must be synced at every reflected exit.
+	 * The hot fields: readable, and writable but for the read-mostly
+	 * ones.  For a child that hosts a VMM, also the fields a VMM touches
+	 * to emulate exits for a child VMM of its own, readable only.  Not
+	 * every field: L1's VMX instructions copy the writable ones back from
+	 * the shadow, and every reflected exit syncs the shadowed L2 state.
 	 */
+	shadow_fields(nv, nested_hot_read_mostly, nested_hot_read_mostly_count, 0, may_write_ro, rd, wr);
 	shadow_fields(nv, nested_hot_fields, nested_hot_field_count, 1, may_write_ro, rd, wr);
 	if (vm->hosts_vmm) {
 		shadow_fields(nv, nested_exit_load_fields, nested_exit_load_field_count, 0, may_write_ro, rd, wr);
