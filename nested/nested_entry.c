@@ -475,7 +475,10 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		nv->nvmx.cache_dirty = 1;
 	}
 	/* The injected event is delivered by this entry; a later exit reports it cleared (SDM 27.2.4). */
-	V12(v, VM_ENTRY_INTR_INFO_FIELD) &= ~(1ull << 31);
+	if (V12(v, VM_ENTRY_INTR_INFO_FIELD) >> 31) {
+		V12(v, VM_ENTRY_INTR_INFO_FIELD) &= ~(1ull << 31);
+		nested_shadow_note(nv, VMCS12_IDX_VM_ENTRY_INTR_INFO_FIELD);
+	}
 	start_l1_timer(nv);
 	vm->in_l2 = 1;
 	return (struct nvmx_result){ NVMX_ENTER, 0 };

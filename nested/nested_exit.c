@@ -20,7 +20,10 @@ static void sync_l2_fields(struct nested_vm *nv, const struct vmcs12_index_list 
 		unsigned i = list->idx[k];
 		uint64_t value = 0;
 		vmx_vmread(vmcs_field_encodings[i], &value);
-		v->field[i] = value;
+		if (v->field[i] != value) {
+			v->field[i] = value;
+			nested_shadow_note(nv, i);
+		}
 		nested_vmcs02_note(nv, i, value);
 	}
 }
@@ -62,7 +65,10 @@ static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
 		unsigned i = vmcs12_exit_info.idx[k];
 		uint64_t value = 0;
 		vmx_vmread(vmcs_field_encodings[i], &value);
-		v->field[i] = value;
+		if (v->field[i] != value) {
+			v->field[i] = value;
+			nested_shadow_note(nv, i);
+		}
 	}
 	/* The exit cleared the valid bit of the event VMCS02 injected, and the handlers may have set one. */
 	nested_vmcs02_forget(nv, VMCS_VM_ENTRY_INTR_INFO_FIELD);
@@ -71,27 +77,41 @@ static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
 	nv->nvmx.cache_dirty = 1;
 }
 
-void nested_reflect_exit(struct vm *vm)
+/*
+ * The end of every emulated VM exit: L1's host state, and the shadow VMCS
+ * brought up to date, either wholesale (after changes this VMM did not
+ * note) or only in the fields noted since the last push.
+ */
+static void finish_reflect(struct vm *vm, int only_noted)
 {
 	struct nested_vm *nv = vm->nested;
 	struct vmcs12 *v = nv->nvmx.cache;
 	if ((V12(v, VM_EXIT_CONTROLS) & EXIT_SAVE_PREEMPTION_TIMER) && nv->l1_timer_deadline) {
 		uint64_t now = rdtsc(), left = now < nv->l1_timer_deadline ? nv->l1_timer_deadline - now : 0;
 		V12(v, VMX_PREEMPTION_TIMER_VALUE) = (uint32_t)(left >> (nv->caps.misc & 0x1f));
+		nested_shadow_note(nv, VMCS12_IDX_VMX_PREEMPTION_TIMER_VALUE);
 	}
 	nested_load_l1_host_state(vm);
-	vmcs_shadow_from_cache(vm);
+	if (only_noted)
+		vmcs_shadow_push_noted(vm);
+	else
+		vmcs_shadow_from_cache(vm);
 	uint32_t basic = EXIT_REASON_BASIC((uint32_t)V12(v, VM_EXIT_REASON));
 	if (basic < EXIT_REASON_MAX)
 		nv->count.reflected[basic]++;
 	nv->count.reflected_ticks += rdtsc() - nv->reflect_started;
 }
 
+void nested_reflect_exit(struct vm *vm)
+{
+	finish_reflect(vm, 0);
+}
+
 /* Reflect with the exit information VMCS02 reported. */
 static enum exit_action reflect(struct vm *vm)
 {
-	sync_vmcs02_to_vmcs12(vm->nested);
-	nested_reflect_exit(vm);
+	sync_vmcs02_to_vmcs12(vm->nested); /* notes every field it changes */
+	finish_reflect(vm, 1);
 	return EXIT_RESUME;
 }
 

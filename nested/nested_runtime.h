@@ -88,6 +88,10 @@ struct nested_vm {
 		uint64_t image[VMCS12_NFIELDS];
 		uint8_t known[VMCS12_NFIELDS];
 		uint64_t image_for;               /* the VMCS12 the image belongs to */
+		/* Cache fields this VMM changed since the last push (a reflected exit pushes only these). */
+		uint8_t noted[VMCS12_NFIELDS];
+		uint8_t noted_mark[VMCS12_NFIELDS];
+		unsigned noted_count;
 		int exit_load;                    /* nested_exit_load_fields shadowed too (the child hosts a VMM) */
 		uint64_t syncs_in, syncs_out;     /* copies shadow → cache and cache → shadow */
 	} shadow;
@@ -115,6 +119,15 @@ void nested_record_counters(const struct vm *vm);
 
 /* Whether a VMCS12 field is read by no check but the hot ones (vmcs_check_hot_phased()). */
 extern uint8_t vmcs12_hot_only[VMCS12_NFIELDS];
+
+/* This VMM changed VMCS12 field idx in the cache: the shadow VMCS, if it holds the field, needs it. */
+static inline void nested_shadow_note(struct nested_vm *nv, unsigned idx)
+{
+	if (nv->shadow.listed[idx] && !nv->shadow.noted_mark[idx]) {
+		nv->shadow.noted_mark[idx] = 1;
+		nv->shadow.noted[nv->shadow.noted_count++] = (uint8_t)idx;
+	}
+}
 
 /* Something beyond the hot fields of VMCS12 changed (or may have): the next entry and exit redo it all. */
 static inline void nested_vmcs12_cold(struct nested_vm *nv)

@@ -128,17 +128,22 @@ void vmcs_shadow_to_cache(struct vm *vm)
 	vmcs_load(vm->vmcs_hpa);
 }
 
-void vmcs_shadow_from_cache(struct vm *vm)
+static void forget_noted(struct nested_vm *nv)
+{
+	for (unsigned k = 0; k < nv->shadow.noted_count; k++)
+		nv->shadow.noted_mark[nv->shadow.noted[k]] = 0;
+	nv->shadow.noted_count = 0;
+}
+
+/* Write the fields of candidates[0..n) whose value the shadow VMCS does not hold yet. */
+static void push(struct vm *vm, const uint8_t *candidates, unsigned count)
 {
 	struct nested_vm *nv = vm->nested;
-	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS)
-		return;
-	image_follow_current(nv);
 	const uint64_t *field = nv->nvmx.cache->field;
 	uint8_t stale[VMCS12_NFIELDS];
 	unsigned n = 0;
-	for (unsigned k = 0; k < nv->shadow.count; k++) {
-		unsigned i = nv->shadow.list[k];
+	for (unsigned k = 0; k < count; k++) {
+		unsigned i = candidates[k];
 		if (!nv->shadow.known[i] || nv->shadow.image[i] != field[i])
 			stale[n++] = (uint8_t)i;
 	}
@@ -155,6 +160,33 @@ void vmcs_shadow_from_cache(struct vm *vm)
 	nv->shadow.syncs_out++;
 	release_shadow(nv);
 	vmcs_load(back);
+}
+
+void vmcs_shadow_from_cache(struct vm *vm)
+{
+	struct nested_vm *nv = vm->nested;
+	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS)
+		return;
+	image_follow_current(nv);
+	forget_noted(nv);
+	push(vm, nv->shadow.list, nv->shadow.count);
+}
+
+void vmcs_shadow_push_noted(struct vm *vm)
+{
+	struct nested_vm *nv = vm->nested;
+	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS)
+		return;
+	if (nv->shadow.image_for != nv->nvmx.current) {
+		vmcs_shadow_from_cache(vm); /* another VMCS12 since: nothing of the image holds */
+		return;
+	}
+	uint8_t noted[VMCS12_NFIELDS];
+	unsigned n = nv->shadow.noted_count;
+	for (unsigned k = 0; k < n; k++)
+		noted[k] = nv->shadow.noted[k];
+	forget_noted(nv);
+	push(vm, noted, n);
 }
 
 void vmcs_shadow_put(struct vm *vm, uint32_t encoding)

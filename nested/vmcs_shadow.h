@@ -19,6 +19,11 @@ int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real);
 void vmcs_shadow_to_cache(struct vm *vm);
 /* The cache changed (VMPTRLD, reflected exit, an error number): put it in the shadow VMCS. */
 void vmcs_shadow_from_cache(struct vm *vm);
+/*
+ * Only the fields this VMM noted changing (nested_shadow_note()) since the
+ * last push: the end of a reflected exit, whose every cache change is noted.
+ */
+void vmcs_shadow_push_noted(struct vm *vm);
 /* One field of the cache into the shadow VMCS (the error number of a VMfailValid). */
 void vmcs_shadow_put(struct vm *vm, uint32_t encoding);
 /* Link the shadow VMCS into VMCS01 (L1 has a current VMCS12) or unlink it (it has none). */
