@@ -177,13 +177,12 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 	struct nvmx_result r;
 	uint64_t ptr = 0, value = 0, desc[2];
 	uint32_t info = vmcs_read32(VMCS_VMX_INSTRUCTION_INFO);
-	int long_mode = (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) &&
-			((vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1);
+	fill_ctx(&c);
+	int long_mode = c.long_mode && c.cs_l; /* 64-bit mode: operands are 64 bits wide */
 	unsigned opsize = long_mode ? 8 : 4;
 	int is_field_access = ei->reason == EXIT_REASON_VMREAD || ei->reason == EXIT_REASON_VMWRITE;
 	uint64_t field = is_field_access ? guest_gpr(vm, vmx_insn_reg2(info)) : 0; /* the encoding operand */
 
-	fill_ctx(&c);
 	nv->count.emulated[kind_of(ei->reason)]++;
 	/* Whatever L1 wrote through the shadow VMCS counts from here on. */
 	if (!is_field_access)
