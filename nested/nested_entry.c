@@ -146,6 +146,7 @@ static void check_caps_of(const struct nested_caps *nc, struct vmcs_check_caps *
 	cc->cr4_fixed0 = nc->cr4_fixed0;
 	cc->cr4_fixed1 = nc->cr4_fixed1;
 	cc->ept_vpid = nc->ept_vpid;
+	cc->misc = nc->misc;
 	cc->phys_addr_bits = vmm_caps->phys_addr_bits;
 }
 
@@ -403,15 +404,15 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		       nv->changed.passed_l1_ia32e == l1_ia32e && nv->vmcs02_launched &&
 		       nv->vmcs02_for == nv->nvmx.current;
 	const char *why;
+	check_caps_of(&nv->caps, &cc);
 	if (hot_only) {
 		nv->count.entry_checks_hot++;
 		vmcs_check_state_hot_from_fields(&s, v->field);
-		why = vmcs_check_hot_phased(&s, &phase);
+		why = vmcs_check_hot_phased(&s, &cc, &phase);
 	} else {
 		nv->count.entry_checks_full++;
 		vmcs_check_state_from_fields(&s, v->field); /* the cache keeps every value masked to its width */
 		s.processor_ia32e = l1_ia32e;
-		check_caps_of(&nv->caps, &cc);
 		why = vmcs_check_phased(&s, &cc, &phase);
 		if (!why && unsupported_by_nestlab(v)) {
 			why = unsupported_by_nestlab(v);
@@ -602,8 +603,8 @@ void nested_load_l1_host_state(struct vm *vm)
 			put01((uint32_t)kv[k].field, kv[k].value);
 	} else {
 		unsigned bad = vmx_vmwrite_list(kv, n);
-		if (bad < n)
-			vmcs_access_fault((uint32_t)kv[bad].field, 1, VMX_FAIL_VALID);
+		if (bad < n) /* the failed write once more, for the kind of failure to report */
+			vmcs_access_fault((uint32_t)kv[bad].field, 1, vmx_vmwrite(kv[bad].field, kv[bad].value));
 	}
 	vm->in_l2 = 0;
 	nv->l1_timer_deadline = 0;

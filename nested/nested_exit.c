@@ -28,6 +28,41 @@ static void sync_l2_fields(struct nested_vm *nv, const struct vmcs12_index_list 
 	}
 }
 
+/*
+ * Guest-state fields a VM exit saves only under an exit control (SDM
+ * 28.3.1): without it VMCS12 keeps what L1 put there.  Should VMCS02's
+ * value then differ, the next entry rebuilds VMCS02 from VMCS12.
+ */
+static const struct {
+	unsigned idx;
+	uint32_t control;
+} saved_only_if[] = {
+	{ VMCS12_IDX_GUEST_DR7, EXIT_SAVE_DEBUG_CONTROLS },
+	{ VMCS12_IDX_GUEST_IA32_DEBUGCTL, EXIT_SAVE_DEBUG_CONTROLS },
+	{ VMCS12_IDX_GUEST_IA32_EFER, EXIT_SAVE_IA32_EFER },
+	{ VMCS12_IDX_GUEST_IA32_PAT, EXIT_SAVE_IA32_PAT },
+};
+#define N_SAVED_ONLY_IF (sizeof saved_only_if / sizeof saved_only_if[0])
+
+static void unsaved_before(const struct nested_vm *nv, uint64_t old[N_SAVED_ONLY_IF])
+{
+	for (unsigned k = 0; k < N_SAVED_ONLY_IF; k++)
+		old[k] = nv->nvmx.cache->field[saved_only_if[k].idx];
+}
+
+static void unsaved_after(struct nested_vm *nv, const uint64_t old[N_SAVED_ONLY_IF])
+{
+	uint64_t *field = nv->nvmx.cache->field;
+	uint32_t exitc = (uint32_t)field[VMCS12_IDX_VM_EXIT_CONTROLS];
+	for (unsigned k = 0; k < N_SAVED_ONLY_IF; k++) {
+		unsigned i = saved_only_if[k].idx;
+		if (!(exitc & saved_only_if[k].control) && field[i] != old[k]) {
+			field[i] = old[k];
+			nested_vmcs12_cold(nv);
+		}
+	}
+}
+
 void nested_materialize_l2_state(struct vm *vm)
 {
 	struct nested_vm *nv = vm->nested;
@@ -40,9 +75,12 @@ void nested_materialize_l2_state(struct vm *vm)
 	 * have changed them since (its RIP after a VMCALL), which VMCS02 has
 	 * not seen yet.
 	 */
+	uint64_t old[N_SAVED_ONLY_IF];
+	unsaved_before(nv, old);
 	sync_l2_fields(nv, &vmcs12_l2_rest);
 	if (!nv->shadow.exit_load)
 		sync_l2_fields(nv, &vmcs12_l2_exit_load);
+	unsaved_after(nv, old);
 	vmcs_load(back);
 	nv->l2_state_stale = 0;
 	nv->nvmx.cache_dirty = 1;
@@ -57,9 +95,12 @@ void nested_materialize_l2_state(struct vm *vm)
 static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
 {
 	struct vmcs12 *v = nv->nvmx.cache;
+	uint64_t old[N_SAVED_ONLY_IF];
+	unsaved_before(nv, old);
 	sync_l2_fields(nv, &vmcs12_l2_hot);
 	if (nv->shadow.exit_load)
 		sync_l2_fields(nv, &vmcs12_l2_exit_load);
+	unsaved_after(nv, old);
 	nv->l2_state_stale = 1;
 	for (unsigned k = 0; k < vmcs12_exit_info.count; k++) {
 		unsigned i = vmcs12_exit_info.idx[k];

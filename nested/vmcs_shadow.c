@@ -43,7 +43,12 @@ static void shadow_fields(struct nested_vm *nv, const uint32_t *fields, unsigned
 		nv->shadow.list[nv->shadow.count++] = (uint8_t)i;
 		nv->shadow.listed[i] = 1;
 		bitmap_clear(rd, enc);
-		if (rw && !ro) { /* L1 was told read-only fields are not writable: those VMWRITEs trap */
+		/*
+		 * Writable through the shadow only if L1 was told the field is
+		 * writable, and not 64 bits wide: a trapped VMWRITE of a high half
+		 * is emulated on the cache, which must then hold the whole value.
+		 */
+		if (rw && !ro && vmcs_field_width(enc) != VMCS_W64) {
 			nv->shadow.rw_list[nv->shadow.rw_count++] = (uint8_t)i;
 			bitmap_clear(wr, enc);
 		}
@@ -198,7 +203,8 @@ void vmcs_shadow_put(struct vm *vm, uint32_t encoding)
 	image_follow_current(nv);
 	uint64_t back = vm->in_l2 ? nv->vmcs02_hpa : vm->vmcs_hpa;
 	vmcs_load(nv->shadow.vmcs_hpa);
-	vmx_vmwrite(encoding, nv->nvmx.cache->field[i]);
+	/* The full encoding: the operand may name a 64-bit field's high half, the cache holds it whole. */
+	vmx_vmwrite(vmcs_field_encodings[i], nv->nvmx.cache->field[i]);
 	nv->shadow.image[i] = nv->nvmx.cache->field[i];
 	nv->shadow.known[i] = 1;
 	release_shadow(nv);

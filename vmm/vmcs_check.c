@@ -60,6 +60,8 @@ static const char *check_event_injection(const struct vmcs_check_state *s)
 		return "26.2.1.3: VM-entry interruption-information reserved bits 30:12 set";
 	if ((type == 4 || type == 5 || type == 6) && (s->entry_insn_len == 0 || s->entry_insn_len > 15))
 		return "26.2.1.3: software event injection with an instruction length outside 1..15";
+	if (error_code && (s->entry_error_code >> 16))
+		return "26.2.1.3: VM-entry exception error code bits 31:16 set";
 	return NULL;
 }
 
@@ -166,9 +168,80 @@ static const char *check_data_segment(const struct vmcs_seg *sg, const char *wha
  * guest (RIP, RFLAGS, activity and interruptibility state), read with the
  * rest of the state as it is: also run alone by vmcs_check_hot_phased().
  */
-static const char *check_guest_hot(const struct vmcs_check_state *s)
+#define RFLAGS_TF_BIT (1ull << 8)
+#define RFLAGS_IF_BIT (1ull << 9)
+#define DEBUGCTL_BTF (1ull << 1)
+#define PENDING_DBG_VALID 0x500full /* B3:B0, enabled breakpoint (12), BS (14); RTM (16) without RTM is reserved */
+
+/* 26.3.1.5: activity state and the event to inject, as they constrain each other. */
+static const char *check_activity(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
+{
+	uint32_t info = s->entry_intr_info;
+	unsigned vector = info & 0xff, type = (info >> 8) & 7;
+	if (s->activity_state > 3)
+		return "26.3.1.5: guest activity state invalid";
+	if (s->activity_state && !((c->misc >> (5 + s->activity_state)) & 1))
+		return "26.3.1.5: guest activity state not supported (IA32_VMX_MISC bits 8:6)";
+	if (s->activity_state == 1 && AR_DPL(s->ss.ar) != 0)
+		return "26.3.1.5: HLT activity state with SS.DPL not 0";
+	if (s->activity_state && (s->interruptibility & 3))
+		return "26.3.1.5: an inactive activity state with blocking by STI or MOV SS";
+	if (!(info & (1u << 31)))
+		return NULL;
+	if (s->activity_state > 1)
+		return "26.3.1.5: event injection into the shutdown or wait-for-SIPI state";
+	if (s->activity_state == 1 &&
+	    !(type == 0 || type == 2 || (type == 3 && (vector == 1 || vector == 18)) || (type == 7 && vector == 0)))
+		return "26.3.1.5: injection into HLT of an event other than an external interrupt, NMI, #DB or #MC";
+	return NULL;
+}
+
+/* 26.3.1.5: interruptibility state against RFLAGS, the event to inject and virtual NMIs. */
+static const char *check_interruptibility(const struct vmcs_check_state *s)
+{
+	uint32_t info = s->entry_intr_info, blocking = s->interruptibility;
+	int valid = (info >> 31) & 1;
+	unsigned type = (info >> 8) & 7;
+	if (blocking & ~0x1fu)
+		return "26.3.1.5: guest interruptibility-state reserved bits set";
+	if ((blocking & 3) == 3)
+		return "26.3.1.5: blocking by STI and by MOV SS both set";
+	if ((blocking & 1) && !(s->guest_rflags & RFLAGS_IF_BIT))
+		return "26.3.1.5: blocking by STI with RFLAGS.IF 0";
+	if (valid && type == 0 && (blocking & 3))
+		return "26.3.1.5: external-interrupt injection with blocking by STI or MOV SS";
+	if (valid && type == 2 && (blocking & 2))
+		return "26.3.1.5: NMI injection with blocking by MOV SS";
+	if (blocking & 4)
+		return "26.3.1.5: blocking by SMI outside SMM";
+	if ((s->pin & PIN_VIRTUAL_NMIS) && valid && type == 2 && (blocking & 8))
+		return "26.3.1.5: NMI injection with blocking by NMI under virtual NMIs";
+	return NULL;
+}
+
+/* 26.3.1.5: pending debug exceptions. */
+static const char *check_pending_dbg(const struct vmcs_check_state *s)
+{
+	if (s->pending_dbg & ~PENDING_DBG_VALID)
+		return "26.3.1.5: guest pending debug exceptions reserved bits set";
+	if ((s->interruptibility & 3) || s->activity_state == 1) {
+		int single_step = (s->guest_rflags & RFLAGS_TF_BIT) && !(s->guest_debugctl & DEBUGCTL_BTF);
+		if (single_step != !!(s->pending_dbg & (1ull << 14)))
+			return "26.3.1.5: pending debug exceptions BS does not match RFLAGS.TF and DEBUGCTL.BTF";
+	}
+	return NULL;
+}
+
+/*
+ * The guest checks over the fields a VMM changes around every exit of its
+ * guest (RIP, RFLAGS, activity and interruptibility state, pending debug
+ * exceptions, the event to inject), read with the rest of the state as it
+ * is: also run alone by vmcs_check_hot_phased().
+ */
+static const char *check_guest_hot(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
 {
 	int ia32e = (s->entry & ENTRY_IA32E_MODE_GUEST) != 0;
+	const char *bad;
 	/* 26.3.1.4 RIP and RFLAGS. */
 	if (!(ia32e && AR_L(s->cs.ar)) && (s->guest_rip >> 32))
 		return "26.3.1.4: guest RIP bits 63:32 set outside 64-bit mode";
@@ -178,13 +251,11 @@ static const char *check_guest_hot(const struct vmcs_check_state *s)
 		return "26.3.1.4: guest RFLAGS bit 1 clear or a reserved bit set";
 	if (ia32e && (s->guest_rflags & (1ull << 17)))
 		return "26.3.1.4: guest RFLAGS.VM is 1 in IA-32e mode";
+	if ((s->entry_intr_info >> 31) && ((s->entry_intr_info >> 8) & 7) == 0 && !(s->guest_rflags & RFLAGS_IF_BIT))
+		return "26.3.1.4: external-interrupt injection with RFLAGS.IF 0";
 	/* 26.3.1.5 non-register state. */
-	if (s->activity_state > 3)
-		return "26.3.1.5: guest activity state invalid";
-	if (s->interruptibility & ~0x1fu)
-		return "26.3.1.5: guest interruptibility-state reserved bits set";
-	if ((s->interruptibility & 3) == 3)
-		return "26.3.1.5: blocking by STI and by MOV SS both set";
+	if ((bad = check_activity(s, c)) || (bad = check_interruptibility(s)) || (bad = check_pending_dbg(s)))
+		return bad;
 	return NULL;
 }
 
@@ -211,6 +282,8 @@ static const char *check_guest(const struct vmcs_check_state *s, const struct vm
 	if (s->guest_dr7 >> 32)
 		return "26.3.1.1: guest DR7 bits 63:32 set";
 	if (s->entry & ENTRY_LOAD_IA32_EFER) {
+		if (s->guest_efer & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
+			return "26.3.1.1: guest IA32_EFER reserved bits set";
 		if (!!(s->guest_efer & EFER_LMA) != ia32e)
 			return "26.3.1.1: guest IA32_EFER.LMA differs from the IA-32e mode guest control";
 		if ((s->guest_cr0 & CR0_PG) && !!(s->guest_efer & EFER_LME) != ia32e)
@@ -258,7 +331,7 @@ static const char *check_guest(const struct vmcs_check_state *s, const struct vm
 		return "26.3.1.3: guest GDTR/IDTR base not canonical";
 	if ((s->gdtr_limit | s->idtr_limit) >> 16)
 		return "26.3.1.3: guest GDTR/IDTR limit bits 31:16 set";
-	if ((bad = check_guest_hot(s)))
+	if ((bad = check_guest_hot(s, c)))
 		return bad;
 	/* 26.3.1.5: without VMCS shadowing the link pointer must be all ones here. */
 	if (s->link_pointer != ~0ull && !(proc2 & SEC_VMCS_SHADOWING))
@@ -284,7 +357,12 @@ void vmcs_check_state_hot_from_fields(struct vmcs_check_state *s, const uint64_t
 	s->entry = (uint32_t)F(VM_ENTRY_CONTROLS);
 	s->entry_intr_info = (uint32_t)F(VM_ENTRY_INTR_INFO_FIELD);
 	s->entry_insn_len = (uint32_t)F(VM_ENTRY_INSTRUCTION_LEN);
+	s->entry_error_code = (uint32_t)F(VM_ENTRY_EXCEPTION_ERROR_CODE);
+	s->pin = (uint32_t)F(PIN_BASED_VM_EXEC_CONTROL);
 	s->cs.ar = (uint32_t)F(GUEST_CS_AR_BYTES);
+	s->ss.ar = (uint32_t)F(GUEST_SS_AR_BYTES);
+	s->pending_dbg = F(GUEST_PENDING_DBG_EXCEPTIONS);
+	s->guest_debugctl = F(GUEST_IA32_DEBUGCTL);
 	s->guest_rflags = F(GUEST_RFLAGS);
 	s->guest_rip = F(GUEST_RIP);
 	s->activity_state = (uint32_t)F(GUEST_ACTIVITY_STATE);
@@ -306,6 +384,7 @@ void vmcs_check_state_from_fields(struct vmcs_check_state *s, const uint64_t *f)
 	s->msr_bitmap = F(MSR_BITMAP);
 	s->entry_intr_info = (uint32_t)F(VM_ENTRY_INTR_INFO_FIELD);
 	s->entry_insn_len = (uint32_t)F(VM_ENTRY_INSTRUCTION_LEN);
+	s->entry_error_code = (uint32_t)F(VM_ENTRY_EXCEPTION_ERROR_CODE);
 	s->host_cr0 = F(HOST_CR0);
 	s->host_cr3 = F(HOST_CR3);
 	s->host_cr4 = F(HOST_CR4);
@@ -346,6 +425,8 @@ void vmcs_check_state_from_fields(struct vmcs_check_state *s, const uint64_t *f)
 	s->idtr_limit = (uint32_t)F(GUEST_IDTR_LIMIT);
 	s->activity_state = (uint32_t)F(GUEST_ACTIVITY_STATE);
 	s->interruptibility = (uint32_t)F(GUEST_INTERRUPTIBILITY_INFO);
+	s->pending_dbg = F(GUEST_PENDING_DBG_EXCEPTIONS);
+	s->guest_debugctl = F(GUEST_IA32_DEBUGCTL);
 	s->link_pointer = F(VMCS_LINK_POINTER);
 }
 #undef F
@@ -367,14 +448,15 @@ const char *vmcs_check_phased(const struct vmcs_check_state *s, const struct vmc
 	return NULL;
 }
 
-const char *vmcs_check_hot_phased(const struct vmcs_check_state *s, enum vmcs_check_phase *phase)
+const char *vmcs_check_hot_phased(const struct vmcs_check_state *s, const struct vmcs_check_caps *caps,
+				  enum vmcs_check_phase *phase)
 {
 	const char *why;
 	*phase = VMCS_CHECK_CONTROLS;
 	if ((why = check_event_injection(s)))
 		return why;
 	*phase = VMCS_CHECK_GUEST;
-	if ((why = check_guest_hot(s)))
+	if ((why = check_guest_hot(s, caps)))
 		return why;
 	*phase = VMCS_CHECK_OK;
 	return NULL;

@@ -24,6 +24,7 @@ struct vmcs_check_caps {
 	uint64_t pinbased, procbased, procbased2, exit, entry; /* allowed 0/1 settings */
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	uint64_t ept_vpid;
+	uint64_t misc;            /* IA32_VMX_MISC: bits 8:6 say which activity states may be entered */
 	unsigned phys_addr_bits;
 };
 
@@ -33,7 +34,7 @@ struct vmcs_check_state {
 	uint16_t vpid;
 	uint64_t eptp;
 	uint64_t io_bitmap_a, io_bitmap_b, msr_bitmap;
-	uint32_t entry_intr_info, entry_insn_len;
+	uint32_t entry_intr_info, entry_insn_len, entry_error_code;
 	int processor_ia32e; /* the processor (the VMM entering) is in IA-32e mode: set by the caller */
 
 	uint64_t host_cr0, host_cr3, host_cr4, host_efer;
@@ -46,6 +47,7 @@ struct vmcs_check_state {
 	uint64_t gdtr_base, idtr_base;
 	uint32_t gdtr_limit, idtr_limit;
 	uint32_t activity_state, interruptibility;
+	uint64_t pending_dbg, guest_debugctl;
 	uint64_t link_pointer;
 };
 
@@ -75,6 +77,7 @@ const char *vmcs_check_phased(const struct vmcs_check_state *s, const struct vmc
  * activity and interruptibility state): enough when nothing else changed since a full
  * check passed, as all other checks read only unchanged values.
  */
-const char *vmcs_check_hot_phased(const struct vmcs_check_state *s, enum vmcs_check_phase *phase);
+const char *vmcs_check_hot_phased(const struct vmcs_check_state *s, const struct vmcs_check_caps *caps,
+				  enum vmcs_check_phase *phase);
 
 #endif

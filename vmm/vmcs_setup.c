@@ -215,7 +215,7 @@ const char *vmcs_self_check(const struct vmx_caps *caps)
 		.exit = caps->exit, .entry = caps->entry,
 		.cr0_fixed0 = caps->cr0_fixed0, .cr0_fixed1 = caps->cr0_fixed1,
 		.cr4_fixed0 = caps->cr4_fixed0, .cr4_fixed1 = caps->cr4_fixed1,
-		.ept_vpid = caps->ept_vpid, .phys_addr_bits = caps->phys_addr_bits,
+		.ept_vpid = caps->ept_vpid, .misc = caps->misc, .phys_addr_bits = caps->phys_addr_bits,
 	};
 	struct vmcs_check_state s;
 	uint64_t fields[VMCS12_NFIELDS];

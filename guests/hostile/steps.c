@@ -321,7 +321,6 @@ static void check_field(const char *name, uint32_t field, uint64_t expected)
 
 void step_run_l2(struct hostile *h)
 {
-	(void)h;
 	/* CPUID in L2 always exits (SDM 25.1.2): the parent must reflect the exit here, at HOST_RIP. */
 	struct outcome r = do_vmlaunch();
 	int cpuid_exit = check_outcome("vmlaunch_l2_cpuid_exit", vm_exit(EXIT_REASON_CPUID), r);
@@ -363,6 +362,36 @@ void step_run_l2(struct hostile *h)
 		      do_vmresume());
 	do_vmwrite(VMCS_HOST_TR_SELECTOR, host_tr);
 	check_outcome("vmresume_host_tr_restored", vm_exit(EXIT_REASON_HLT), do_vmresume());
+	/* SDM 26.2.1.3: an injected exception's error code has bits 31:16 clear: else VMfail(7). */
+	const uint32_t gp_with_code = (1u << 31) | (3u << 8) | (1u << 11) | 13;
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, gp_with_code);
+	do_vmwrite(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0x10000);
+	check_outcome("vmresume_error_code_bits_31_16", vm_fail_valid(VMXERR_ENTRY_INVALID_CONTROL_FIELD),
+		      do_vmresume());
+	do_vmwrite(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
+	/* SDM 26.3.1.5: in the HLT state only an external interrupt, NMI, #DB or #MC may be injected. */
+	do_vmwrite(VMCS_GUEST_ACTIVITY_STATE, 1);
+	check_outcome("vmresume_gp_into_hlt", vm_exit(EXIT_REASON_ENTRY_FAIL | EXIT_REASON_INVALID_GUEST_STATE),
+		      do_vmresume());
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	do_vmwrite(VMCS_GUEST_ACTIVITY_STATE, 0);
+	check_outcome("vmresume_activity_restored", vm_exit(EXIT_REASON_HLT), do_vmresume());
+	/*
+	 * SDM 26.3.1.5: an activity state IA32_VMX_MISC does not offer is a
+	 * guest-state failure.  Wait-for-SIPI entered for real would never
+	 * come back: the parent must refuse it, not hang.
+	 */
+	if (!(h->vmx.misc & VMX_MISC_WAIT_FOR_SIPI)) {
+		do_vmwrite(VMCS_GUEST_ACTIVITY_STATE, 3);
+		check_outcome("vmresume_wait_for_sipi_not_offered",
+			      vm_exit(EXIT_REASON_ENTRY_FAIL | EXIT_REASON_INVALID_GUEST_STATE), do_vmresume());
+		do_vmwrite(VMCS_GUEST_ACTIVITY_STATE, 0);
+	}
+	/* SDM 24.11.2: a VMWRITE of a 64-bit field's high half (encoding + 1) leaves the low half as it is. */
+	uint64_t efer = 0;
+	do_vmread(VMCS_GUEST_IA32_EFER, &efer);
+	do_vmwrite(VMCS_GUEST_IA32_EFER + 1, efer >> 32);
+	check_field("vmwrite_high_half_keeps_low", VMCS_GUEST_IA32_EFER, efer);
 }
 
 void step_ept12_outside(struct hostile *h)

@@ -17,6 +17,7 @@ static const struct vmcs_check_caps caps = {
 	.cr4_fixed0 = 0x2000ull,
 	.cr4_fixed1 = 0x3767ffull,
 	.ept_vpid = 0xf0106734141ull,
+	.misc = 0x40, /* activity states: HLT only */
 	.phys_addr_bits = 40,
 };
 
@@ -106,6 +107,8 @@ static void test_event_injection_checks(void)
 	EXPECT_FAIL(s.entry_intr_info = valid | hw_exception | deliver | 6, "deliver-error-code"); /* #UD with */
 	EXPECT_FAIL(s.entry_intr_info = valid | hw_exception | (1u << 20) | 6, "reserved bits");
 	EXPECT_FAIL((s.entry_intr_info = valid | (4u << 8) | 0x80, s.entry_insn_len = 0), "instruction length");
+	EXPECT_FAIL((s.entry_intr_info = valid | hw_exception | deliver | 13, s.entry_error_code = 0x10000),
+		    "error code bits 31:16");
 	/* Not valid: nothing else in the field matters. */
 	struct vmcs_check_state idle = good();
 	idle.entry_intr_info = 0x7fffffff;
@@ -154,7 +157,7 @@ static void test_guest_checks(void)
 		enum vmcs_check_phase full_phase, hot_phase;                     \
 		mutation;                                                        \
 		const char *full = vmcs_check_phased(&s, &caps, &full_phase);    \
-		const char *hot = vmcs_check_hot_phased(&s, &hot_phase);         \
+		const char *hot = vmcs_check_hot_phased(&s, &caps, &hot_phase);         \
 		CU_ASSERT_PTR_NOT_NULL(hot);                                     \
 		CU_ASSERT_PTR_EQUAL(hot, full);                                  \
 		CU_ASSERT_EQUAL(hot_phase, expected_phase);                      \
@@ -167,19 +170,25 @@ static void test_hot_checks(void)
 {
 	enum vmcs_check_phase phase;
 	struct vmcs_check_state s = good();
-	CU_ASSERT_PTR_NULL(vmcs_check_hot_phased(&s, &phase));
+	CU_ASSERT_PTR_NULL(vmcs_check_hot_phased(&s, &caps, &phase));
 	CU_ASSERT_EQUAL(phase, VMCS_CHECK_OK);
 	EXPECT_HOT_FAIL(s.entry_intr_info = (1u << 31) | (1u << 8), "reserved interruption type", VMCS_CHECK_CONTROLS);
 	EXPECT_HOT_FAIL(s.guest_rip = 0xffff800000000000ull - 1, "RIP not canonical", VMCS_CHECK_GUEST);
 	EXPECT_HOT_FAIL(s.guest_rflags = 0x2 | (1ull << 17), "RFLAGS.VM", VMCS_CHECK_GUEST);
 	EXPECT_HOT_FAIL(s.activity_state = 4, "activity state", VMCS_CHECK_GUEST);
 	EXPECT_HOT_FAIL(s.interruptibility = 3, "STI and by MOV SS", VMCS_CHECK_GUEST);
+	EXPECT_HOT_FAIL(s.activity_state = 3, "not supported", VMCS_CHECK_GUEST);
+	EXPECT_HOT_FAIL((s.activity_state = 1, s.entry_intr_info = (1u << 31) | (3u << 8) | (1u << 11) | 13), "into HLT",
+			VMCS_CHECK_GUEST);
+	EXPECT_HOT_FAIL((s.entry_intr_info = (1u << 31) | (3u << 8) | (1u << 11) | 13, s.entry_error_code = 1u << 16),
+			"error code bits 31:16", VMCS_CHECK_CONTROLS);
+	EXPECT_HOT_FAIL(s.pending_dbg = 1ull << 4, "pending debug exceptions reserved", VMCS_CHECK_GUEST);
 	/* Outside 64-bit mode RIP's upper half must be clear: the mode comes from the (unchanged) CS and entry controls. */
 	EXPECT_HOT_FAIL((s.entry &= ~ENTRY_IA32E_MODE_GUEST, s.guest_efer = 0, s.cs.ar = 0xc09b, s.guest_rip = 1ull << 32),
 			"63:32", VMCS_CHECK_GUEST);
 	/* What only the other checks read is not looked at: a bad CR0 passes the hot checks. */
 	s.guest_cr0 &= ~CR0_NE;
-	CU_ASSERT_PTR_NULL(vmcs_check_hot_phased(&s, &phase));
+	CU_ASSERT_PTR_NULL(vmcs_check_hot_phased(&s, &caps, &phase));
 	CU_ASSERT_PTR_NOT_NULL(vmcs_check(&s, &caps));
 }
 
@@ -197,6 +206,11 @@ static void test_hot_state_from_fields(void)
 	f[VMCS12_IDX_GUEST_ACTIVITY_STATE] = 1;
 	f[VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO] = 2;
 	f[VMCS12_IDX_GUEST_CR0] = 0x99;
+	f[VMCS12_IDX_VM_ENTRY_EXCEPTION_ERROR_CODE] = 7;
+	f[VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS] = 1ull << 14;
+	f[VMCS12_IDX_GUEST_IA32_DEBUGCTL] = 2;
+	f[VMCS12_IDX_GUEST_SS_AR_BYTES] = 0xc0f3;
+	f[VMCS12_IDX_PIN_BASED_VM_EXEC_CONTROL] = 0x16;
 	struct vmcs_check_state s = good();
 	vmcs_check_state_hot_from_fields(&s, f);
 	CU_ASSERT_EQUAL(s.guest_rip, 0x1234);
@@ -207,7 +221,54 @@ static void test_hot_state_from_fields(void)
 	CU_ASSERT_EQUAL(s.entry_insn_len, 3);
 	CU_ASSERT_EQUAL(s.activity_state, 1);
 	CU_ASSERT_EQUAL(s.interruptibility, 2);
+	CU_ASSERT_EQUAL(s.entry_error_code, 7);
+	CU_ASSERT_EQUAL(s.pending_dbg, 1ull << 14);
+	CU_ASSERT_EQUAL(s.guest_debugctl, 2);
+	CU_ASSERT_EQUAL(s.ss.ar, 0xc0f3);
+	CU_ASSERT_EQUAL(s.pin, 0x16);
 	CU_ASSERT_EQUAL(s.guest_cr0, good().guest_cr0); /* left as it was */
+}
+
+/* 26.3.1.5 (and 26.3.1.4): activity state, interruptibility, pending debug exceptions, the event to inject. */
+static void test_non_register_state_checks(void)
+{
+	const uint32_t valid = 1u << 31, ext_int = 0u << 8, nmi = (2u << 8) | 2, hw_exception = 3u << 8;
+	const uint64_t rf_if = 1ull << 9, rf_tf = 1ull << 8, bs = 1ull << 14;
+	/* Activity states IA32_VMX_MISC does not offer (wait-for-SIPI, shutdown) are refused. */
+	EXPECT_FAIL(s.activity_state = 3, "not supported");
+	EXPECT_FAIL(s.activity_state = 2, "not supported");
+	struct vmcs_check_state hlt = good();
+	hlt.activity_state = 1;
+	CU_ASSERT_PTR_NULL(vmcs_check(&hlt, &caps));
+	EXPECT_FAIL((s.activity_state = 1, s.ss.ar |= 3u << 5), "SS.DPL");
+	EXPECT_FAIL((s.activity_state = 1, s.guest_rflags |= rf_if, s.interruptibility = 1), "inactive activity state");
+	/* In HLT only external interrupts, NMIs, #DB and #MC may be injected. */
+	EXPECT_FAIL((s.activity_state = 1, s.entry_intr_info = valid | hw_exception | (1u << 11) | 13), "into HLT");
+	hlt.guest_rflags |= rf_if;
+	hlt.entry_intr_info = valid | ext_int | 0x20;
+	CU_ASSERT_PTR_NULL(vmcs_check(&hlt, &caps));
+	hlt.entry_intr_info = valid | hw_exception | 18;
+	CU_ASSERT_PTR_NULL(vmcs_check(&hlt, &caps));
+	/* Interruptibility against RFLAGS.IF and the event. */
+	EXPECT_FAIL(s.interruptibility = 1, "blocking by STI with RFLAGS.IF 0");
+	EXPECT_FAIL(s.entry_intr_info = valid | ext_int | 0x20, "RFLAGS.IF 0");
+	EXPECT_FAIL((s.guest_rflags |= rf_if, s.interruptibility = 2, s.entry_intr_info = valid | ext_int | 0x20),
+		    "external-interrupt injection with blocking");
+	EXPECT_FAIL((s.interruptibility = 2, s.entry_intr_info = valid | nmi), "NMI injection with blocking by MOV SS");
+	EXPECT_FAIL(s.interruptibility = 4, "SMI");
+	EXPECT_FAIL((s.pin |= PIN_VIRTUAL_NMIS | PIN_NMI_EXITING, s.interruptibility = 8, s.entry_intr_info = valid | nmi),
+		    "virtual NMIs");
+	/* Pending debug exceptions: reserved bits, and BS following TF when blocked or halted. */
+	EXPECT_FAIL(s.pending_dbg = 1ull << 4, "pending debug exceptions reserved");
+	EXPECT_FAIL((s.guest_rflags |= rf_if | rf_tf, s.interruptibility = 1), "BS");
+	EXPECT_FAIL((s.guest_rflags |= rf_if, s.interruptibility = 1, s.pending_dbg = bs), "BS");
+	struct vmcs_check_state step = good();
+	step.guest_rflags |= rf_if | rf_tf;
+	step.interruptibility = 1;
+	step.pending_dbg = bs;
+	CU_ASSERT_PTR_NULL(vmcs_check(&step, &caps));
+	/* Guest EFER reserved bits, when the entry loads EFER. */
+	EXPECT_FAIL(s.guest_efer |= 1ull << 12, "IA32_EFER reserved");
 }
 
 static void test_unrestricted_guest_relaxes_pe_pg(void)
@@ -233,6 +294,8 @@ void register_suite_vmcs_check(void)
 	CU_add_test(s, "event-injection checks", test_event_injection_checks);
 	CU_add_test(s, "guest-state checks", test_guest_checks);
 	CU_add_test(s, "unrestricted guest relaxes CR0.PE/PG", test_unrestricted_guest_relaxes_pe_pg);
+	CU_add_test(s, "non-register state: activity, interruptibility, pending debug exceptions",
+		    test_non_register_state_checks);
 	CU_add_test(s, "hot checks alone: same verdict and phase on the hot fields", test_hot_checks);
 	CU_add_test(s, "hot checks read only the hot fields", test_hot_state_from_fields);
 }
