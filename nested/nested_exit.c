@@ -18,8 +18,7 @@ static void sync_l2_fields(struct nested_vm *nv, const struct vmcs12_index_list 
 	struct vmcs12 *v = nv->nvmx.cache;
 	for (unsigned k = 0; k < list->count; k++) {
 		unsigned i = list->idx[k];
-		uint64_t value = 0;
-		vmx_vmread(vmcs_field_encodings[i], &value);
+		uint64_t value = vmx_vmread_or_zero(vmcs_field_encodings[i]);
 		if (v->field[i] != value) {
 			v->field[i] = value;
 			nested_shadow_note(nv, i);
@@ -104,8 +103,7 @@ static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
 	nv->l2_state_stale = 1;
 	for (unsigned k = 0; k < vmcs12_exit_info.count; k++) {
 		unsigned i = vmcs12_exit_info.idx[k];
-		uint64_t value = 0;
-		vmx_vmread(vmcs_field_encodings[i], &value);
+		uint64_t value = vmx_vmread_or_zero(vmcs_field_encodings[i]);
 		if (v->field[i] != value) {
 			v->field[i] = value;
 			nested_shadow_note(nv, i);

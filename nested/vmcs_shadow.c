@@ -118,8 +118,7 @@ void vmcs_shadow_to_cache(struct vm *vm)
 	uint64_t *field = nv->nvmx.cache->field;
 	for (unsigned k = 0; k < nv->shadow.rw_count; k++) {
 		unsigned i = nv->shadow.rw_list[k];
-		uint64_t v = 0;
-		vmx_vmread(vmcs_field_encodings[i], &v);
+		uint64_t v = vmx_vmread_or_zero(vmcs_field_encodings[i]);
 		if (field[i] != v) {
 			field[i] = v;
 			nested_vmcs12_changed(nv, i);

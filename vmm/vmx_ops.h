@@ -70,6 +70,18 @@ static inline enum vmx_result vmx_vmwrite(uint64_t field, uint64_t value)
 	return vmx_result_of(cf, zf);
 }
 
+/*
+ * VMREAD for loops over field lists where a field the processor lacks
+ * simply reads 0: a failed VMREAD leaves the destination as it was (SDM
+ * 31.3), so no flags need testing.
+ */
+static inline uint64_t vmx_vmread_or_zero(uint64_t field)
+{
+	uint64_t value = 0;
+	__asm__ volatile("vmread %[f], %[v]" : [v] "+r"(value) : [f] "r"(field) : "cc");
+	return value;
+}
+
 /* One field and its value, for vmx_vmwrite_list(). */
 struct vmcs_kv {
 	uint64_t field, value;
