@@ -248,11 +248,12 @@ void nested_drop_all_ept02(struct vm *vm)
  */
 static void put_idx(struct nested_vm *nv, unsigned i, uint64_t value)
 {
-	if (nv->vmcs02_known[i] && nv->vmcs02_image[i] == value)
+	struct nested_vmcs02 *v02 = nv->v02;
+	if (v02->known[i] && v02->image[i] == value)
 		return;
 	vmx_vmwrite(vmcs_field_encodings[i], value);
-	nv->vmcs02_image[i] = value;
-	nv->vmcs02_known[i] = 1;
+	v02->image[i] = value;
+	v02->known[i] = 1;
 }
 #define put(nv, NAME, value) put_idx(nv, VMCS12_IDX_##NAME, value)
 
@@ -260,7 +261,7 @@ void nested_vmcs02_forget(struct nested_vm *nv, uint32_t enc)
 {
 	int i = vmcs12_index_of(enc);
 	if (i >= 0)
-		nv->vmcs02_known[i] = 0;
+		nv->v02->known[i] = 0;
 }
 
 /* L1's own EFER, DR7 and DEBUGCTL: what L2 keeps when L1 does not load its own (SDM 26.3.2.1). */
@@ -296,7 +297,7 @@ static void put_l1_regs(struct nested_vm *nv, const struct l1_regs *l1)
 static void update_vmcs02(struct nested_vm *nv, struct shadow_ept *sept, const struct l1_regs *l1)
 {
 	const struct vmcs12 *v = nv->nvmx.cache;
-	vmcs_load(nv->vmcs02_hpa);
+	vmcs_load(nv->v02->hpa);
 	put(nv, VM_ENTRY_INTR_INFO_FIELD, V12(v, VM_ENTRY_INTR_INFO_FIELD));
 	put(nv, VM_ENTRY_EXCEPTION_ERROR_CODE, V12(v, VM_ENTRY_EXCEPTION_ERROR_CODE));
 	put(nv, VM_ENTRY_INSTRUCTION_LEN, V12(v, VM_ENTRY_INSTRUCTION_LEN));
@@ -315,17 +316,16 @@ static int build_vmcs02(struct vm *vm, struct shadow_ept *sept, const struct l1_
 	struct nested_vm *nv = vm->nested;
 	const struct vmcs12 *v = nv->nvmx.cache;
 	struct vmcs02_controls c;
-	int fresh = !nv->vmcs02_launched || nv->vmcs02_for != nv->nvmx.current;
+	struct nested_vmcs02 *v02 = nv->v02; /* select_vmcs02() made it the current VMCS12's */
+	int fresh = !v02->launched;
 
 	if (fresh) {
-		/* Another VMCS12 (or the first): nothing VMCS02 holds can be trusted to match. */
+		/* Never entered for this VMCS12: nothing it holds can be trusted to match. */
 		for (unsigned i = 0; i < VMCS12_NFIELDS; i++)
-			nv->vmcs02_known[i] = 0;
-		nv->vmcs02_for = nv->nvmx.current;
+			v02->known[i] = 0;
+		vmcs_clear(v02->hpa);
 	}
-	if (!nv->vmcs02_launched)
-		vmcs_clear(nv->vmcs02_hpa);
-	vmcs_load(nv->vmcs02_hpa);
+	vmcs_load(v02->hpa);
 
 	nested_merge_controls(v, vmm_caps, &c);
 	uint16_t vpid02 = 0;
@@ -384,6 +384,26 @@ static void start_l1_timer(struct nested_vm *nv)
 	}
 }
 
+/*
+ * Make nv->v02 the VMCS02 of the current VMCS12: the one already built
+ * from it, or another taken over (round robin) and started afresh.
+ */
+static void select_vmcs02(struct nested_vm *nv)
+{
+	uint64_t current = nv->nvmx.current;
+	if (nv->v02->for_vmcs12 == current)
+		return;
+	for (unsigned k = 0; k < NESTED_VMCS02_SLOTS; k++)
+		if (nv->vmcs02s[k].for_vmcs12 == current) {
+			nv->v02 = &nv->vmcs02s[k];
+			return;
+		}
+	struct nested_vmcs02 *v02 = &nv->vmcs02s[nv->vmcs02_next++ % NESTED_VMCS02_SLOTS];
+	v02->for_vmcs12 = current;
+	v02->launched = 0;
+	nv->v02 = v02;
+}
+
 struct nvmx_result nested_enter(struct vm *vm, int launch)
 {
 	struct nested_vm *nv = vm->nested;
@@ -394,6 +414,7 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 	struct nvmx_result fail = { NVMX_FAIL_VALID, 0 };
 
 	int l1_ia32e = (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) != 0; /* L1's mode: VMCS01 is current */
+	select_vmcs02(nv);
 	/*
 	 * Since the last full check passed for this VMCS12 L1 changed only hot
 	 * fields: every other check would read the values that passed, so
@@ -401,8 +422,7 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 	 * exit is taken as checked; VMCS02's own entry checks it again anyway.
 	 */
 	int hot_only = !nv->changed.cold && nv->changed.passed_for == nv->nvmx.current &&
-		       nv->changed.passed_l1_ia32e == l1_ia32e && nv->vmcs02_launched &&
-		       nv->vmcs02_for == nv->nvmx.current;
+		       nv->changed.passed_l1_ia32e == l1_ia32e && nv->v02->launched;
 	const char *why;
 	check_caps_of(&nv->caps, &cc);
 	if (hot_only) {

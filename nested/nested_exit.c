@@ -65,10 +65,10 @@ static void unsaved_after(struct nested_vm *nv, const uint64_t old[N_SAVED_ONLY_
 void nested_materialize_l2_state(struct vm *vm)
 {
 	struct nested_vm *nv = vm->nested;
-	if (!nv->l2_state_stale || nv->vmcs02_for != nv->nvmx.current)
+	if (!nv->l2_state_stale || nv->v02->for_vmcs12 != nv->nvmx.current)
 		return;
-	uint64_t back = vm->in_l2 ? nv->vmcs02_hpa : vm->vmcs_hpa;
-	vmcs_load(nv->vmcs02_hpa);
+	uint64_t back = vm->in_l2 ? nv->v02->hpa : vm->vmcs_hpa;
+	vmcs_load(nv->v02->hpa);
 	/*
 	 * Only the lazy fields: the hot ones were synced at the exit and L1 may
 	 * have changed them since (its RIP after a VMCALL), which VMCS02 has

@@ -12,14 +12,30 @@
 #include "vmx_ops.h"
 
 #define NESTED_SEPT_SLOTS 4 /* EPT02s kept per child, one per EPTP12 it uses */
+#define NESTED_VMCS02_SLOTS 2 /* VMCS02s kept per child, one per VMCS12 it enters */
+
+/*
+ * A VMCS02 and what this VMM knows of it.  A child that switches between
+ * VMCS12s (a VMM with two guests, or the middle VMM at depth 3 switching
+ * between its child's VMCS and its grandchild's) finds its VMCS02 as it
+ * left it, instead of one rebuilt and self-checked from nothing.
+ */
+struct nested_vmcs02 {
+	uint64_t hpa;
+	int launched;
+	uint64_t host_rsp;                 /* HOST_RSP as vmx_run() last wrote it here */
+	uint64_t for_vmcs12;               /* the VMCS12 it was built from; NVMX_NO_VMCS: none */
+	uint64_t image[VMCS12_NFIELDS];    /* what it holds, so entries write only changed fields (put()) */
+	uint8_t known[VMCS12_NFIELDS];
+};
 
 struct nested_vm {
 	struct nvmx nvmx;
 	struct nested_caps caps;
 	struct guest_mem l1mem;
-	uint64_t vmcs02_hpa;
-	int vmcs02_launched;
-	uint64_t vmcs02_host_rsp; /* HOST_RSP as vmx_run() last wrote it into VMCS02 */
+	struct nested_vmcs02 vmcs02s[NESTED_VMCS02_SLOTS];
+	struct nested_vmcs02 *v02;       /* the one for the current VMCS12 (L2 runs on it) */
+	unsigned vmcs02_next;            /* round-robin victim when a new VMCS12 needs one */
 	struct shadow_ept sept[NESTED_SEPT_SLOTS];
 	unsigned sept_next;              /* round-robin victim when every slot is taken */
 	struct shadow_ept *active_sept;  /* the EPT02 of the L2 running now */
@@ -40,10 +56,6 @@ struct nested_vm {
 	uint64_t entry_intr_info12;
 	uint64_t reflect_started;        /* TSC at the L2 exit being reflected */
 	struct nested_counters count;
-	/* What VMCS02 holds, so entries write only changed fields (nested_entry.c put()). */
-	uint64_t vmcs02_image[VMCS12_NFIELDS];
-	uint8_t vmcs02_known[VMCS12_NFIELDS];
-	uint64_t vmcs02_for; /* the VMCS12 VMCS02 was last built from */
 	/*
 	 * VMCS12's copy of L2's state outside the hot fields may be older than
 	 * VMCS02's (lazy sync).  Safe for entry: VMCS02's image says what it
@@ -149,8 +161,8 @@ static inline void nested_vmcs12_changed(struct nested_vm *nv, unsigned idx)
 /* Keep VMCS02's image right: a value read from it, or a field the processor changed behind it. */
 static inline void nested_vmcs02_note(struct nested_vm *nv, unsigned vmcs12_idx, uint64_t value)
 {
-	nv->vmcs02_image[vmcs12_idx] = value;
-	nv->vmcs02_known[vmcs12_idx] = 1;
+	nv->v02->image[vmcs12_idx] = value;
+	nv->v02->known[vmcs12_idx] = 1;
 }
 void nested_vmcs02_forget(struct nested_vm *nv, uint32_t encoding);
 

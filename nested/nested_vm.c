@@ -23,11 +23,21 @@ int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 	}
 	struct nested_vm *nv = (struct nested_vm *)(uintptr_t)platform_alloc(sizeof *nv, 4096);
 	uint64_t cache = platform_alloc(VMCS12_SIZE, 4096);
-	uint64_t vmcs02 = platform_alloc(4096, 4096);
-	if (!nv || !cache || !vmcs02) {
+	if (!nv || !cache) {
 		*why = "no memory for the child VMM's virtual VMX";
 		return -1;
 	}
+	for (unsigned k = 0; k < NESTED_VMCS02_SLOTS; k++) {
+		struct nested_vmcs02 *v02 = &nv->vmcs02s[k];
+		v02->hpa = platform_alloc(4096, 4096);
+		if (!v02->hpa) {
+			*why = "no memory for the child VMM's VMCS02s";
+			return -1;
+		}
+		*(volatile uint32_t *)(uintptr_t)v02->hpa = real->revision;
+		v02->for_vmcs12 = NVMX_NO_VMCS;
+	}
+	nv->v02 = &nv->vmcs02s[0];
 	nv->l1mem.base = (uint8_t *)(uintptr_t)vm->mem_hpa;
 	nv->l1mem.size = vm->mem_bytes;
 	/* Enough for every EPT02 slot to map all of the child's memory with 4 KiB pages, plus upper levels. */
@@ -40,8 +50,6 @@ int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 	nv->nvmx.cache = (struct vmcs12 *)(uintptr_t)cache;
 	nv->nvmx.caps = &nv->caps;
 	nv->nvmx.phys_addr_bits = real->phys_addr_bits;
-	nv->vmcs02_hpa = vmcs02;
-	*(volatile uint32_t *)(uintptr_t)vmcs02 = real->revision;
 	uint16_t first = (uint16_t)(VPID02_BASE + vm->index * VPID02_PER_CHILD);
 	vpid_map_init(&nv->vpids, first, (uint16_t)(first + VPID02_PER_CHILD - 1));
 
@@ -58,17 +66,17 @@ int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 
 uint64_t nested_vmcs02(const struct vm *vm)
 {
-	return vm->nested->vmcs02_hpa;
+	return vm->nested->v02->hpa;
 }
 
 int *nested_vmcs02_launched(struct vm *vm)
 {
-	return &vm->nested->vmcs02_launched;
+	return &vm->nested->v02->launched;
 }
 
 uint64_t *nested_vmcs02_host_rsp(struct vm *vm)
 {
-	return &vm->nested->vmcs02_host_rsp;
+	return &vm->nested->v02->host_rsp;
 }
 
 uint64_t nested_l1_timer_deadline(struct vm *vm)

@@ -153,7 +153,7 @@ static void push(struct vm *vm, const uint8_t *candidates, unsigned count)
 	}
 	if (!n)
 		return; /* the shadow VMCS already holds every value: no VMPTRLD, no VMCLEAR */
-	uint64_t back = vm->in_l2 ? nv->vmcs02_hpa : vm->vmcs_hpa;
+	uint64_t back = vm->in_l2 ? nv->v02->hpa : vm->vmcs_hpa;
 	vmcs_load(nv->shadow.vmcs_hpa);
 	for (unsigned k = 0; k < n; k++) {
 		unsigned i = stale[k];
@@ -200,7 +200,7 @@ void vmcs_shadow_put(struct vm *vm, uint32_t encoding)
 	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS || i < 0 || !nv->shadow.listed[i])
 		return;
 	image_follow_current(nv);
-	uint64_t back = vm->in_l2 ? nv->vmcs02_hpa : vm->vmcs_hpa;
+	uint64_t back = vm->in_l2 ? nv->v02->hpa : vm->vmcs_hpa;
 	vmcs_load(nv->shadow.vmcs_hpa);
 	/* The full encoding: the operand may name a 64-bit field's high half, the cache holds it whole. */
 	vmx_vmwrite(vmcs_field_encodings[i], nv->nvmx.cache->field[i]);
