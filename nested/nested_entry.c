@@ -399,6 +399,8 @@ static void select_vmcs02(struct nested_vm *nv)
 			return;
 		}
 	struct nested_vmcs02 *v02 = &nv->vmcs02s[nv->vmcs02_next++ % NESTED_VMCS02_SLOTS];
+	if (v02 == nv->v02) /* not the one just used: it is the likeliest to come back */
+		v02 = &nv->vmcs02s[nv->vmcs02_next++ % NESTED_VMCS02_SLOTS];
 	v02->for_vmcs12 = current;
 	v02->launched = 0;
 	nv->v02 = v02;

@@ -49,14 +49,31 @@ static void unsaved_before(const struct nested_vm *nv, uint64_t old[N_SAVED_ONLY
 		old[k] = nv->nvmx.cache->field[saved_only_if[k].idx];
 }
 
-static void unsaved_after(struct nested_vm *nv, const uint64_t old[N_SAVED_ONLY_IF])
+/* After a sync from VMCS02: what the exit did not save (exitc: VMCS12's exit controls then) stays as it was. */
+static void unsaved_after(struct nested_vm *nv, const uint64_t old[N_SAVED_ONLY_IF], uint32_t exitc)
 {
 	uint64_t *field = nv->nvmx.cache->field;
-	uint32_t exitc = (uint32_t)field[VMCS12_IDX_VM_EXIT_CONTROLS];
+	for (unsigned k = 0; k < N_SAVED_ONLY_IF; k++)
+		if (!(exitc & saved_only_if[k].control))
+			field[saved_only_if[k].idx] = old[k];
+}
+
+/*
+ * At every reflected exit, synced or lazy alike: if L2 changed a field the
+ * exit does not save, VMCS02 now holds L2's value where the next entry
+ * must load VMCS12's (or L1's).  Noting what VMCS02 really holds makes
+ * the next entry, built in full, write the right one.
+ */
+static void unsaved_at_exit(struct nested_vm *nv, uint32_t exitc)
+{
+	struct nested_vmcs02 *v02 = nv->v02;
 	for (unsigned k = 0; k < N_SAVED_ONLY_IF; k++) {
 		unsigned i = saved_only_if[k].idx;
-		if (!(exitc & saved_only_if[k].control) && field[i] != old[k]) {
-			field[i] = old[k];
+		if (exitc & saved_only_if[k].control)
+			continue;
+		uint64_t now = vmx_vmread_or_zero(vmcs_field_encodings[i]);
+		if (!v02->known[i] || v02->image[i] != now) {
+			nested_vmcs02_note(nv, i, now);
 			nested_vmcs12_cold(nv);
 		}
 	}
@@ -79,7 +96,7 @@ void nested_materialize_l2_state(struct vm *vm)
 	sync_l2_fields(nv, &vmcs12_l2_rest);
 	if (!nv->shadow.exit_load)
 		sync_l2_fields(nv, &vmcs12_l2_exit_load);
-	unsaved_after(nv, old);
+	unsaved_after(nv, old, nv->exit_controls_at_exit);
 	vmcs_load(back);
 	nv->l2_state_stale = 0;
 	nv->nvmx.cache_dirty = 1;
@@ -95,11 +112,14 @@ static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
 {
 	struct vmcs12 *v = nv->nvmx.cache;
 	uint64_t old[N_SAVED_ONLY_IF];
+	uint32_t exitc = (uint32_t)V12(v, VM_EXIT_CONTROLS);
+	nv->exit_controls_at_exit = exitc; /* what a later lazy sync must honour */
+	unsaved_at_exit(nv, exitc);
 	unsaved_before(nv, old);
 	sync_l2_fields(nv, &vmcs12_l2_hot);
 	if (nv->shadow.exit_load)
 		sync_l2_fields(nv, &vmcs12_l2_exit_load);
-	unsaved_after(nv, old);
+	unsaved_after(nv, old, exitc);
 	nv->l2_state_stale = 1;
 	for (unsigned k = 0; k < vmcs12_exit_info.count; k++) {
 		unsigned i = vmcs12_exit_info.idx[k];

@@ -62,6 +62,7 @@ struct nested_vm {
 	 * was written with, so an unchanged stale value is never written back.
 	 */
 	int l2_state_stale;
+	uint32_t exit_controls_at_exit;  /* VMCS12's VM-exit controls at the last reflected exit */
 	/*
 	 * VMCS12 fields L1 changed since its last entry to L2 (through the
 	 * shadow VMCS or a trapped VMWRITE).  When only fields of the hot

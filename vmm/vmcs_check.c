@@ -188,8 +188,10 @@ static const char *check_activity(const struct vmcs_check_state *s, const struct
 		return "26.3.1.5: an inactive activity state with blocking by STI or MOV SS";
 	if (!(info & (1u << 31)))
 		return NULL;
-	if (s->activity_state > 1)
-		return "26.3.1.5: event injection into the shutdown or wait-for-SIPI state";
+	if (s->activity_state == 3)
+		return "26.3.1.5: event injection into the wait-for-SIPI state";
+	if (s->activity_state == 2 && !(type == 2 || (type == 3 && vector == 18)))
+		return "26.3.1.5: injection into shutdown of an event other than an NMI or #MC";
 	if (s->activity_state == 1 &&
 	    !(type == 0 || type == 2 || (type == 3 && (vector == 1 || vector == 18)) || (type == 7 && vector == 0)))
 		return "26.3.1.5: injection into HLT of an event other than an external interrupt, NMI, #DB or #MC";
@@ -204,6 +206,8 @@ static const char *check_interruptibility(const struct vmcs_check_state *s)
 	unsigned type = (info >> 8) & 7;
 	if (blocking & ~0x1fu)
 		return "26.3.1.5: guest interruptibility-state reserved bits set";
+	if (blocking & 0x10)
+		return "26.3.1.5: enclave interruption (bit 4) set, and nestlab offers no SGX";
 	if ((blocking & 3) == 3)
 		return "26.3.1.5: blocking by STI and by MOV SS both set";
 	if ((blocking & 1) && !(s->guest_rflags & RFLAGS_IF_BIT))

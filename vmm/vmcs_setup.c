@@ -202,10 +202,8 @@ int vmcs_setup(struct vm *vm, const struct vmx_caps *caps, uint64_t rip, uint64_
 /* Every field of the current VMCS, by field index; a field the processor lacks reads 0. */
 static void read_current_vmcs(uint64_t *fields)
 {
-	for (unsigned i = 0; i < VMCS12_NFIELDS; i++) {
-		fields[i] = 0;
-		vmx_vmread(vmcs_field_encodings[i], &fields[i]);
-	}
+	for (unsigned i = 0; i < VMCS12_NFIELDS; i++)
+		fields[i] = vmx_vmread_or_zero(vmcs_field_encodings[i]);
 }
 
 const char *vmcs_self_check(const struct vmx_caps *caps)

@@ -30,7 +30,19 @@ static struct ept12 ept_outside __attribute__((aligned(PAGE_SIZE)));
 /* HOST_RSP: VM exits land on a stack of their own; probe.S switches back at once. */
 static uint8_t exit_stack[EXIT_STACK_BYTES] __attribute__((aligned(16)));
 
-extern const uint8_t l2_code_start[], l2_code_end[];
+extern const uint8_t l2_code_start[], l2_code_end[], l2_dr7_probe[];
+
+uint64_t l2_dr7_probe_gpa(void)
+{
+	return L2_CODE_GPA + (uint64_t)(l2_dr7_probe - l2_code_start);
+}
+
+uint64_t l2_read_u64(uint64_t gpa)
+{
+	uint64_t v;
+	memcpy(&v, &l2_pages[gpa / PAGE_SIZE][gpa % PAGE_SIZE], sizeof v);
+	return v;
+}
 
 /* This guest runs on its parent's identity map: a linear address is its L1-physical address. */
 static uint64_t pa_of(const void *p)

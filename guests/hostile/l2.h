@@ -23,6 +23,7 @@
 #define L2_CODE_GPA   0x4000ull /* L2's first instruction: CPUID */
 #define L2_STACK_TOP  0x6000ull
 #define L2_CPUID_LEN  2u        /* bytes of the CPUID instruction */
+#define L2_DR7_SLOT_GPA 0x5ff8ull /* where l2_dr7_probe stores the DR7 it found (l2_code.S) */
 
 struct l2_controls {
 	uint32_t pin, proc, proc2, exit, entry;
@@ -33,6 +34,10 @@ struct l2_controls {
  * with `missing` naming what the parent does not offer (EPT, 64-bit
  * host and guest, EFER load, HLT exiting).
  */
+/* L2-physical address of l2_dr7_probe (l2_code.S), and a quadword of L2's memory as L2 left it. */
+uint64_t l2_dr7_probe_gpa(void);
+uint64_t l2_read_u64(uint64_t gpa);
+
 int l2_controls_choose(const struct vmx_offer *o, struct l2_controls *c, char *missing, size_t cap);
 
 /* Fill L2's pages (page tables, code); an EPT12 onto them, and its EPTP. */

@@ -319,6 +319,38 @@ static void check_field(const char *name, uint32_t field, uint64_t expected)
 	check_text(name, want, got, r.kind == OUT_SUCCEED && v == expected);
 }
 
+/*
+ * SDM 27.3.1, 26.3.2.1: without "save debug controls" a VM exit leaves
+ * VMCS12's DR7 as it was, so whatever L2 wrote to DR7, the next entry
+ * gives it VMCS12's DR7 (with "load debug controls") or keeps L1's.
+ */
+static void step_l2_dr7_not_saved(void)
+{
+	uint64_t exitc = 0, entryc = 0, expect = 0, rip = 0;
+	do_vmread(VMCS_VM_EXIT_CONTROLS, &exitc);
+	do_vmread(VMCS_VM_ENTRY_CONTROLS, &entryc);
+	if (exitc & EXIT_SAVE_DEBUG_CONTROLS) {
+		console_printf("hostile: its exit controls save DR7; the unsaved-DR7 check does not apply\n");
+		return;
+	}
+	if (entryc & ENTRY_LOAD_DEBUG_CONTROLS)
+		do_vmread(VMCS_GUEST_DR7, &expect);
+	else
+		__asm__ volatile("mov %%dr7, %0" : "=r"(expect));
+	do_vmwrite(VMCS_GUEST_RIP, l2_dr7_probe_gpa());
+	if (!check_outcome("vmresume_l2_writes_dr7", vm_exit(EXIT_REASON_HLT), do_vmresume()))
+		return;
+	do_vmread(VMCS_GUEST_RIP, &rip);
+	do_vmwrite(VMCS_GUEST_RIP, rip + 1); /* past the HLT */
+	if (!check_outcome("vmresume_l2_reads_dr7", vm_exit(EXIT_REASON_HLT), do_vmresume()))
+		return;
+	char want[GOT_MAX], got[GOT_MAX];
+	uint64_t seen = l2_read_u64(L2_DR7_SLOT_GPA);
+	nl_snprintf(want, sizeof want, "0x%llx", (unsigned long long)expect);
+	nl_snprintf(got, sizeof got, "0x%llx", (unsigned long long)seen);
+	check_text("l2_dr7_not_saved_by_exit", want, got, seen == expect);
+}
+
 void step_run_l2(struct hostile *h)
 {
 	/* CPUID in L2 always exits (SDM 25.1.2): the parent must reflect the exit here, at HOST_RIP. */
@@ -392,6 +424,7 @@ void step_run_l2(struct hostile *h)
 	do_vmread(VMCS_GUEST_IA32_EFER, &efer);
 	do_vmwrite(VMCS_GUEST_IA32_EFER + 1, efer >> 32);
 	check_field("vmwrite_high_half_keeps_low", VMCS_GUEST_IA32_EFER, efer);
+	step_l2_dr7_not_saved();
 }
 
 void step_ept12_outside(struct hostile *h)

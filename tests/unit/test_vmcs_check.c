@@ -267,6 +267,23 @@ static void test_non_register_state_checks(void)
 	step.interruptibility = 1;
 	step.pending_dbg = bs;
 	CU_ASSERT_PTR_NULL(vmcs_check(&step, &caps));
+	/* In shutdown only NMIs and #MC may be injected (where shutdown is offered); no enclave interruption. */
+	struct vmcs_check_caps all_states = caps;
+	all_states.misc |= 0x1c0;
+	struct vmcs_check_state down = good();
+	down.activity_state = 2;
+	down.entry_intr_info = valid | nmi;
+	CU_ASSERT_PTR_NULL(vmcs_check(&down, &all_states));
+	down.entry_intr_info = valid | hw_exception | 18;
+	CU_ASSERT_PTR_NULL(vmcs_check(&down, &all_states));
+	down.entry_intr_info = valid | hw_exception | 1;
+	CU_ASSERT_PTR_NOT_NULL(vmcs_check(&down, &all_states));
+	down.entry_intr_info = 0;
+	down.activity_state = 3;
+	CU_ASSERT_PTR_NULL(vmcs_check(&down, &all_states));
+	down.entry_intr_info = valid | nmi;
+	CU_ASSERT_PTR_NOT_NULL(vmcs_check(&down, &all_states));
+	EXPECT_FAIL(s.interruptibility = 0x10, "enclave");
 	/* Guest EFER reserved bits, when the entry loads EFER. */
 	EXPECT_FAIL(s.guest_efer |= 1ull << 12, "IA32_EFER reserved");
 }
