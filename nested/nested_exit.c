@@ -67,9 +67,12 @@ static void unsaved_after(struct nested_vm *nv, const uint64_t old[N_SAVED_ONLY_
 static void unsaved_at_exit(struct nested_vm *nv, uint32_t exitc)
 {
 	struct nested_vmcs02 *v02 = nv->v02;
+	/* Only where VMCS02's own exit saved the field could it differ (a VMREAD less, maybe an exit less). */
+	uint32_t exitc02 = (uint32_t)v02->image[VMCS12_IDX_VM_EXIT_CONTROLS];
 	for (unsigned k = 0; k < N_SAVED_ONLY_IF; k++) {
 		unsigned i = saved_only_if[k].idx;
-		if (exitc & saved_only_if[k].control)
+		if ((exitc & saved_only_if[k].control) ||
+		    (v02->known[VMCS12_IDX_VM_EXIT_CONTROLS] && !(exitc02 & saved_only_if[k].control)))
 			continue;
 		uint64_t now = vmx_vmread_or_zero(vmcs_field_encodings[i]);
 		if (!v02->known[i] || v02->image[i] != now) {
