@@ -100,7 +100,7 @@ struct nested_vm {
 		/* What the shadow VMCS holds for the current VMCS12, so a sync copies only changes. */
 		uint64_t image[VMCS12_NFIELDS];
 		uint8_t known[VMCS12_NFIELDS];
-		uint64_t image_for;               /* the VMCS12 the image belongs to */
+		uint64_t image_for;               /* the VMCS12 whose values were last compared in full */
 		/* Cache fields this VMM changed since the last push (a reflected exit pushes only these). */
 		uint8_t noted[VMCS12_NFIELDS];
 		uint8_t noted_mark[VMCS12_NFIELDS];

@@ -92,19 +92,10 @@ int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
 	vmcs_write64(VMCS_VMREAD_BITMAP, rd);
 	vmcs_write64(VMCS_VMWRITE_BITMAP, wr);
 	nv->shadow.vmcs_hpa = shadow;
+	nv->shadow.image_for = NVMX_NO_VMCS;
 	nv->shadow.vmread_bitmap = rd;
 	nv->shadow.vmwrite_bitmap = wr;
 	return 0;
-}
-
-/* The image is of the current VMCS12's values; another VMCS12 starts with nothing known. */
-static void image_follow_current(struct nested_vm *nv)
-{
-	if (nv->shadow.image_for == nv->nvmx.current)
-		return;
-	for (unsigned k = 0; k < nv->shadow.count; k++)
-		nv->shadow.known[nv->shadow.list[k]] = 0;
-	nv->shadow.image_for = nv->nvmx.current;
 }
 
 void vmcs_shadow_to_cache(struct vm *vm)
@@ -112,7 +103,6 @@ void vmcs_shadow_to_cache(struct vm *vm)
 	struct nested_vm *nv = vm->nested;
 	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS)
 		return;
-	image_follow_current(nv);
 	/* Only the writable ones: L1 cannot have changed the rest. */
 	vmcs_load(nv->shadow.vmcs_hpa);
 	uint64_t *field = nv->nvmx.cache->field;
@@ -171,9 +161,14 @@ void vmcs_shadow_from_cache(struct vm *vm)
 	struct nested_vm *nv = vm->nested;
 	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS)
 		return;
-	image_follow_current(nv);
 	forget_noted(nv);
+	/*
+	 * The image is of the shadow VMCS, whichever VMCS12 its values came
+	 * from: after L1 switched VMCS12s only the fields whose values differ
+	 * between the two are written.
+	 */
 	push(vm, nv->shadow.list, nv->shadow.count);
+	nv->shadow.image_for = nv->nvmx.current;
 }
 
 void vmcs_shadow_push_noted(struct vm *vm)
@@ -182,7 +177,7 @@ void vmcs_shadow_push_noted(struct vm *vm)
 	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS)
 		return;
 	if (nv->shadow.image_for != nv->nvmx.current) {
-		vmcs_shadow_from_cache(vm); /* another VMCS12 since: nothing of the image holds */
+		vmcs_shadow_from_cache(vm); /* not compared in full since L1 switched VMCS12s: do that */
 		return;
 	}
 	uint8_t noted[VMCS12_NFIELDS];
@@ -199,7 +194,6 @@ void vmcs_shadow_put(struct vm *vm, uint32_t encoding)
 	int i = vmcs12_index_of(encoding);
 	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS || i < 0 || !nv->shadow.listed[i])
 		return;
-	image_follow_current(nv);
 	uint64_t back = vm->in_l2 ? nv->v02->hpa : vm->vmcs_hpa;
 	vmcs_load(nv->shadow.vmcs_hpa);
 	/* The full encoding: the operand may name a 64-bit field's high half, the cache holds it whole. */
