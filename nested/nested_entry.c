@@ -286,31 +286,7 @@ static void select_vmcs02(struct nested_vm *nv)
 		v02 = &nv->vmcs02s[nv->vmcs02_next++ % NESTED_VMCS02_SLOTS];
 	v02->for_vmcs12 = current;
 	v02->launched = 0;
-	v02->passed = 0;
-	v02->host_load.stale = 1;
 	nv->v02 = v02;
-}
-
-void nested_vmcs12_switched(struct nested_vm *nv, uint64_t was)
-{
-	struct nested_vmcs02 *old = nested_vmcs02_of(nv, was);
-	if (old && (nv->changed.count || nv->changed.cold)) {
-		old->passed = 0;
-		old->host_load.stale = 1;
-	}
-	for (unsigned k = 0; k < nv->changed.count; k++)
-		nv->changed.mark[nv->changed.list[k]] = 0;
-	nv->changed.count = 0;
-	nv->changed.cold = 0;
-}
-
-void nested_vmcs12_cleared(struct nested_vm *nv, uint64_t ptr)
-{
-	struct nested_vmcs02 *s = nested_vmcs02_of(nv, ptr);
-	if (s) {
-		s->passed = 0;
-		s->host_load.stale = 1;
-	}
 }
 
 struct nvmx_result nested_enter(struct vm *vm, int launch)
@@ -330,8 +306,8 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 	 * only the hot ones run.  State the processor saved into VMCS12 at an
 	 * exit is taken as checked; VMCS02's own entry checks it again anyway.
 	 */
-	int hot_only = !nv->changed.cold && nv->v02->passed && nv->v02->passed_l1_ia32e == l1_ia32e &&
-		       nv->v02->launched;
+	int hot_only = !nv->changed.cold && nv->changed.passed_for == nv->nvmx.current &&
+		       nv->changed.passed_l1_ia32e == l1_ia32e && nv->v02->launched;
 	const char *why;
 	check_caps_of(&nv->caps, &cc);
 	if (hot_only) {
@@ -348,8 +324,8 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 			phase = VMCS_CHECK_CONTROLS;
 		}
 	}
-	nv->v02->passed = !why;
-	nv->v02->passed_l1_ia32e = l1_ia32e;
+	nv->changed.passed_for = why ? NVMX_NO_VMCS : nv->nvmx.current;
+	nv->changed.passed_l1_ia32e = l1_ia32e;
 	if (why) {
 		nested_vmcs12_cold(nv); /* what L1 changed is not in VMCS02 yet: the next entry builds it whole */
 		nv->count.vmentry_failures++;

@@ -188,10 +188,9 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 	if (!is_field_access)
 		vmcs_shadow_to_cache(vm);
 	uint64_t was_current = n->current;
-	/* VMXON and VMXOFF start VMX operation afresh: nothing entered before is taken as checked. */
-	if (ei->reason == EXIT_REASON_VMXON || ei->reason == EXIT_REASON_VMXOFF)
-		for (unsigned k = 0; k < NESTED_VMCS02_SLOTS; k++)
-			nested_vmcs12_cleared(nv, nv->vmcs02s[k].for_vmcs12);
+	/* VMXON, VMCLEAR, VMPTRLD, ... may change VMCS12 wholesale: the next entry checks and builds it all. */
+	if (!is_field_access && ei->reason != EXIT_REASON_VMLAUNCH && ei->reason != EXIT_REASON_VMRESUME)
+		nested_vmcs12_cold(nv);
 	/*
 	 * L1 is about to see or flush VMCS12's copy of L2's state: bring it up
 	 * to date from VMCS02 first (a VMWRITE too, so VMCS02's image is exact
@@ -214,8 +213,6 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 		if (read_operand(vm, ei, &ptr, 8))
 			return operand_fault(vm, &c, ei->reason);
 		r = nvmx_vmclear(n, m, &c, ptr);
-		if (r.outcome == NVMX_SUCCEED)
-			nested_vmcs12_cleared(nv, ptr);
 		break;
 	case EXIT_REASON_VMPTRLD:
 		if (read_operand(vm, ei, &ptr, 8))
@@ -289,7 +286,6 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 		return vm_fault(vm, ei, "VMX instruction nestlab does not emulate");
 	}
 	if (n->current != was_current) {
-		nested_vmcs12_switched(nv, was_current);
 		/* A new current VMCS12 (VMPTRLD) or none (VMCLEAR of it, VMXOFF): the shadow follows. */
 		vmcs_shadow_from_cache(vm);
 		vmcs_shadow_attach(vm, n->current != NVMX_NO_VMCS);

@@ -27,24 +27,6 @@ struct nested_vmcs02 {
 	uint64_t for_vmcs12;               /* the VMCS12 it was built from; NVMX_NO_VMCS: none */
 	uint64_t image[VMCS12_NFIELDS];    /* what it holds, so entries write only changed fields (put()) */
 	uint8_t known[VMCS12_NFIELDS];
-	/*
-	 * Its VMCS12 passed the full entry checks, and only tracked changes
-	 * happened since: L1 switching to another VMCS12 and back keeps this (an
-	 * active VMCS's memory is not L1's to change, SDM 24.11.1); VMCLEAR,
-	 * VMXOFF and untracked changes clear it.
-	 */
-	int passed;
-	int passed_l1_ia32e;               /* L1's mode then: the host checks depend on it */
-	/*
-	 * VMCS01's guest-state values that emulate loading L1's host state
-	 * from this VMCS12 (SDM 27.5), from its host-state area and exit
-	 * controls; rebuilt when one of those may have changed (a cold change).
-	 */
-	struct {
-		struct vmcs_kv kv[56];     /* 49 used */
-		unsigned n;
-		int stale;
-	} host_load;
 };
 
 struct nested_vm {
@@ -82,17 +64,29 @@ struct nested_vm {
 	int l2_state_stale;
 	uint32_t exit_controls_at_exit;  /* VMCS12's VM-exit controls at the last reflected exit */
 	/*
-	 * Fields of the current VMCS12 L1 changed since its last entry to L2
-	 * (through the shadow VMCS or a trapped VMWRITE).  When only fields of
-	 * the hot checks changed (vmcs12_hot_only) and its VMCS02 passed the
-	 * full checks, the next entry runs only those checks and rewrites only
-	 * those fields of VMCS02.
+	 * VMCS12 fields L1 changed since its last entry to L2 (through the
+	 * shadow VMCS or a trapped VMWRITE).  When only fields of the hot
+	 * checks changed (vmcs12_hot_only) the next entry runs only those
+	 * checks and rewrites only those fields of VMCS02.
 	 */
+	/*
+	 * VMCS01's guest-state values that emulate loading L1's host state
+	 * (SDM 27.5), built from VMCS12's host-state area and exit controls;
+	 * rebuilt when one of those may have changed (a cold change).
+	 */
+	struct {
+		struct vmcs_kv kv[56];    /* 49 used */
+		unsigned n;
+		int stale;
+		uint64_t for_vmcs12;
+	} host_load;
 	struct {
 		uint8_t mark[VMCS12_NFIELDS];
 		uint8_t list[VMCS12_NFIELDS];
 		unsigned count;
 		int cold;             /* some other field changed, or something this VMM does not track */
+		uint64_t passed_for;  /* the VMCS12 whose full check passed last (NVMX_NO_VMCS: none) */
+		int passed_l1_ia32e;  /* L1's mode then: the host checks depend on it */
 	} changed;
 	struct {
 		uint64_t vmcs_hpa;       /* the shadow VMCS; 0 when shadowing is off for this child */
@@ -148,32 +142,12 @@ static inline void nested_shadow_note(struct nested_vm *nv, unsigned idx)
 	}
 }
 
-/* The VMCS02 slot built from the VMCS12 at ptr, if any. */
-static inline struct nested_vmcs02 *nested_vmcs02_of(struct nested_vm *nv, uint64_t ptr)
-{
-	for (unsigned k = 0; k < NESTED_VMCS02_SLOTS; k++)
-		if (nv->vmcs02s[k].for_vmcs12 == ptr)
-			return &nv->vmcs02s[k];
-	return 0;
-}
-
-/* Something beyond the hot fields of the current VMCS12 changed (or may have): the next entry and exit redo it all. */
+/* Something beyond the hot fields of VMCS12 changed (or may have): the next entry and exit redo it all. */
 static inline void nested_vmcs12_cold(struct nested_vm *nv)
 {
 	nv->changed.cold = 1;
-	struct nested_vmcs02 *s = nested_vmcs02_of(nv, nv->nvmx.current);
-	if (s)
-		s->host_load.stale = 1;
+	nv->host_load.stale = 1;
 }
-
-/*
- * L1's current VMCS12 changed from was (VMPTRLD, VMCLEAR, VMXOFF): changes
- * to it not yet entered cost its VMCS02 the hot path; the new one starts
- * with none.
- */
-void nested_vmcs12_switched(struct nested_vm *nv, uint64_t was);
-/* The VMCS12 at ptr left the active state (VMCLEAR): its memory is L1's again. */
-void nested_vmcs12_cleared(struct nested_vm *nv, uint64_t ptr);
 
 static inline void nested_vmcs12_changed(struct nested_vm *nv, unsigned idx)
 {

@@ -45,6 +45,7 @@ int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 	nv->ept02_limit = NESTED_SEPT_SLOTS * (vm->mem_bytes / (2ull << 20) + 8) + 16;
 	nested_caps_compute(&nv->caps, real, vm->desc->features);
 	nv->nvmx.current = NVMX_NO_VMCS;
+	nv->changed.passed_for = NVMX_NO_VMCS;
 	nested_vmcs12_cold(nv);
 	nv->nvmx.cache = (struct vmcs12 *)(uintptr_t)cache;
 	nv->nvmx.caps = &nv->caps;

@@ -104,8 +104,6 @@ static void test_depth3_vmcs_shadowing(void)
 	 * host state into its VMCS: L0 shadows those fields for reading, and hv1
 	 * writes only what changed, so its VMREAD/VMWRITE exits are set-up only.
 	 */
-	/* hv1 switches between hv2's VMCS12 and the leaf's twice per leaf exit; neither switch costs a full check. */
-	CU_ASSERT(nested_count(hv1, NULL, "entry_checks_hot") > 50 * nested_count(hv1, NULL, "entry_checks_full"));
 	json_int_t reflected = nested_count(hv1, NULL, "reflected_total");
 	json_int_t accesses = nested_count(hv1, "emulated", "VMREAD") + nested_count(hv1, "emulated", "VMWRITE");
 	CU_ASSERT(reflected >= 100);
