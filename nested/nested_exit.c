@@ -299,6 +299,15 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 			return ept_violation(vm, ei);
 		return vm_fault(vm, ei, "EPT02 misconfiguration (a nestlab bug)");
 	case HANDLE_IN_L0:
+		/*
+		 * A VMREAD/VMWRITE L1's VMCS shadowing would serve from its shadow
+		 * VMCS.  nestlab offers no VMCS shadowing to a child, so no VMCS12
+		 * that enables it passes the entry checks; should one ever get
+		 * through, L1 hears of the access rather than this VMM running it
+		 * in L2's context.
+		 */
+		if (ei->reason == EXIT_REASON_VMREAD || ei->reason == EXIT_REASON_VMWRITE)
+			return reflect(vm);
 		break;
 	}
 	/* Not L1's business: this VMM treats it as it would for L1 itself (e.g. port I/O L1 lets through). */
