@@ -8,9 +8,11 @@
 #include "check.h"
 #include "fmt.h"
 #include "nestlab/vmx.h"
+#include "nested.h" /* the documented VMCS12 layout, which step_edit_active_vmcs() writes into */
 #include "probe.h"
 #include "steps.h"
 #include "x86.h"
+#include <string.h>
 
 #define PAGE_SIZE 4096u
 #define GOT_MAX 96
@@ -27,6 +29,7 @@ static struct vmx_region vmxon_region;
 static struct vmx_region wrong_revision; /* a revision identifier the parent did not announce */
 static struct vmx_region vmcs_l2;        /* the VMCS of steps 5-9 */
 static struct vmx_region vmcs_last;      /* the fresh VMCS of step 11 */
+static struct vmx_region vmcs_other;     /* made current while vmcs_l2's memory is edited */
 
 /* This guest runs on its parent's identity map: a linear address is its L1-physical address. */
 static uint64_t pa_of(const void *p)
@@ -351,6 +354,29 @@ static void step_l2_dr7_not_saved(void)
 	check_text("l2_dr7_not_saved_by_exit", want, got, seen == expect);
 }
 
+/*
+ * Editing the memory of an active VMCS that is not current is undefined
+ * (SDM 24.11.1), but it must not slip a control past the parent's entry
+ * checks: VMCS shadowing, which the parent does not offer, written into
+ * vmcs_l2's memory (nestlab's documented VMCS12 layout) while another VMCS
+ * is current, must still get VMfail(7) at the next VMRESUME.
+ */
+static void step_edit_active_vmcs(struct hostile *h)
+{
+	uint64_t proc2 = 0;
+	do_vmread(VMCS_SECONDARY_VM_EXEC_CONTROL, &proc2);
+	vmcs_other.revision = h->vmx.revision;
+	do_vmclear(pa_of(&vmcs_other));
+	do_vmptrld(pa_of(&vmcs_other));
+	uint64_t edited = proc2 | SEC_VMCS_SHADOWING;
+	memcpy(&vmcs_l2.data[VMCS12_FIELDS_OFFSET - sizeof(uint32_t) + 8 * VMCS12_IDX_SECONDARY_VM_EXEC_CONTROL],
+	       &edited, sizeof edited);
+	do_vmptrld(pa_of(&vmcs_l2));
+	check_outcome("vmresume_after_active_vmcs_edited", vm_fail_valid(VMXERR_ENTRY_INVALID_CONTROL_FIELD),
+		      do_vmresume());
+	do_vmwrite(VMCS_SECONDARY_VM_EXEC_CONTROL, proc2);
+}
+
 void step_run_l2(struct hostile *h)
 {
 	/* CPUID in L2 always exits (SDM 25.1.2): the parent must reflect the exit here, at HOST_RIP. */
@@ -425,6 +451,7 @@ void step_run_l2(struct hostile *h)
 	do_vmwrite(VMCS_GUEST_IA32_EFER + 1, efer >> 32);
 	check_field("vmwrite_high_half_keeps_low", VMCS_GUEST_IA32_EFER, efer);
 	step_l2_dr7_not_saved();
+	step_edit_active_vmcs(h);
 }
 
 void step_ept12_outside(struct hostile *h)
