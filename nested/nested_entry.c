@@ -140,13 +140,6 @@ static void put_idx(struct nested_vm *nv, unsigned i, uint64_t value)
 }
 #define put(nv, NAME, value) put_idx(nv, VMCS12_IDX_##NAME, value)
 
-void nested_vmcs02_forget(struct nested_vm *nv, uint32_t enc)
-{
-	int i = vmcs12_index_of(enc);
-	if (i >= 0)
-		nv->v02->known[i] = 0;
-}
-
 /* L1's own EFER, DR7 and DEBUGCTL: what L2 keeps when L1 does not load its own (SDM 26.3.2.1). */
 struct l1_regs {
 	uint64_t efer, dr7, debugctl;

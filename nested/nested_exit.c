@@ -12,19 +12,23 @@
 #include "vmcs_shadow.h"
 #include "vmx_ops.h"
 
+/* One field from VMCS02 (current) into VMCS12, noted for the shadow VMCS if it changed; returns it. */
+static inline uint64_t copy_from_vmcs02(struct nested_vm *nv, unsigned i)
+{
+	uint64_t *field = nv->nvmx.cache->field;
+	uint64_t value = vmx_vmread_or_zero(vmcs_field_encodings[i]);
+	if (field[i] != value) {
+		field[i] = value;
+		nested_shadow_note(nv, i);
+	}
+	return value;
+}
+
 /* Copy L2's state fields listed in idx from VMCS02 (current) into VMCS12, noting what VMCS02 holds. */
 static void sync_l2_fields(struct nested_vm *nv, const struct vmcs12_index_list *list)
 {
-	struct vmcs12 *v = nv->nvmx.cache;
-	for (unsigned k = 0; k < list->count; k++) {
-		unsigned i = list->idx[k];
-		uint64_t value = vmx_vmread_or_zero(vmcs_field_encodings[i]);
-		if (v->field[i] != value) {
-			v->field[i] = value;
-			nested_shadow_note(nv, i);
-		}
-		nested_vmcs02_note(nv, i, value);
-	}
+	for (unsigned k = 0; k < list->count; k++)
+		nested_vmcs02_note(nv, list->idx[k], copy_from_vmcs02(nv, list->idx[k]));
 }
 
 /*
@@ -124,18 +128,12 @@ static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
 		sync_l2_fields(nv, &vmcs12_l2_exit_load);
 	unsaved_after(nv, old, exitc);
 	nv->l2_state_stale = 1;
-	for (unsigned k = 0; k < vmcs12_exit_info.count; k++) {
-		unsigned i = vmcs12_exit_info.idx[k];
-		uint64_t value = vmx_vmread_or_zero(vmcs_field_encodings[i]);
-		if (v->field[i] != value) {
-			v->field[i] = value;
-			nested_shadow_note(nv, i);
-		}
-	}
+	for (unsigned k = 0; k < vmcs12_exit_info.count; k++)
+		copy_from_vmcs02(nv, vmcs12_exit_info.idx[k]);
 	/* The exit cleared the valid bit of the event VMCS02 injected, and the handlers may have set one. */
-	nested_vmcs02_forget(nv, VMCS_VM_ENTRY_INTR_INFO_FIELD);
-	nested_vmcs02_forget(nv, VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE);
-	nested_vmcs02_forget(nv, VMCS_VM_ENTRY_INSTRUCTION_LEN);
+	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_INTR_INFO_FIELD);
+	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_EXCEPTION_ERROR_CODE);
+	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_INSTRUCTION_LEN);
 	nv->nvmx.cache_dirty = 1;
 }
 

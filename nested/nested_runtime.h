@@ -64,12 +64,6 @@ struct nested_vm {
 	int l2_state_stale;
 	uint32_t exit_controls_at_exit;  /* VMCS12's VM-exit controls at the last reflected exit */
 	/*
-	 * VMCS12 fields L1 changed since its last entry to L2 (through the
-	 * shadow VMCS or a trapped VMWRITE).  When only fields of the hot
-	 * checks changed (vmcs12_hot_only) the next entry runs only those
-	 * checks and rewrites only those fields of VMCS02.
-	 */
-	/*
 	 * VMCS01's guest-state values that emulate loading L1's host state
 	 * (SDM 27.5), built from VMCS12's host-state area and exit controls;
 	 * rebuilt when one of those may have changed (a cold change).
@@ -80,6 +74,12 @@ struct nested_vm {
 		int stale;
 		uint64_t for_vmcs12;
 	} host_load;
+	/*
+	 * VMCS12 fields L1 changed since its last entry to L2 (through the
+	 * shadow VMCS or a trapped VMWRITE).  When only fields of the hot
+	 * checks changed (vmcs12_hot_only) the next entry runs only those
+	 * checks and rewrites only those fields of VMCS02.
+	 */
 	struct {
 		uint8_t mark[VMCS12_NFIELDS];
 		uint8_t list[VMCS12_NFIELDS];
@@ -165,7 +165,11 @@ static inline void nested_vmcs02_note(struct nested_vm *nv, unsigned vmcs12_idx,
 	nv->v02->image[vmcs12_idx] = value;
 	nv->v02->known[vmcs12_idx] = 1;
 }
-void nested_vmcs02_forget(struct nested_vm *nv, uint32_t encoding);
+/* A field of VMCS02 (by VMCS12 index) the processor may have changed behind the image. */
+static inline void nested_vmcs02_forget(struct nested_vm *nv, unsigned vmcs12_idx)
+{
+	nv->v02->known[vmcs12_idx] = 0;
+}
 
 /* Bring all of L2's state from VMCS02 into VMCS12 when L1 may see it (VMREAD, flush to memory). */
 void nested_materialize_l2_state(struct vm *vm);

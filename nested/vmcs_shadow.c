@@ -180,12 +180,8 @@ void vmcs_shadow_push_noted(struct vm *vm)
 		vmcs_shadow_from_cache(vm); /* not compared in full since L1 switched VMCS12s: do that */
 		return;
 	}
-	uint8_t noted[VMCS12_NFIELDS];
-	unsigned n = nv->shadow.noted_count;
-	for (unsigned k = 0; k < n; k++)
-		noted[k] = nv->shadow.noted[k];
+	push(vm, nv->shadow.noted, nv->shadow.noted_count);
 	forget_noted(nv);
-	push(vm, noted, n);
 }
 
 void vmcs_shadow_put(struct vm *vm, uint32_t encoding)

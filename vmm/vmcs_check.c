@@ -375,20 +375,16 @@ void vmcs_check_state_hot_from_fields(struct vmcs_check_state *s, const uint64_t
 
 void vmcs_check_state_from_fields(struct vmcs_check_state *s, const uint64_t *f)
 {
-	s->pin = (uint32_t)F(PIN_BASED_VM_EXEC_CONTROL);
+	vmcs_check_state_hot_from_fields(s, f); /* the rest below; CS and SS are filled whole again */
 	s->proc = (uint32_t)F(CPU_BASED_VM_EXEC_CONTROL);
 	s->proc2 = (uint32_t)F(SECONDARY_VM_EXEC_CONTROL);
 	s->exit = (uint32_t)F(VM_EXIT_CONTROLS);
-	s->entry = (uint32_t)F(VM_ENTRY_CONTROLS);
 	s->cr3_target_count = (uint32_t)F(CR3_TARGET_COUNT);
 	s->vpid = (uint16_t)F(VIRTUAL_PROCESSOR_ID);
 	s->eptp = F(EPT_POINTER);
 	s->io_bitmap_a = F(IO_BITMAP_A);
 	s->io_bitmap_b = F(IO_BITMAP_B);
 	s->msr_bitmap = F(MSR_BITMAP);
-	s->entry_intr_info = (uint32_t)F(VM_ENTRY_INTR_INFO_FIELD);
-	s->entry_insn_len = (uint32_t)F(VM_ENTRY_INSTRUCTION_LEN);
-	s->entry_error_code = (uint32_t)F(VM_ENTRY_EXCEPTION_ERROR_CODE);
 	s->host_cr0 = F(HOST_CR0);
 	s->host_cr3 = F(HOST_CR3);
 	s->host_cr4 = F(HOST_CR4);
@@ -413,8 +409,6 @@ void vmcs_check_state_from_fields(struct vmcs_check_state *s, const uint64_t *f)
 	s->guest_cr4 = F(GUEST_CR4);
 	s->guest_efer = F(GUEST_IA32_EFER);
 	s->guest_dr7 = F(GUEST_DR7);
-	s->guest_rflags = F(GUEST_RFLAGS);
-	s->guest_rip = F(GUEST_RIP);
 	FILL_SEG(&s->cs, CS);
 	FILL_SEG(&s->ss, SS);
 	FILL_SEG(&s->ds, DS);
@@ -427,10 +421,6 @@ void vmcs_check_state_from_fields(struct vmcs_check_state *s, const uint64_t *f)
 	s->idtr_base = F(GUEST_IDTR_BASE);
 	s->gdtr_limit = (uint32_t)F(GUEST_GDTR_LIMIT);
 	s->idtr_limit = (uint32_t)F(GUEST_IDTR_LIMIT);
-	s->activity_state = (uint32_t)F(GUEST_ACTIVITY_STATE);
-	s->interruptibility = (uint32_t)F(GUEST_INTERRUPTIBILITY_INFO);
-	s->pending_dbg = F(GUEST_PENDING_DBG_EXCEPTIONS);
-	s->guest_debugctl = F(GUEST_IA32_DEBUGCTL);
 	s->link_pointer = F(VMCS_LINK_POINTER);
 }
 #undef F
