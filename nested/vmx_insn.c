@@ -226,30 +226,42 @@ static int field_of(const struct nvmx_ctx *c, uint64_t encoding, uint32_t *enc)
 	return 0;
 }
 
-struct nvmx_result nvmx_vmread(struct nvmx *n, const struct nvmx_ctx *c, uint64_t encoding, uint64_t *value)
+/*
+ * The checks VMREAD and VMWRITE share, in the SDM's order: #UD/#GP, then
+ * no current VMCS (VMfailInvalid), then an unsupported field (VMfailValid
+ * 12).  Returns 1 with *r set when one fails, else 0 with *enc the field.
+ */
+static int field_access_fails(struct nvmx *n, const struct nvmx_ctx *c, uint64_t encoding, uint32_t *enc,
+			      struct nvmx_result *r)
 {
 	enum nvmx_outcome g = gate(n, c);
 	if (g != NVMX_SUCCEED)
-		return outcome(g);
-	if (n->current == NVMX_NO_VMCS)
-		return outcome(NVMX_FAIL_INVALID);
+		*r = outcome(g);
+	else if (n->current == NVMX_NO_VMCS)
+		*r = outcome(NVMX_FAIL_INVALID);
+	else if (field_of(c, encoding, enc))
+		*r = vmfail(n, VMXERR_UNSUPPORTED_VMCS_COMPONENT);
+	else
+		return 0;
+	return 1;
+}
+
+struct nvmx_result nvmx_vmread(struct nvmx *n, const struct nvmx_ctx *c, uint64_t encoding, uint64_t *value)
+{
+	struct nvmx_result r;
 	uint32_t enc;
-	if (field_of(c, encoding, &enc))
-		return vmfail(n, VMXERR_UNSUPPORTED_VMCS_COMPONENT);
+	if (field_access_fails(n, c, encoding, &enc, &r))
+		return r;
 	*value = vmcs12_get(n->cache, enc);
 	return outcome(NVMX_SUCCEED);
 }
 
 struct nvmx_result nvmx_vmwrite(struct nvmx *n, const struct nvmx_ctx *c, uint64_t encoding, uint64_t value)
 {
-	enum nvmx_outcome g = gate(n, c);
-	if (g != NVMX_SUCCEED)
-		return outcome(g);
-	if (n->current == NVMX_NO_VMCS)
-		return outcome(NVMX_FAIL_INVALID);
+	struct nvmx_result r;
 	uint32_t enc;
-	if (field_of(c, encoding, &enc))
-		return vmfail(n, VMXERR_UNSUPPORTED_VMCS_COMPONENT);
+	if (field_access_fails(n, c, encoding, &enc, &r))
+		return r;
 	if (vmcs_field_is_readonly(enc) && !(n->caps->misc & MISC_VMWRITE_EXIT_INFO))
 		return vmfail(n, VMXERR_VMWRITE_READ_ONLY_COMPONENT);
 	vmcs12_set(n->cache, enc, value);
