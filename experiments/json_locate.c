@@ -204,6 +204,18 @@ static int skip_value(struct cursor *c)
 	return 0;
 }
 
+/* Past the value at the cursor and the comma after it: the next member or element. */
+static int skip_to_next(struct cursor *c)
+{
+	if (skip_value(c))
+		return -1;
+	skip_space(c);
+	if (peek(c) != ',')
+		return -1;
+	c->p++;
+	return 0;
+}
+
 /* Step into member key of the object at the cursor; on success *line is the key's line. */
 static int enter_member(struct cursor *c, const char *key, int *line)
 {
@@ -226,12 +238,8 @@ static int enter_member(struct cursor *c, const char *key, int *line)
 			*line = key_line;
 			return 0;
 		}
-		if (skip_value(c))
+		if (skip_to_next(c))
 			return -1;
-		skip_space(c);
-		if (peek(c) != ',')
-			return -1;
-		c->p++;
 	}
 }
 
@@ -250,12 +258,8 @@ static int enter_element(struct cursor *c, unsigned long n, int *line)
 			*line = c->line;
 			return 0;
 		}
-		if (skip_value(c))
+		if (skip_to_next(c))
 			return -1;
-		skip_space(c);
-		if (peek(c) != ',')
-			return -1;
-		c->p++;
 	}
 }
 
