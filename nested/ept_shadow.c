@@ -115,6 +115,19 @@ enum shadow_ept_result shadow_ept_fault(struct shadow_ept *s, const struct ept_m
 	return SEPT_FILLED;
 }
 
+int shadow_ept_translate(const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2, uint64_t rights,
+			 uint64_t *gpa1)
+{
+	struct guest_mem l1 = *l1mem;
+	const struct ept_mem_ops l1_ops = { no_alloc, l1_table, &l1 };
+	struct ept_walk w = { 0, 0, 0 };
+	if (gpa2 >= EPT_GPA_LIMIT || ept_walk(&l1_ops, eptp12, gpa2, &w) != EPT_WALK_OK ||
+	    (rights & ~w.perms & EPT_RWX) || !guest_mem_ok(l1mem, w.addr, 1))
+		return -1;
+	*gpa1 = w.addr;
+	return 0;
+}
+
 void shadow_ept_drop(struct shadow_ept *s, const struct ept_mem_ops *ops, void (*free_page)(void *ctx, uint64_t page))
 {
 	if (s->root02)

@@ -21,19 +21,32 @@
 #define PAGE_2M_MASK ((1ull << 21) - 1)
 #define PAGE_4K_MASK ((1ull << 12) - 1)
 
-static int read_entry(const struct guest_mem *m, uint64_t table, uint64_t linear, unsigned level,
+static int read_entry(const struct gpa_reader *r, uint64_t table, uint64_t linear, unsigned level,
 		      uint64_t *entry)
 {
 	/* level 4 = PML4 (bits 47:39) ... level 1 = PT (bits 20:12) */
 	uint64_t gpa = (table & PTE_ADDR) + 8 * ((linear >> (12 + 9 * (level - 1))) & 511);
+	return r->read_u64(r->ctx, gpa, entry);
+}
+
+static int read_from_mem(const void *ctx, uint64_t gpa, uint64_t *out)
+{
+	const struct guest_mem *m = ctx;
 	if (!guest_mem_ok(m, gpa, 8))
 		return -1;
-	memcpy(entry, guest_mem_ptr(m, gpa), 8);
+	memcpy(out, guest_mem_ptr(m, gpa), 8);
 	return 0;
 }
 
 int guest_linear_to_phys(const struct guest_mem *m, uint64_t cr0, uint64_t cr3, uint64_t cr4,
 			 uint64_t efer, uint64_t linear, int write, uint64_t *gpa)
+{
+	const struct gpa_reader r = { read_from_mem, m };
+	return guest_linear_to_phys_via(&r, cr0, cr3, cr4, efer, linear, write, gpa);
+}
+
+int guest_linear_to_phys_via(const struct gpa_reader *r, uint64_t cr0, uint64_t cr3, uint64_t cr4,
+			     uint64_t efer, uint64_t linear, int write, uint64_t *gpa)
 {
 	if (!(cr0 & CR0_PG)) {
 		/* No paging: protected mode with 32-bit linear addresses, identity-mapped. */
@@ -51,7 +64,7 @@ int guest_linear_to_phys(const struct guest_mem *m, uint64_t cr0, uint64_t cr3, 
 	int writable = 1;
 	for (unsigned level = 4; level >= 1; level--) {
 		uint64_t e;
-		if (read_entry(m, table, linear, level, &e) || !(e & PTE_P))
+		if (read_entry(r, table, linear, level, &e) || !(e & PTE_P))
 			return -1;
 		writable &= (e & PTE_RW) != 0;
 		if (level == 3 && (e & PTE_PS)) {

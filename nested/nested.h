@@ -76,10 +76,11 @@ struct nested_caps {
 };
 /*
  * What this VMM can really virtualise for a child, narrowed by the child's
- * features (NL_FEAT_EPT, NL_FEAT_VPID, NL_FEAT_VMCS_SHADOW): a consistent
+ * features (NL_FEAT_EPT, NL_FEAT_VPID, NL_FEAT_VMCS_SHADOW) and by whether
+ * it hosts a VMM of its own (hosts_vmm, from the manifest): a consistent
  * set, so that whatever L1 derives from them passes the VMCS12 checks.
  */
-void nested_caps_compute(struct nested_caps *out, const struct vmx_caps *real, uint32_t features);
+void nested_caps_compute(struct nested_caps *out, const struct vmx_caps *real, uint32_t features, int hosts_vmm);
 /* RDMSR of a VMX capability MSR (0x480-0x491) by L1: 0 and *value, or -1 (→ #GP). */
 int nested_caps_rdmsr(const struct nested_caps *c, uint32_t msr, uint64_t *value);
 
@@ -109,6 +110,13 @@ int vmx_insn_reg1_is_reg(uint32_t insn_info);
 /* 4-level paging (CR0.PG, CR4.PAE, EFER.LMA) or no paging; -1 on a not-present entry (→ #PF). */
 int guest_linear_to_phys(const struct guest_mem *m, uint64_t cr0, uint64_t cr3, uint64_t cr4,
 			 uint64_t efer, uint64_t linear, int write, uint64_t *gpa);
+/* The same walk with the tables read through r (L2's tables lie behind EPT12): read_u64 gives 0 or -1. */
+struct gpa_reader {
+	int (*read_u64)(const void *ctx, uint64_t gpa, uint64_t *out);
+	const void *ctx;
+};
+int guest_linear_to_phys_via(const struct gpa_reader *r, uint64_t cr0, uint64_t cr3, uint64_t cr4,
+			     uint64_t efer, uint64_t linear, int write, uint64_t *gpa);
 
 /* ---- VMX instruction semantics (nested/vmx_insn.c): outcomes per SDM Vol. 3 ch. 31 ---- */
 enum nvmx_outcome {
@@ -158,6 +166,18 @@ struct nvmx_result nvmx_vmptrld(struct nvmx *n, struct guest_mem *m, const struc
 struct nvmx_result nvmx_vmptrst(struct nvmx *n, const struct nvmx_ctx *c, uint64_t *ptr_out);
 struct nvmx_result nvmx_vmread(struct nvmx *n, const struct nvmx_ctx *c, uint64_t encoding, uint64_t *value);
 struct nvmx_result nvmx_vmwrite(struct nvmx *n, const struct nvmx_ctx *c, uint64_t encoding, uint64_t value);
+/*
+ * L2's VMREAD/VMWRITE that L1's VMCS shadowing let through (VMCS12 enables
+ * it and the field's bitmap bit is clear): the VMX non-root branch of the
+ * SDM's pseudo-code, on the shadow VMCS that VMCS12's link pointer names (a
+ * region of L1's memory in VMCS12 layout).  c describes L2 (its CPL and
+ * mode); the #UD mode checks and the exit decision were made before.  A
+ * VMfailValid's error number goes into VMCS12, the VMCS in control of L2.
+ */
+struct nvmx_result nvmx_l2_vmread(struct nvmx *n, const struct guest_mem *m, const struct nvmx_ctx *c,
+				  uint64_t encoding, uint64_t *value);
+struct nvmx_result nvmx_l2_vmwrite(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c,
+				   uint64_t encoding, uint64_t value);
 /* launch: 1 for VMLAUNCH, 0 for VMRESUME; blocked_by_movss from the interruptibility state. */
 struct nvmx_result nvmx_vmentry_insn(struct nvmx *n, const struct nvmx_ctx *c, int launch, int blocked_by_movss);
 /* INVEPT/INVVPID operand checks (type supported, descriptor reserved bits, VPID 0 rules). */
@@ -247,6 +267,13 @@ enum shadow_ept_result shadow_ept_fault(struct shadow_ept *s, const struct ept_m
 					const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2,
 					uint64_t qual, uint64_t *qual12);
 /*
+ * L2-physical gpa2 to L1-physical through EPT12, for an access that needs
+ * rights (EPT_READ, EPT_WRITE): 0 and *gpa1, or -1 when EPT12 does not map
+ * it so, is malformed, or names memory outside L1's.
+ */
+int shadow_ept_translate(const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2, uint64_t rights,
+			 uint64_t *gpa1);
+/*
  * The EPT02 root to run L2 with (its EPTP is ept_pointer() of it), created
  * empty the first time: 0 when out of memory, or when EPT02 was built from
  * another EPTP12 (drop it first).
@@ -294,6 +321,7 @@ struct nested_counters {
 	uint64_t vmentry_failures;               /* VMLAUNCH/VMRESUME refused by the VMCS12 checks */
 	uint64_t entry_checks_full;              /* entries whose VMCS12 got every check */
 	uint64_t entry_checks_hot;               /* entries that changed only hot fields: only their checks */
+	uint64_t l2_vmcs_served[2];              /* L2 VMREADs [0] / VMWRITEs [1] served from L1's shadow VMCS */
 	/* VMREADs/VMWRITEs that exited, by VMCS12 field index: what shadowing did not absorb. */
 	uint32_t trapped_vmread[VMCS12_NFIELDS], trapped_vmwrite[VMCS12_NFIELDS];
 };

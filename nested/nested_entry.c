@@ -282,6 +282,30 @@ static void select_vmcs02(struct nested_vm *nv)
 	nv->v02 = v02;
 }
 
+/*
+ * 26.3.1.5: with VMCS shadowing, the VMCS the link pointer names must hold
+ * the revision identifier with the shadow-VMCS indicator set.  Read in
+ * L1's memory at every entry (L1 may rewrite it without an exit); one
+ * outside L1's memory is refused (hardware would read whatever is there).
+ */
+static const char *link_target_problem(const struct nested_vm *nv, const struct vmcs12 *v)
+{
+	uint64_t link = V12(v, VMCS_LINK_POINTER);
+	uint32_t proc = (uint32_t)V12(v, CPU_BASED_VM_EXEC_CONTROL);
+	uint32_t proc2 = (proc & CPU_ACTIVATE_SECONDARY) ? (uint32_t)V12(v, SECONDARY_VM_EXEC_CONTROL) : 0;
+	if (!(proc2 & SEC_VMCS_SHADOWING) || link == ~0ull)
+		return NULL;
+	if (link == nv->nvmx.current)
+		return "26.3.1.5: VMCS link pointer names the current VMCS";
+	if (!guest_mem_ok(&nv->l1mem, link, VMCS12_SIZE))
+		return "26.3.1.5: VMCS link pointer outside the child's memory";
+	uint32_t rev;
+	memcpy(&rev, guest_mem_ptr(&nv->l1mem, link), sizeof rev);
+	if (rev != (VMCS12_REVISION | VMCS_SHADOW_INDICATOR))
+		return "26.3.1.5: the VMCS the link pointer names is not a shadow VMCS of this revision";
+	return NULL;
+}
+
 struct nvmx_result nested_enter(struct vm *vm, int launch)
 {
 	struct nested_vm *nv = vm->nested;
@@ -307,6 +331,8 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		nv->count.entry_checks_hot++;
 		vmcs_check_state_hot_from_fields(&s, v->field);
 		why = vmcs_check_hot_phased(&s, &cc, &phase);
+		if (!why && (why = link_target_problem(nv, v)))
+			phase = VMCS_CHECK_LINK_POINTER;
 	} else {
 		nv->count.entry_checks_full++;
 		vmcs_check_state_from_fields(&s, v->field); /* the cache keeps every value masked to its width */
@@ -316,6 +342,8 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 			why = unsupported_by_nestlab(v);
 			phase = VMCS_CHECK_CONTROLS;
 		}
+		if (!why && (why = link_target_problem(nv, v)))
+			phase = VMCS_CHECK_LINK_POINTER;
 	}
 	nv->changed.passed_for = why ? NVMX_NO_VMCS : nv->nvmx.current;
 	nv->changed.passed_l1_ia32e = l1_ia32e;
@@ -332,7 +360,7 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		}
 		/* Guest state: a VM exit "VM-entry failure, invalid guest state" to L1 (SDM 26.8). */
 		V12(v, VM_EXIT_REASON) = EXIT_REASON_INVALID_GUEST_STATE | EXIT_REASON_ENTRY_FAIL;
-		V12(v, EXIT_QUALIFICATION) = 0;
+		V12(v, EXIT_QUALIFICATION) = phase == VMCS_CHECK_LINK_POINTER ? ENTRY_FAIL_QUAL_LINK_POINTER : 0;
 		nv->nvmx.cache_dirty = 1;
 		nested_load_l1_host_state(vm);
 		vmcs_shadow_from_cache(vm);

@@ -197,6 +197,36 @@ static enum exit_action handled(struct vm *vm, const struct exit_info *ei, enum 
 	return a;
 }
 
+enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t error_code)
+{
+	struct nested_vm *nv = vm->nested;
+	/* Vector, type 3 (hardware exception), error code delivered, valid (SDM 25.8.3, 28.2.2). */
+	uint32_t info = (vector & 0xff) | (3u << 8) | (1u << 11) | (1u << 31);
+	struct reflect_input in = {
+		.reason = EXIT_REASON_EXCEPTION_NMI,
+		.intr_info = info,
+		.intr_error_code = error_code,
+		.l1mem = &nv->l1mem,
+	};
+	if (nested_reflect(nv->nvmx.cache, &in) != REFLECT_TO_L1) {
+		vm_inject_exception(vm, vector, 1, error_code); /* VMCS02 is current */
+		return handled(vm, &(struct exit_info){ .reason = EXIT_REASON_EXCEPTION_NMI }, EXIT_RESUME);
+	}
+	/* An exception exit: L2's state as at the faulting instruction, no instruction length (28.2.1-2). */
+	sync_vmcs02_to_vmcs12(nv);
+	struct vmcs12 *v = nv->nvmx.cache;
+	static const unsigned exit_fields[] = { VMCS12_IDX_VM_EXIT_REASON, VMCS12_IDX_EXIT_QUALIFICATION,
+						VMCS12_IDX_VM_EXIT_INTR_INFO, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE };
+	V12(v, VM_EXIT_REASON) = EXIT_REASON_EXCEPTION_NMI;
+	V12(v, EXIT_QUALIFICATION) = 0;
+	V12(v, VM_EXIT_INTR_INFO) = info;
+	V12(v, VM_EXIT_INTR_ERROR_CODE) = error_code;
+	for (unsigned k = 0; k < sizeof exit_fields / sizeof exit_fields[0]; k++)
+		nested_shadow_note(nv, exit_fields[k]);
+	finish_reflect(vm, 1);
+	return EXIT_RESUME;
+}
+
 static enum exit_action ept_violation(struct vm *vm, const struct exit_info *ei)
 {
 	struct nested_vm *nv = vm->nested;
@@ -297,15 +327,9 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 			return ept_violation(vm, ei);
 		return vm_fault(vm, ei, "EPT02 misconfiguration (a nestlab bug)");
 	case HANDLE_IN_L0:
-		/*
-		 * A VMREAD/VMWRITE L1's VMCS shadowing would serve from its shadow
-		 * VMCS.  nestlab offers no VMCS shadowing to a child, so no VMCS12
-		 * that enables it passes the entry checks; should one ever get
-		 * through, L1 hears of the access rather than this VMM running it
-		 * in L2's context.
-		 */
+		/* A VMREAD/VMWRITE L1's VMCS shadowing serves from its shadow VMCS, here in L1's place. */
 		if (ei->reason == EXIT_REASON_VMREAD || ei->reason == EXIT_REASON_VMWRITE)
-			return reflect(vm);
+			return nested_l2_vmcs_access(vm, ei);
 		break;
 	}
 	/* Not L1's business: this VMM treats it as it would for L1 itself (e.g. port I/O L1 lets through). */

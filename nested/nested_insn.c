@@ -93,15 +93,11 @@ static int write_operand(struct vm *vm, const struct exit_info *ei, const void *
 
 static enum exit_action apply(struct vm *vm, const struct exit_info *ei, struct nvmx_result r)
 {
-	uint64_t rflags = vmcs_readnat(VMCS_GUEST_RFLAGS) & ~RFLAGS_ARITH;
 	switch (r.outcome) {
 	case NVMX_SUCCEED:
-		break;
 	case NVMX_FAIL_INVALID:
-		rflags |= RFLAGS_CF;
 		break;
 	case NVMX_FAIL_VALID:
-		rflags |= RFLAGS_ZF;
 		V12(vm->nested->nvmx.cache, VM_INSTRUCTION_ERROR) = r.error;
 		vm->nested->nvmx.cache_dirty = 1;
 		/* Only this field: the shadow may hold newer values L1 wrote than the cache. */
@@ -115,7 +111,7 @@ static enum exit_action apply(struct vm *vm, const struct exit_info *ei, struct 
 		vm_inject_exception(vm, 13, 1, 0);
 		return EXIT_RESUME;
 	}
-	vmcs_writenat(VMCS_GUEST_RFLAGS, rflags);
+	vmcs_writenat(VMCS_GUEST_RFLAGS, nvmx_rflags_after(vmcs_readnat(VMCS_GUEST_RFLAGS), r.outcome));
 	vm_skip_instruction(vm, ei);
 	return EXIT_RESUME;
 }

@@ -7,6 +7,7 @@
 #define NESTLAB_NESTED_RUNTIME_H
 
 #include "ept.h"
+#include "guest_state.h"
 #include "nested.h"
 #include "vmm.h"
 #include "vmx_ops.h"
@@ -118,6 +119,33 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 
 /* An exit while the VM's L2 ran (VMCS02 current): reflect it to L1 or handle it here. */
 enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct exit_info *ei);
+
+/*
+ * RFLAGS after a VMX instruction's VMsucceed, VMfailInvalid or VMfailValid
+ * (SDM 31.2): CF, PF, AF, ZF, SF and OF cleared, then CF or ZF set.
+ */
+static inline uint64_t nvmx_rflags_after(uint64_t rflags, enum nvmx_outcome o)
+{
+	rflags &= ~RFLAGS_ARITH;
+	if (o == NVMX_FAIL_INVALID)
+		rflags |= RFLAGS_CF;
+	else if (o == NVMX_FAIL_VALID)
+		rflags |= RFLAGS_ZF;
+	return rflags;
+}
+
+/*
+ * L2's VMREAD/VMWRITE that L1's VMCS shadowing lets through (VMCS02
+ * current): run on L1's shadow VMCS in L2's context (nested_l2_vmcs.c).
+ */
+enum exit_action nested_l2_vmcs_access(struct vm *vm, const struct exit_info *ei);
+
+/*
+ * An exception L2's instruction raises (a fault, error code given): an
+ * exit to L1 if VMCS12's exception bitmap asks for it, else injected
+ * into L2 by the next entry.
+ */
+enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t error_code);
 
 /* VMLAUNCH/VMRESUME of VMCS02 itself failed: a bug of this VMM's merge; stops the VM. */
 void nested_vmcs02_entry_failed(struct vm *vm, int rc);

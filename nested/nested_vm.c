@@ -43,7 +43,7 @@ int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 	/* Enough for every EPT02 slot to map all of the child's memory with 4 KiB pages, plus upper levels. */
 	nv->ept02_ops = (struct ept_mem_ops){ nested_ept02_alloc, vmm_ept_ops.phys_to_ptr, nv };
 	nv->ept02_limit = NESTED_SEPT_SLOTS * (vm->mem_bytes / (2ull << 20) + 8) + 16;
-	nested_caps_compute(&nv->caps, real, vm->desc->features);
+	nested_caps_compute(&nv->caps, real, vm->desc->features, vm->hosts_vmm);
 	nv->nvmx.current = NVMX_NO_VMCS;
 	nv->changed.passed_for = NVMX_NO_VMCS;
 	nested_vmcs12_cold(nv);
@@ -198,6 +198,11 @@ void nested_record_counters(const struct vm *vm)
 	jsonw_u64(&w, "reflected", refl);
 	jsonw_obj_end(&w);
 	jsonw_bool(&w, "vmcs_shadowing", nv->shadow.vmcs_hpa != 0);
+	/* The child's own VMCS shadowing, emulated: its guest's VMREAD/VMWRITE served here, never reflected. */
+	jsonw_obj_begin(&w, "served_for_l2");
+	jsonw_u64(&w, "vmread", c->l2_vmcs_served[0]);
+	jsonw_u64(&w, "vmwrite", c->l2_vmcs_served[1]);
+	jsonw_obj_end(&w);
 	jsonw_u64(&w, "shadow_syncs_in", nv->shadow.syncs_in);
 	jsonw_u64(&w, "shadow_syncs_out", nv->shadow.syncs_out);
 	jsonw_obj_begin(&w, "invept");

@@ -5,7 +5,6 @@
 #include "vmcs_setup.h"
 #include "vmx_ops.h"
 
-#define SHADOW_VMCS_INDICATOR (1u << 31) /* revision word bit 31 (SDM 24.2) */
 #define MISC_VMWRITE_ANY_FIELD (1ull << 29)
 
 static void bitmap_clear(uint64_t bitmap, uint32_t enc)
@@ -64,7 +63,7 @@ int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
 	uint64_t rd = platform_alloc(4096, 4096), wr = platform_alloc(4096, 4096);
 	if (!shadow || !rd || !wr)
 		return -1;
-	*(volatile uint32_t *)(uintptr_t)shadow = real->revision | SHADOW_VMCS_INDICATOR;
+	*(volatile uint32_t *)(uintptr_t)shadow = real->revision | VMCS_SHADOW_INDICATOR;
 	/* Every bit set: exit, until a field is known to live in the shadow VMCS. */
 	for (unsigned i = 0; i < 4096; i++) {
 		((uint8_t *)(uintptr_t)rd)[i] = 0xff;

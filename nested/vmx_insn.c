@@ -19,7 +19,6 @@
 #include "x86.h"
 
 #define PAGE_MASK_4K 0xfffull
-#define VMCS12_SHADOW_INDICATOR (1u << 31) /* bit 31 of the revision word (SDM 25.2) */
 #define MISC_VMWRITE_EXIT_INFO (1ull << 29)
 #define EPT_CAP_UC (1ull << 8)
 #define EPT_CAP_AD (1ull << 21)
@@ -133,7 +132,7 @@ struct nvmx_result nvmx_vmxon(struct nvmx *n, struct guest_mem *m, const struct 
 	if (!region_ok(n, m, ptr))
 		return outcome(NVMX_FAIL_INVALID);
 	uint32_t rev = read_u32(m, ptr);
-	if ((rev & ~VMCS12_SHADOW_INDICATOR) != VMCS12_REVISION || (rev & VMCS12_SHADOW_INDICATOR))
+	if ((rev & ~VMCS_SHADOW_INDICATOR) != VMCS12_REVISION || (rev & VMCS_SHADOW_INDICATOR))
 		return outcome(NVMX_FAIL_INVALID);
 	n->vmxon = 1;
 	n->vmxon_ptr = ptr;
@@ -197,7 +196,7 @@ struct nvmx_result nvmx_vmptrld(struct nvmx *n, struct guest_mem *m, const struc
 		return r;
 	uint32_t rev = read_u32(m, ptr);
 	int shadow_ok = (offered_sec(n) & SEC_VMCS_SHADOWING) != 0;
-	if ((rev & ~VMCS12_SHADOW_INDICATOR) != VMCS12_REVISION || ((rev & VMCS12_SHADOW_INDICATOR) && !shadow_ok))
+	if ((rev & ~VMCS_SHADOW_INDICATOR) != VMCS12_REVISION || ((rev & VMCS_SHADOW_INDICATOR) && !shadow_ok))
 		return vmfail(n, VMXERR_VMPTRLD_INCORRECT_REVISION);
 	nvmx_flush(n, m);
 	memcpy(n->cache, guest_mem_ptr(m, ptr), sizeof *n->cache);
@@ -269,13 +268,60 @@ struct nvmx_result nvmx_vmwrite(struct nvmx *n, const struct nvmx_ctx *c, uint64
 	return outcome(NVMX_SUCCEED);
 }
 
+/*
+ * The shadow VMCS L2 reaches (VMCS12's link pointer), or NULL with *r set:
+ * #GP above CPL 0, VMfailInvalid when the pointer is not valid (all ones;
+ * the entry checks saw to the rest, and L1 cannot change VMCS12 while L2
+ * runs), VMfailValid 12 for an unsupported field.
+ */
+static struct vmcs12 *l2_shadow_of(struct nvmx *n, const struct guest_mem *m, const struct nvmx_ctx *c,
+				   uint64_t encoding, uint32_t *enc, struct nvmx_result *r)
+{
+	uint64_t link = V12(n->cache, VMCS_LINK_POINTER);
+	if (c->cpl > 0)
+		*r = outcome(NVMX_GP);
+	else if (link == ~0ull || !guest_mem_ok(m, link, sizeof(struct vmcs12)))
+		*r = outcome(NVMX_FAIL_INVALID);
+	else if (field_of(c, encoding, enc))
+		*r = vmfail(n, VMXERR_UNSUPPORTED_VMCS_COMPONENT);
+	else
+		return guest_mem_ptr(m, link);
+	return NULL;
+}
+
+struct nvmx_result nvmx_l2_vmread(struct nvmx *n, const struct guest_mem *m, const struct nvmx_ctx *c,
+				  uint64_t encoding, uint64_t *value)
+{
+	struct nvmx_result r;
+	uint32_t enc;
+	struct vmcs12 *shadow = l2_shadow_of(n, m, c, encoding, &enc, &r);
+	if (!shadow)
+		return r;
+	*value = vmcs12_get(shadow, enc);
+	return outcome(NVMX_SUCCEED);
+}
+
+struct nvmx_result nvmx_l2_vmwrite(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c,
+				   uint64_t encoding, uint64_t value)
+{
+	struct nvmx_result r;
+	uint32_t enc;
+	struct vmcs12 *shadow = l2_shadow_of(n, m, c, encoding, &enc, &r);
+	if (!shadow)
+		return r;
+	if (vmcs_field_is_readonly(enc) && !(n->caps->misc & MISC_VMWRITE_EXIT_INFO))
+		return vmfail(n, VMXERR_VMWRITE_READ_ONLY_COMPONENT);
+	vmcs12_set(shadow, enc, value);
+	return outcome(NVMX_SUCCEED);
+}
+
 struct nvmx_result nvmx_vmentry_insn(struct nvmx *n, const struct nvmx_ctx *c, int launch, int blocked_by_movss)
 {
 	enum nvmx_outcome g = gate(n, c);
 	if (g != NVMX_SUCCEED)
 		return outcome(g);
 	/* A shadow VMCS cannot be entered with (SDM 25.10): VMfailInvalid, as with no VMCS. */
-	if (n->current == NVMX_NO_VMCS || (n->cache->revision & VMCS12_SHADOW_INDICATOR))
+	if (n->current == NVMX_NO_VMCS || (n->cache->revision & VMCS_SHADOW_INDICATOR))
 		return outcome(NVMX_FAIL_INVALID);
 	if (blocked_by_movss)
 		return vmfail(n, VMXERR_ENTRY_EVENTS_BLOCKED_MOV_SS);

@@ -102,7 +102,7 @@ static uint64_t drop_empty(uint64_t caps, uint64_t insn_bit, uint64_t types)
 	return caps;
 }
 
-void nested_caps_compute(struct nested_caps *out, const struct vmx_caps *real, uint32_t features)
+void nested_caps_compute(struct nested_caps *out, const struct vmx_caps *real, uint32_t features, int hosts_vmm)
 {
 	*out = (struct nested_caps){ 0 };
 	out->basic = VMCS12_REVISION | ((uint64_t)VMCS12_SIZE << BASIC_REGION_SIZE_SHIFT) |
@@ -122,12 +122,15 @@ void nested_caps_compute(struct nested_caps *out, const struct vmx_caps *real, u
 	if ((features & NL_FEAT_VPID) && real->has_vpid)
 		offer2 |= SEC_ENABLE_VPID;
 	/*
-	 * VMCS shadowing is never offered: NL_FEAT_VMCS_SHADOW means this VMM
-	 * shadows the child's own VMREAD/VMWRITE (nested/vmcs_shadow.c).  A child
-	 * that wanted to shadow its child's would need VMCS02's shadowing
-	 * composed from two levels, which nestlab does not do (a documented
-	 * limit): its child's VMREAD/VMWRITE exit and are reflected instead.
+	 * VMCS shadowing, where the processor has it: L2's VMREAD/VMWRITE that
+	 * L1's bitmaps let through are served by this VMM from L1's shadow VMCS
+	 * (nested/nested_l2_vmcs.c), never reflected.  (NL_FEAT_VMCS_SHADOW
+	 * is another matter: whether this VMM shadows the child's own
+	 * VMREAD/VMWRITE, nested/vmcs_shadow.c.)  Whether L1 uses it for its
+	 * child is that child's own vmcs-shadowing feature.
 	 */
+	if (real->has_vmcs_shadowing)
+		offer2 |= SEC_VMCS_SHADOWING;
 	/* real->procbased2 is 0 when the processor has no secondary controls. */
 	out->procbased2 = narrow(real->procbased2, offer2);
 	uint32_t sec1 = may1_of(out->procbased2);
@@ -152,9 +155,16 @@ void nested_caps_compute(struct nested_caps *out, const struct vmx_caps *real, u
 	out->exit = non_true(out->true_exit, EXIT_DEFAULT1);
 	out->entry = non_true(out->true_entry, ENTRY_DEFAULT1);
 
-	/* No CR3-target values, no MSR-list size beyond the minimum (512), no
-	 * SMM, and VMWRITE to the VM-exit information fields is refused. */
+	/* No CR3-target values, no MSR-list size beyond the minimum (512), no SMM. */
 	out->misc = (real->misc & MISC_PREEMPT_RATE) | (real->misc & MISC_ACTIVITY_HLT);
+	/*
+	 * VMWRITE to the exit-information fields, where the processor allows
+	 * it and the child hosts a VMM (vmx_insn.c honours it): what lets the
+	 * child put them into the shadow VMCS it offers its own child, so that
+	 * VMREADs of the exit reason need no exit to it.
+	 */
+	if (hosts_vmm)
+		out->misc |= real->misc & MISC_VMWRITE_EXIT_INFO;
 
 	/* L2 runs under the same CR0/CR4 constraints as the real VMX operation. */
 	out->cr0_fixed0 = real->cr0_fixed0;

@@ -85,6 +85,10 @@ static const char *check_controls(const struct vmcs_check_state *s, const struct
 		return "26.2.1.1: I/O bitmap addresses not 4-KByte aligned or beyond the physical-address width";
 	if ((s->proc & CPU_USE_MSR_BITMAPS) && ((s->msr_bitmap & 0xfff) || !phys_ok(s->msr_bitmap, c->phys_addr_bits)))
 		return "26.2.1.1: MSR bitmap address not 4-KByte aligned or beyond the physical-address width";
+	if ((proc2 & SEC_VMCS_SHADOWING) &&
+	    (((s->vmread_bitmap | s->vmwrite_bitmap) & 0xfff) ||
+	     !phys_ok(s->vmread_bitmap | s->vmwrite_bitmap, c->phys_addr_bits)))
+		return "26.2.1.1: VMREAD/VMWRITE bitmap addresses not 4-KByte aligned or beyond the physical-address width";
 	if ((proc2 & SEC_ENABLE_VPID) && s->vpid == 0)
 		return "26.2.1.1: enable VPID is 1 and the VPID is 0000H";
 	if (proc2 & SEC_ENABLE_EPT) {
@@ -335,11 +339,26 @@ static const char *check_guest(const struct vmcs_check_state *s, const struct vm
 		return "26.3.1.3: guest GDTR/IDTR base not canonical";
 	if ((s->gdtr_limit | s->idtr_limit) >> 16)
 		return "26.3.1.3: guest GDTR/IDTR limit bits 31:16 set";
-	if ((bad = check_guest_hot(s, c)))
-		return bad;
-	/* 26.3.1.5: without VMCS shadowing the link pointer must be all ones here. */
-	if (s->link_pointer != ~0ull && !(proc2 & SEC_VMCS_SHADOWING))
+	return check_guest_hot(s, c);
+}
+
+/*
+ * 26.3.1.5, the VMCS link pointer: checked last, and a failure has exit
+ * qualification 4 (26.8), hence a phase of its own.  Without VMCS
+ * shadowing nestlab wants it all ones (the SDM would accept a pointer to
+ * an ordinary VMCS, which no processor then uses: a documented
+ * deviation).  With shadowing, what the pointer names (revision and
+ * shadow-VMCS indicator) lies in memory: the caller checks that.
+ */
+static const char *check_link_pointer(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
+{
+	uint32_t proc2 = (s->proc & CPU_ACTIVATE_SECONDARY) ? s->proc2 : 0;
+	if (s->link_pointer == ~0ull)
+		return NULL;
+	if (!(proc2 & SEC_VMCS_SHADOWING))
 		return "26.3.1.5: VMCS link pointer is not FFFFFFFF_FFFFFFFFH";
+	if ((s->link_pointer & 0xfff) || !phys_ok(s->link_pointer, c->phys_addr_bits))
+		return "26.3.1.5: VMCS link pointer bits 11:0 set or beyond the physical-address width";
 	return NULL;
 }
 
@@ -385,6 +404,8 @@ void vmcs_check_state_from_fields(struct vmcs_check_state *s, const uint64_t *f)
 	s->io_bitmap_a = F(IO_BITMAP_A);
 	s->io_bitmap_b = F(IO_BITMAP_B);
 	s->msr_bitmap = F(MSR_BITMAP);
+	s->vmread_bitmap = F(VMREAD_BITMAP);
+	s->vmwrite_bitmap = F(VMWRITE_BITMAP);
 	s->host_cr0 = F(HOST_CR0);
 	s->host_cr3 = F(HOST_CR3);
 	s->host_cr4 = F(HOST_CR4);
@@ -437,6 +458,9 @@ const char *vmcs_check_phased(const struct vmcs_check_state *s, const struct vmc
 		return why;
 	*phase = VMCS_CHECK_GUEST;
 	if ((why = check_guest(s, caps)))
+		return why;
+	*phase = VMCS_CHECK_LINK_POINTER;
+	if ((why = check_link_pointer(s, caps)))
 		return why;
 	*phase = VMCS_CHECK_OK;
 	return NULL;

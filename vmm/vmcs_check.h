@@ -33,7 +33,7 @@ struct vmcs_check_state {
 	uint32_t cr3_target_count;
 	uint16_t vpid;
 	uint64_t eptp;
-	uint64_t io_bitmap_a, io_bitmap_b, msr_bitmap;
+	uint64_t io_bitmap_a, io_bitmap_b, msr_bitmap, vmread_bitmap, vmwrite_bitmap;
 	uint32_t entry_intr_info, entry_insn_len, entry_error_code;
 	int processor_ia32e; /* the processor (the VMM entering) is in IA-32e mode: set by the caller */
 
@@ -67,9 +67,16 @@ const char *vmcs_check(const struct vmcs_check_state *s, const struct vmcs_check
 /*
  * The same, saying which group failed, because the SDM's outcome differs:
  * controls → VMfailValid 7, host state → VMfailValid 8 (26.2), guest state
- * → a VM exit with "VM-entry failure" (26.3, 26.8).
+ * → a VM exit with "VM-entry failure" (26.3, 26.8), with exit qualification 4
+ * for the VMCS link pointer.
  */
-enum vmcs_check_phase { VMCS_CHECK_OK, VMCS_CHECK_CONTROLS, VMCS_CHECK_HOST, VMCS_CHECK_GUEST };
+enum vmcs_check_phase {
+	VMCS_CHECK_OK,
+	VMCS_CHECK_CONTROLS,
+	VMCS_CHECK_HOST,
+	VMCS_CHECK_GUEST,
+	VMCS_CHECK_LINK_POINTER, /* guest state too, but exit qualification 4 (26.8) */
+};
 const char *vmcs_check_phased(const struct vmcs_check_state *s, const struct vmcs_check_caps *caps,
 			      enum vmcs_check_phase *phase);
 /*

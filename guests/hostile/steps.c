@@ -357,7 +357,7 @@ static void step_l2_dr7_not_saved(void)
 /*
  * Editing the memory of an active VMCS that is not current is undefined
  * (SDM 24.11.1), but it must not slip a control past the parent's entry
- * checks: VMCS shadowing, which the parent does not offer, written into
+ * checks: APIC-access virtualisation, which the parent does not offer, written into
  * vmcs_l2's memory (nestlab's documented VMCS12 layout) while another VMCS
  * is current, must still get VMfail(7) at the next VMRESUME.
  */
@@ -368,7 +368,7 @@ static void step_edit_active_vmcs(struct hostile *h)
 	vmcs_other.revision = h->vmx.revision;
 	do_vmclear(pa_of(&vmcs_other));
 	do_vmptrld(pa_of(&vmcs_other));
-	uint64_t edited = proc2 | SEC_VMCS_SHADOWING;
+	uint64_t edited = proc2 | SEC_VIRTUALIZE_APIC_ACCESSES;
 	memcpy(&vmcs_l2.data[VMCS12_FIELDS_OFFSET - sizeof(uint32_t) + 8 * VMCS12_IDX_SECONDARY_VM_EXEC_CONTROL],
 	       &edited, sizeof edited);
 	do_vmptrld(pa_of(&vmcs_l2));

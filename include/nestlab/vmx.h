@@ -84,6 +84,8 @@ const char *vmcs_field_name(uint32_t encoding);
 #define FEATURE_CONTROL_VMXON_OUTSIDE_SMX (1ull << 2)
 
 #define VMX_BASIC_TRUE_CTLS             (1ull << 55)
+/* Bit 31 of a VMCS region's revision word: a shadow VMCS (SDM Vol. 3 25.2). */
+#define VMCS_SHADOW_INDICATOR           (1u << 31)
 
 /* Pin-based controls. */
 #define PIN_EXT_INTR_EXITING            (1u << 0)
@@ -186,6 +188,8 @@ const char *vmcs_field_name(uint32_t encoding);
 
 /* Exit reason field: bit 31 = VM-entry failure. */
 #define EXIT_REASON_ENTRY_FAIL          (1u << 31)
+/* Exit qualification of a VM-entry failure caused by the VMCS link pointer (SDM 26.8). */
+#define ENTRY_FAIL_QUAL_LINK_POINTER    4u
 #define EXIT_REASON_BASIC(r)            ((r) & 0xffffu)
 
 /* CPUID. */

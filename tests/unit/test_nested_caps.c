@@ -62,7 +62,7 @@ static void test_basic(void)
 {
 	struct vmx_caps r = skylake();
 	struct nested_caps c;
-	nested_caps_compute(&c, &r, NL_FEAT_ALL);
+	nested_caps_compute(&c, &r, NL_FEAT_ALL, 0);
 	CU_ASSERT_EQUAL(c.basic & 0x7fffffffu, VMCS12_REVISION);
 	CU_ASSERT_EQUAL(c.basic & 0x80000000u, 0);
 	CU_ASSERT_EQUAL((c.basic >> 32) & 0x1fff, VMCS12_SIZE);
@@ -76,7 +76,7 @@ static void test_full_offer_is_consistent_and_within_real(void)
 {
 	struct vmx_caps r = skylake();
 	struct nested_caps c;
-	nested_caps_compute(&c, &r, NL_FEAT_ALL);
+	nested_caps_compute(&c, &r, NL_FEAT_ALL, 0);
 	assert_consistent(&c);
 	assert_within_real(&c, &r);
 
@@ -90,7 +90,7 @@ static void test_full_offer_is_consistent_and_within_real(void)
 	CU_ASSERT_EQUAL(may1(c.true_procbased) & proc, proc);
 	CU_ASSERT_EQUAL(may1(c.true_procbased) & (CPU_TPR_SHADOW | CPU_MONITOR_TRAP_FLAG), 0);
 	const uint32_t sec = SEC_ENABLE_EPT | SEC_ENABLE_VPID | SEC_ENABLE_RDTSCP |
-			     SEC_WBINVD_EXITING | SEC_DESCRIPTOR_TABLE_EXITING;
+			     SEC_WBINVD_EXITING | SEC_DESCRIPTOR_TABLE_EXITING | SEC_VMCS_SHADOWING;
 	CU_ASSERT_EQUAL(may1(c.procbased2), sec); /* exactly these: no unrestricted guest, APIC, VMFUNC, ... */
 	const uint32_t ex = EXIT_SAVE_DEBUG_CONTROLS | EXIT_HOST_ADDR_SPACE_SIZE |
 			    EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
@@ -113,13 +113,21 @@ static void test_misc_and_fixed_bits(void)
 {
 	struct vmx_caps r = skylake();
 	struct nested_caps c;
-	nested_caps_compute(&c, &r, NL_FEAT_ALL);
+	nested_caps_compute(&c, &r, NL_FEAT_ALL, 1);
 	CU_ASSERT_EQUAL(c.misc & 0x1f, 5);               /* the real preemption-timer rate */
 	CU_ASSERT((c.misc & (1ull << 6)) != 0);                 /* HLT activity state */
 	CU_ASSERT_EQUAL(c.misc & (3ull << 7), 0);        /* not shutdown / wait-for-SIPI */
 	CU_ASSERT_EQUAL((c.misc >> 16) & 0x1ff, 0);      /* no CR3-target values */
-	CU_ASSERT_EQUAL(c.misc & (1ull << 29), 0);       /* VMWRITE to exit-information fields refused */
+	CU_ASSERT((c.misc & (1ull << 29)) != 0);         /* VMWRITE to exit-information fields, as the processor */
 	CU_ASSERT_EQUAL(c.misc >> 32, 0);                /* no MSEG */
+	r.misc &= ~(1ull << 29);
+	nested_caps_compute(&c, &r, NL_FEAT_ALL, 1);
+	CU_ASSERT_EQUAL(c.misc & (1ull << 29), 0); /* ... and only where it allows it */
+	r = skylake();
+	nested_caps_compute(&c, &r, NL_FEAT_ALL, 0);
+	CU_ASSERT_EQUAL(c.misc & (1ull << 29), 0); /* ... and only to a child that hosts a VMM */
+	r = skylake();
+	nested_caps_compute(&c, &r, NL_FEAT_ALL, 1);
 	CU_ASSERT_EQUAL(c.cr0_fixed0, r.cr0_fixed0);
 	CU_ASSERT_EQUAL(c.cr0_fixed1, r.cr0_fixed1);
 	CU_ASSERT_EQUAL(c.cr4_fixed0, r.cr4_fixed0);
@@ -135,7 +143,7 @@ static void test_vmcs_enum_covers_every_field(void)
 	};
 	struct vmx_caps r = skylake();
 	struct nested_caps c;
-	nested_caps_compute(&c, &r, 0);
+	nested_caps_compute(&c, &r, 0, 0);
 	unsigned max = (unsigned)(c.vmcs_enum >> 1) & 0x1ff;
 	int reached = 0;
 	for (unsigned i = 0; i < sizeof encodings / sizeof encodings[0]; i++) {
@@ -152,28 +160,29 @@ static void test_features_narrow_the_offer(void)
 	struct vmx_caps r = skylake();
 	struct nested_caps c;
 
-	nested_caps_compute(&c, &r, 0);
+	nested_caps_compute(&c, &r, 0, 0);
 	assert_consistent(&c);
 	assert_within_real(&c, &r);
-	CU_ASSERT_EQUAL(may1(c.procbased2) & (SEC_ENABLE_EPT | SEC_ENABLE_VPID | SEC_VMCS_SHADOWING), 0);
+	/* VMCS shadowing follows the processor, not the child's features (it serves the child's child). */
+	CU_ASSERT_EQUAL(may1(c.procbased2) & (SEC_ENABLE_EPT | SEC_ENABLE_VPID | SEC_VMCS_SHADOWING), SEC_VMCS_SHADOWING);
 	CU_ASSERT((may1(c.procbased2) & SEC_ENABLE_RDTSCP) != 0);
 	CU_ASSERT_EQUAL(c.ept_vpid, 0);
 
-	nested_caps_compute(&c, &r, NL_FEAT_EPT);
+	nested_caps_compute(&c, &r, NL_FEAT_EPT, 0);
 	assert_consistent(&c);
-	CU_ASSERT_EQUAL(may1(c.procbased2) & (SEC_ENABLE_EPT | SEC_ENABLE_VPID | SEC_VMCS_SHADOWING), SEC_ENABLE_EPT);
+	CU_ASSERT_EQUAL(may1(c.procbased2) & (SEC_ENABLE_EPT | SEC_ENABLE_VPID | SEC_VMCS_SHADOWING), SEC_ENABLE_EPT | SEC_VMCS_SHADOWING);
 	CU_ASSERT((c.ept_vpid & EPT_CAP_INVEPT_SINGLE) != 0);
 	CU_ASSERT_EQUAL(c.ept_vpid >> 32, 0); /* no INVVPID part */
 
-	nested_caps_compute(&c, &r, NL_FEAT_VPID);
+	nested_caps_compute(&c, &r, NL_FEAT_VPID, 0);
 	assert_consistent(&c);
-	CU_ASSERT_EQUAL(may1(c.procbased2) & (SEC_ENABLE_EPT | SEC_ENABLE_VPID | SEC_VMCS_SHADOWING), SEC_ENABLE_VPID);
+	CU_ASSERT_EQUAL(may1(c.procbased2) & (SEC_ENABLE_EPT | SEC_ENABLE_VPID | SEC_VMCS_SHADOWING), SEC_ENABLE_VPID | SEC_VMCS_SHADOWING);
 	CU_ASSERT_EQUAL(c.ept_vpid & 0xffffffffull, 0); /* no EPT part */
 	CU_ASSERT((c.ept_vpid & VPID_CAP_INVVPID_SINGLE_NOGLOBAL) != 0);
 
-	/* Shadowing is what this VMM does for the child, never a control the child gets. */
-	nested_caps_compute(&c, &r, NL_FEAT_VMCS_SHADOW | NL_FEAT_EPT);
-	CU_ASSERT_EQUAL(may1(c.procbased2) & (SEC_ENABLE_EPT | SEC_ENABLE_VPID | SEC_VMCS_SHADOWING), SEC_ENABLE_EPT);
+	/* The child's own shadowing feature (this VMM shadowing it) changes nothing in the offer. */
+	nested_caps_compute(&c, &r, NL_FEAT_VMCS_SHADOW | NL_FEAT_EPT, 0);
+	CU_ASSERT_EQUAL(may1(c.procbased2) & (SEC_ENABLE_EPT | SEC_ENABLE_VPID | SEC_VMCS_SHADOWING), SEC_ENABLE_EPT | SEC_VMCS_SHADOWING);
 }
 
 static void test_real_processor_narrows_the_offer(void)
@@ -185,7 +194,7 @@ static void test_real_processor_narrows_the_offer(void)
 	r.ept_vpid &= ~(EPT_CAP_INVEPT_SINGLE | EPT_CAP_2MB_PAGE);
 	r.has_ept_2m = 0;
 	struct nested_caps c;
-	nested_caps_compute(&c, &r, NL_FEAT_ALL);
+	nested_caps_compute(&c, &r, NL_FEAT_ALL, 0);
 	assert_consistent(&c);
 	assert_within_real(&c, &r);
 	CU_ASSERT_EQUAL(may1(c.procbased2) & SEC_VMCS_SHADOWING, 0);
@@ -194,13 +203,13 @@ static void test_real_processor_narrows_the_offer(void)
 
 	/* No INVEPT type at all: no INVEPT. */
 	r.ept_vpid &= ~EPT_CAP_INVEPT_ALL;
-	nested_caps_compute(&c, &r, NL_FEAT_ALL);
+	nested_caps_compute(&c, &r, NL_FEAT_ALL, 0);
 	CU_ASSERT_EQUAL(c.ept_vpid & EPT_CAP_INVEPT, 0);
 
 	/* No preemption timer (penryn-like): its exit control goes with it. */
 	r = skylake();
 	r.pinbased &= ~((uint64_t)PIN_PREEMPTION_TIMER << 32);
-	nested_caps_compute(&c, &r, NL_FEAT_ALL);
+	nested_caps_compute(&c, &r, NL_FEAT_ALL, 0);
 	assert_consistent(&c);
 	CU_ASSERT_EQUAL(may1(c.true_pinbased) & PIN_PREEMPTION_TIMER, 0);
 	CU_ASSERT_EQUAL(may1(c.true_exit) & EXIT_SAVE_PREEMPTION_TIMER, 0);
@@ -208,7 +217,7 @@ static void test_real_processor_narrows_the_offer(void)
 	/* No virtual NMIs: no NMI-window exiting either. */
 	r = skylake();
 	r.pinbased &= ~((uint64_t)PIN_VIRTUAL_NMIS << 32);
-	nested_caps_compute(&c, &r, NL_FEAT_ALL);
+	nested_caps_compute(&c, &r, NL_FEAT_ALL, 0);
 	assert_consistent(&c);
 	CU_ASSERT_EQUAL(may1(c.true_procbased) & CPU_NMI_WINDOW_EXITING, 0);
 }
@@ -221,7 +230,7 @@ static void test_no_secondary_controls(void)
 	r.ept_vpid = 0;
 	r.has_ept = r.has_vpid = r.has_ept_2m = r.has_invept = r.has_invvpid = r.has_vmcs_shadowing = 0;
 	struct nested_caps c;
-	nested_caps_compute(&c, &r, NL_FEAT_ALL);
+	nested_caps_compute(&c, &r, NL_FEAT_ALL, 0);
 	assert_consistent(&c);
 	CU_ASSERT_EQUAL(may1(c.true_procbased) & CPU_ACTIVATE_SECONDARY, 0);
 	uint64_t v;
@@ -239,7 +248,7 @@ static void test_without_true_controls(void)
 	r.exit |= EXIT_DEFAULT1;
 	r.entry |= ENTRY_DEFAULT1;
 	struct nested_caps c;
-	nested_caps_compute(&c, &r, NL_FEAT_ALL);
+	nested_caps_compute(&c, &r, NL_FEAT_ALL, 0);
 	assert_consistent(&c);
 	CU_ASSERT((c.basic & VMX_BASIC_TRUE_CTLS) != 0);
 	CU_ASSERT_EQUAL(c.true_procbased, c.procbased);
@@ -251,7 +260,7 @@ static void test_rdmsr_maps_numbers(void)
 {
 	struct vmx_caps r = skylake();
 	struct nested_caps c;
-	nested_caps_compute(&c, &r, NL_FEAT_ALL);
+	nested_caps_compute(&c, &r, NL_FEAT_ALL, 0);
 	const struct {
 		uint32_t msr;
 		uint64_t want;
@@ -295,7 +304,7 @@ static void test_rdmsr_maps_numbers(void)
 	CU_ASSERT_EQUAL(nested_caps_rdmsr(&c, MSR_IA32_EFER, &v), -1);
 
 	/* Without EPT and VPID the EPT/VPID capability MSR does not exist. */
-	nested_caps_compute(&c, &r, NL_FEAT_VMCS_SHADOW);
+	nested_caps_compute(&c, &r, NL_FEAT_VMCS_SHADOW, 0);
 	CU_ASSERT_EQUAL(nested_caps_rdmsr(&c, MSR_IA32_VMX_EPT_VPID_CAP, &v), -1);
 	CU_ASSERT_EQUAL(nested_caps_rdmsr(&c, MSR_IA32_VMX_PROCBASED_CTLS2, &v), 0);
 }
@@ -305,7 +314,7 @@ static void test_what_a_nestlab_vmm_asks_for_is_offered(void)
 	/* The controls vmm/vmcs_setup.c requests for its own VMs must all be available one level down. */
 	struct vmx_caps r = skylake();
 	struct nested_caps c;
-	nested_caps_compute(&c, &r, NL_FEAT_ALL);
+	nested_caps_compute(&c, &r, NL_FEAT_ALL, 0);
 	uint32_t missing;
 	vmx_adjust_controls(PIN_EXT_INTR_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER, c.true_pinbased, &missing);
 	CU_ASSERT_EQUAL(missing, 0);

@@ -56,7 +56,7 @@ static void setup(void)
 	put_u32(VMCS_C, VMCS12_REVISION);
 	put_u32(LAST_PAGE, VMCS12_REVISION);
 	struct vmx_caps r = real_caps();
-	nested_caps_compute(&caps, &r, NL_FEAT_ALL);
+	nested_caps_compute(&caps, &r, NL_FEAT_ALL, 0);
 	memset(&cache, 0, sizeof cache);
 	n = (struct nvmx){ .vmxon = 0, .vmxon_ptr = NVMX_NO_VMCS, .current = NVMX_NO_VMCS, .cache = &cache,
 			   .caps = &caps, .phys_addr_bits = PHYS_BITS };
@@ -293,12 +293,8 @@ static void test_vmptrld_shadow_vmcs(void)
 	vmxon_ok();
 	load(VMCS_A);
 	put_u32(VMCS_B, VMCS12_REVISION | 0x80000000u);
-	/*
-	 * nested_caps_compute() never offers VMCS shadowing today, but the
-	 * instruction logic follows the offer: with the control offered by hand,
-	 * a shadow VMCS may be made current, but not entered.
-	 */
-	caps.procbased2 |= (uint64_t)SEC_VMCS_SHADOWING << 32;
+	/* With VMCS shadowing offered (the processor has it), a shadow VMCS may be made current, but not entered. */
+	CU_ASSERT((caps.procbased2 >> 32) & SEC_VMCS_SHADOWING);
 	load(VMCS_B);
 	CU_ASSERT_EQUAL(OUT(nvmx_vmentry_insn(&n, &ctx, 1, 0)), NVMX_FAIL_INVALID);
 	uint64_t v;
@@ -306,7 +302,9 @@ static void test_vmptrld_shadow_vmcs(void)
 
 	/* Without VMCS shadowing offered, the shadow indicator is a wrong revision. */
 	struct vmx_caps r = real_caps();
-	nested_caps_compute(&caps, &r, NL_FEAT_EPT | NL_FEAT_VPID);
+	r.procbased2 &= ~((uint64_t)SEC_VMCS_SHADOWING << 32);
+	r.has_vmcs_shadowing = 0;
+	nested_caps_compute(&caps, &r, NL_FEAT_EPT | NL_FEAT_VPID, 0);
 	load(VMCS_A);
 	ASSERT_FAIL_VALID(nvmx_vmptrld(&n, &gm, &ctx, VMCS_B), VMXERR_VMPTRLD_INCORRECT_REVISION);
 }
@@ -390,6 +388,7 @@ static void test_vmread_vmwrite_values(void)
 
 static void test_vmwrite_read_only_and_unsupported(void)
 {
+	caps.misc &= ~(1ull << 29); /* a processor that refuses VMWRITE to exit-information fields */
 	vmxon_ok();
 	load(VMCS_A);
 	ASSERT_FAIL_VALID(nvmx_vmwrite(&n, &ctx, VMCS_VM_EXIT_REASON, 1), VMXERR_VMWRITE_READ_ONLY_COMPONENT);
@@ -411,6 +410,53 @@ static void test_vmwrite_read_only_and_unsupported(void)
 	/* If the offer allowed VMWRITE to exit-information fields, the write would pass. */
 	caps.misc |= 1ull << 29;
 	CU_ASSERT_EQUAL(OUT(nvmx_vmwrite(&n, &ctx, VMCS_VM_EXIT_REASON, 3)), NVMX_SUCCEED);
+}
+
+/*
+ * L2's VMREAD/VMWRITE through L1's VMCS shadowing (VMX non-root branch):
+ * #GP above CPL 0, VMfailInvalid without a link pointer, then the field
+ * checks with the error in VMCS12 (the current VMCS), the value in the
+ * shadow VMCS that the link pointer names, never in VMCS12.
+ */
+static void test_l2_access_through_the_shadow_vmcs(void)
+{
+	uint64_t v = 0;
+	vmxon_ok();
+	load(VMCS_A); /* VMCS12, in control of L2 */
+	struct nvmx_ctx l2 = ctx;
+	V12(&cache, VMCS_LINK_POINTER) = ~0ull;
+	CU_ASSERT_EQUAL(OUT(nvmx_l2_vmread(&n, &gm, &l2, VMCS_GUEST_RIP, &v)), NVMX_FAIL_INVALID);
+	CU_ASSERT_EQUAL(OUT(nvmx_l2_vmwrite(&n, &gm, &l2, VMCS_GUEST_RIP, 1)), NVMX_FAIL_INVALID);
+	l2.cpl = 3; /* CPL comes first, after the exit decision */
+	CU_ASSERT_EQUAL(OUT(nvmx_l2_vmread(&n, &gm, &l2, VMCS_GUEST_RIP, &v)), NVMX_GP);
+	l2.cpl = 0;
+
+	put_u32(VMCS_B, VMCS12_REVISION | VMCS_SHADOW_INDICATOR);
+	V12(&cache, VMCS_LINK_POINTER) = VMCS_B;
+	CU_ASSERT_EQUAL(OUT(nvmx_l2_vmwrite(&n, &gm, &l2, VMCS_GUEST_RIP, 0x401000)), NVMX_SUCCEED);
+	CU_ASSERT_EQUAL(mem_field(VMCS_B, VMCS12_IDX_GUEST_RIP), 0x401000);
+	CU_ASSERT_EQUAL(V12(&cache, GUEST_RIP), 0); /* VMCS12 untouched */
+	CU_ASSERT_EQUAL(OUT(nvmx_l2_vmread(&n, &gm, &l2, VMCS_GUEST_RIP, &v)), NVMX_SUCCEED);
+	CU_ASSERT_EQUAL(v, 0x401000);
+	CU_ASSERT_EQUAL(OUT(nvmx_l2_vmwrite(&n, &gm, &l2, VMCS_EPT_POINTER | 1, 0x12)), NVMX_SUCCEED); /* high half */
+	CU_ASSERT_EQUAL(mem_field(VMCS_B, VMCS12_IDX_EPT_POINTER), 0x12ull << 32);
+
+	/* Unsupported field: VMfailValid 12 into VMCS12; read-only per IA32_VMX_MISC bit 29. */
+	ASSERT_FAIL_VALID(nvmx_l2_vmread(&n, &gm, &l2, 0x0002, &v), VMXERR_UNSUPPORTED_VMCS_COMPONENT);
+	caps.misc &= ~(1ull << 29);
+	ASSERT_FAIL_VALID(nvmx_l2_vmwrite(&n, &gm, &l2, VMCS_VM_EXIT_REASON, 1), VMXERR_VMWRITE_READ_ONLY_COMPONENT);
+	CU_ASSERT_EQUAL(mem_field(VMCS_B, VMCS12_IDX_VM_EXIT_REASON), 0);
+	caps.misc |= 1ull << 29;
+	CU_ASSERT_EQUAL(OUT(nvmx_l2_vmwrite(&n, &gm, &l2, VMCS_VM_EXIT_REASON, 1)), NVMX_SUCCEED);
+	CU_ASSERT_EQUAL(mem_field(VMCS_B, VMCS12_IDX_VM_EXIT_REASON), 1);
+
+	/* Outside 64-bit mode the encoding is 32 bits: bits 63:32 of the register are ignored. */
+	l2.long_mode = 0;
+	CU_ASSERT_EQUAL(OUT(nvmx_l2_vmread(&n, &gm, &l2, (1ull << 32) | VMCS_GUEST_RIP, &v)), NVMX_SUCCEED);
+	CU_ASSERT_EQUAL(v, 0x401000);
+	/* A link pointer beyond L1's memory (the entry checks refuse it): as if none. */
+	V12(&cache, VMCS_LINK_POINTER) = MEM_SIZE;
+	CU_ASSERT_EQUAL(OUT(nvmx_l2_vmread(&n, &gm, &l2, VMCS_GUEST_RIP, &v)), NVMX_FAIL_INVALID);
 }
 
 static void test_encoding_is_32_bits_outside_64bit_mode(void)
@@ -559,7 +605,7 @@ static void test_invept(void)
 static void test_invept_not_offered_is_ud(void)
 {
 	struct vmx_caps r = real_caps();
-	nested_caps_compute(&caps, &r, NL_FEAT_VPID);
+	nested_caps_compute(&caps, &r, NL_FEAT_VPID, 0);
 	vmxon_ok();
 	uint64_t desc[2] = { GOOD_EPTP, 0 };
 	CU_ASSERT_EQUAL(OUT(nvmx_invept(&n, &ctx, INVEPT_ALL_CONTEXT, desc)), NVMX_UD);
@@ -602,7 +648,7 @@ static void test_invvpid(void)
 static void test_invvpid_not_offered_is_ud(void)
 {
 	struct vmx_caps r = real_caps();
-	nested_caps_compute(&caps, &r, NL_FEAT_EPT);
+	nested_caps_compute(&caps, &r, NL_FEAT_EPT, 0);
 	vmxon_ok();
 	uint64_t d[2] = { 5, 0 };
 	CU_ASSERT_EQUAL(OUT(nvmx_invvpid(&n, &ctx, INVVPID_SINGLE_CONTEXT, d)), NVMX_UD);
@@ -652,4 +698,5 @@ void register_suite_nested_insn(void)
 	CU_add_test(s, "INVVPID", test_invvpid);
 	CU_add_test(s, "INVVPID not offered: #UD", test_invvpid_not_offered_is_ud);
 	CU_add_test(s, "instruction names", test_insn_names);
+	CU_add_test(s, "L2 VMREAD/VMWRITE through the shadow VMCS", test_l2_access_through_the_shadow_vmcs);
 }

@@ -150,6 +150,38 @@ static void test_guest_checks(void)
 	EXPECT_FAIL(s.ss.selector = 0x13, "SS.RPL");
 }
 
+/* VMCS shadowing: the bitmaps are controls (VMfailValid 7); the link pointer has a phase of its own (qualification 4). */
+static void test_vmcs_shadowing_checks(void)
+{
+	enum vmcs_check_phase phase;
+	struct vmcs_check_state s = good();
+	s.proc2 |= SEC_VMCS_SHADOWING;
+	s.vmread_bitmap = 0x7000;
+	s.vmwrite_bitmap = 0x8000;
+	CU_ASSERT_PTR_NULL(vmcs_check_phased(&s, &caps, &phase)); /* link pointer all ones: no shadow VMCS yet */
+	s.link_pointer = 0x9000;
+	CU_ASSERT_PTR_NULL(vmcs_check_phased(&s, &caps, &phase));
+	s.vmwrite_bitmap = 0x8010;
+	CU_ASSERT_PTR_NOT_NULL(vmcs_check_phased(&s, &caps, &phase));
+	CU_ASSERT_EQUAL(phase, VMCS_CHECK_CONTROLS);
+	s.vmwrite_bitmap = 1ull << 50; /* beyond the physical-address width */
+	CU_ASSERT_PTR_NOT_NULL(vmcs_check_phased(&s, &caps, &phase));
+	CU_ASSERT_EQUAL(phase, VMCS_CHECK_CONTROLS);
+	s.vmwrite_bitmap = 0x8000;
+	s.link_pointer = 0x9008;
+	const char *why = vmcs_check_phased(&s, &caps, &phase);
+	CU_ASSERT_EQUAL(phase, VMCS_CHECK_LINK_POINTER);
+	CU_ASSERT_PTR_NOT_NULL(why && strstr(why, "link pointer"));
+	/* Without shadowing the bitmaps are not looked at, and nestlab wants no link pointer at all. */
+	s.proc2 &= ~SEC_VMCS_SHADOWING;
+	s.vmread_bitmap = 1;
+	s.link_pointer = 0x9000;
+	CU_ASSERT_PTR_NOT_NULL(vmcs_check_phased(&s, &caps, &phase));
+	CU_ASSERT_EQUAL(phase, VMCS_CHECK_LINK_POINTER);
+	s.link_pointer = ~0ull;
+	CU_ASSERT_PTR_NULL(vmcs_check_phased(&s, &caps, &phase));
+}
+
 /* The hot checks alone fail exactly where the full checks fail on the hot fields, in the same phase. */
 #define EXPECT_HOT_FAIL(mutation, section, expected_phase)                       \
 	do {                                                                     \
@@ -306,6 +338,7 @@ void register_suite_vmcs_check(void)
 {
 	CU_pSuite s = CU_add_suite("vmcs_check", NULL, NULL);
 	CU_add_test(s, "the VMCS nestlab builds passes", test_good_state_passes);
+	CU_add_test(s, "VMCS shadowing: bitmaps and link pointer", test_vmcs_shadowing_checks);
 	CU_add_test(s, "VM-execution/exit/entry control checks", test_control_checks);
 	CU_add_test(s, "host-state checks", test_host_checks);
 	CU_add_test(s, "event-injection checks", test_event_injection_checks);
