@@ -1,6 +1,8 @@
 /* Check records and their counts (see check.h). */
 #include "check.h"
 #include "../leaf/emit.h"
+#include "fmt.h"
+#include "vmx_do.h"
 
 #define OUTCOME_TEXT_MAX 48
 
@@ -39,4 +41,18 @@ unsigned checks_run(void)
 unsigned checks_failed(void)
 {
 	return failed;
+}
+
+int check_field(const char *name, uint32_t field, uint64_t expected)
+{
+	uint64_t v = 0;
+	char want[GOT_MAX], got[GOT_MAX];
+	struct outcome r = do_vmread(field, &v);
+
+	nl_snprintf(want, sizeof want, "0x%llx", (unsigned long long)expected);
+	if (r.kind == OUT_SUCCEED)
+		nl_snprintf(got, sizeof got, "0x%llx", (unsigned long long)v);
+	else
+		outcome_format(r, got, sizeof got);
+	return check_text(name, want, got, r.kind == OUT_SUCCEED && v == expected);
 }

@@ -24,6 +24,9 @@
 #define L2_STACK_TOP  0x6000ull
 #define L2_CPUID_LEN  2u        /* bytes of the CPUID instruction */
 #define L2_DR7_SLOT_GPA 0x5ff8ull /* where l2_dr7_probe stores the DR7 it found (l2_code.S) */
+/* l2_shadow_probe (l2_code.S): its inputs (five quadwords) and results (six), below the stack. */
+#define L2_SHADOW_ARGS_GPA    0x5e80ull
+#define L2_SHADOW_RESULTS_GPA 0x5e00ull
 
 struct l2_controls {
 	uint32_t pin, proc, proc2, exit, entry;
@@ -36,7 +39,9 @@ struct l2_controls {
  */
 /* L2-physical address of l2_dr7_probe (l2_code.S), and a quadword of L2's memory as L2 left it. */
 uint64_t l2_dr7_probe_gpa(void);
+uint64_t l2_shadow_probe_gpa(void);
 uint64_t l2_read_u64(uint64_t gpa);
+void l2_write_u64(uint64_t gpa, uint64_t value);
 
 int l2_controls_choose(const struct vmx_offer *o, struct l2_controls *c, char *missing, size_t cap);
 

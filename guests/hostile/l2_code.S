@@ -5,7 +5,7 @@
  * the hostile guest itself, hence in .rodata.
  */
 	.section .rodata
-	.globl l2_code_start, l2_code_end, l2_dr7_probe
+	.globl l2_code_start, l2_code_end, l2_dr7_probe, l2_shadow_probe
 l2_code_start:
 	cpuid
 1:	hlt
@@ -22,6 +22,36 @@ l2_dr7_probe:
 	mov %rax, 0x5ff8
 2:	hlt
 	jmp 2b
+/*
+ * Entered at this label with VMCS shadowing on (steps_shadow.c): field
+ * encodings and the value to write come from L2_SHADOW_ARGS_GPA, what
+ * happened goes to L2_SHADOW_RESULTS_GPA (l2.h): VMREAD into a register,
+ * its RFLAGS, VMREAD into memory, its RFLAGS, VMWRITE's RFLAGS, an
+ * unsupported field's RFLAGS.  The last VMREAD names a field whose
+ * VMREAD-bitmap bit is set: it exits to the hostile VMM.
+ */
+l2_shadow_probe:
+	mov 0x5e80, %rdx
+	vmread %rdx, %rax
+	mov %rax, 0x5e00
+	pushfq
+	popq 0x5e08
+	vmread %rdx, 0x5e10
+	pushfq
+	popq 0x5e18
+	mov 0x5e88, %rdx
+	mov 0x5e90, %rax
+	vmwrite %rax, %rdx
+	pushfq
+	popq 0x5e20
+	mov 0x5e98, %rdx
+	vmread %rdx, %rax
+	pushfq
+	popq 0x5e28
+	mov 0x5ea0, %rdx
+	vmread %rdx, %rax
+3:	hlt
+	jmp 3b
 l2_code_end:
 
 	.section .note.GNU-stack, "", @progbits

@@ -11,39 +11,16 @@
 #include "nested.h" /* the documented VMCS12 layout, which step_edit_active_vmcs() writes into */
 #include "probe.h"
 #include "steps.h"
+#include "vmx_do.h"
 #include "x86.h"
 #include <string.h>
 
-#define PAGE_SIZE 4096u
-#define GOT_MAX 96
-/* No processor defines a field with this encoding: natural-width host state, index 0x3ff. */
-#define UNSUPPORTED_FIELD 0x7ffeu
-
-/* A VMXON region or VMCS: 4 KiB aligned, revision identifier first (SDM 25.2, 25.11.5). */
-struct vmx_region {
-	uint32_t revision;
-	uint8_t data[PAGE_SIZE - sizeof(uint32_t)];
-} __attribute__((aligned(PAGE_SIZE)));
 
 static struct vmx_region vmxon_region;
 static struct vmx_region wrong_revision; /* a revision identifier the parent did not announce */
 static struct vmx_region vmcs_l2;        /* the VMCS of steps 5-9 */
 static struct vmx_region vmcs_last;      /* the fresh VMCS of step 11 */
 static struct vmx_region vmcs_other;     /* made current while vmcs_l2's memory is edited */
-
-/* This guest runs on its parent's identity map: a linear address is its L1-physical address. */
-static uint64_t pa_of(const void *p)
-{
-	return (uint64_t)(uintptr_t)p;
-}
-
-static struct outcome do_vmxon(uint64_t pa) { return outcome_of(probe_vmxon(&pa)); }
-static struct outcome do_vmclear(uint64_t pa) { return outcome_of(probe_vmclear(&pa)); }
-static struct outcome do_vmptrld(uint64_t pa) { return outcome_of(probe_vmptrld(&pa)); }
-static struct outcome do_vmread(uint32_t field, uint64_t *v) { return outcome_of(probe_vmread(field, v)); }
-static struct outcome do_vmwrite(uint32_t field, uint64_t v) { return outcome_of(probe_vmwrite(field, v)); }
-static struct outcome do_vmlaunch(void) { return outcome_of(probe_vmentry(0)); }
-static struct outcome do_vmresume(void) { return outcome_of(probe_vmentry(1)); }
 
 /* "#GP" and the like for a probe that faulted. */
 static void fault_text(uint64_t raw, char *buf, size_t cap)
@@ -222,7 +199,6 @@ void step_fields(struct hostile *h)
 void step_never_launched(struct hostile *h)
 {
 	uint32_t field = 0;
-	uint64_t rip = 0;
 	char got[GOT_MAX], text[GOT_MAX];
 
 	if (h->controls_ok) {
@@ -238,16 +214,8 @@ void step_never_launched(struct hostile *h)
 	int loaded = check_outcome("vmptrld_l2_vmcs", vm_succeed(), do_vmptrld(pa_of(&vmcs_l2)));
 	if (!cleared || !loaded)
 		h->l2_ready = 0;
-	if (h->l2_ready) {
-		struct outcome r = do_vmread(VMCS_GUEST_RIP, &rip);
-		nl_snprintf(text, sizeof text, "0x%llx", (unsigned long long)L2_CODE_GPA);
-		if (r.kind == OUT_SUCCEED)
-			nl_snprintf(got, sizeof got, "0x%llx", (unsigned long long)rip);
-		else
-			outcome_format(r, got, sizeof got);
-		h->l2_ready = check_text("vmcs_data_survive_vmclear", text, got,
-					 r.kind == OUT_SUCCEED && rip == L2_CODE_GPA);
-	}
+	if (h->l2_ready)
+		h->l2_ready = check_field("vmcs_data_survive_vmclear", VMCS_GUEST_RIP, L2_CODE_GPA);
 	/* SDM 31.3 VMRESUME: a VMCS whose launch state is not "launched" is VMfail(5). */
 	check_outcome("vmresume_never_launched", vm_fail_valid(VMXERR_VMRESUME_NONLAUNCHED_VMCS), do_vmresume());
 }
@@ -306,20 +274,6 @@ void step_bad_vmcs(struct hostile *h)
 	check_outcome("vmlaunch_guest_rflags_bit1_clear",
 		      vm_exit(EXIT_REASON_ENTRY_FAIL | EXIT_REASON_INVALID_GUEST_STATE),
 		      launch_with(VMCS_GUEST_RFLAGS, 0));
-}
-
-static void check_field(const char *name, uint32_t field, uint64_t expected)
-{
-	uint64_t v = 0;
-	char want[GOT_MAX], got[GOT_MAX];
-	struct outcome r = do_vmread(field, &v);
-
-	nl_snprintf(want, sizeof want, "0x%llx", (unsigned long long)expected);
-	if (r.kind == OUT_SUCCEED)
-		nl_snprintf(got, sizeof got, "0x%llx", (unsigned long long)v);
-	else
-		outcome_format(r, got, sizeof got);
-	check_text(name, want, got, r.kind == OUT_SUCCEED && v == expected);
 }
 
 /*
@@ -452,6 +406,7 @@ void step_run_l2(struct hostile *h)
 	check_field("vmwrite_high_half_keeps_low", VMCS_GUEST_IA32_EFER, efer);
 	step_l2_dr7_not_saved();
 	step_edit_active_vmcs(h);
+	step_vmcs_shadowing(h, pa_of(&vmcs_l2));
 }
 
 void step_ept12_outside(struct hostile *h)
