@@ -100,6 +100,13 @@ struct vmx_operand {
 };
 int vmx_decode_mem_operand(uint32_t insn_info, uint64_t qualification, const uint64_t gprs[16],
 			   const uint64_t seg_base[6], int long_mode, struct vmx_operand *out);
+/*
+ * What vmx_decode_mem_operand() reads of its inputs: the GPRs (bit n for
+ * register n) and the segment register the address uses.  A caller may
+ * fetch only those: under a parent VMM each VMREAD may be an exit.
+ */
+uint32_t vmx_mem_operand_gprs(uint32_t insn_info);
+unsigned vmx_mem_operand_seg(uint32_t insn_info);
 /* VMREAD/VMWRITE: the "reg1"/"reg2" fields (Table 28-10). */
 unsigned vmx_insn_reg2(uint32_t insn_info); /* the field-encoding register */
 unsigned vmx_insn_reg1(uint32_t insn_info); /* the value register when bit 10 is set */

@@ -44,27 +44,49 @@ static void fill_ctx(struct nvmx_ctx *c)
 	c->feature_control = FEATURE_CONTROL_LOCKED | FEATURE_CONTROL_VMXON_OUTSIDE_SMX;
 }
 
-/* Where L1's memory operand lies, as an L1-physical address; -1 if unmapped. */
-static int operand_gpa(struct vm *vm, const struct exit_info *ei, unsigned len, int write, uint64_t *gpa)
+int nested_operand_linear(const struct vm *vm, const struct exit_info *ei, uint32_t info, int mode64,
+			  uint64_t *linear)
 {
 	static const enum vmcs_field seg_bases[6] = { VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,
 						      VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE };
-	uint64_t gprs[16], bases[6];
+	uint64_t gprs[16] = { 0 }, bases[6] = { 0 };
 	struct vmx_operand op;
-	guest_gprs(vm, gprs);
-	for (unsigned i = 0; i < 6; i++)
-		bases[i] = vmcs_readnat(seg_bases[i]);
-	uint64_t efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
-	int long_mode = (efer & EFER_LMA) && ((vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1);
-	if (vmx_decode_mem_operand(vmcs_read32(VMCS_VMX_INSTRUCTION_INFO), ei->qualification, gprs, bases,
-				   long_mode, &op))
+	uint32_t used = vmx_mem_operand_gprs(info);
+	unsigned seg = vmx_mem_operand_seg(info);
+	for (unsigned r = 0; r < 16; r++)
+		if (used & (1u << r))
+			gprs[r] = guest_gpr(vm, r);
+	/* In 64-bit mode only FS and GS have a base (vmx_decode_mem_operand() ignores the others). */
+	if (seg < 6 && (!mode64 || seg >= 4))
+		bases[seg] = vmcs_readnat(seg_bases[seg]);
+	if (vmx_decode_mem_operand(info, ei->qualification, gprs, bases, mode64, &op))
+		return -1;
+	*linear = op.linear;
+	return 0;
+}
+
+/* The last byte of a len-byte operand at linear: on the first one's page, or a second walk. */
+static inline int same_page(uint64_t linear, unsigned len)
+{
+	return (linear & 0xfff) + len <= 0x1000;
+}
+
+/* Where L1's memory operand lies, as an L1-physical address; -1 if unmapped. */
+static int operand_gpa(struct vm *vm, const struct exit_info *ei, unsigned len, int write, uint64_t *gpa)
+{
+	uint64_t efer = vmcs_read64(VMCS_GUEST_IA32_EFER), linear;
+	int mode64 = (efer & EFER_LMA) && ((vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1);
+	if (nested_operand_linear(vm, ei, vmcs_read32(VMCS_VMX_INSTRUCTION_INFO), mode64, &linear))
 		return -1;
 	uint64_t first, last;
 	uint64_t cr0 = vmcs_readnat(VMCS_GUEST_CR0), cr3 = vmcs_readnat(VMCS_GUEST_CR3);
 	uint64_t cr4 = vmcs_readnat(VMCS_GUEST_CR4);
 	struct guest_mem *m = &vm->nested->l1mem;
-	if (guest_linear_to_phys(m, cr0, cr3, cr4, efer, op.linear, write, &first) ||
-	    guest_linear_to_phys(m, cr0, cr3, cr4, efer, op.linear + len - 1, write, &last))
+	if (guest_linear_to_phys(m, cr0, cr3, cr4, efer, linear, write, &first))
+		return -1;
+	if (same_page(linear, len))
+		last = first + len - 1;
+	else if (guest_linear_to_phys(m, cr0, cr3, cr4, efer, linear + len - 1, write, &last))
 		return -1;
 	/* An operand that straddles two pages must be contiguous in L1's memory for this copy. */
 	if (last != first + len - 1 || !guest_mem_ok(m, first, len))
@@ -286,5 +308,6 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 		vmcs_shadow_from_cache(vm);
 		vmcs_shadow_attach(vm, n->current != NVMX_NO_VMCS);
 	}
-	return apply(vm, ei, r);
+	enum exit_action ea = apply(vm, ei, r);
+	return ea;
 }

@@ -34,24 +34,17 @@ static int read_l2_table_entry(const void *ctx, uint64_t gpa2, uint64_t *out)
 static int l2_operand_gpa1(struct vm *vm, const struct exit_info *ei, unsigned len, int write, int long_mode,
 			   uint64_t *gpa1)
 {
-	static const enum vmcs_field seg_bases[6] = { VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,
-						      VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE };
 	struct nested_vm *nv = vm->nested;
-	uint64_t gprs[16], bases[6];
-	struct vmx_operand op;
-	guest_gprs(vm, gprs);
-	for (unsigned i = 0; i < 6; i++)
-		bases[i] = vmcs_readnat(seg_bases[i]);
-	if (vmx_decode_mem_operand(vmcs_read32(VMCS_VMX_INSTRUCTION_INFO), ei->qualification, gprs, bases, long_mode,
-				   &op))
+	uint64_t linear;
+	if (nested_operand_linear(vm, ei, vmcs_read32(VMCS_VMX_INSTRUCTION_INFO), long_mode, &linear))
 		return -1;
 	const struct l2_tables tables = { &nv->l1mem, V12(nv->nvmx.cache, EPT_POINTER) };
 	const struct gpa_reader reader = { read_l2_table_entry, &tables };
 	uint64_t cr0 = vmcs_readnat(VMCS_GUEST_CR0), cr3 = vmcs_readnat(VMCS_GUEST_CR3);
 	uint64_t cr4 = vmcs_readnat(VMCS_GUEST_CR4), efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
 	uint64_t first2, last2, first1, last1, rights = write ? EPT_WRITE : EPT_READ;
-	if (guest_linear_to_phys_via(&reader, cr0, cr3, cr4, efer, op.linear, write, &first2) ||
-	    guest_linear_to_phys_via(&reader, cr0, cr3, cr4, efer, op.linear + len - 1, write, &last2) ||
+	if (guest_linear_to_phys_via(&reader, cr0, cr3, cr4, efer, linear, write, &first2) ||
+	    guest_linear_to_phys_via(&reader, cr0, cr3, cr4, efer, linear + len - 1, write, &last2) ||
 	    shadow_ept_translate(&nv->l1mem, tables.eptp12, first2, rights, &first1) ||
 	    shadow_ept_translate(&nv->l1mem, tables.eptp12, last2, rights, &last1))
 		return -1;

@@ -135,6 +135,14 @@ static inline uint64_t nvmx_rflags_after(uint64_t rflags, enum nvmx_outcome o)
 }
 
 /*
+ * The linear address of the memory operand of the VMX instruction that
+ * exited (VMCS of the VM that ran it current; info its instruction
+ * information): 0, or -1 for an encoding no processor reports.
+ */
+int nested_operand_linear(const struct vm *vm, const struct exit_info *ei, uint32_t info, int mode64,
+			  uint64_t *linear);
+
+/*
  * L2's VMREAD/VMWRITE that L1's VMCS shadowing lets through (VMCS02
  * current): run on L1's shadow VMCS in L2's context (nested_l2_vmcs.c).
  */

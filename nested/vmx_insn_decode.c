@@ -31,6 +31,18 @@ unsigned vmx_insn_reg1(uint32_t insn_info) { return bits(insn_info, 3, 4); }
 unsigned vmx_insn_reg2(uint32_t insn_info) { return bits(insn_info, 28, 4); }
 int vmx_insn_reg1_is_reg(uint32_t insn_info) { return (int)bits(insn_info, 10, 1); }
 
+uint32_t vmx_mem_operand_gprs(uint32_t insn_info)
+{
+	uint32_t used = 0;
+	if (!bits(insn_info, 27, 1))
+		used |= 1u << bits(insn_info, 23, 4);
+	if (!bits(insn_info, 22, 1))
+		used |= 1u << bits(insn_info, 18, 4);
+	return used;
+}
+
+unsigned vmx_mem_operand_seg(uint32_t insn_info) { return bits(insn_info, 15, 3); }
+
 int vmx_decode_mem_operand(uint32_t insn_info, uint64_t qualification, const uint64_t gprs[16],
 			   const uint64_t seg_base[6], int long_mode, struct vmx_operand *out)
 {

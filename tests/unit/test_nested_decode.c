@@ -42,6 +42,23 @@ static void test_base_only_64bit(void)
 	CU_ASSERT_FALSE(op.is_reg);
 }
 
+/* The inputs an address uses: a caller fetches only those registers. */
+static void test_operand_inputs(void)
+{
+	CU_ASSERT_EQUAL(vmx_mem_operand_gprs(mem_info(3, ASZ64, DS, RCX, RBX)), (1u << RCX) | (1u << RBX));
+	CU_ASSERT_EQUAL(vmx_mem_operand_gprs(mem_info(0, ASZ64, FS, NONE, R15)), 1u << R15);
+	CU_ASSERT_EQUAL(vmx_mem_operand_gprs(mem_info(0, ASZ64, DS, NONE, NONE)), 0);
+	CU_ASSERT_EQUAL(vmx_mem_operand_seg(mem_info(0, ASZ64, GS, NONE, RAX)), GS);
+	/* Zeroed registers it does not name change nothing. */
+	uint64_t only[16] = { 0 };
+	struct vmx_operand a, b;
+	only[RBX] = gprs[RBX];
+	only[RCX] = gprs[RCX];
+	vmx_decode_mem_operand(mem_info(3, ASZ64, DS, RCX, RBX), 0x40, gprs, bases, 1, &a);
+	vmx_decode_mem_operand(mem_info(3, ASZ64, DS, RCX, RBX), 0x40, only, bases, 1, &b);
+	CU_ASSERT_EQUAL(a.linear, b.linear);
+}
+
 static void test_base_index_scale_displacement(void)
 {
 	struct vmx_operand op;
@@ -156,6 +173,7 @@ void register_suite_nested_decode(void)
 	/* setup runs before each test: tests change registers and bases freely. */
 	CU_pSuite s = CU_add_suite_with_setup_and_teardown("nested_decode", NULL, NULL, setup, NULL);
 	CU_add_test(s, "base only, 64-bit", test_base_only_64bit);
+	CU_add_test(s, "only the registers an address uses", test_operand_inputs);
 	CU_add_test(s, "base + index*scale + displacement", test_base_index_scale_displacement);
 	CU_add_test(s, "FS/GS base in 64-bit mode", test_fs_gs_base_in_64bit_mode);
 	CU_add_test(s, "address size truncates", test_address_size_truncates);
