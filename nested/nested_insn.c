@@ -65,12 +65,6 @@ int nested_operand_linear(const struct vm *vm, const struct exit_info *ei, uint3
 	return 0;
 }
 
-/* The last byte of a len-byte operand at linear: on the first one's page, or a second walk. */
-static inline int same_page(uint64_t linear, unsigned len)
-{
-	return (linear & 0xfff) + len <= 0x1000;
-}
-
 /* Where L1's memory operand lies, as an L1-physical address; -1 if unmapped. */
 static int operand_gpa(struct vm *vm, const struct exit_info *ei, unsigned len, int write, uint64_t *gpa)
 {
@@ -84,7 +78,7 @@ static int operand_gpa(struct vm *vm, const struct exit_info *ei, unsigned len, 
 	struct guest_mem *m = &vm->nested->l1mem;
 	if (guest_linear_to_phys(m, cr0, cr3, cr4, efer, linear, write, &first))
 		return -1;
-	if (same_page(linear, len))
+	if (operand_within_page(linear, len))
 		last = first + len - 1;
 	else if (guest_linear_to_phys(m, cr0, cr3, cr4, efer, linear + len - 1, write, &last))
 		return -1;

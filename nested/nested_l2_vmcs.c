@@ -43,9 +43,13 @@ static int l2_operand_gpa1(struct vm *vm, const struct exit_info *ei, unsigned l
 	uint64_t cr0 = vmcs_readnat(VMCS_GUEST_CR0), cr3 = vmcs_readnat(VMCS_GUEST_CR3);
 	uint64_t cr4 = vmcs_readnat(VMCS_GUEST_CR4), efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
 	uint64_t first2, last2, first1, last1, rights = write ? EPT_WRITE : EPT_READ;
-	if (guest_linear_to_phys_via(&reader, cr0, cr3, cr4, efer, linear, write, &first2) ||
-	    guest_linear_to_phys_via(&reader, cr0, cr3, cr4, efer, linear + len - 1, write, &last2) ||
-	    shadow_ept_translate(&nv->l1mem, tables.eptp12, first2, rights, &first1) ||
+	if (guest_linear_to_phys_via(&reader, cr0, cr3, cr4, efer, linear, write, &first2))
+		return -1;
+	if (operand_within_page(linear, len))
+		last2 = first2 + len - 1;
+	else if (guest_linear_to_phys_via(&reader, cr0, cr3, cr4, efer, linear + len - 1, write, &last2))
+		return -1;
+	if (shadow_ept_translate(&nv->l1mem, tables.eptp12, first2, rights, &first1) ||
 	    shadow_ept_translate(&nv->l1mem, tables.eptp12, last2, rights, &last1))
 		return -1;
 	/* An operand across two pages must be contiguous in L1's memory for this copy. */

@@ -142,6 +142,12 @@ static inline uint64_t nvmx_rflags_after(uint64_t rflags, enum nvmx_outcome o)
 int nested_operand_linear(const struct vm *vm, const struct exit_info *ei, uint32_t info, int mode64,
 			  uint64_t *linear);
 
+/* A len-byte operand at linear lies within one page: one translation serves its last byte too. */
+static inline int operand_within_page(uint64_t linear, unsigned len)
+{
+	return (linear & 0xfff) + len <= 0x1000;
+}
+
 /*
  * L2's VMREAD/VMWRITE that L1's VMCS shadowing lets through (VMCS02
  * current): run on L1's shadow VMCS in L2's context (nested_l2_vmcs.c).
