@@ -20,7 +20,6 @@
 /* EPT-violation qualification (SDM 28.2.1, Table 28-7). */
 #define EPT_QUAL_ACCESS         (EPT_QUAL_READ | EPT_QUAL_WRITE | EPT_QUAL_FETCH)
 #define EPT_QUAL_PERMS_SHIFT    3
-#define EPT_QUAL_GLA_TRANSLATED (1ull << 8)  /* meaningful only with bit 7 */
 #define EPT_QUAL_NMI_UNBLOCKING (1ull << 12) /* the access came from an IRET that unblocked NMIs */
 
 /* EPT12's tables as L1 sees them: a 4 KiB table exists only if it lies wholly in L1's memory. */
@@ -67,6 +66,37 @@ uint64_t shadow_ept_root(struct shadow_ept *s, const struct ept_mem_ops *ops, ui
 	return s->root02;
 }
 
+/*
+ * Walk EPT12 for an access (qual bits 0-2) to gpa2: SEPT_FILLED when it
+ * allows it (w says where and with which rights), else what L1 is told:
+ * an EPT violation (*qual12), a misconfiguration (no qualification,
+ * 28.2.1), or its own fault when a table of EPT12 is not L1's memory.
+ */
+static enum shadow_ept_result walk12(const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2, uint64_t qual,
+				     struct ept_walk *w, uint64_t *qual12)
+{
+	struct guest_mem l1 = *l1mem;
+	const struct ept_mem_ops l1_ops = { no_alloc, l1_table, &l1 };
+	enum ept_walk_status st = gpa2 < EPT_GPA_LIMIT ? ept_walk(&l1_ops, eptp12, gpa2, w) : EPT_WALK_NOT_PRESENT;
+	*qual12 = 0;
+	switch (st) {
+	case EPT_WALK_BAD_TABLE:
+		return SEPT_L1_FAULT;
+	case EPT_WALK_MISCONFIG:
+		return SEPT_MISCONFIG;
+	case EPT_WALK_NOT_PRESENT:
+		w->perms = 0;
+		break;
+	case EPT_WALK_OK:
+		break;
+	}
+	if (st != EPT_WALK_OK || !access_allowed(qual, w->perms)) {
+		*qual12 = violation_qualification(qual, w->perms);
+		return SEPT_REFLECT;
+	}
+	return SEPT_FILLED;
+}
+
 enum shadow_ept_result shadow_ept_fault(struct shadow_ept *s, const struct ept_mem_ops *ops,
 					const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2,
 					uint64_t qual, uint64_t *qual12)
@@ -76,28 +106,12 @@ enum shadow_ept_result shadow_ept_fault(struct shadow_ept *s, const struct ept_m
 	if (s->root02 && s->eptp12 != eptp12)
 		return SEPT_STALE; /* filling it would mix two EPT12s' translations */
 
-	struct guest_mem l1 = *l1mem;
-	const struct ept_mem_ops l1_ops = { no_alloc, l1_table, &l1 };
 	struct ept_walk w = { 0, 0, 0 };
-	enum ept_walk_status st = gpa2 < EPT_GPA_LIMIT ? ept_walk(&l1_ops, eptp12, gpa2, &w)
-						       : EPT_WALK_NOT_PRESENT;
-	switch (st) {
-	case EPT_WALK_BAD_TABLE:
-		return SEPT_L1_FAULT; /* EPT12's root or a table of it is not L1's memory */
-	case EPT_WALK_MISCONFIG:
+	enum shadow_ept_result r = walk12(l1mem, eptp12, gpa2, qual, &w, qual12);
+	if (r == SEPT_REFLECT || r == SEPT_MISCONFIG)
 		s->reflected++;
-		return SEPT_MISCONFIG; /* an EPT misconfiguration has no qualification (28.2.1) */
-	case EPT_WALK_NOT_PRESENT:
-		w.perms = 0;
-		break;
-	case EPT_WALK_OK:
-		break;
-	}
-	if (st != EPT_WALK_OK || !access_allowed(qual, w.perms)) {
-		s->reflected++;
-		*qual12 = violation_qualification(qual, w.perms);
-		return SEPT_REFLECT;
-	}
+	if (r != SEPT_FILLED)
+		return r;
 
 	/* EPT12 allows it.  Compose with EPT01: L1-physical page → this VMM's
 	 * host-physical page, only if the whole page is L1's. */
@@ -115,17 +129,17 @@ enum shadow_ept_result shadow_ept_fault(struct shadow_ept *s, const struct ept_m
 	return SEPT_FILLED;
 }
 
-int shadow_ept_translate(const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2, uint64_t rights,
-			 uint64_t *gpa1)
+enum shadow_ept_result shadow_ept_access(const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2,
+					 uint64_t qual, uint64_t *gpa1, uint64_t *qual12)
 {
-	struct guest_mem l1 = *l1mem;
-	const struct ept_mem_ops l1_ops = { no_alloc, l1_table, &l1 };
 	struct ept_walk w = { 0, 0, 0 };
-	if (gpa2 >= EPT_GPA_LIMIT || ept_walk(&l1_ops, eptp12, gpa2, &w) != EPT_WALK_OK ||
-	    (rights & ~w.perms & EPT_RWX) || !guest_mem_ok(l1mem, w.addr, 1))
-		return -1;
+	enum shadow_ept_result r = walk12(l1mem, eptp12, gpa2, qual, &w, qual12);
+	if (r != SEPT_FILLED)
+		return r;
+	if (!guest_mem_ok(l1mem, w.addr, 1))
+		return SEPT_L1_FAULT;
 	*gpa1 = w.addr;
-	return 0;
+	return SEPT_FILLED;
 }
 
 void shadow_ept_drop(struct shadow_ept *s, const struct ept_mem_ops *ops, void (*free_page)(void *ctx, uint64_t page))

@@ -29,7 +29,7 @@ static int read_entry(const struct gpa_reader *r, uint64_t table, uint64_t linea
 	return r->read_u64(r->ctx, gpa, entry);
 }
 
-static int read_from_mem(const void *ctx, uint64_t gpa, uint64_t *out)
+static int read_from_mem(void *ctx, uint64_t gpa, uint64_t *out)
 {
 	const struct guest_mem *m = ctx;
 	if (!guest_mem_ok(m, gpa, 8))
@@ -41,7 +41,7 @@ static int read_from_mem(const void *ctx, uint64_t gpa, uint64_t *out)
 int guest_linear_to_phys(const struct guest_mem *m, uint64_t cr0, uint64_t cr3, uint64_t cr4,
 			 uint64_t efer, uint64_t linear, int write, uint64_t *gpa)
 {
-	const struct gpa_reader r = { read_from_mem, m };
+	const struct gpa_reader r = { read_from_mem, (void *)(uintptr_t)m };
 	return guest_linear_to_phys_via(&r, cr0, cr3, cr4, efer, linear, write, gpa);
 }
 

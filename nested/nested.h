@@ -119,8 +119,8 @@ int guest_linear_to_phys(const struct guest_mem *m, uint64_t cr0, uint64_t cr3, 
 			 uint64_t efer, uint64_t linear, int write, uint64_t *gpa);
 /* The same walk with the tables read through r (L2's tables lie behind EPT12): read_u64 gives 0 or -1. */
 struct gpa_reader {
-	int (*read_u64)(const void *ctx, uint64_t gpa, uint64_t *out);
-	const void *ctx;
+	int (*read_u64)(void *ctx, uint64_t gpa, uint64_t *out);
+	void *ctx; /* the reader may note why a read failed there */
 };
 int guest_linear_to_phys_via(const struct gpa_reader *r, uint64_t cr0, uint64_t cr3, uint64_t cr4,
 			     uint64_t efer, uint64_t linear, int write, uint64_t *gpa);
@@ -274,12 +274,16 @@ enum shadow_ept_result shadow_ept_fault(struct shadow_ept *s, const struct ept_m
 					const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2,
 					uint64_t qual, uint64_t *qual12);
 /*
- * L2-physical gpa2 to L1-physical through EPT12, for an access that needs
- * rights (EPT_READ, EPT_WRITE): 0 and *gpa1, or -1 when EPT12 does not map
- * it so, is malformed, or names memory outside L1's.
+ * An access of L2 that this VMM makes on L2's behalf (an emulated
+ * instruction's operand, a walk of L2's page tables): L2-physical gpa2 to
+ * L1-physical *gpa1 through EPT12, qual giving the access (bits 0-2) and
+ * the linear-address bits 7-8 as for an EPT violation.  SEPT_FILLED means
+ * translated; SEPT_REFLECT an EPT violation for L1 (*qual12 its
+ * qualification), SEPT_MISCONFIG a misconfiguration, SEPT_L1_FAULT an
+ * EPT12 that points outside L1's memory.  EPT02 is not touched.
  */
-int shadow_ept_translate(const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2, uint64_t rights,
-			 uint64_t *gpa1);
+enum shadow_ept_result shadow_ept_access(const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2,
+					 uint64_t qual, uint64_t *gpa1, uint64_t *qual12);
 /*
  * The EPT02 root to run L2 with (its EPTP is ept_pointer() of it), created
  * empty the first time: 0 when out of memory, or when EPT02 was built from

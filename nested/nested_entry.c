@@ -338,7 +338,8 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		vmcs_check_state_from_fields(&s, v->field); /* the cache keeps every value masked to its width */
 		s.processor_ia32e = l1_ia32e;
 		why = vmcs_check_phased(&s, &cc, &phase);
-		if (!why && unsupported_by_nestlab(v)) {
+		/* nestlab's own refusals are control failures: they come before host and guest state (26.2, 26.3). */
+		if ((!why || phase != VMCS_CHECK_CONTROLS) && unsupported_by_nestlab(v)) {
 			why = unsupported_by_nestlab(v);
 			phase = VMCS_CHECK_CONTROLS;
 		}

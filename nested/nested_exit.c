@@ -210,6 +210,8 @@ enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t er
 	};
 	if (nested_reflect(nv->nvmx.cache, &in) != REFLECT_TO_L1) {
 		vm_inject_exception(vm, vector, 1, error_code); /* VMCS02 is current */
+		nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_INTR_INFO_FIELD);
+		nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_EXCEPTION_ERROR_CODE);
 		return handled(vm, &(struct exit_info){ .reason = EXIT_REASON_EXCEPTION_NMI }, EXIT_RESUME);
 	}
 	/* An exception exit: L2's state as at the faulting instruction, no instruction length (28.2.1-2). */
@@ -221,6 +223,25 @@ enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t er
 	V12(v, EXIT_QUALIFICATION) = 0;
 	V12(v, VM_EXIT_INTR_INFO) = info;
 	V12(v, VM_EXIT_INTR_ERROR_CODE) = error_code;
+	for (unsigned k = 0; k < sizeof exit_fields / sizeof exit_fields[0]; k++)
+		nested_shadow_note(nv, exit_fields[k]);
+	finish_reflect(vm, 1);
+	return EXIT_RESUME;
+}
+
+enum exit_action nested_reflect_ept12_fault(struct vm *vm, uint32_t reason, uint64_t gpa2, uint64_t linear,
+					   uint64_t qual12)
+{
+	struct nested_vm *nv = vm->nested;
+	struct vmcs12 *v = nv->nvmx.cache;
+	static const unsigned exit_fields[] = { VMCS12_IDX_VM_EXIT_REASON, VMCS12_IDX_EXIT_QUALIFICATION,
+						VMCS12_IDX_GUEST_PHYSICAL_ADDRESS, VMCS12_IDX_GUEST_LINEAR_ADDRESS };
+	sync_vmcs02_to_vmcs12(nv);
+	V12(v, VM_EXIT_REASON) = reason;
+	V12(v, EXIT_QUALIFICATION) = qual12;
+	V12(v, GUEST_PHYSICAL_ADDRESS) = gpa2;
+	/* The linear address is reported only when qualification bit 7 says it is valid (28.2.1). */
+	V12(v, GUEST_LINEAR_ADDRESS) = (qual12 & EPT_QUAL_GLA_VALID) ? linear : 0;
 	for (unsigned k = 0; k < sizeof exit_fields / sizeof exit_fields[0]; k++)
 		nested_shadow_note(nv, exit_fields[k]);
 	finish_reflect(vm, 1);

@@ -65,45 +65,60 @@ int nested_operand_linear(const struct vm *vm, const struct exit_info *ei, uint3
 	return 0;
 }
 
-/* Where L1's memory operand lies, as an L1-physical address; -1 if unmapped. */
-static int operand_gpa(struct vm *vm, const struct exit_info *ei, unsigned len, int write, uint64_t *gpa)
+void nested_pieces_split(struct l1_pieces *p, uint64_t linear, unsigned len)
+{
+	unsigned first_len = 0x1000 - (unsigned)(linear & 0xfff);
+	p->len[0] = len < first_len ? len : first_len;
+	p->len[1] = len - p->len[0];
+}
+
+void nested_copy_to_pieces(struct nested_vm *nv, const struct l1_pieces *p, const void *src)
+{
+	memcpy(guest_mem_ptr(&nv->l1mem, p->gpa1[0]), src, p->len[0]);
+	if (p->len[1])
+		memcpy(guest_mem_ptr(&nv->l1mem, p->gpa1[1]), (const uint8_t *)src + p->len[0], p->len[1]);
+}
+
+void nested_copy_from_pieces(struct nested_vm *nv, const struct l1_pieces *p, void *dst)
+{
+	memcpy(dst, guest_mem_ptr(&nv->l1mem, p->gpa1[0]), p->len[0]);
+	if (p->len[1])
+		memcpy((uint8_t *)dst + p->len[0], guest_mem_ptr(&nv->l1mem, p->gpa1[1]), p->len[1]);
+}
+
+/* Where L1's memory operand lies in its memory (one piece per page it touches); -1 if unmapped. */
+static int operand_pieces(struct vm *vm, const struct exit_info *ei, unsigned len, int write, struct l1_pieces *p)
 {
 	uint64_t efer = vmcs_read64(VMCS_GUEST_IA32_EFER), linear;
 	int mode64 = (efer & EFER_LMA) && ((vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1);
 	if (nested_operand_linear(vm, ei, vmcs_read32(VMCS_VMX_INSTRUCTION_INFO), mode64, &linear))
 		return -1;
-	uint64_t first, last;
 	uint64_t cr0 = vmcs_readnat(VMCS_GUEST_CR0), cr3 = vmcs_readnat(VMCS_GUEST_CR3);
 	uint64_t cr4 = vmcs_readnat(VMCS_GUEST_CR4);
 	struct guest_mem *m = &vm->nested->l1mem;
-	if (guest_linear_to_phys(m, cr0, cr3, cr4, efer, linear, write, &first))
-		return -1;
-	if (operand_within_page(linear, len))
-		last = first + len - 1;
-	else if (guest_linear_to_phys(m, cr0, cr3, cr4, efer, linear + len - 1, write, &last))
-		return -1;
-	/* An operand that straddles two pages must be contiguous in L1's memory for this copy. */
-	if (last != first + len - 1 || !guest_mem_ok(m, first, len))
-		return -1;
-	*gpa = first;
+	nested_pieces_split(p, linear, len);
+	for (unsigned k = 0; k < 2 && p->len[k]; k++)
+		if (guest_linear_to_phys(m, cr0, cr3, cr4, efer, linear + (k ? p->len[0] : 0), write, &p->gpa1[k]) ||
+		    !guest_mem_ok(m, p->gpa1[k], p->len[k]))
+			return -1;
 	return 0;
 }
 
 static int read_operand(struct vm *vm, const struct exit_info *ei, void *dst, unsigned len)
 {
-	uint64_t gpa;
-	if (operand_gpa(vm, ei, len, 0, &gpa))
+	struct l1_pieces p;
+	if (operand_pieces(vm, ei, len, 0, &p))
 		return -1;
-	memcpy(dst, guest_mem_ptr(&vm->nested->l1mem, gpa), len);
+	nested_copy_from_pieces(vm->nested, &p, dst);
 	return 0;
 }
 
 static int write_operand(struct vm *vm, const struct exit_info *ei, const void *src, unsigned len)
 {
-	uint64_t gpa;
-	if (operand_gpa(vm, ei, len, 1, &gpa))
+	struct l1_pieces p;
+	if (operand_pieces(vm, ei, len, 1, &p))
 		return -1;
-	memcpy(guest_mem_ptr(&vm->nested->l1mem, gpa), src, len);
+	nested_copy_to_pieces(vm->nested, &p, src);
 	return 0;
 }
 

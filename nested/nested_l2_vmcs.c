@@ -14,49 +14,85 @@
 #include "nested_runtime.h"
 #include "vmx_ops.h"
 
-/* L2's page-table entries, which lie in L2-physical memory: through EPT12 into L1's memory. */
+/*
+ * Why L2's memory operand could not be reached.  An EPT12 fault goes to L1
+ * as the EPT violation or misconfiguration the processor would report; a
+ * page L2's own tables do not map gets #GP(0) where the processor raises
+ * #PF (CR2 is not virtualised: a documented deviation, as for L1).
+ */
+struct l2_reach {
+	enum shadow_ept_result ept; /* SEPT_FILLED: EPT12 was not the obstacle */
+	uint64_t gpa2, qual12;      /* the EPT12 fault */
+	uint64_t linear;
+};
+
+/* L2's page-table entries lie in L2-physical memory: through EPT12 into L1's memory. */
 struct l2_tables {
 	const struct guest_mem *l1mem;
 	uint64_t eptp12;
+	struct l2_reach *reach;
 };
 
-static int read_l2_table_entry(const void *ctx, uint64_t gpa2, uint64_t *out)
+static int read_l2_table_entry(void *ctx, uint64_t gpa2, uint64_t *out)
 {
-	const struct l2_tables *t = ctx;
+	struct l2_tables *t = ctx;
 	uint64_t gpa1;
-	if (shadow_ept_translate(t->l1mem, t->eptp12, gpa2, EPT_READ, &gpa1) || !guest_mem_ok(t->l1mem, gpa1, 8))
+	/* A paging-structure access: a read, of a linear address, not the translated one (qualification bit 8). */
+	enum shadow_ept_result r = shadow_ept_access(t->l1mem, t->eptp12, gpa2, EPT_QUAL_READ | EPT_QUAL_GLA_VALID,
+						     &gpa1, &t->reach->qual12);
+	if (r == SEPT_FILLED && !guest_mem_ok(t->l1mem, gpa1, 8))
+		r = SEPT_L1_FAULT;
+	if (r != SEPT_FILLED) {
+		t->reach->ept = r;
+		t->reach->gpa2 = gpa2;
 		return -1;
+	}
 	memcpy(out, guest_mem_ptr(t->l1mem, gpa1), 8);
 	return 0;
 }
 
-/* L2-linear to L1-physical for a len-byte operand (VMCS02 is current), or -1 where L2 or EPT12 maps nothing. */
-static int l2_operand_gpa1(struct vm *vm, const struct exit_info *ei, unsigned len, int write, int long_mode,
-			   uint64_t *gpa1)
+/* L2-linear to L1-physical for a len-byte operand (VMCS02 is current): 0, or -1 with *reach saying why not. */
+static int l2_operand_pieces(struct vm *vm, const struct exit_info *ei, unsigned len, int write, int long_mode,
+			     struct l1_pieces *p, struct l2_reach *reach)
 {
 	struct nested_vm *nv = vm->nested;
-	uint64_t linear;
-	if (nested_operand_linear(vm, ei, vmcs_read32(VMCS_VMX_INSTRUCTION_INFO), long_mode, &linear))
+	reach->ept = SEPT_FILLED;
+	if (nested_operand_linear(vm, ei, vmcs_read32(VMCS_VMX_INSTRUCTION_INFO), long_mode, &reach->linear))
 		return -1;
-	const struct l2_tables tables = { &nv->l1mem, V12(nv->nvmx.cache, EPT_POINTER) };
+	struct l2_tables tables = { &nv->l1mem, V12(nv->nvmx.cache, EPT_POINTER), reach };
 	const struct gpa_reader reader = { read_l2_table_entry, &tables };
 	uint64_t cr0 = vmcs_readnat(VMCS_GUEST_CR0), cr3 = vmcs_readnat(VMCS_GUEST_CR3);
 	uint64_t cr4 = vmcs_readnat(VMCS_GUEST_CR4), efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
-	uint64_t first2, last2, first1, last1, rights = write ? EPT_WRITE : EPT_READ;
-	if (guest_linear_to_phys_via(&reader, cr0, cr3, cr4, efer, linear, write, &first2))
-		return -1;
-	if (operand_within_page(linear, len))
-		last2 = first2 + len - 1;
-	else if (guest_linear_to_phys_via(&reader, cr0, cr3, cr4, efer, linear + len - 1, write, &last2))
-		return -1;
-	if (shadow_ept_translate(&nv->l1mem, tables.eptp12, first2, rights, &first1) ||
-	    shadow_ept_translate(&nv->l1mem, tables.eptp12, last2, rights, &last1))
-		return -1;
-	/* An operand across two pages must be contiguous in L1's memory for this copy. */
-	if (last1 != first1 + len - 1 || !guest_mem_ok(&nv->l1mem, first1, len))
-		return -1;
-	*gpa1 = first1;
+	uint64_t access = (write ? EPT_QUAL_WRITE : EPT_QUAL_READ) | EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_TRANSLATED;
+	nested_pieces_split(p, reach->linear, len);
+	for (unsigned k = 0; k < 2 && p->len[k]; k++) {
+		uint64_t linear = reach->linear + (k ? p->len[0] : 0), gpa2;
+		if (guest_linear_to_phys_via(&reader, cr0, cr3, cr4, efer, linear, write, &gpa2))
+			return -1;
+		reach->ept = shadow_ept_access(&nv->l1mem, tables.eptp12, gpa2, access, &p->gpa1[k], &reach->qual12);
+		reach->gpa2 = gpa2;
+		if (reach->ept == SEPT_FILLED && !guest_mem_ok(&nv->l1mem, p->gpa1[k], p->len[k]))
+			reach->ept = SEPT_L1_FAULT;
+		if (reach->ept != SEPT_FILLED)
+			return -1;
+	}
 	return 0;
+}
+
+/* The operand could not be reached: L1 hears of an EPT12 fault, L2 gets the fault of its own tables. */
+static enum exit_action unreachable_operand(struct vm *vm, const struct exit_info *ei, const struct l2_reach *reach)
+{
+	switch (reach->ept) {
+	case SEPT_REFLECT:
+		return nested_reflect_ept12_fault(vm, EXIT_REASON_EPT_VIOLATION, reach->gpa2, reach->linear,
+						  reach->qual12);
+	case SEPT_MISCONFIG:
+		return nested_reflect_ept12_fault(vm, EXIT_REASON_EPT_MISCONFIG, reach->gpa2, 0, 0);
+	case SEPT_L1_FAULT:
+		return vm_fault(vm, ei, "its EPT12 maps L2 memory outside the child VMM's own memory");
+	default:
+		return nested_l2_exception(vm, 13, 0); /* #PF on hardware: a documented deviation */
+	}
 }
 
 enum exit_action nested_l2_vmcs_access(struct vm *vm, const struct exit_info *ei)
@@ -69,7 +105,9 @@ enum exit_action nested_l2_vmcs_access(struct vm *vm, const struct exit_info *ei
 	c.cs_l = (vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1;
 	int mode64 = c.long_mode && c.cs_l;
 	unsigned opsize = mode64 ? 8 : 4;
-	uint64_t field = guest_gpr(vm, vmx_insn_reg2(info)), value = 0, gpa1;
+	uint64_t field = guest_gpr(vm, vmx_insn_reg2(info)), value = 0;
+	struct l1_pieces pieces;
+	struct l2_reach reach;
 	int is_read = ei->reason == EXIT_REASON_VMREAD;
 	int in_reg = vmx_insn_reg1_is_reg(info);
 	struct nvmx_result r;
@@ -82,20 +120,20 @@ enum exit_action nested_l2_vmcs_access(struct vm *vm, const struct exit_info *ei
 				value = (uint32_t)value;
 			if (in_reg)
 				guest_set_gpr(vm, vmx_insn_reg1(info), value);
-			else if (l2_operand_gpa1(vm, ei, opsize, 1, mode64, &gpa1))
-				return nested_l2_exception(vm, 13, 0); /* #PF on hardware: a documented deviation */
+			else if (l2_operand_pieces(vm, ei, opsize, 1, mode64, &pieces, &reach))
+				return unreachable_operand(vm, ei, &reach);
 			else
-				memcpy(guest_mem_ptr(&nv->l1mem, gpa1), &value, opsize);
+				nested_copy_to_pieces(nv, &pieces, &value);
 		}
 	} else {
 		/* A memory source is read after the #GP and link-pointer checks, before the field checks. */
 		int read_mem = !in_reg && c.cpl == 0 && V12(nv->nvmx.cache, VMCS_LINK_POINTER) != ~0ull;
 		if (in_reg)
 			value = guest_gpr(vm, vmx_insn_reg1(info));
-		else if (read_mem && l2_operand_gpa1(vm, ei, opsize, 0, mode64, &gpa1))
-			return nested_l2_exception(vm, 13, 0); /* #PF on hardware: a documented deviation */
+		else if (read_mem && l2_operand_pieces(vm, ei, opsize, 0, mode64, &pieces, &reach))
+			return unreachable_operand(vm, ei, &reach);
 		else if (read_mem)
-			memcpy(&value, guest_mem_ptr(&nv->l1mem, gpa1), opsize);
+			nested_copy_from_pieces(nv, &pieces, &value);
 		if (!mode64)
 			value = (uint32_t)value;
 		r = nvmx_l2_vmwrite(&nv->nvmx, &nv->l1mem, &c, field, value);
@@ -106,7 +144,13 @@ enum exit_action nested_l2_vmcs_access(struct vm *vm, const struct exit_info *ei
 	/* A VMfailValid's error number went into VMCS12: L1 finds it in its shadow VMCS after the next exit. */
 	if (r.outcome == NVMX_FAIL_VALID)
 		nested_shadow_note(nv, VMCS12_IDX_VM_INSTRUCTION_ERROR);
-	vmcs_writenat(VMCS_GUEST_RFLAGS, nvmx_rflags_after(vmcs_readnat(VMCS_GUEST_RFLAGS), r.outcome));
+	/* Written straight into VMCS02: its image must follow (a later entry compares against it). */
+	uint64_t rflags = nvmx_rflags_after(vmcs_readnat(VMCS_GUEST_RFLAGS), r.outcome);
+	vmcs_writenat(VMCS_GUEST_RFLAGS, rflags);
+	nested_vmcs02_note(nv, VMCS12_IDX_GUEST_RFLAGS, rflags);
 	vm_skip_instruction(vm, ei);
+	nested_vmcs02_note(nv, VMCS12_IDX_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP));
+	if (is_read && in_reg && r.outcome == NVMX_SUCCEED && (vmx_insn_reg1(info) & 15) == 4)
+		nested_vmcs02_note(nv, VMCS12_IDX_GUEST_RSP, value); /* VMREAD into RSP */
 	return EXIT_RESUME;
 }

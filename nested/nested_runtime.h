@@ -142,11 +142,18 @@ static inline uint64_t nvmx_rflags_after(uint64_t rflags, enum nvmx_outcome o)
 int nested_operand_linear(const struct vm *vm, const struct exit_info *ei, uint32_t info, int mode64,
 			  uint64_t *linear);
 
-/* A len-byte operand at linear lies within one page: one translation serves its last byte too. */
-static inline int operand_within_page(uint64_t linear, unsigned len)
-{
-	return (linear & 0xfff) + len <= 0x1000;
-}
+/*
+ * Where a len-byte operand lies in L1's memory: one piece, or two when it
+ * crosses a page (the pages need not be adjacent there).  split() sets
+ * the lengths from the linear address; the caller translates each piece.
+ */
+struct l1_pieces {
+	uint64_t gpa1[2];
+	unsigned len[2];
+};
+void nested_pieces_split(struct l1_pieces *p, uint64_t linear, unsigned len);
+void nested_copy_to_pieces(struct nested_vm *nv, const struct l1_pieces *p, const void *src);
+void nested_copy_from_pieces(struct nested_vm *nv, const struct l1_pieces *p, void *dst);
 
 /*
  * L2's VMREAD/VMWRITE that L1's VMCS shadowing lets through (VMCS02
@@ -160,6 +167,14 @@ enum exit_action nested_l2_vmcs_access(struct vm *vm, const struct exit_info *ei
  * into L2 by the next entry.
  */
 enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t error_code);
+
+/*
+ * An access this VMM made on L2's behalf faulted in EPT12: L1 gets the EPT
+ * violation (reason, gpa2, linear address, qualification qual12) or the
+ * misconfiguration the processor would have reported for L2's access.
+ */
+enum exit_action nested_reflect_ept12_fault(struct vm *vm, uint32_t reason, uint64_t gpa2, uint64_t linear,
+					   uint64_t qual12);
 
 /* VMLAUNCH/VMRESUME of VMCS02 itself failed: a bug of this VMM's merge; stops the VM. */
 void nested_vmcs02_entry_failed(struct vm *vm, int rc);

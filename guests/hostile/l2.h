@@ -40,6 +40,8 @@ struct l2_controls {
 /* L2-physical address of l2_dr7_probe (l2_code.S), and a quadword of L2's memory as L2 left it. */
 uint64_t l2_dr7_probe_gpa(void);
 uint64_t l2_shadow_probe_gpa(void);
+uint64_t l2_shadow_ept_probe_gpa(void);
+#define L2_UNMAPPED_GPA 0x7000ull /* above L2's pages: EPT12 maps nothing there (l2_shadow_ept_probe) */
 uint64_t l2_read_u64(uint64_t gpa);
 void l2_write_u64(uint64_t gpa, uint64_t value);
 

@@ -5,7 +5,7 @@
  * the hostile guest itself, hence in .rodata.
  */
 	.section .rodata
-	.globl l2_code_start, l2_code_end, l2_dr7_probe, l2_shadow_probe
+	.globl l2_code_start, l2_code_end, l2_dr7_probe, l2_shadow_probe, l2_shadow_ept_probe
 l2_code_start:
 	cpuid
 1:	hlt
@@ -52,6 +52,12 @@ l2_shadow_probe:
 	vmread %rdx, %rax
 3:	hlt
 	jmp 3b
+/* The same field, VMREAD into L2-physical 0x7000, a page EPT12 does not map: an EPT violation for L1. */
+l2_shadow_ept_probe:
+	mov 0x5e80, %rdx
+	vmread %rdx, 0x7000
+4:	hlt
+	jmp 4b
 l2_code_end:
 
 	.section .note.GNU-stack, "", @progbits

@@ -101,6 +101,20 @@ void step_vmcs_shadowing(struct hostile *h, uint64_t vmcs_l2)
 	if (check_outcome("l2_vmread_with_bitmap_bit_set_exits", vm_exit(EXIT_REASON_VMREAD), do_vmresume()))
 		check_l2_results(vmcs_l2);
 
+	/*
+	 * A VMREAD whose memory destination EPT12 does not map: the parent
+	 * serves it in this VM's place, so the fault is this VM's to hear, as
+	 * an EPT violation (28.2.1: a data write, linear address valid and
+	 * translated, no EPT12 rights).
+	 */
+	do_vmwrite(VMCS_GUEST_RIP, l2_shadow_ept_probe_gpa());
+	if (check_outcome("l2_vmread_to_unmapped_page_ept_violation", vm_exit(EXIT_REASON_EPT_VIOLATION),
+			  do_vmresume())) {
+		check_field("l2_vmread_ept_violation_gpa", VMCS_GUEST_PHYSICAL_ADDRESS, L2_UNMAPPED_GPA);
+		check_field("l2_vmread_ept_violation_qualification", VMCS_EXIT_QUALIFICATION,
+			    EPT_QUAL_WRITE | EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_TRANSLATED);
+	}
+
 	do_vmwrite(VMCS_VMCS_LINK_POINTER, ~0ull);
 	do_vmwrite(VMCS_SECONDARY_VM_EXEC_CONTROL, proc2);
 	do_vmwrite(VMCS_GUEST_RIP, rip);

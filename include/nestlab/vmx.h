@@ -177,6 +177,7 @@ const char *vmcs_field_name(uint32_t encoding);
 #define EPT_QUAL_WRITE                  (1ull << 1)
 #define EPT_QUAL_FETCH                  (1ull << 2)
 #define EPT_QUAL_GLA_VALID              (1ull << 7)
+#define EPT_QUAL_GLA_TRANSLATED         (1ull << 8) /* the access was to the translation, not a paging structure; with bit 7 */
 
 /* INVEPT / INVVPID types. */
 #define INVEPT_SINGLE_CONTEXT           1

@@ -247,6 +247,29 @@ static void test_reflect_with_qualification(void)
 	shadow_ept_drop(&s, &host_ops, pool_free);
 }
 
+/* An access made on L2's behalf: translated through EPT12 alone, or classified as L1's fault. */
+static void test_access_on_l2s_behalf(void)
+{
+	uint64_t eptp = reset_l1(BIG_L1);
+	CU_ASSERT_EQUAL_FATAL(ept_map(&l1_ops, root_of(eptp), 0x300000, 0x100000, 0x1000, EPT_READ, 0), 0);
+	uint64_t gpa1 = 0, q12 = 0xdead;
+	const uint64_t linear_bits = EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_TRANSLATED;
+	CU_ASSERT_EQUAL(shadow_ept_access(&l1.gm, eptp, 0x300010, EPT_QUAL_READ | linear_bits, &gpa1, &q12), SEPT_FILLED);
+	CU_ASSERT_EQUAL(gpa1, 0x100010);
+	CU_ASSERT_EQUAL(q12, 0);
+	/* A write to a read-only page: the violation L1 would get, rights and linear bits included. */
+	CU_ASSERT_EQUAL(shadow_ept_access(&l1.gm, eptp, 0x300010, EPT_QUAL_WRITE | linear_bits, &gpa1, &q12),
+			SEPT_REFLECT);
+	CU_ASSERT_EQUAL(q12, EPT_QUAL_WRITE | linear_bits | (EPT_READ << 3));
+	CU_ASSERT_EQUAL(shadow_ept_access(&l1.gm, eptp, 0x301000, EPT_QUAL_READ, &gpa1, &q12), SEPT_REFLECT);
+	CU_ASSERT_EQUAL(q12, EPT_QUAL_READ);
+	/* Beyond the 48-bit guest-physical space: not present. */
+	CU_ASSERT_EQUAL(shadow_ept_access(&l1.gm, eptp, 1ull << 48, EPT_QUAL_READ, &gpa1, &q12), SEPT_REFLECT);
+	/* A leaf outside L1's memory is L1's own fault. */
+	CU_ASSERT_EQUAL_FATAL(ept_map(&l1_ops, root_of(eptp), 0x400000, 0x7fff0000ull, 0x1000, EPT_READ, 0), 0);
+	CU_ASSERT_EQUAL(shadow_ept_access(&l1.gm, eptp, 0x400000, EPT_QUAL_READ, &gpa1, &q12), SEPT_L1_FAULT);
+}
+
 /* Rights are EPT12's over every level: a leaf's RWX under a read-execute PML4E is read-execute. */
 static void test_effective_permissions(void)
 {
@@ -623,6 +646,7 @@ static void test_hostile_ept12_random(void)
 void register_suite_nested_ept_shadow(void)
 {
 	CU_pSuite s = CU_add_suite("nested_ept_shadow", NULL, NULL);
+	CU_add_test(s, "an access made on L2's behalf", test_access_on_l2s_behalf);
 	CU_add_test(s, "a permitted access fills one 4 KiB EPT02 entry", test_fill);
 	CU_add_test(s, "a forbidden access is reflected with the SDM qualification", test_reflect_with_qualification);
 	CU_add_test(s, "EPT12 rights are ANDed over its levels", test_effective_permissions);
