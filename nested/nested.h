@@ -170,6 +170,9 @@ struct nvmx_result nvmx_vmxon(struct nvmx *n, struct guest_mem *m, const struct 
 struct nvmx_result nvmx_vmxoff(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c);
 struct nvmx_result nvmx_vmclear(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr);
 struct nvmx_result nvmx_vmptrld(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr);
+/* VMPTRLD's checks alone: VMsucceed means ptr may become current (a caller keeping several VMCS12s does that). */
+struct nvmx_result nvmx_vmptrld_check(struct nvmx *n, const struct guest_mem *m, const struct nvmx_ctx *c,
+				      uint64_t ptr);
 struct nvmx_result nvmx_vmptrst(struct nvmx *n, const struct nvmx_ctx *c, uint64_t *ptr_out);
 struct nvmx_result nvmx_vmread(struct nvmx *n, const struct nvmx_ctx *c, uint64_t encoding, uint64_t *value);
 struct nvmx_result nvmx_vmwrite(struct nvmx *n, const struct nvmx_ctx *c, uint64_t encoding, uint64_t value);

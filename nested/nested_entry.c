@@ -178,8 +178,8 @@ static void update_vmcs02(struct nested_vm *nv, struct shadow_ept *sept, const s
 	put(nv, VM_ENTRY_EXCEPTION_ERROR_CODE, V12(v, VM_ENTRY_EXCEPTION_ERROR_CODE));
 	put(nv, VM_ENTRY_INSTRUCTION_LEN, V12(v, VM_ENTRY_INSTRUCTION_LEN));
 	put(nv, EPT_POINTER, ept_pointer(sept->root02));
-	for (unsigned k = 0; k < nv->changed.count; k++) {
-		unsigned i = nv->changed.list[k];
+	for (unsigned k = 0; k < nv->cur->changed.count; k++) {
+		unsigned i = nv->cur->changed.list[k];
 		if (vmcs_field_is_guest_state(vmcs_field_encodings[i]) && i != VMCS12_IDX_VMX_PREEMPTION_TIMER_VALUE)
 			put_idx(nv, i, v->field[i]);
 	}
@@ -288,8 +288,9 @@ static void select_vmcs02(struct nested_vm *nv)
  * L1's memory at every entry (L1 may rewrite it without an exit); one
  * outside L1's memory is refused (hardware would read whatever is there).
  */
-static const char *link_target_problem(const struct nested_vm *nv, const struct vmcs12 *v)
+static const char *link_target_problem(struct vm *vm, const struct vmcs12 *v)
 {
+	const struct nested_vm *nv = vm->nested;
 	uint64_t link = V12(v, VMCS_LINK_POINTER);
 	uint32_t proc = (uint32_t)V12(v, CPU_BASED_VM_EXEC_CONTROL);
 	uint32_t proc2 = (proc & CPU_ACTIVATE_SECONDARY) ? (uint32_t)V12(v, SECONDARY_VM_EXEC_CONTROL) : 0;
@@ -297,6 +298,8 @@ static const char *link_target_problem(const struct nested_vm *nv, const struct 
 		return NULL;
 	if (link == nv->nvmx.current)
 		return "26.3.1.5: VMCS link pointer names the current VMCS";
+	/* L2's shadowed VMREAD/VMWRITE work on L1's memory there: a copy this VMM keeps goes back first. */
+	nested_vmcs12_write_back(vm, link);
 	if (!guest_mem_ok(&nv->l1mem, link, VMCS12_SIZE))
 		return "26.3.1.5: VMCS link pointer outside the child's memory";
 	uint32_t rev;
@@ -323,15 +326,15 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 	 * only the hot ones run.  State the processor saved into VMCS12 at an
 	 * exit is taken as checked; VMCS02's own entry checks it again anyway.
 	 */
-	int hot_only = !nv->changed.cold && nv->changed.passed_for == nv->nvmx.current &&
-		       nv->changed.passed_l1_ia32e == l1_ia32e && nv->v02->launched;
+	int hot_only = !nv->cur->changed.cold && nv->cur->changed.passed_for == nv->nvmx.current &&
+		       nv->cur->changed.passed_l1_ia32e == l1_ia32e && nv->v02->launched;
 	const char *why;
 	check_caps_of(&nv->caps, &cc);
 	if (hot_only) {
 		nv->count.entry_checks_hot++;
 		vmcs_check_state_hot_from_fields(&s, v->field);
 		why = vmcs_check_hot_phased(&s, &cc, &phase);
-		if (!why && (why = link_target_problem(nv, v)))
+		if (!why && (why = link_target_problem(vm, v)))
 			phase = VMCS_CHECK_LINK_POINTER;
 	} else {
 		nv->count.entry_checks_full++;
@@ -343,11 +346,11 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 			why = unsupported_by_nestlab(v);
 			phase = VMCS_CHECK_CONTROLS;
 		}
-		if (!why && (why = link_target_problem(nv, v)))
+		if (!why && (why = link_target_problem(vm, v)))
 			phase = VMCS_CHECK_LINK_POINTER;
 	}
-	nv->changed.passed_for = why ? NVMX_NO_VMCS : nv->nvmx.current;
-	nv->changed.passed_l1_ia32e = l1_ia32e;
+	nv->cur->changed.passed_for = why ? NVMX_NO_VMCS : nv->nvmx.current;
+	nv->cur->changed.passed_l1_ia32e = l1_ia32e;
 	if (why) {
 		nested_vmcs12_cold(nv); /* what L1 changed is not in VMCS02 yet: the next entry builds it whole */
 		nv->count.vmentry_failures++;
@@ -384,10 +387,11 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		update_vmcs02(nv, nv->active_sept, &l1);
 	else
 		fresh = build_vmcs02(vm, nv->active_sept, &l1);
-	for (unsigned k = 0; k < nv->changed.count; k++)
-		nv->changed.mark[nv->changed.list[k]] = 0;
-	nv->changed.count = 0;
-	nv->changed.cold = 0;
+	struct nested_vmcs12_slot *cur = nv->cur;
+	for (unsigned k = 0; k < cur->changed.count; k++)
+		cur->changed.mark[cur->changed.list[k]] = 0;
+	cur->changed.count = 0;
+	cur->changed.cold = 0;
 	/* The full self-check after a build from nothing; later entries change only checked VMCS12 values. */
 	const char *bad = fresh ? vmcs_self_check(vmm_caps) : 0;
 	if (bad) {

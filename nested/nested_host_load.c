@@ -30,7 +30,7 @@ static inline void put01(uint32_t enc, uint64_t value)
 
 static void kv_add(struct nested_vm *nv, uint32_t field, uint64_t value)
 {
-	nv->host_load.kv[nv->host_load.n++] = (struct vmcs_kv){ field, value };
+	nv->cur->host_load.kv[nv->cur->host_load.n++] = (struct vmcs_kv){ field, value };
 }
 
 /* A segment register as a VM exit loads it: the limit is 4 GiB but for TR (SDM 27.5.2). */
@@ -51,7 +51,7 @@ static void build_host_load(struct nested_vm *nv)
 	int host64 = (exitc & EXIT_HOST_ADDR_SPACE_SIZE) != 0;
 	const uint32_t data = 0xc093, unusable = 0x10000;
 
-	nv->host_load.n = 0;
+	nv->cur->host_load.n = 0;
 	/* CR0/CR4 as L1 sees them go to the read shadows; the real ones are written per exit. */
 	kv_add(nv, VMCS_CR0_READ_SHADOW, V12(v, HOST_CR0));
 	kv_add(nv, VMCS_CR4_READ_SHADOW, V12(v, HOST_CR4));
@@ -91,8 +91,8 @@ static void build_host_load(struct nested_vm *nv)
 	kv_add(nv, VMCS_GUEST_ACTIVITY_STATE, 0);
 	kv_add(nv, VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	kv_add(nv, VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
-	nv->host_load.stale = 0;
-	nv->host_load.for_vmcs12 = nv->nvmx.current;
+	nv->cur->host_load.stale = 0;
+	nv->cur->host_load.for_vmcs12 = nv->nvmx.current;
 }
 
 void nested_load_l1_host_state(struct vm *vm)
@@ -103,7 +103,7 @@ void nested_load_l1_host_state(struct vm *vm)
 
 	put01_compares = platform_level() > 0;
 	vmcs_load(vm->vmcs_hpa);
-	if (nv->host_load.stale || nv->host_load.for_vmcs12 != nv->nvmx.current)
+	if (nv->cur->host_load.stale || nv->cur->host_load.for_vmcs12 != nv->nvmx.current)
 		build_host_load(nv);
 	/* The real CR0/CR4 keep the bits this VMM owns (VMX's fixed bits) as they are in VMCS01. */
 	uint64_t cr0 = V12(v, HOST_CR0), cr4 = V12(v, HOST_CR4);
@@ -118,8 +118,8 @@ void nested_load_l1_host_state(struct vm *vm)
 	put01(VMCS_GUEST_IA32_EFER, efer);
 	if (exitc & EXIT_LOAD_IA32_PAT)
 		vm->msr_pat = V12(v, HOST_IA32_PAT);
-	const struct vmcs_kv *kv = nv->host_load.kv;
-	unsigned n = nv->host_load.n;
+	const struct vmcs_kv *kv = nv->cur->host_load.kv;
+	unsigned n = nv->cur->host_load.n;
 	if (put01_compares) {
 		for (unsigned k = 0; k < n; k++)
 			put01((uint32_t)kv[k].field, kv[k].value);

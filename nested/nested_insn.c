@@ -215,8 +215,13 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 	if (!is_field_access)
 		vmcs_shadow_to_cache(vm);
 	uint64_t was_current = n->current;
-	/* VMXON, VMCLEAR, VMPTRLD, ... may change VMCS12 wholesale: the next entry checks and builds it all. */
-	if (!is_field_access && ei->reason != EXIT_REASON_VMLAUNCH && ei->reason != EXIT_REASON_VMRESUME)
+	int kept = 0; /* VMPTRLD made current a VMCS12 this VMM kept, with all it knows of it */
+	/*
+	 * VMXON, VMXOFF, VMCLEAR: the next entry checks and builds VMCS12 in
+	 * full.  VMPTRLD switches to a VMCS12 whose own state says that
+	 * (nested_vmcs12_make_current()); the others change no VMCS12.
+	 */
+	if (ei->reason == EXIT_REASON_VMXON || ei->reason == EXIT_REASON_VMXOFF || ei->reason == EXIT_REASON_VMCLEAR)
 		nested_vmcs12_cold(nv);
 	/*
 	 * L1 is about to see or flush VMCS12's copy of L2's state: bring it up
@@ -234,17 +239,26 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 		r = nvmx_vmxon(n, m, &c, ptr);
 		break;
 	case EXIT_REASON_VMXOFF:
-		r = nvmx_vmxoff(n, m, &c);
+		nested_vmcs12_write_back_all(vm);
+		r = nvmx_vmxoff(n, m, &c); /* writes the current one back */
+		if (r.outcome == NVMX_SUCCEED)
+			nested_vmcs12_forget(vm, was_current);
 		break;
 	case EXIT_REASON_VMCLEAR:
 		if (read_operand(vm, ei, &ptr, 8))
 			return operand_fault(vm, &c, ei->reason);
+		/* "Ensure that data for the VMCS is in memory" (31.3), whether or not it is current. */
+		nested_vmcs12_write_back(vm, ptr);
 		r = nvmx_vmclear(n, m, &c, ptr);
+		if (r.outcome == NVMX_SUCCEED)
+			nested_vmcs12_forget(vm, ptr);
 		break;
 	case EXIT_REASON_VMPTRLD:
 		if (read_operand(vm, ei, &ptr, 8))
 			return operand_fault(vm, &c, ei->reason);
-		r = nvmx_vmptrld(n, m, &c, ptr);
+		r = nvmx_vmptrld_check(n, m, &c, ptr);
+		if (r.outcome == NVMX_SUCCEED)
+			kept = nested_vmcs12_make_current(vm, ptr);
 		break;
 	case EXIT_REASON_VMPTRST:
 		r = nvmx_vmptrst(n, &c, &ptr);
@@ -313,8 +327,13 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 		return vm_fault(vm, ei, "VMX instruction nestlab does not emulate");
 	}
 	if (n->current != was_current) {
-		/* A new current VMCS12 (VMPTRLD) or none (VMCLEAR of it, VMXOFF): the shadow follows. */
-		vmcs_shadow_from_cache(vm);
+		/*
+		 * A new current VMCS12 (VMPTRLD) or none (VMCLEAR of it, VMXOFF):
+		 * the shadow follows — a kept one's own shadow VMCS already holds
+		 * its values.
+		 */
+		if (!kept || nv->cur->shadow_image_for != n->current)
+			vmcs_shadow_from_cache(vm);
 		vmcs_shadow_attach(vm, n->current != NVMX_NO_VMCS);
 	}
 	enum exit_action ea = apply(vm, ei, r);

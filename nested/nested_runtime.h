@@ -14,6 +14,52 @@
 
 #define NESTED_SEPT_SLOTS 4 /* EPT02s kept per child, one per EPTP12 it uses */
 #define NESTED_VMCS02_SLOTS 2 /* VMCS02s kept per child, one per VMCS12 it enters */
+#define NESTED_VMCS12_SLOTS 4 /* active VMCS12s whose data this VMM keeps per child */
+
+/*
+ * An active VMCS12 this VMM keeps, as a processor keeps the data of the
+ * VMCSs it has active (SDM 25.11.1): made current again by VMPTRLD without
+ * a reload from L1's memory, with what this VMM knows of it intact (its
+ * checks passed, its host-state list, its own shadow VMCS).  VMCLEAR writes
+ * it back and frees the slot; so does its eviction.  L1 editing the memory
+ * of an active VMCS changes nothing here, which the SDM allows: such
+ * edits are undefined, and none can slip past the entry checks.
+ */
+struct nested_vmcs12_slot {
+	uint64_t addr;                /* L1-physical address of the VMCS12; NVMX_NO_VMCS: free */
+	struct vmcs12 *cache;         /* its data (VMCS12_SIZE bytes) */
+	uint64_t last_used;           /* a counter stamp: the least recently used is evicted */
+	/*
+	 * VMCS12 fields L1 changed since its last entry to L2 (through the
+	 * shadow VMCS or a trapped VMWRITE).  When only fields of the hot
+	 * checks changed (vmcs12_hot_only) the next entry runs only those
+	 * checks and rewrites only those fields of VMCS02.
+	 */
+	struct {
+		uint8_t mark[VMCS12_NFIELDS];
+		uint8_t list[VMCS12_NFIELDS];
+		unsigned count;
+		int cold;             /* some other field changed, or something this VMM does not track */
+		uint64_t passed_for;  /* the VMCS12 whose full check passed last (NVMX_NO_VMCS: none) */
+		int passed_l1_ia32e;  /* L1's mode then: the host checks depend on it */
+	} changed;
+	/*
+	 * VMCS01's guest-state values that emulate loading L1's host state
+	 * (SDM 27.5), built from VMCS12's host-state area and exit controls;
+	 * rebuilt when one of those may have changed (a cold change).
+	 */
+	struct {
+		struct vmcs_kv kv[56];    /* 49 used */
+		unsigned n;
+		int stale;
+		uint64_t for_vmcs12;
+	} host_load;
+	/* Its shadow VMCS (VMCS shadowing on) and what that holds, so a sync copies only changes. */
+	uint64_t shadow_hpa;
+	uint64_t shadow_image[VMCS12_NFIELDS];
+	uint8_t shadow_known[VMCS12_NFIELDS];
+	uint64_t shadow_image_for;    /* the VMCS12 whose values the image was last compared with in full */
+};
 
 /*
  * A VMCS02 and what this VMM knows of it.  A child that switches between
@@ -64,33 +110,11 @@ struct nested_vm {
 	 */
 	int l2_state_stale;
 	uint32_t exit_controls_at_exit;  /* VMCS12's VM-exit controls at the last reflected exit */
-	/*
-	 * VMCS01's guest-state values that emulate loading L1's host state
-	 * (SDM 27.5), built from VMCS12's host-state area and exit controls;
-	 * rebuilt when one of those may have changed (a cold change).
-	 */
+	struct nested_vmcs12_slot vmcs12s[NESTED_VMCS12_SLOTS];
+	struct nested_vmcs12_slot *cur;  /* the current VMCS12's slot (some free one while there is none) */
+	uint64_t slot_clock;
 	struct {
-		struct vmcs_kv kv[56];    /* 49 used */
-		unsigned n;
-		int stale;
-		uint64_t for_vmcs12;
-	} host_load;
-	/*
-	 * VMCS12 fields L1 changed since its last entry to L2 (through the
-	 * shadow VMCS or a trapped VMWRITE).  When only fields of the hot
-	 * checks changed (vmcs12_hot_only) the next entry runs only those
-	 * checks and rewrites only those fields of VMCS02.
-	 */
-	struct {
-		uint8_t mark[VMCS12_NFIELDS];
-		uint8_t list[VMCS12_NFIELDS];
-		unsigned count;
-		int cold;             /* some other field changed, or something this VMM does not track */
-		uint64_t passed_for;  /* the VMCS12 whose full check passed last (NVMX_NO_VMCS: none) */
-		int passed_l1_ia32e;  /* L1's mode then: the host checks depend on it */
-	} changed;
-	struct {
-		uint64_t vmcs_hpa;       /* the shadow VMCS; 0 when shadowing is off for this child */
+		uint64_t vmcs_hpa;       /* slot 0's shadow VMCS; 0 when shadowing is off for this child */
 		uint64_t vmread_bitmap;  /* a set bit makes L1's VMREAD of that encoding exit */
 		uint64_t vmwrite_bitmap;
 		uint8_t list[VMCS12_NFIELDS];     /* VMCS12 indices of the fields held in the shadow VMCS */
@@ -98,10 +122,6 @@ struct nested_vm {
 		uint8_t listed[VMCS12_NFIELDS];   /* by VMCS12 index: whether the field is in list */
 		uint8_t rw_list[VMCS12_NFIELDS];  /* those L1 may also VMWRITE without an exit */
 		unsigned rw_count;
-		/* What the shadow VMCS holds for the current VMCS12, so a sync copies only changes. */
-		uint64_t image[VMCS12_NFIELDS];
-		uint8_t known[VMCS12_NFIELDS];
-		uint64_t image_for;               /* the VMCS12 whose values were last compared in full */
 		/* Cache fields this VMM changed since the last push (a reflected exit pushes only these). */
 		uint8_t noted[VMCS12_NFIELDS];
 		uint8_t noted_mark[VMCS12_NFIELDS];
@@ -176,6 +196,22 @@ enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t er
 enum exit_action nested_reflect_ept12_fault(struct vm *vm, uint32_t reason, uint64_t gpa2, uint64_t linear,
 					   uint64_t qual12);
 
+/* The kept VMCS12s (nested_vmcs12_slots.c).  Caches: NESTED_VMCS12_SLOTS regions of VMCS12_SIZE from first_cache. */
+void nested_vmcs12_slots_init(struct nested_vm *nv, uint64_t first_cache);
+/*
+ * VMPTRLD of ptr passed its checks: make it current, from its slot if this
+ * VMM keeps it, else loaded from L1's memory into a free slot or the least
+ * recently used one (written back first).  Returns 1 when it was kept:
+ * what this VMM knows of it, its shadow VMCS included, still holds.
+ */
+int nested_vmcs12_make_current(struct vm *vm, uint64_t ptr);
+/* L1's memory at ptr brought up to date from a kept copy (VMCLEAR, an entry that reads it there). */
+void nested_vmcs12_write_back(struct vm *vm, uint64_t ptr);
+/* After VMCLEAR of ptr: a copy kept of it (not current) is no longer valid. */
+void nested_vmcs12_forget(struct vm *vm, uint64_t ptr);
+/* VMXOFF: every kept VMCS12 but the current one (nvmx_vmxoff() flushes that) back to memory. */
+void nested_vmcs12_write_back_all(struct vm *vm);
+
 /* VMLAUNCH/VMRESUME of VMCS02 itself failed: a bug of this VMM's merge; stops the VM. */
 void nested_vmcs02_entry_failed(struct vm *vm, int rc);
 
@@ -202,15 +238,16 @@ static inline void nested_shadow_note(struct nested_vm *nv, unsigned idx)
 /* Something beyond the hot fields of VMCS12 changed (or may have): the next entry and exit redo it all. */
 static inline void nested_vmcs12_cold(struct nested_vm *nv)
 {
-	nv->changed.cold = 1;
-	nv->host_load.stale = 1;
+	nv->cur->changed.cold = 1;
+	nv->cur->host_load.stale = 1;
 }
 
 static inline void nested_vmcs12_changed(struct nested_vm *nv, unsigned idx)
 {
-	if (!nv->changed.mark[idx]) {
-		nv->changed.mark[idx] = 1;
-		nv->changed.list[nv->changed.count++] = (uint8_t)idx;
+	struct nested_vmcs12_slot *cur = nv->cur;
+	if (!cur->changed.mark[idx]) {
+		cur->changed.mark[idx] = 1;
+		cur->changed.list[cur->changed.count++] = (uint8_t)idx;
 	}
 	if (!vmcs12_hot_only[idx])
 		nested_vmcs12_cold(nv);

@@ -22,7 +22,7 @@ int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 		lists_ready = 1;
 	}
 	struct nested_vm *nv = (struct nested_vm *)(uintptr_t)platform_alloc(sizeof *nv, 4096);
-	uint64_t cache = platform_alloc(VMCS12_SIZE, 4096);
+	uint64_t cache = platform_alloc((uint64_t)VMCS12_SIZE * NESTED_VMCS12_SLOTS, 4096);
 	if (!nv || !cache) {
 		*why = "no memory for the child VMM's virtual VMX";
 		return -1;
@@ -45,9 +45,7 @@ int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 	nv->ept02_limit = NESTED_SEPT_SLOTS * (vm->mem_bytes / (2ull << 20) + 8) + 16;
 	nested_caps_compute(&nv->caps, real, vm->desc->features, vm->hosts_vmm);
 	nv->nvmx.current = NVMX_NO_VMCS;
-	nv->changed.passed_for = NVMX_NO_VMCS;
-	nested_vmcs12_cold(nv);
-	nv->nvmx.cache = (struct vmcs12 *)(uintptr_t)cache;
+	nested_vmcs12_slots_init(nv, cache);
 	nv->nvmx.caps = &nv->caps;
 	nv->nvmx.phys_addr_bits = real->phys_addr_bits;
 	uint16_t first = (uint16_t)(VPID02_BASE + vm->index * VPID02_PER_CHILD);

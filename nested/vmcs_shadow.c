@@ -21,7 +21,7 @@ static void bitmap_clear(uint64_t bitmap, uint32_t enc)
  */
 static void release_shadow(struct nested_vm *nv)
 {
-	vmcs_clear(nv->shadow.vmcs_hpa);
+	vmcs_clear(nv->cur->shadow_hpa);
 }
 
 /* Shadow the fields listed (the shadow VMCS is current); writable ones also for VMWRITE if rw. */
@@ -59,11 +59,20 @@ int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
 	struct nested_vm *nv = vm->nested;
 	if (!(vm->desc->features & NL_FEAT_VMCS_SHADOW) || !real->has_vmcs_shadowing)
 		return 0;
-	uint64_t shadow = platform_alloc(4096, 4096);
+	/* One shadow VMCS per VMCS12 slot: making a kept VMCS12 current again only points VMCS01 at its own. */
+	for (unsigned k = 0; k < NESTED_VMCS12_SLOTS; k++) {
+		uint64_t s = platform_alloc(4096, 4096);
+		if (!s)
+			return -1;
+		*(volatile uint32_t *)(uintptr_t)s = real->revision | VMCS_SHADOW_INDICATOR;
+		vmcs_clear(s);
+		nv->vmcs12s[k].shadow_hpa = s;
+		nv->vmcs12s[k].shadow_image_for = NVMX_NO_VMCS;
+	}
+	uint64_t shadow = nv->vmcs12s[0].shadow_hpa;
 	uint64_t rd = platform_alloc(4096, 4096), wr = platform_alloc(4096, 4096);
-	if (!shadow || !rd || !wr)
+	if (!rd || !wr)
 		return -1;
-	*(volatile uint32_t *)(uintptr_t)shadow = real->revision | VMCS_SHADOW_INDICATOR;
 	/* Every bit set: exit, until a field is known to live in the shadow VMCS. */
 	for (unsigned i = 0; i < 4096; i++) {
 		((uint8_t *)(uintptr_t)rd)[i] = 0xff;
@@ -91,7 +100,6 @@ int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
 	vmcs_write64(VMCS_VMREAD_BITMAP, rd);
 	vmcs_write64(VMCS_VMWRITE_BITMAP, wr);
 	nv->shadow.vmcs_hpa = shadow;
-	nv->shadow.image_for = NVMX_NO_VMCS;
 	nv->shadow.vmread_bitmap = rd;
 	nv->shadow.vmwrite_bitmap = wr;
 	return 0;
@@ -103,7 +111,8 @@ void vmcs_shadow_to_cache(struct vm *vm)
 	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS)
 		return;
 	/* Only the writable ones: L1 cannot have changed the rest. */
-	vmcs_load(nv->shadow.vmcs_hpa);
+	struct nested_vmcs12_slot *cur = nv->cur;
+	vmcs_load(cur->shadow_hpa);
 	uint64_t *field = nv->nvmx.cache->field;
 	for (unsigned k = 0; k < nv->shadow.rw_count; k++) {
 		unsigned i = nv->shadow.rw_list[k];
@@ -112,8 +121,8 @@ void vmcs_shadow_to_cache(struct vm *vm)
 			field[i] = v;
 			nested_vmcs12_changed(nv, i);
 		}
-		nv->shadow.image[i] = v;
-		nv->shadow.known[i] = 1;
+		cur->shadow_image[i] = v;
+		cur->shadow_known[i] = 1;
 	}
 	nv->nvmx.cache_dirty = 1;
 	nv->shadow.syncs_in++;
@@ -133,22 +142,23 @@ static void push(struct vm *vm, const uint8_t *candidates, unsigned count)
 {
 	struct nested_vm *nv = vm->nested;
 	const uint64_t *field = nv->nvmx.cache->field;
+	struct nested_vmcs12_slot *cur = nv->cur;
 	uint8_t stale[VMCS12_NFIELDS];
 	unsigned n = 0;
 	for (unsigned k = 0; k < count; k++) {
 		unsigned i = candidates[k];
-		if (!nv->shadow.known[i] || nv->shadow.image[i] != field[i])
+		if (!cur->shadow_known[i] || cur->shadow_image[i] != field[i])
 			stale[n++] = (uint8_t)i;
 	}
 	if (!n)
 		return; /* the shadow VMCS already holds every value: no VMPTRLD, no VMCLEAR */
 	uint64_t back = vm->in_l2 ? nv->v02->hpa : vm->vmcs_hpa;
-	vmcs_load(nv->shadow.vmcs_hpa);
+	vmcs_load(cur->shadow_hpa);
 	for (unsigned k = 0; k < n; k++) {
 		unsigned i = stale[k];
 		vmx_vmwrite(vmcs_field_encodings[i], field[i]);
-		nv->shadow.image[i] = field[i];
-		nv->shadow.known[i] = 1;
+		cur->shadow_image[i] = field[i];
+		cur->shadow_known[i] = 1;
 	}
 	nv->shadow.syncs_out++;
 	release_shadow(nv);
@@ -167,7 +177,7 @@ void vmcs_shadow_from_cache(struct vm *vm)
 	 * between the two are written.
 	 */
 	push(vm, nv->shadow.list, nv->shadow.count);
-	nv->shadow.image_for = nv->nvmx.current;
+	nv->cur->shadow_image_for = nv->nvmx.current;
 }
 
 void vmcs_shadow_push_noted(struct vm *vm)
@@ -175,7 +185,7 @@ void vmcs_shadow_push_noted(struct vm *vm)
 	struct nested_vm *nv = vm->nested;
 	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS)
 		return;
-	if (nv->shadow.image_for != nv->nvmx.current) {
+	if (nv->cur->shadow_image_for != nv->nvmx.current) {
 		vmcs_shadow_from_cache(vm); /* not compared in full since L1 switched VMCS12s: do that */
 		return;
 	}
@@ -190,11 +200,11 @@ void vmcs_shadow_put(struct vm *vm, uint32_t encoding)
 	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS || i < 0 || !nv->shadow.listed[i])
 		return;
 	uint64_t back = vm->in_l2 ? nv->v02->hpa : vm->vmcs_hpa;
-	vmcs_load(nv->shadow.vmcs_hpa);
+	vmcs_load(nv->cur->shadow_hpa);
 	/* The full encoding: the operand may name a 64-bit field's high half, the cache holds it whole. */
 	vmx_vmwrite(vmcs_field_encodings[i], nv->nvmx.cache->field[i]);
-	nv->shadow.image[i] = nv->nvmx.cache->field[i];
-	nv->shadow.known[i] = 1;
+	nv->cur->shadow_image[i] = nv->nvmx.cache->field[i];
+	nv->cur->shadow_known[i] = 1;
 	release_shadow(nv);
 	vmcs_load(back);
 }
@@ -211,7 +221,7 @@ void vmcs_shadow_attach(struct vm *vm, int attach)
 	 * VMREAD/VMWRITE exits again, so the emulation answers VMfailInvalid.
 	 */
 	if (attach) {
-		vmcs_write64(VMCS_VMCS_LINK_POINTER, nv->shadow.vmcs_hpa);
+		vmcs_write64(VMCS_VMCS_LINK_POINTER, nv->cur->shadow_hpa);
 		vmcs_write32(VMCS_SECONDARY_VM_EXEC_CONTROL, proc2 | SEC_VMCS_SHADOWING);
 	} else {
 		vmcs_write32(VMCS_SECONDARY_VM_EXEC_CONTROL, proc2 & ~SEC_VMCS_SHADOWING);

@@ -189,7 +189,8 @@ struct nvmx_result nvmx_vmclear(struct nvmx *n, struct guest_mem *m, const struc
 	return outcome(NVMX_SUCCEED);
 }
 
-struct nvmx_result nvmx_vmptrld(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr)
+struct nvmx_result nvmx_vmptrld_check(struct nvmx *n, const struct guest_mem *m, const struct nvmx_ctx *c,
+				      uint64_t ptr)
 {
 	struct nvmx_result r;
 	if (vmcs_pointer_fails(n, m, c, ptr, VMXERR_VMPTRLD_INVALID_ADDRESS, VMXERR_VMPTRLD_VMXON_POINTER, &r))
@@ -198,6 +199,14 @@ struct nvmx_result nvmx_vmptrld(struct nvmx *n, struct guest_mem *m, const struc
 	int shadow_ok = (offered_sec(n) & SEC_VMCS_SHADOWING) != 0;
 	if ((rev & ~VMCS_SHADOW_INDICATOR) != VMCS12_REVISION || ((rev & VMCS_SHADOW_INDICATOR) && !shadow_ok))
 		return vmfail(n, VMXERR_VMPTRLD_INCORRECT_REVISION);
+	return outcome(NVMX_SUCCEED);
+}
+
+struct nvmx_result nvmx_vmptrld(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr)
+{
+	struct nvmx_result r = nvmx_vmptrld_check(n, m, c, ptr);
+	if (r.outcome != NVMX_SUCCEED)
+		return r;
 	nvmx_flush(n, m);
 	memcpy(n->cache, guest_mem_ptr(m, ptr), sizeof *n->cache);
 	n->current = ptr;
