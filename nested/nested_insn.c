@@ -217,12 +217,13 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 	uint64_t was_current = n->current;
 	int kept = 0; /* VMPTRLD made current a VMCS12 this VMM kept, with all it knows of it */
 	/*
-	 * VMXON, VMXOFF, VMCLEAR: the next entry checks and builds VMCS12 in
-	 * full.  VMPTRLD switches to a VMCS12 whose own state says that
-	 * (nested_vmcs12_make_current()); the others change no VMCS12.
+	 * No VMX instruction changes the current VMCS12 behind this VMM's
+	 * back: VMPTRLD switches to a VMCS12 whose own state says what is
+	 * known of it (nested_vmcs12_make_current()), VMCLEAR and VMXOFF free
+	 * what they clear, and a VMCS12 loaded from memory starts cold.
 	 */
-	if (ei->reason == EXIT_REASON_VMXON || ei->reason == EXIT_REASON_VMXOFF || ei->reason == EXIT_REASON_VMCLEAR)
-		nested_vmcs12_cold(nv);
+	/* Kept VMCS12s go back to memory only once the instruction's #UD/#GP checks have passed. */
+	int gate_ok = nvmx_fault_gate(n, &c, 0) == NVMX_SUCCEED;
 	/*
 	 * L1 is about to see or flush VMCS12's copy of L2's state: bring it up
 	 * to date from VMCS02 first (a VMWRITE too, so VMCS02's image is exact
@@ -239,7 +240,8 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 		r = nvmx_vmxon(n, m, &c, ptr);
 		break;
 	case EXIT_REASON_VMXOFF:
-		nested_vmcs12_write_back_all(vm);
+		if (gate_ok)
+			nested_vmcs12_write_back_all(vm);
 		r = nvmx_vmxoff(n, m, &c); /* writes the current one back */
 		if (r.outcome == NVMX_SUCCEED)
 			nested_vmcs12_forget(vm, was_current);
@@ -248,7 +250,8 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 		if (read_operand(vm, ei, &ptr, 8))
 			return operand_fault(vm, &c, ei->reason);
 		/* "Ensure that data for the VMCS is in memory" (31.3), whether or not it is current. */
-		nested_vmcs12_write_back(vm, ptr);
+		if (gate_ok)
+			nested_vmcs12_write_back(vm, ptr);
 		r = nvmx_vmclear(n, m, &c, ptr);
 		if (r.outcome == NVMX_SUCCEED)
 			nested_vmcs12_forget(vm, ptr);

@@ -10,6 +10,9 @@
 #include "nested_entry.h"
 #include "vmcs_shadow.h"
 
+/* take_slot() evicts one that is not current: there must be another. */
+_Static_assert(NESTED_VMCS12_SLOTS >= 2, "a VMCS12 slot besides the current one");
+
 void nested_vmcs12_slots_init(struct nested_vm *nv, uint64_t first_cache)
 {
 	for (unsigned k = 0; k < NESTED_VMCS12_SLOTS; k++) {

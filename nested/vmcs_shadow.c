@@ -168,9 +168,11 @@ static void push(struct vm *vm, const uint8_t *candidates, unsigned count)
 void vmcs_shadow_from_cache(struct vm *vm)
 {
 	struct nested_vm *nv = vm->nested;
-	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS)
+	if (!vmcs_shadow_on(vm))
 		return;
-	forget_noted(nv);
+	forget_noted(nv); /* a full compare covers them; none outlive the VMCS12 they were noted for */
+	if (nv->nvmx.current == NVMX_NO_VMCS)
+		return;
 	/*
 	 * The image is of the shadow VMCS, whichever VMCS12 its values came
 	 * from: after L1 switched VMCS12s only the fields whose values differ

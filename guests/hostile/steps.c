@@ -352,6 +352,38 @@ static void step_edit_active_vmcs(struct hostile *h)
 	check_outcome("vmlaunch_after_cleared_vmcs_restored", vm_exit(EXIT_REASON_HLT), do_vmlaunch());
 }
 
+/*
+ * More active VMCSs than a parent may keep at once (SDM 25.11.1 lets a
+ * processor keep their data anywhere until VMCLEAR): each keeps what was
+ * written into it, and vmcs_l2, made current again, still runs L2.
+ */
+#define MANY_VMCS 5
+static struct vmx_region vmcs_many[MANY_VMCS];
+
+static void step_many_active_vmcs(struct hostile *h, uint64_t hlt_rip)
+{
+	char want[GOT_MAX], got[GOT_MAX];
+	unsigned kept = 0;
+	for (unsigned i = 0; i < MANY_VMCS; i++) {
+		vmcs_many[i].revision = h->vmx.revision;
+		do_vmclear(pa_of(&vmcs_many[i]));
+		do_vmptrld(pa_of(&vmcs_many[i]));
+		do_vmwrite(VMCS_GUEST_RIP, 0x1000u + i);
+	}
+	for (unsigned i = 0; i < MANY_VMCS; i++) {
+		uint64_t v = 0;
+		do_vmptrld(pa_of(&vmcs_many[i]));
+		if (do_vmread(VMCS_GUEST_RIP, &v).kind == OUT_SUCCEED && v == 0x1000u + i)
+			kept++;
+	}
+	nl_snprintf(want, sizeof want, "%u of %u", MANY_VMCS, MANY_VMCS);
+	nl_snprintf(got, sizeof got, "%u of %u", kept, MANY_VMCS);
+	check_text("many_active_vmcs_keep_their_data", want, got, kept == MANY_VMCS);
+	do_vmptrld(pa_of(&vmcs_l2));
+	do_vmwrite(VMCS_GUEST_RIP, hlt_rip);
+	check_outcome("vmresume_after_many_active_vmcs", vm_exit(EXIT_REASON_HLT), do_vmresume());
+}
+
 void step_run_l2(struct hostile *h)
 {
 	/* CPUID in L2 always exits (SDM 25.1.2): the parent must reflect the exit here, at HOST_RIP. */
@@ -426,6 +458,7 @@ void step_run_l2(struct hostile *h)
 	do_vmwrite(VMCS_GUEST_IA32_EFER + 1, efer >> 32);
 	check_field("vmwrite_high_half_keeps_low", VMCS_GUEST_IA32_EFER, efer);
 	step_l2_dr7_not_saved();
+	step_many_active_vmcs(h, hlt_rip);
 	step_edit_active_vmcs(h);
 	step_vmcs_shadowing(h, pa_of(&vmcs_l2));
 }

@@ -74,13 +74,16 @@ void step_vmcs_shadowing(struct hostile *h, uint64_t vmcs_l2)
 		      do_vmresume());
 	do_vmwrite(VMCS_VMREAD_BITMAP, pa_of(vmread_bitmap));
 
-	/* The shadow VMCS, filled the way software must: current, then VMCLEARed (24.11.1). */
+	/*
+	 * The shadow VMCS, filled through VMPTRLD and VMWRITE.  It stays active
+	 * (no VMCLEAR): a shadow VMCS may be (SDM 25.10), and L2 must still
+	 * find in it what was written.
+	 */
 	vmcs_shadow.revision = h->vmx.revision | VMCS_SHADOW_INDICATOR;
 	do_vmclear(pa_of(&vmcs_shadow));
 	check_outcome("vmptrld_shadow_vmcs", vm_succeed(), do_vmptrld(pa_of(&vmcs_shadow)));
 	do_vmwrite(FIELD_L1_WROTE, VALUE_L1_WROTE);
 	check_outcome("vmresume_with_shadow_vmcs_current", vm_fail_invalid(), do_vmresume());
-	do_vmclear(pa_of(&vmcs_shadow));
 	do_vmptrld(vmcs_l2);
 
 	/* A link pointer to an ordinary VMCS: VM-entry failure, qualification 4 (26.3.1.5, 26.8). */
