@@ -222,8 +222,6 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 	 * known of it (nested_vmcs12_make_current()), VMCLEAR and VMXOFF free
 	 * what they clear, and a VMCS12 loaded from memory starts cold.
 	 */
-	/* Kept VMCS12s go back to memory only once the instruction's #UD/#GP checks have passed. */
-	int gate_ok = nvmx_fault_gate(n, &c, 0) == NVMX_SUCCEED;
 	/*
 	 * L1 is about to see or flush VMCS12's copy of L2's state: bring it up
 	 * to date from VMCS02 first (a VMWRITE too, so VMCS02's image is exact
@@ -240,7 +238,8 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 		r = nvmx_vmxon(n, m, &c, ptr);
 		break;
 	case EXIT_REASON_VMXOFF:
-		if (gate_ok)
+		/* Kept VMCS12s go back to memory only once the instruction's #UD/#GP checks have passed. */
+		if (nvmx_fault_gate(n, &c, 0) == NVMX_SUCCEED)
 			nested_vmcs12_write_back_all(vm);
 		r = nvmx_vmxoff(n, m, &c); /* writes the current one back */
 		if (r.outcome == NVMX_SUCCEED)
@@ -250,7 +249,7 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 		if (read_operand(vm, ei, &ptr, 8))
 			return operand_fault(vm, &c, ei->reason);
 		/* "Ensure that data for the VMCS is in memory" (31.3), whether or not it is current. */
-		if (gate_ok)
+		if (nvmx_fault_gate(n, &c, 0) == NVMX_SUCCEED)
 			nested_vmcs12_write_back(vm, ptr);
 		r = nvmx_vmclear(n, m, &c, ptr);
 		if (r.outcome == NVMX_SUCCEED)
