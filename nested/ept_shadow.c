@@ -129,14 +129,14 @@ enum shadow_ept_result shadow_ept_fault(struct shadow_ept *s, const struct ept_m
 	return SEPT_FILLED;
 }
 
-enum shadow_ept_result shadow_ept_access(const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2,
+enum shadow_ept_result shadow_ept_access(const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2, uint64_t len,
 					 uint64_t qual, uint64_t *gpa1, uint64_t *qual12)
 {
 	struct ept_walk w = { 0, 0, 0 };
 	enum shadow_ept_result r = walk12(l1mem, eptp12, gpa2, qual, &w, qual12);
 	if (r != SEPT_FILLED)
 		return r;
-	if (!guest_mem_ok(l1mem, w.addr, 1))
+	if (!guest_mem_ok(l1mem, w.addr, len))
 		return SEPT_L1_FAULT;
 	*gpa1 = w.addr;
 	return SEPT_FILLED;

@@ -283,9 +283,10 @@ enum shadow_ept_result shadow_ept_fault(struct shadow_ept *s, const struct ept_m
  * the linear-address bits 7-8 as for an EPT violation.  SEPT_FILLED means
  * translated; SEPT_REFLECT an EPT violation for L1 (*qual12 its
  * qualification), SEPT_MISCONFIG a misconfiguration, SEPT_L1_FAULT an
- * EPT12 that points outside L1's memory.  EPT02 is not touched.
+ * EPT12 that points outside L1's memory (len bytes from *gpa1 must be
+ * L1's).  EPT02 is not touched.
  */
-enum shadow_ept_result shadow_ept_access(const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2,
+enum shadow_ept_result shadow_ept_access(const struct guest_mem *l1mem, uint64_t eptp12, uint64_t gpa2, uint64_t len,
 					 uint64_t qual, uint64_t *gpa1, uint64_t *qual12);
 /*
  * The EPT02 root to run L2 with (its EPTP is ept_pointer() of it), created

@@ -197,6 +197,13 @@ static enum exit_action handled(struct vm *vm, const struct exit_info *ei, enum 
 	return a;
 }
 
+/* A field of an exit this VMM makes up rather than copies from VMCS02, noted for L1's shadow VMCS. */
+static void set_exit_field(struct nested_vm *nv, unsigned idx, uint64_t value)
+{
+	nv->nvmx.cache->field[idx] = value;
+	nested_shadow_note(nv, idx);
+}
+
 enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t error_code)
 {
 	struct nested_vm *nv = vm->nested;
@@ -216,15 +223,10 @@ enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t er
 	}
 	/* An exception exit: L2's state as at the faulting instruction, no instruction length (28.2.1-2). */
 	sync_vmcs02_to_vmcs12(nv);
-	struct vmcs12 *v = nv->nvmx.cache;
-	static const unsigned exit_fields[] = { VMCS12_IDX_VM_EXIT_REASON, VMCS12_IDX_EXIT_QUALIFICATION,
-						VMCS12_IDX_VM_EXIT_INTR_INFO, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE };
-	V12(v, VM_EXIT_REASON) = EXIT_REASON_EXCEPTION_NMI;
-	V12(v, EXIT_QUALIFICATION) = 0;
-	V12(v, VM_EXIT_INTR_INFO) = info;
-	V12(v, VM_EXIT_INTR_ERROR_CODE) = error_code;
-	for (unsigned k = 0; k < sizeof exit_fields / sizeof exit_fields[0]; k++)
-		nested_shadow_note(nv, exit_fields[k]);
+	set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, EXIT_REASON_EXCEPTION_NMI);
+	set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, 0);
+	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, info);
+	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, error_code);
 	finish_reflect(vm, 1);
 	return EXIT_RESUME;
 }
@@ -233,17 +235,12 @@ enum exit_action nested_reflect_ept12_fault(struct vm *vm, uint32_t reason, uint
 					   uint64_t qual12)
 {
 	struct nested_vm *nv = vm->nested;
-	struct vmcs12 *v = nv->nvmx.cache;
-	static const unsigned exit_fields[] = { VMCS12_IDX_VM_EXIT_REASON, VMCS12_IDX_EXIT_QUALIFICATION,
-						VMCS12_IDX_GUEST_PHYSICAL_ADDRESS, VMCS12_IDX_GUEST_LINEAR_ADDRESS };
 	sync_vmcs02_to_vmcs12(nv);
-	V12(v, VM_EXIT_REASON) = reason;
-	V12(v, EXIT_QUALIFICATION) = qual12;
-	V12(v, GUEST_PHYSICAL_ADDRESS) = gpa2;
+	set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, reason);
+	set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, qual12);
+	set_exit_field(nv, VMCS12_IDX_GUEST_PHYSICAL_ADDRESS, gpa2);
 	/* The linear address is reported only when qualification bit 7 says it is valid (28.2.1). */
-	V12(v, GUEST_LINEAR_ADDRESS) = (qual12 & EPT_QUAL_GLA_VALID) ? linear : 0;
-	for (unsigned k = 0; k < sizeof exit_fields / sizeof exit_fields[0]; k++)
-		nested_shadow_note(nv, exit_fields[k]);
+	set_exit_field(nv, VMCS12_IDX_GUEST_LINEAR_ADDRESS, (qual12 & EPT_QUAL_GLA_VALID) ? linear : 0);
 	finish_reflect(vm, 1);
 	return EXIT_RESUME;
 }

@@ -92,7 +92,6 @@ static void build_host_load(struct nested_vm *nv)
 	kv_add(nv, VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	kv_add(nv, VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
 	nv->cur->host_load.stale = 0;
-	nv->cur->host_load.for_vmcs12 = nv->nvmx.current;
 }
 
 void nested_load_l1_host_state(struct vm *vm)
@@ -103,7 +102,8 @@ void nested_load_l1_host_state(struct vm *vm)
 
 	put01_compares = platform_level() > 0;
 	vmcs_load(vm->vmcs_hpa);
-	if (nv->cur->host_load.stale || nv->cur->host_load.for_vmcs12 != nv->nvmx.current)
+	/* Kept per VMCS12 (its slot): a slot loaded with another VMCS12 starts stale. */
+	if (nv->cur->host_load.stale)
 		build_host_load(nv);
 	/* The real CR0/CR4 keep the bits this VMM owns (VMX's fixed bits) as they are in VMCS01. */
 	uint64_t cr0 = V12(v, HOST_CR0), cr4 = V12(v, HOST_CR4);

@@ -338,6 +338,5 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 			vmcs_shadow_from_cache(vm);
 		vmcs_shadow_attach(vm, n->current != NVMX_NO_VMCS);
 	}
-	enum exit_action ea = apply(vm, ei, r);
-	return ea;
+	return apply(vm, ei, r);
 }

@@ -38,10 +38,8 @@ static int read_l2_table_entry(void *ctx, uint64_t gpa2, uint64_t *out)
 	struct l2_tables *t = ctx;
 	uint64_t gpa1;
 	/* A paging-structure access: a read, of a linear address, not the translated one (qualification bit 8). */
-	enum shadow_ept_result r = shadow_ept_access(t->l1mem, t->eptp12, gpa2, EPT_QUAL_READ | EPT_QUAL_GLA_VALID,
+	enum shadow_ept_result r = shadow_ept_access(t->l1mem, t->eptp12, gpa2, 8, EPT_QUAL_READ | EPT_QUAL_GLA_VALID,
 						     &gpa1, &t->reach->qual12);
-	if (r == SEPT_FILLED && !guest_mem_ok(t->l1mem, gpa1, 8))
-		r = SEPT_L1_FAULT;
 	if (r != SEPT_FILLED) {
 		t->reach->ept = r;
 		t->reach->gpa2 = gpa2;
@@ -69,10 +67,9 @@ static int l2_operand_pieces(struct vm *vm, const struct exit_info *ei, unsigned
 		uint64_t linear = reach->linear + (k ? p->len[0] : 0), gpa2;
 		if (guest_linear_to_phys_via(&reader, cr0, cr3, cr4, efer, linear, write, &gpa2))
 			return -1;
-		reach->ept = shadow_ept_access(&nv->l1mem, tables.eptp12, gpa2, access, &p->gpa1[k], &reach->qual12);
+		reach->ept = shadow_ept_access(&nv->l1mem, tables.eptp12, gpa2, p->len[k], access, &p->gpa1[k],
+					       &reach->qual12);
 		reach->gpa2 = gpa2;
-		if (reach->ept == SEPT_FILLED && !guest_mem_ok(&nv->l1mem, p->gpa1[k], p->len[k]))
-			reach->ept = SEPT_L1_FAULT;
 		if (reach->ept != SEPT_FILLED)
 			return -1;
 	}

@@ -52,7 +52,6 @@ struct nested_vmcs12_slot {
 		struct vmcs_kv kv[56];    /* 49 used */
 		unsigned n;
 		int stale;
-		uint64_t for_vmcs12;
 	} host_load;
 	/* Its shadow VMCS (VMCS shadowing on) and what that holds, so a sync copies only changes. */
 	uint64_t shadow_hpa;

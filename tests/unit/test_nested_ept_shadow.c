@@ -254,20 +254,20 @@ static void test_access_on_l2s_behalf(void)
 	CU_ASSERT_EQUAL_FATAL(ept_map(&l1_ops, root_of(eptp), 0x300000, 0x100000, 0x1000, EPT_READ, 0), 0);
 	uint64_t gpa1 = 0, q12 = 0xdead;
 	const uint64_t linear_bits = EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_TRANSLATED;
-	CU_ASSERT_EQUAL(shadow_ept_access(&l1.gm, eptp, 0x300010, EPT_QUAL_READ | linear_bits, &gpa1, &q12), SEPT_FILLED);
+	CU_ASSERT_EQUAL(shadow_ept_access(&l1.gm, eptp, 0x300010, 1, EPT_QUAL_READ | linear_bits, &gpa1, &q12), SEPT_FILLED);
 	CU_ASSERT_EQUAL(gpa1, 0x100010);
 	CU_ASSERT_EQUAL(q12, 0);
 	/* A write to a read-only page: the violation L1 would get, rights and linear bits included. */
-	CU_ASSERT_EQUAL(shadow_ept_access(&l1.gm, eptp, 0x300010, EPT_QUAL_WRITE | linear_bits, &gpa1, &q12),
+	CU_ASSERT_EQUAL(shadow_ept_access(&l1.gm, eptp, 0x300010, 1, EPT_QUAL_WRITE | linear_bits, &gpa1, &q12),
 			SEPT_REFLECT);
 	CU_ASSERT_EQUAL(q12, EPT_QUAL_WRITE | linear_bits | (EPT_READ << 3));
-	CU_ASSERT_EQUAL(shadow_ept_access(&l1.gm, eptp, 0x301000, EPT_QUAL_READ, &gpa1, &q12), SEPT_REFLECT);
+	CU_ASSERT_EQUAL(shadow_ept_access(&l1.gm, eptp, 0x301000, 1, EPT_QUAL_READ, &gpa1, &q12), SEPT_REFLECT);
 	CU_ASSERT_EQUAL(q12, EPT_QUAL_READ);
 	/* Beyond the 48-bit guest-physical space: not present. */
-	CU_ASSERT_EQUAL(shadow_ept_access(&l1.gm, eptp, 1ull << 48, EPT_QUAL_READ, &gpa1, &q12), SEPT_REFLECT);
+	CU_ASSERT_EQUAL(shadow_ept_access(&l1.gm, eptp, 1ull << 48, 1, EPT_QUAL_READ, &gpa1, &q12), SEPT_REFLECT);
 	/* A leaf outside L1's memory is L1's own fault. */
 	CU_ASSERT_EQUAL_FATAL(ept_map(&l1_ops, root_of(eptp), 0x400000, 0x7fff0000ull, 0x1000, EPT_READ, 0), 0);
-	CU_ASSERT_EQUAL(shadow_ept_access(&l1.gm, eptp, 0x400000, EPT_QUAL_READ, &gpa1, &q12), SEPT_L1_FAULT);
+	CU_ASSERT_EQUAL(shadow_ept_access(&l1.gm, eptp, 0x400000, 1, EPT_QUAL_READ, &gpa1, &q12), SEPT_L1_FAULT);
 }
 
 /* Rights are EPT12's over every level: a leaf's RWX under a read-execute PML4E is read-execute. */
