@@ -66,6 +66,13 @@ uint64_t vmcs12_get(const struct vmcs12 *v, uint32_t encoding);
 /* Write a field by encoding, masked to its width (no read-only check: that is VMWRITE's). */
 void vmcs12_set(struct vmcs12 *v, uint32_t encoding, uint64_t value);
 #define V12(v, NAME) ((v)->field[VMCS12_IDX_##NAME])
+/* VMCS12's secondary controls as they act: all 0 unless "activate secondary controls" is set (SDM 25.6.2). */
+static inline uint32_t vmcs12_proc2(const struct vmcs12 *v)
+{
+	if (!(V12(v, CPU_BASED_VM_EXEC_CONTROL) & CPU_ACTIVATE_SECONDARY))
+		return 0;
+	return (uint32_t)V12(v, SECONDARY_VM_EXEC_CONTROL);
+}
 
 /* ---- The VMX capabilities this VMM offers a child (nested/vmx_msr.c) ---- */
 struct vmx_caps; /* the real (or parent-virtual) ones: vmm/vmx_caps.h */

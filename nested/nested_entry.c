@@ -39,9 +39,7 @@ static void check_caps_of(const struct nested_caps *nc, struct vmcs_check_caps *
  */
 static const char *unsupported_by_nestlab(const struct vmcs12 *v)
 {
-	uint32_t proc = (uint32_t)V12(v, CPU_BASED_VM_EXEC_CONTROL);
-	uint32_t proc2 = (proc & CPU_ACTIVATE_SECONDARY) ? (uint32_t)V12(v, SECONDARY_VM_EXEC_CONTROL) : 0;
-	if (!(proc2 & SEC_ENABLE_EPT))
+	if (!(vmcs12_proc2(v) & SEC_ENABLE_EPT))
 		return "L2 without EPT needs shadow page tables, which nestlab does not build yet";
 	if (V12(v, VM_EXIT_MSR_STORE_COUNT) || V12(v, VM_EXIT_MSR_LOAD_COUNT) || V12(v, VM_ENTRY_MSR_LOAD_COUNT))
 		return "MSR-load/store areas are not emulated";
@@ -292,9 +290,7 @@ static const char *link_target_problem(struct vm *vm, const struct vmcs12 *v)
 {
 	const struct nested_vm *nv = vm->nested;
 	uint64_t link = V12(v, VMCS_LINK_POINTER);
-	uint32_t proc = (uint32_t)V12(v, CPU_BASED_VM_EXEC_CONTROL);
-	uint32_t proc2 = (proc & CPU_ACTIVATE_SECONDARY) ? (uint32_t)V12(v, SECONDARY_VM_EXEC_CONTROL) : 0;
-	if (!(proc2 & SEC_VMCS_SHADOWING) || link == ~0ull)
+	if (!(vmcs12_proc2(v) & SEC_VMCS_SHADOWING) || link == ~0ull)
 		return NULL;
 	if (link == nv->nvmx.current)
 		return "26.3.1.5: VMCS link pointer names the current VMCS";

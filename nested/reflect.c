@@ -33,14 +33,6 @@ static enum reflect_decision l1_if(int cond) { return cond ? REFLECT_TO_L1 : HAN
 static uint32_t pin12(const struct vmcs12 *v) { return (uint32_t)V12(v, PIN_BASED_VM_EXEC_CONTROL); }
 static uint32_t proc12(const struct vmcs12 *v) { return (uint32_t)V12(v, CPU_BASED_VM_EXEC_CONTROL); }
 
-/* With "activate secondary controls" clear, the processor acts as if every
- * secondary control were 0 (SDM 25.6.2). */
-static uint32_t proc2_12(const struct vmcs12 *v)
-{
-	if (!(proc12(v) & CPU_ACTIVATE_SECONDARY))
-		return 0;
-	return (uint32_t)V12(v, SECONDARY_VM_EXEC_CONTROL);
-}
 
 /*
  * Bit n of a bitmap at L1-physical address base: 1, 0, or -1 when that
@@ -184,7 +176,7 @@ static enum reflect_decision msr_access(const struct vmcs12 *v, const struct ref
  */
 static enum reflect_decision vmcs_access(const struct vmcs12 *v, const struct reflect_input *in)
 {
-	if (!(proc2_12(v) & SEC_VMCS_SHADOWING))
+	if (!(vmcs12_proc2(v) & SEC_VMCS_SHADOWING))
 		return REFLECT_TO_L1;
 	if (in->vmcs_field >> 15)
 		return REFLECT_TO_L1;
@@ -196,14 +188,14 @@ static enum reflect_decision vmcs_access(const struct vmcs12 *v, const struct re
 static enum reflect_decision pause_insn(const struct vmcs12 *v, const struct reflect_input *in)
 {
 	(void)in;
-	return l1_if((proc12(v) & CPU_PAUSE_EXITING) || (proc2_12(v) & SEC_PAUSE_LOOP_EXITING));
+	return l1_if((proc12(v) & CPU_PAUSE_EXITING) || (vmcs12_proc2(v) & SEC_PAUSE_LOOP_EXITING));
 }
 
 /* INVPCID exits when both "INVLPG exiting" and "enable INVPCID" are set (26.1.3). */
 static enum reflect_decision invpcid_insn(const struct vmcs12 *v, const struct reflect_input *in)
 {
 	(void)in;
-	return l1_if((proc12(v) & CPU_INVLPG_EXITING) && (proc2_12(v) & SEC_ENABLE_INVPCID));
+	return l1_if((proc12(v) & CPU_INVLPG_EXITING) && (vmcs12_proc2(v) & SEC_ENABLE_INVPCID));
 }
 
 enum rule_kind {
@@ -324,7 +316,7 @@ enum reflect_decision nested_reflect(const struct vmcs12 *v12, const struct refl
 	case RULE_PROC:
 		return l1_if(proc12(v12) & r->bit);
 	case RULE_PROC2:
-		return l1_if(proc2_12(v12) & r->bit);
+		return l1_if(vmcs12_proc2(v12) & r->bit);
 	case RULE_FN:
 		return r->fn(v12, in);
 	}

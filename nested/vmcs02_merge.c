@@ -82,8 +82,7 @@ void nested_merge_controls(const struct vmcs12 *v12, const struct vmx_caps *real
 {
 	uint32_t pin12 = (uint32_t)V12(v12, PIN_BASED_VM_EXEC_CONTROL);
 	uint32_t proc12 = (uint32_t)V12(v12, CPU_BASED_VM_EXEC_CONTROL);
-	/* Secondary controls count only when L1 activates them (SDM 25.6.2). */
-	uint32_t proc2_12 = (proc12 & CPU_ACTIVATE_SECONDARY) ? (uint32_t)V12(v12, SECONDARY_VM_EXEC_CONTROL) : 0;
+	uint32_t proc2_12 = vmcs12_proc2(v12);
 	uint32_t entry12 = (uint32_t)V12(v12, VM_ENTRY_CONTROLS);
 
 	uint32_t exit = exit_own;

@@ -5,7 +5,6 @@
 #include "vmcs_setup.h"
 #include "vmx_ops.h"
 
-#define MISC_VMWRITE_ANY_FIELD (1ull << 29)
 
 static void bitmap_clear(uint64_t bitmap, uint32_t enc)
 {
@@ -78,7 +77,7 @@ int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
 		((uint8_t *)(uintptr_t)rd)[i] = 0xff;
 		((uint8_t *)(uintptr_t)wr)[i] = 0xff;
 	}
-	int may_write_ro = (real->misc & MISC_VMWRITE_ANY_FIELD) != 0;
+	int may_write_ro = (real->misc & VMX_MISC_VMWRITE_ANY_FIELD) != 0;
 	uint64_t back = vm->vmcs_hpa;
 	vmcs_clear(shadow);
 	vmcs_load(shadow);

@@ -19,7 +19,6 @@
 #include "x86.h"
 
 #define PAGE_MASK_4K 0xfffull
-#define MISC_VMWRITE_EXIT_INFO (1ull << 29)
 #define EPT_CAP_UC (1ull << 8)
 #define EPT_CAP_AD (1ull << 21)
 #define EPTP_MEMTYPE_MASK 7ull
@@ -270,7 +269,7 @@ struct nvmx_result nvmx_vmwrite(struct nvmx *n, const struct nvmx_ctx *c, uint64
 	uint32_t enc;
 	if (field_access_fails(n, c, encoding, &enc, &r))
 		return r;
-	if (vmcs_field_is_readonly(enc) && !(n->caps->misc & MISC_VMWRITE_EXIT_INFO))
+	if (vmcs_field_is_readonly(enc) && !(n->caps->misc & VMX_MISC_VMWRITE_ANY_FIELD))
 		return vmfail(n, VMXERR_VMWRITE_READ_ONLY_COMPONENT);
 	vmcs12_set(n->cache, enc, value);
 	n->cache_dirty = 1;
@@ -318,7 +317,7 @@ struct nvmx_result nvmx_l2_vmwrite(struct nvmx *n, struct guest_mem *m, const st
 	struct vmcs12 *shadow = l2_shadow_of(n, m, c, encoding, &enc, &r);
 	if (!shadow)
 		return r;
-	if (vmcs_field_is_readonly(enc) && !(n->caps->misc & MISC_VMWRITE_EXIT_INFO))
+	if (vmcs_field_is_readonly(enc) && !(n->caps->misc & VMX_MISC_VMWRITE_ANY_FIELD))
 		return vmfail(n, VMXERR_VMWRITE_READ_ONLY_COMPONENT);
 	vmcs12_set(shadow, enc, value);
 	return outcome(NVMX_SUCCEED);

@@ -25,7 +25,6 @@
 
 #define MISC_PREEMPT_RATE       0x1full
 #define MISC_ACTIVITY_HLT       (1ull << 6)
-#define MISC_VMWRITE_EXIT_INFO  (1ull << 29)
 
 #define VMCS_ENUM_INDEX_SHIFT   1
 #define VMCS_ENUM_INDEX_MASK    0x1ffu
@@ -164,7 +163,7 @@ void nested_caps_compute(struct nested_caps *out, const struct vmx_caps *real, u
 	 * VMREADs of the exit reason need no exit to it.
 	 */
 	if (hosts_vmm)
-		out->misc |= real->misc & MISC_VMWRITE_EXIT_INFO;
+		out->misc |= real->misc & VMX_MISC_VMWRITE_ANY_FIELD;
 
 	/* L2 runs under the same CR0/CR4 constraints as the real VMX operation. */
 	out->cr0_fixed0 = real->cr0_fixed0;

@@ -65,13 +65,19 @@ static const char *check_event_injection(const struct vmcs_check_state *s)
 	return NULL;
 }
 
+/* The secondary controls as they act: all 0 unless "activate secondary controls" is set (SDM 25.6.2). */
+static uint32_t active_proc2(const struct vmcs_check_state *s)
+{
+	return (s->proc & CPU_ACTIVATE_SECONDARY) ? s->proc2 : 0;
+}
+
 static const char *check_controls(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
 {
 	if (!controls_ok(s->pin, c->pinbased))
 		return "26.2.1.1: pin-based controls outside IA32_VMX_(TRUE_)PINBASED_CTLS";
 	if (!controls_ok(s->proc, c->procbased))
 		return "26.2.1.1: primary processor-based controls outside IA32_VMX_(TRUE_)PROCBASED_CTLS";
-	uint32_t proc2 = (s->proc & CPU_ACTIVATE_SECONDARY) ? s->proc2 : 0;
+	uint32_t proc2 = active_proc2(s);
 	if ((s->proc & CPU_ACTIVATE_SECONDARY) && !controls_ok(proc2, c->procbased2))
 		return "26.2.1.1: secondary processor-based controls outside IA32_VMX_PROCBASED_CTLS2";
 	if (!(s->pin & PIN_NMI_EXITING) && (s->pin & PIN_VIRTUAL_NMIS))
@@ -269,7 +275,7 @@ static const char *check_guest_hot(const struct vmcs_check_state *s, const struc
 
 static const char *check_guest(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
 {
-	uint32_t proc2 = (s->proc & CPU_ACTIVATE_SECONDARY) ? s->proc2 : 0;
+	uint32_t proc2 = active_proc2(s);
 	uint64_t fixed0 = c->cr0_fixed0;
 	/* Unrestricted guests may clear PE and PG (26.3.1.1). */
 	if (proc2 & SEC_UNRESTRICTED_GUEST)
@@ -352,7 +358,7 @@ static const char *check_guest(const struct vmcs_check_state *s, const struct vm
  */
 static const char *check_link_pointer(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
 {
-	uint32_t proc2 = (s->proc & CPU_ACTIVATE_SECONDARY) ? s->proc2 : 0;
+	uint32_t proc2 = active_proc2(s);
 	if (s->link_pointer == ~0ull)
 		return NULL;
 	if (!(proc2 & SEC_VMCS_SHADOWING))

@@ -186,7 +186,7 @@ void step_fields(struct hostile *h)
 {
 	uint64_t v = 0;
 	/* SDM 31.3 VMWRITE: a read-only field is VMfail(13) unless IA32_VMX_MISC[29] allows writing exit information. */
-	struct outcome read_only = (h->vmx.misc & VMX_MISC_VMWRITE_ANY) ? vm_succeed()
+	struct outcome read_only = (h->vmx.misc & VMX_MISC_VMWRITE_ANY_FIELD) ? vm_succeed()
 									 : vm_fail_valid(VMXERR_VMWRITE_READ_ONLY_COMPONENT);
 
 	check_outcome("vmwrite_read_only_field", read_only, do_vmwrite(VMCS_VM_EXIT_REASON, EXIT_REASON_CPUID));

@@ -17,8 +17,6 @@ struct vmx_offer {
 	uint64_t ept_vpid;          /* 0 when the secondary controls allow neither EPT nor VPID */
 };
 
-/* IA32_VMX_MISC bit 29: VMWRITE may write the VM-exit information fields (A.6). */
-#define VMX_MISC_VMWRITE_ANY (1ull << 29)
 #define VMX_MISC_WAIT_FOR_SIPI (1ull << 8) /* activity state 3 may be entered */
 
 /* Reads everything after IA32_VMX_BASIC (already in o->basic); 0, or the MSR whose RDMSR faulted. */

@@ -84,6 +84,8 @@ const char *vmcs_field_name(uint32_t encoding);
 #define FEATURE_CONTROL_VMXON_OUTSIDE_SMX (1ull << 2)
 
 #define VMX_BASIC_TRUE_CTLS             (1ull << 55)
+/* IA32_VMX_MISC bit 29: VMWRITE may write any supported field, VM-exit information included (A.6). */
+#define VMX_MISC_VMWRITE_ANY_FIELD      (1ull << 29)
 /* Bit 31 of a VMCS region's revision word: a shadow VMCS (SDM Vol. 3 25.2). */
 #define VMCS_SHADOW_INDICATOR           (1u << 31)
 
