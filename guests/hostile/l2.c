@@ -30,21 +30,11 @@ static struct ept12 ept_outside __attribute__((aligned(PAGE_SIZE)));
 /* HOST_RSP: VM exits land on a stack of their own; probe.S switches back at once. */
 static uint8_t exit_stack[EXIT_STACK_BYTES] __attribute__((aligned(16)));
 
-extern const uint8_t l2_code_start[], l2_code_end[], l2_dr7_probe[], l2_shadow_probe[], l2_shadow_ept_probe[];
+extern const uint8_t l2_code_start[], l2_code_end[];
 
-uint64_t l2_dr7_probe_gpa(void)
+uint64_t l2_code_gpa(const uint8_t *label)
 {
-	return L2_CODE_GPA + (uint64_t)(l2_dr7_probe - l2_code_start);
-}
-
-uint64_t l2_shadow_probe_gpa(void)
-{
-	return L2_CODE_GPA + (uint64_t)(l2_shadow_probe - l2_code_start);
-}
-
-uint64_t l2_shadow_ept_probe_gpa(void)
-{
-	return L2_CODE_GPA + (uint64_t)(l2_shadow_ept_probe - l2_code_start);
+	return L2_CODE_GPA + (uint64_t)(label - l2_code_start);
 }
 
 void l2_write_u64(uint64_t gpa, uint64_t value)

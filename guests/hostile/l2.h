@@ -32,19 +32,19 @@ struct l2_controls {
 	uint32_t pin, proc, proc2, exit, entry;
 };
 
+/* Entry points in l2_code.S besides its start, and the L2-physical address of one. */
+extern const uint8_t l2_dr7_probe[], l2_shadow_probe[], l2_shadow_ept_probe[];
+uint64_t l2_code_gpa(const uint8_t *label);
+#define L2_UNMAPPED_GPA 0x7000ull /* above L2's pages: EPT12 maps nothing there (l2_shadow_ept_probe) */
+/* A quadword of L2's memory as L2 left it, and one written there for L2 to find. */
+uint64_t l2_read_u64(uint64_t gpa);
+void l2_write_u64(uint64_t gpa, uint64_t value);
+
 /*
  * The controls L2 runs with, adjusted against the offer.  Returns 0, or -1
  * with `missing` naming what the parent does not offer (EPT, 64-bit
  * host and guest, EFER load, HLT exiting).
  */
-/* L2-physical address of l2_dr7_probe (l2_code.S), and a quadword of L2's memory as L2 left it. */
-uint64_t l2_dr7_probe_gpa(void);
-uint64_t l2_shadow_probe_gpa(void);
-uint64_t l2_shadow_ept_probe_gpa(void);
-#define L2_UNMAPPED_GPA 0x7000ull /* above L2's pages: EPT12 maps nothing there (l2_shadow_ept_probe) */
-uint64_t l2_read_u64(uint64_t gpa);
-void l2_write_u64(uint64_t gpa, uint64_t value);
-
 int l2_controls_choose(const struct vmx_offer *o, struct l2_controls *c, char *missing, size_t cap);
 
 /* Fill L2's pages (page tables, code); an EPT12 onto them, and its EPTP. */

@@ -294,7 +294,7 @@ static void step_l2_dr7_not_saved(void)
 		do_vmread(VMCS_GUEST_DR7, &expect);
 	else
 		__asm__ volatile("mov %%dr7, %0" : "=r"(expect));
-	do_vmwrite(VMCS_GUEST_RIP, l2_dr7_probe_gpa());
+	do_vmwrite(VMCS_GUEST_RIP, l2_code_gpa(l2_dr7_probe));
 	if (!check_outcome("vmresume_l2_writes_dr7", vm_exit(EXIT_REASON_HLT), do_vmresume()))
 		return;
 	do_vmread(VMCS_GUEST_RIP, &rip);

@@ -100,7 +100,7 @@ void step_vmcs_shadowing(struct hostile *h, uint64_t vmcs_l2)
 	l2_write_u64(args + 16, VALUE_L2_WRITES);
 	l2_write_u64(args + 24, UNSUPPORTED_FIELD);
 	l2_write_u64(args + 32, FIELD_EXITS);
-	do_vmwrite(VMCS_GUEST_RIP, l2_shadow_probe_gpa());
+	do_vmwrite(VMCS_GUEST_RIP, l2_code_gpa(l2_shadow_probe));
 	if (check_outcome("l2_vmread_with_bitmap_bit_set_exits", vm_exit(EXIT_REASON_VMREAD), do_vmresume()))
 		check_l2_results(vmcs_l2);
 
@@ -110,7 +110,7 @@ void step_vmcs_shadowing(struct hostile *h, uint64_t vmcs_l2)
 	 * an EPT violation (28.2.1: a data write, linear address valid and
 	 * translated, no EPT12 rights).
 	 */
-	do_vmwrite(VMCS_GUEST_RIP, l2_shadow_ept_probe_gpa());
+	do_vmwrite(VMCS_GUEST_RIP, l2_code_gpa(l2_shadow_ept_probe));
 	if (check_outcome("l2_vmread_to_unmapped_page_ept_violation", vm_exit(EXIT_REASON_EPT_VIOLATION),
 			  do_vmresume())) {
 		check_field("l2_vmread_ept_violation_gpa", VMCS_GUEST_PHYSICAL_ADDRESS, L2_UNMAPPED_GPA);
