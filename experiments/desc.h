@@ -39,6 +39,7 @@ enum nl_desc_field {
 	NL_DF_VM_EPT,
 	NL_DF_VM_VPID,
 	NL_DF_VM_VMCS_SHADOWING,
+	NL_DF_VM_SINGLE_STEP,
 	NL_DF_VM_WORKLOAD,      /* the workload group as a whole */
 	NL_DF_VM_ITERATIONS,
 	NL_DF_VM_HYPERCALLS,

@@ -216,6 +216,10 @@ static int check_vm(const struct checker *c, unsigned i)
 		return refuse(c, i, NL_DF_VM_VMCS_SHADOWING,
 			      "VMCS shadowing only applies to a VM that runs a VMM (one with child VMs), "
 			      "not to a leaf guest");
+	if (vm->single_steps > NL_SINGLE_STEP_MAX)
+		return refuse(c, i, NL_DF_VM_SINGLE_STEP,
+			      "%llu instructions to single-step; at most %u (each step is a VM exit)",
+			      (unsigned long long)vm->single_steps, NL_SINGLE_STEP_MAX);
 	if (!strcmp(vm->image, DEFAULT_VMM_IMAGE) && !has_children(e, i))
 		return refuse(c, i, NL_DF_VM_IMAGE,
 			      "'%s' is the nestlab VMM: a VM running it needs child VMs to run", vm->image);

@@ -104,6 +104,7 @@ enum nl_desc_group nl_desc_group_of(enum nl_desc_field f)
 	case NL_DF_VM_EPT:
 	case NL_DF_VM_VPID:
 	case NL_DF_VM_VMCS_SHADOWING:
+	case NL_DF_VM_SINGLE_STEP:
 		return NL_DG_FEATURES;
 	case NL_DF_VM_WORKLOAD:
 	case NL_DF_VM_ITERATIONS:

@@ -47,6 +47,7 @@ static const char *const json_key[NL_DF_COUNT] = {
 	[NL_DF_VM_EPT] = "ept",
 	[NL_DF_VM_VPID] = "vpid",
 	[NL_DF_VM_VMCS_SHADOWING] = "vmcs_shadowing",
+	[NL_DF_VM_SINGLE_STEP] = "single_step",
 	[NL_DF_VM_WORKLOAD] = "workload",
 	[NL_DF_VM_ITERATIONS] = "iterations",
 	[NL_DF_VM_HYPERCALLS] = "hypercalls",
@@ -69,7 +70,7 @@ static const enum nl_desc_field vm_keys[] = {
 	NL_DF_VM_CHILDREN,
 };
 static const enum nl_desc_field features_keys[] = {
-	NL_DF_VM_EPT, NL_DF_VM_VPID, NL_DF_VM_VMCS_SHADOWING,
+	NL_DF_VM_EPT, NL_DF_VM_VPID, NL_DF_VM_VMCS_SHADOWING, NL_DF_VM_SINGLE_STEP,
 };
 static const enum nl_desc_field workload_keys[] = {
 	NL_DF_VM_ITERATIONS, NL_DF_VM_HYPERCALLS, NL_DF_VM_TOUCH_PAGES, NL_DF_VM_TOUCH_ADDR,
@@ -377,7 +378,8 @@ static int read_vm(struct json_reader *r, json_t *o, int parent, const char *pat
 	    (check_keys(r, features, i, NL_DF_VM_FEATURES, KEYS(features_keys)) ||
 	     get_flag(r, features, i, NL_DF_VM_EPT, &vm->features, NL_FEAT_EPT) ||
 	     get_flag(r, features, i, NL_DF_VM_VPID, &vm->features, NL_FEAT_VPID) ||
-	     get_flag(r, features, i, NL_DF_VM_VMCS_SHADOWING, &vm->features, NL_FEAT_VMCS_SHADOW)))
+	     get_flag(r, features, i, NL_DF_VM_VMCS_SHADOWING, &vm->features, NL_FEAT_VMCS_SHADOW) ||
+	     get_uint(r, features, i, NL_DF_VM_SINGLE_STEP, 0, &vm->single_steps)))
 		return -1;
 
 	workload = get_object(r, o, i, NL_DF_VM_WORKLOAD, &bad);

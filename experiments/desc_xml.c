@@ -54,6 +54,7 @@ static const char *const xml_attr[NL_DF_COUNT] = {
 	[NL_DF_VM_EPT] = "ept",
 	[NL_DF_VM_VPID] = "vpid",
 	[NL_DF_VM_VMCS_SHADOWING] = "vmcs-shadowing",
+	[NL_DF_VM_SINGLE_STEP] = "single-step",
 	[NL_DF_VM_ITERATIONS] = "iterations",
 	[NL_DF_VM_HYPERCALLS] = "hypercalls",
 	[NL_DF_VM_TOUCH_PAGES] = "touch-pages",
@@ -297,7 +298,8 @@ static int read_vm(struct xml_reader *r, xmlNodePtr n, int parent)
 			if (get_flag(r, c, i, NL_DF_VM_EPT, &vm->features, NL_FEAT_EPT) ||
 			    get_flag(r, c, i, NL_DF_VM_VPID, &vm->features, NL_FEAT_VPID) ||
 			    get_flag(r, c, i, NL_DF_VM_VMCS_SHADOWING, &vm->features,
-				     NL_FEAT_VMCS_SHADOW))
+				     NL_FEAT_VMCS_SHADOW) ||
+			    get_uint(r, c, i, NL_DF_VM_SINGLE_STEP, &vm->single_steps))
 				return -1;
 		} else if (is_element(c, "workload")) {
 			r->x->workload[i] = c;

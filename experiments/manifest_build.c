@@ -41,6 +41,7 @@ size_t nl_experiment_to_manifest(const struct nl_experiment *exp, void *buf, siz
 		m->kind = (uint32_t)d->kind;
 		m->memory_bytes = d->memory_bytes;
 		m->features = d->features;
+		m->single_steps = (uint32_t)d->single_steps; /* checked: at most NL_SINGLE_STEP_MAX */
 		m->workload = d->workload;
 	}
 

@@ -20,6 +20,7 @@ struct nl_vm_desc {
 	enum nl_vm_kind kind;
 	uint64_t memory_bytes;
 	uint32_t features;        /* NL_FEAT_* */
+	uint64_t single_steps;    /* instructions its VMM single-steps from its start (0 = none) */
 	struct nl_workload workload;
 	int parent;               /* index into vms[], -1 for a VM of L0 */
 	int line;                 /* source line of the VM's element/object, for messages */

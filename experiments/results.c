@@ -196,8 +196,8 @@ static json_t *exits_of(const json_t *rec)
 	return e;
 }
 
-/* What the VM's VMM did to virtualise VMX for it (a child VMM), or null for a leaf. */
-static json_t *nested_of(const json_t *rec)
+/* A record's own fields, its envelope (path, type, tsc) left out; null without one. */
+static json_t *body_of(const json_t *rec)
 {
 	if (!rec)
 		return json_null();
@@ -227,8 +227,11 @@ static json_t *vm_entry(const struct nl_experiment *exp, const struct nl_records
 	json_object_set_new(vm, "report", copy_or_null(nl_records_last(rs, path, NL_REC_GUEST_REPORT)));
 	json_object_set_new(vm, "exits", exits_of(last_about_vm(rs, NL_REC_EXITS, path)));
 	json_object_set_new(vm, "fault", copy_or_null(last_about_vm(rs, NL_REC_VM_FAULT, path)));
-	json_object_set_new(vm, "nested", nested_of(last_about_vm(rs, NL_REC_NESTED, path)));
-	json_object_set_new(vm, "vmcs_traps", nested_of(last_about_vm(rs, NL_REC_VMCS_TRAPS, path)));
+	json_object_set_new(vm, "nested", body_of(last_about_vm(rs, NL_REC_NESTED, path)));
+	/* What the VM's VMM did to virtualise VMX for it (a child VMM), null for a leaf. */
+	json_object_set_new(vm, "vmcs_traps", body_of(last_about_vm(rs, NL_REC_VMCS_TRAPS, path)));
+	/* How its VMM single-stepped it, null when its description asked for no steps. */
+	json_object_set_new(vm, "single_step", body_of(last_about_vm(rs, NL_REC_SINGLE_STEP, path)));
 	return vm;
 }
 

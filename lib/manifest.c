@@ -175,8 +175,8 @@ static int check_vm(const struct nl_manifest_vm *vms, uint32_t i, const char **w
 		return fail(why, "VM memory_bytes exceeds 1 GiB", NL_MFE_VALUE);
 	if (vm->features & ~NL_FEAT_ALL)
 		return fail(why, "VM features has unknown bits", NL_MFE_VALUE);
-	if (vm->reserved != 0)
-		return fail(why, "VM reserved field is not zero", NL_MFE_VALUE);
+	if (vm->single_steps > NL_SINGLE_STEP_MAX)
+		return fail(why, "VM single_steps exceeds NL_SINGLE_STEP_MAX", NL_MFE_VALUE);
 	return 0;
 }
 
@@ -264,7 +264,6 @@ size_t nl_manifest_encode(const struct nl_manifest_header *hdr,
 
 		put_name(e.name, vms[i].name);
 		put_name(e.image, vms[i].image);
-		e.reserved = 0;
 		copy_bytes(bytes + sizeof h + (size_t)i * sizeof e, &e, sizeof e);
 	}
 

@@ -236,8 +236,21 @@ enum reflect_decision {
 enum reflect_decision nested_reflect(const struct vmcs12 *v12, const struct reflect_input *in);
 
 /* ---- VMCS02 controls: what L1 asked for, plus what this VMM needs (nested/vmcs02_merge.c) ---- */
+/*
+ * Primary controls offered to a child even where the processor lacks them,
+ * because this VMM emulates them: the monitor trap flag, by RFLAGS.TF and
+ * #DB exiting in VMCS02 (vmcs02_merge.c, nested_exit.c).
+ */
+#define NESTED_PROC_EMULATED CPU_MONITOR_TRAP_FLAG
+
 struct vmcs02_controls {
 	uint32_t pin, proc, proc2, exit, entry, exception_bitmap;
+	/*
+	 * L1 asked for the monitor trap flag and the processor has none: the
+	 * runtime single-steps L2 with RFLAGS.TF, the exception bitmap
+	 * intercepts #DB, and each single-step trap reaches L1 as an MTF exit.
+	 */
+	int step_by_tf;
 };
 /*
  * What the runtime owes the result: VMCS02 always loads EFER on entry, so
@@ -344,6 +357,7 @@ struct nested_counters {
 	uint64_t entry_checks_full;              /* entries whose VMCS12 got every check */
 	uint64_t entry_checks_hot;               /* entries that changed only hot fields: only their checks */
 	uint64_t l2_vmcs_served[2];              /* L2 VMREADs [0] / VMWRITEs [1] served from L1's shadow VMCS */
+	uint64_t mtf_by_tf;                      /* MTF exits made from single-step traps (no MTF in the processor) */
 	/* VMREADs/VMWRITEs that exited, by VMCS12 field index: what shadowing did not absorb. */
 	uint32_t trapped_vmread[VMCS12_NFIELDS], trapped_vmwrite[VMCS12_NFIELDS];
 };

@@ -6,6 +6,7 @@
  */
 #include "nested_entry.h"
 #include "cpu.h"
+#include "single_step.h"
 #include "ept.h"
 #include "platform.h"
 #include "vmcs_check.h"
@@ -184,6 +185,24 @@ static void update_vmcs02(struct nested_vm *nv, struct shadow_ept *sept, const s
 	put_l1_regs(nv, l1);
 }
 
+/*
+ * The monitor trap flag emulated (vmcs02_controls.step_by_tf): L2 runs
+ * with RFLAGS.TF, and with BS pending where STI or MOV-SS blocking would
+ * otherwise fail the entry (26.3.1.5), never elsewhere (step_bs_for()).
+ * The exit hides both from L1.
+ */
+static void put_step_by_tf(struct nested_vm *nv)
+{
+	const struct vmcs12 *v = nv->nvmx.cache;
+	uint64_t rflags = V12(v, GUEST_RFLAGS);
+	nv->l2_own_tf = (rflags & RFLAGS_TF) != 0;
+	if (!nv->v02->step_by_tf)
+		return;
+	put(nv, GUEST_RFLAGS, rflags | RFLAGS_TF);
+	put(nv, GUEST_PENDING_DBG_EXCEPTIONS, step_bs_for(V12(v, GUEST_PENDING_DBG_EXCEPTIONS),
+							  (uint32_t)V12(v, GUEST_INTERRUPTIBILITY_INFO), 1));
+}
+
 /* Returns 1 when VMCS02 was built from nothing (then it deserves the full self-check). */
 static int build_vmcs02(struct vm *vm, struct shadow_ept *sept, const struct l1_regs *l1)
 {
@@ -202,6 +221,7 @@ static int build_vmcs02(struct vm *vm, struct shadow_ept *sept, const struct l1_
 	vmcs_load(v02->hpa);
 
 	nested_merge_controls(v, vmm_caps, &c);
+	v02->step_by_tf = c.step_by_tf;
 	uint16_t vpid02 = 0;
 	if (c.proc2 & SEC_ENABLE_VPID) {
 		vpid02 = vpid_map_get(&nv->vpids, (uint16_t)V12(v, VIRTUAL_PROCESSOR_ID));
@@ -383,6 +403,7 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		update_vmcs02(nv, nv->active_sept, &l1);
 	else
 		fresh = build_vmcs02(vm, nv->active_sept, &l1);
+	put_step_by_tf(nv);
 	struct nested_vmcs12_slot *cur = nv->cur;
 	for (unsigned k = 0; k < cur->changed.count; k++)
 		cur->changed.mark[cur->changed.list[k]] = 0;

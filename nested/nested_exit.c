@@ -7,6 +7,7 @@
 #include "guest_state.h"
 #include "nested_entry.h"
 #include "platform.h"
+#include "single_step.h"
 #include "vm_build.h"
 #include "vmcs_setup.h"
 #include "vmcs_shadow.h"
@@ -110,6 +111,21 @@ void nested_materialize_l2_state(struct vm *vm)
 }
 
 /*
+ * With the monitor trap flag emulated, VMCS02's RFLAGS.TF and pending BS
+ * are this VMM's, not L2's: L1 finds L2's own in VMCS12.  (An L2 that set
+ * TF itself keeps it, but its own single-step traps then reach L1 as MTF
+ * exits too: a deviation the README lists.)
+ */
+static void hide_step_by_tf(struct nested_vm *nv)
+{
+	if (!nv->v02->step_by_tf || nv->l2_own_tf)
+		return;
+	uint64_t *field = nv->nvmx.cache->field;
+	field[VMCS12_IDX_GUEST_RFLAGS] &= ~RFLAGS_TF;
+	field[VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS] &= ~DBG_BS;
+}
+
+/*
  * Copy the exit information and the part of L2's state a VMM touches on
  * every exit from VMCS02 (current) into VMCS12.  The rest of L2's state
  * stays in VMCS02 until L1 asks for it (nested_materialize_l2_state()):
@@ -127,6 +143,7 @@ static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
 	if (nv->shadow.exit_load)
 		sync_l2_fields(nv, &vmcs12_l2_exit_load);
 	unsaved_after(nv, old, exitc);
+	hide_step_by_tf(nv);
 	nv->l2_state_stale = 1;
 	for (unsigned k = 0; k < vmcs12_exit_info.count; k++)
 		copy_from_vmcs02(nv, vmcs12_exit_info.idx[k]);
@@ -231,6 +248,48 @@ enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t er
 	return EXIT_RESUME;
 }
 
+/*
+ * The single-step trap that stands in for L1's monitor trap flag: L1 gets
+ * the MTF exit (reason 37, no qualification, no event information; SDM
+ * 26.5.2, 28.2) after the instruction L2 completed.
+ */
+static int is_step_by_tf(const struct nested_vm *nv, const struct exit_info *ei)
+{
+	if (ei->reason != EXIT_REASON_EXCEPTION_NMI || !nv->v02->step_by_tf || !(ei->qualification & DBG_BS))
+		return 0;
+	/* Valid, hardware exception, vector 1. */
+	return (vmcs_read32(VMCS_VM_EXIT_INTR_INFO) & 0x800007ffu) == (0x80000000u | (3u << 8) | 1u);
+}
+
+/*
+ * Whatever this exit was, VMCS02 must not resume L2 with the stale BS
+ * Bochs saves at exits of a guest with TF set (vmm/single_step.c): L2
+ * would take a step without executing anything.
+ */
+static void drop_stale_step_trap(struct nested_vm *nv)
+{
+	uint64_t pending = vmcs_readnat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
+	uint64_t want = step_bs_for(pending, vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO), 1);
+	if (want != pending) {
+		vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, want);
+		nested_vmcs02_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS, want);
+	}
+}
+
+static enum exit_action reflect_mtf(struct vm *vm)
+{
+	struct nested_vm *nv = vm->nested;
+	sync_vmcs02_to_vmcs12(nv);
+	set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, EXIT_REASON_MONITOR_TRAP_FLAG);
+	set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, 0);
+	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, 0);
+	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, 0);
+	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INSTRUCTION_LEN, 0);
+	nv->count.mtf_by_tf++;
+	finish_reflect(vm, 1);
+	return EXIT_RESUME;
+}
+
 enum exit_action nested_reflect_ept12_fault(struct vm *vm, uint32_t reason, uint64_t gpa2, uint64_t linear,
 					   uint64_t qual12)
 {
@@ -320,6 +379,11 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 			nv->l1_timer_paused = 1;
 		}
 		return handled(vm, ei, EXIT_RESCHEDULE);
+	}
+	if (nv->v02->step_by_tf) {
+		drop_stale_step_trap(nv);
+		if (is_step_by_tf(nv, ei))
+			return reflect_mtf(vm);
 	}
 	struct reflect_input in = {
 		.reason = ei->reason,

@@ -73,6 +73,7 @@ struct nested_vmcs02 {
 	uint64_t for_vmcs12;               /* the VMCS12 it was built from; NVMX_NO_VMCS: none */
 	uint64_t image[VMCS12_NFIELDS];    /* what it holds, so entries write only changed fields (put()) */
 	uint8_t known[VMCS12_NFIELDS];
+	int step_by_tf;                    /* its controls emulate L1's monitor trap flag (vmcs02_controls) */
 };
 
 struct nested_vm {
@@ -108,6 +109,7 @@ struct nested_vm {
 	 * was written with, so an unchanged stale value is never written back.
 	 */
 	int l2_state_stale;
+	int l2_own_tf;                   /* RFLAGS.TF was L2's own at the last entry (not the emulated MTF's) */
 	uint32_t exit_controls_at_exit;  /* VMCS12's VM-exit controls at the last reflected exit */
 	struct nested_vmcs12_slot vmcs12s[NESTED_VMCS12_SLOTS];
 	struct nested_vmcs12_slot *cur;  /* the current VMCS12's slot (some free one while there is none) */

@@ -201,6 +201,8 @@ void nested_record_counters(const struct vm *vm)
 	jsonw_u64(&w, "vmread", c->l2_vmcs_served[0]);
 	jsonw_u64(&w, "vmwrite", c->l2_vmcs_served[1]);
 	jsonw_obj_end(&w);
+	/* The child's monitor trap flag, emulated where the processor has none. */
+	jsonw_u64(&w, "mtf_by_tf", c->mtf_by_tf);
 	jsonw_u64(&w, "shadow_syncs_in", nv->shadow.syncs_in);
 	jsonw_u64(&w, "shadow_syncs_out", nv->shadow.syncs_out);
 	jsonw_obj_begin(&w, "invept");

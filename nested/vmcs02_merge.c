@@ -101,4 +101,8 @@ void nested_merge_controls(const struct vmcs12 *v12, const struct vmx_caps *real
 	out->entry = vmx_adjust_controls((entry12 & entry_from_l1) | entry_own, real->entry, 0);
 	/* This VMM handles no exception of L2 itself: L1's bitmap is all it needs. */
 	out->exception_bitmap = (uint32_t)V12(v12, EXCEPTION_BITMAP);
+	/* But for the single-step trap when it stands in for a monitor trap flag the processor lacks. */
+	out->step_by_tf = (proc12 & CPU_MONITOR_TRAP_FLAG) && !(out->proc & CPU_MONITOR_TRAP_FLAG);
+	if (out->step_by_tf)
+		out->exception_bitmap |= 1u << 1;
 }

@@ -31,8 +31,8 @@
 
 /* What nested/ can reflect to L1 faithfully, per control word. */
 #define OFFER_PIN (PIN_EXT_INTR_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS | PIN_PREEMPTION_TIMER)
-/* Not the TPR shadow (no virtual APIC page is built for L2) nor the monitor
- * trap flag (single-stepping L2 is not virtualised). */
+/* Not the TPR shadow (no virtual APIC page is built for L2).  The monitor
+ * trap flag is offered whatever the processor has (NESTED_PROC_EMULATED). */
 #define OFFER_PROC                                                                             \
 	(CPU_INTR_WINDOW_EXITING | CPU_USE_TSC_OFFSETTING | CPU_HLT_EXITING | CPU_INVLPG_EXITING | \
 	 CPU_MWAIT_EXITING | CPU_RDPMC_EXITING | CPU_RDTSC_EXITING | CPU_CR3_LOAD_EXITING |        \
@@ -140,6 +140,7 @@ void nested_caps_compute(struct nested_caps *out, const struct vmx_caps *real, u
 	if (!sec1)
 		offer_proc &= ~CPU_ACTIVATE_SECONDARY;
 	out->true_procbased = narrow(real->procbased, offer_proc);
+	out->true_procbased |= (uint64_t)NESTED_PROC_EMULATED << 32;
 	if (!(may1_of(out->true_procbased) & CPU_ACTIVATE_SECONDARY))
 		out->procbased2 = 0; /* the MSR does not exist then (SDM A.3.3) */
 

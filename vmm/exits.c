@@ -8,6 +8,7 @@
 #include "nestlab/records.h"
 #include "vmm.h"
 #include "nested_runtime.h"
+#include "single_step.h"
 #include "vmx_ops.h"
 #include <string.h>
 
@@ -100,7 +101,16 @@ static enum exit_action handle_io(struct vm *vm, const struct exit_info *ei)
 
 static enum exit_action handle_exception(struct vm *vm, const struct exit_info *ei)
 {
+	if (vm_step_exit(vm, ei))
+		return EXIT_RESUME;
 	return vm_fault(vm, ei, "exception");
+}
+
+static enum exit_action handle_monitor_trap(struct vm *vm, const struct exit_info *ei)
+{
+	if (vm_step_exit(vm, ei))
+		return EXIT_RESUME;
+	return vm_fault(vm, ei, "monitor trap flag exit while not single-stepping");
 }
 
 static enum exit_action handle_triple_fault(struct vm *vm, const struct exit_info *ei)
@@ -156,6 +166,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_MSR_READ] = handle_rdmsr,
 	[EXIT_REASON_MSR_WRITE] = handle_wrmsr,
 	[EXIT_REASON_CR_ACCESS] = handle_cr_access,
+	[EXIT_REASON_MONITOR_TRAP_FLAG] = handle_monitor_trap,
 	/* VMX instructions: emulated for a VM offered VMX, #UD for a leaf (nested/nested_insn.c). */
 	[EXIT_REASON_VMXON] = nested_vmx_insn_exit,
 	[EXIT_REASON_VMXOFF] = nested_vmx_insn_exit,

@@ -38,6 +38,17 @@ struct vm_counters {
 
 #define VM_CONSOLE_LINE 160
 
+/* Single-stepping the VM's first instructions (vmm/single_step.c). */
+struct vm_step {
+	uint32_t wanted;     /* the description's single_steps */
+	uint32_t left;       /* steps still to take; 0 = not stepping */
+	int by_tf;           /* RFLAGS.TF + #DB exiting: the processor offers no monitor trap flag */
+	uint64_t steps;      /* steps taken */
+	uint64_t first_rip;  /* RIP after the first step */
+	uint64_t last_rip;   /* RIP after the last step */
+	uint64_t rip_hash;   /* FNV-1a over the RIP after each step: the path the VM took */
+};
+
 struct vm {
 	unsigned index;                   /* manifest index */
 	char name[NL_NAME_MAX];
@@ -63,6 +74,7 @@ struct vm {
 	unsigned console_len;
 
 	struct vm_counters count;
+	struct vm_step step;
 
 	/* MSRs a guest may write that no VMCS field holds. */
 	uint64_t msr_kernel_gs_base;

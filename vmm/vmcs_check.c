@@ -178,9 +178,6 @@ static const char *check_data_segment(const struct vmcs_seg *sg, const char *wha
  * guest (RIP, RFLAGS, activity and interruptibility state), read with the
  * rest of the state as it is: also run alone by vmcs_check_hot_phased().
  */
-#define RFLAGS_TF_BIT (1ull << 8)
-#define RFLAGS_IF_BIT (1ull << 9)
-#define DEBUGCTL_BTF (1ull << 1)
 #define PENDING_DBG_VALID 0x500full /* B3:B0, enabled breakpoint (12), BS (14); RTM (16) without RTM is reserved */
 
 /* 26.3.1.5: activity state and the event to inject, as they constrain each other. */
@@ -220,7 +217,7 @@ static const char *check_interruptibility(const struct vmcs_check_state *s)
 		return "26.3.1.5: enclave interruption (bit 4) set, and nestlab offers no SGX";
 	if ((blocking & 3) == 3)
 		return "26.3.1.5: blocking by STI and by MOV SS both set";
-	if ((blocking & 1) && !(s->guest_rflags & RFLAGS_IF_BIT))
+	if ((blocking & 1) && !(s->guest_rflags & RFLAGS_IF))
 		return "26.3.1.5: blocking by STI with RFLAGS.IF 0";
 	if (valid && type == 0 && (blocking & 3))
 		return "26.3.1.5: external-interrupt injection with blocking by STI or MOV SS";
@@ -239,8 +236,8 @@ static const char *check_pending_dbg(const struct vmcs_check_state *s)
 	if (s->pending_dbg & ~PENDING_DBG_VALID)
 		return "26.3.1.5: guest pending debug exceptions reserved bits set";
 	if ((s->interruptibility & 3) || s->activity_state == 1) {
-		int single_step = (s->guest_rflags & RFLAGS_TF_BIT) && !(s->guest_debugctl & DEBUGCTL_BTF);
-		if (single_step != !!(s->pending_dbg & (1ull << 14)))
+		int single_step = (s->guest_rflags & RFLAGS_TF) && !(s->guest_debugctl & DEBUGCTL_BTF);
+		if (single_step != !!(s->pending_dbg & DBG_BS))
 			return "26.3.1.5: pending debug exceptions BS does not match RFLAGS.TF and DEBUGCTL.BTF";
 	}
 	return NULL;
@@ -265,7 +262,7 @@ static const char *check_guest_hot(const struct vmcs_check_state *s, const struc
 		return "26.3.1.4: guest RFLAGS bit 1 clear or a reserved bit set";
 	if (ia32e && (s->guest_rflags & (1ull << 17)))
 		return "26.3.1.4: guest RFLAGS.VM is 1 in IA-32e mode";
-	if ((s->entry_intr_info >> 31) && ((s->entry_intr_info >> 8) & 7) == 0 && !(s->guest_rflags & RFLAGS_IF_BIT))
+	if ((s->entry_intr_info >> 31) && ((s->entry_intr_info >> 8) & 7) == 0 && !(s->guest_rflags & RFLAGS_IF))
 		return "26.3.1.4: external-interrupt injection with RFLAGS.IF 0";
 	/* 26.3.1.5 non-register state. */
 	if ((bad = check_activity(s, c)) || (bad = check_interruptibility(s)) || (bad = check_pending_dbg(s)))

@@ -13,6 +13,7 @@
 #include "vmm.h"
 #include "vmx_ops.h"
 #include "nested_runtime.h"
+#include "single_step.h"
 #include <string.h>
 
 _Static_assert(VMCS_HOST_RSP == 0x6c14, "vmx_entry.S hard-codes the HOST_RSP encoding");
@@ -192,6 +193,8 @@ static void run_vms(const struct nl_manifest_view *m)
 		int *launched = in_l2 ? nested_vmcs02_launched(cur) : &cur->launched;
 		uint64_t *host_rsp = in_l2 ? nested_vmcs02_host_rsp(cur) : &cur->host_rsp;
 		vmcs_load(vmcs);
+		if (!in_l2 && vm_stepping(cur))
+			vm_step_arm(cur);
 
 		uint64_t until = slice_end < deadline ? slice_end : deadline;
 		uint64_t l1_timer = in_l2 ? nested_l1_timer_deadline(cur) : 0;
@@ -282,6 +285,7 @@ void vmm_main(const struct nl_manifest_view *m)
 			vm_stop(vm, VM_FAILED, -1, why);
 			continue;
 		}
+		vm_step_begin(vm, &caps);
 		record_vm_start(vm);
 	}
 
@@ -291,6 +295,7 @@ void vmm_main(const struct nl_manifest_view *m)
 	const struct vm *first_bad = 0;
 	for (unsigned i = 0; i < vm_count; i++) {
 		record_exits(&vms[i]);
+		vm_step_record(&vms[i]);
 		if (vms[i].nested)
 			nested_record_counters(&vms[i]);
 		if (vms[i].state != VM_EXITED || vms[i].exit_status != 0) {

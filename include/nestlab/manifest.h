@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define NL_MANIFEST_MAGIC   0x464d4c4eu /* "NLMF" read as little-endian */
-#define NL_MANIFEST_VERSION 2u
+#define NL_MANIFEST_VERSION 3u
 #define NL_NAME_MAX         32u  /* names, including the terminating NUL */
 #define NL_MAX_VMS          16u
 #define NL_MANIFEST_MAX_SIZE 65536u
@@ -38,6 +38,13 @@ enum nl_vm_kind {
 #define NL_FEAT_VPID        (1u << 1)
 #define NL_FEAT_VMCS_SHADOW (1u << 2)
 #define NL_FEAT_ALL         (NL_FEAT_EPT | NL_FEAT_VPID | NL_FEAT_VMCS_SHADOW)
+
+/*
+ * Single-stepping (the monitor trap flag): the VM's VMM steps this many of
+ * its first instructions, one VM exit each, then lets it run.  Each step is
+ * an exit, so the count is bounded.
+ */
+#define NL_SINGLE_STEP_MAX  100000u
 
 /* Header flags. */
 #define NL_MF_BENCH_NATIVE_LOOP (1u << 0) /* L0 runs a leaf's compute loop natively first (bench) */
@@ -58,7 +65,7 @@ struct nl_manifest_vm {
 	uint32_t kind;           /* enum nl_vm_kind */
 	uint64_t memory_bytes;   /* guest-physical memory, multiple of 2 MiB */
 	uint32_t features;       /* NL_FEAT_* */
-	uint32_t reserved;       /* zero */
+	uint32_t single_steps;   /* instructions to single-step from its start, <= NL_SINGLE_STEP_MAX */
 	struct nl_workload workload;
 };
 

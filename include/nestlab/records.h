@@ -25,6 +25,7 @@
 #define NL_REC_VM_FAULT       "vm_fault"       /* a VM did something fatal (EPT violation, triple fault, ...) */
 #define NL_REC_EXITS          "exits"          /* per-VM exit counts by reason name, at the end */
 #define NL_REC_NESTED         "nested"         /* per child VMM: emulated VMX instructions, reflected vs handled exits, EPT02, INV* */
+#define NL_REC_SINGLE_STEP    "single_step"    /* per stepped VM: "wanted", "steps", "mechanism", RIPs and their hash */
 #define NL_REC_VMCS_TRAPS     "vmcs_traps"     /* per child VMM: its VMREADs/VMWRITEs that exited, by field (most frequent) */
 #define NL_REC_CONSOLE        "console"        /* "text": a line a guest wrote to its console */
 #define NL_REC_EXCEPTION      "exception"      /* a CPU exception in the VMM itself: fatal */

@@ -217,6 +217,14 @@ const char *vmcs_field_name(uint32_t encoding);
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
+#define RFLAGS_TF (1ull << 8) /* trap flag: a single-step #DB after the next instruction */
+#define RFLAGS_IF (1ull << 9)
+#define DEBUGCTL_BTF (1ull << 1)
+/* BS, single step: bit 14 of DR6, of the pending-debug-exceptions field and of a #DB exit's qualification. */
+#define DBG_BS (1ull << 14)
+/* Guest interruptibility state (SDM 25.4.2): blocking by STI and by MOV SS. */
+#define INTERRUPTIBILITY_STI    (1u << 0)
+#define INTERRUPTIBILITY_MOV_SS (1u << 1)
 
 /*
  * Adjust a wanted control value against a capability MSR value whose low

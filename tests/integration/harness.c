@@ -98,7 +98,8 @@ void show_failure_context(const char *dir)
 
 const char *status_of(json_t *summary)
 {
-	return json_string_value(json_object_get(summary, "status"));
+	const char *s = json_string_value(json_object_get(summary, "status"));
+	return s ? s : "(absent)";
 }
 
 json_t *vm_by_path(json_t *summary, const char *path)
@@ -137,9 +138,11 @@ json_int_t vm_exits(json_t *vm, const char *reason)
 	return json_integer_value(json_object_get(json_object_get(exits, "by_reason"), reason));
 }
 
+/* Never NULL, so that a missing VM fails its comparison instead of crashing the run. */
 const char *vm_state(json_t *vm)
 {
-	return json_string_value(json_object_get(vm, "state"));
+	const char *s = json_string_value(json_object_get(vm, "state"));
+	return s ? s : "(absent)";
 }
 
 /* The first record of the given type (and vm, if not NULL) in records.jsonl; caller decrefs. */

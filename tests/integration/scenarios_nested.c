@@ -18,8 +18,11 @@ static json_t *run_nested(const char *name, const char *config, const char *leaf
 	if (leaf) {
 		CU_ASSERT_STRING_EQUAL(vm_state(leaf), "exited");
 		CU_ASSERT_EQUAL(json_integer_value(json_object_get(leaf, "exit_status")), 0);
+		/* A leaf stopped before its report has none: say so rather than compare a NULL. */
+		const char *status = json_string_value(json_object_get(json_object_get(leaf, "report"), "status"));
+		CU_ASSERT_PTR_NOT_NULL(status);
+		CU_ASSERT_STRING_EQUAL(status ? status : "(no report)", "ok");
 		json_t *report = json_object_get(leaf, "report");
-		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(report, "status")), "ok");
 		CU_ASSERT_EQUAL(json_integer_value(json_object_get(report, "mismatches")), 0);
 	}
 	return s;
@@ -246,6 +249,71 @@ static void test_hostile_child_vmcs_shadowing(void)
 	run_hostile("hostile-shadow", "tests/integration/configs/hostile-shadow.xml");
 }
 
+/* A VM's single_step summary field (how its VMM stepped it), as a string or integer. */
+static const char *step_str(json_t *vm, const char *key)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(vm, "single_step"), key));
+	return s ? s : "(absent)";
+}
+static json_int_t step_int(json_t *vm, const char *key)
+{
+	return json_integer_value(json_object_get(json_object_get(vm, "single_step"), key));
+}
+
+/* Every step taken, and by the mechanism expected; the path (RIP hash) is returned for comparison. */
+static const char *assert_stepped(json_t *vm, const char *mechanism, json_int_t steps)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(vm);
+	CU_ASSERT_EQUAL(step_int(vm, "wanted"), steps);
+	CU_ASSERT_EQUAL(step_int(vm, "steps"), steps);
+	CU_ASSERT_STRING_EQUAL(step_str(vm, "mechanism"), mechanism);
+	/* Entered at 0x100000: the first step ends after the first instruction, not before it. */
+	CU_ASSERT_STRING_NOT_EQUAL(step_str(vm, "first_rip"), "0x100000");
+	CU_ASSERT_STRING_NOT_EQUAL(step_str(vm, "rip_hash"), "(absent)");
+	return step_str(vm, "rip_hash");
+}
+
+/*
+ * Single-stepping (the monitor trap flag) at depths 1, 2 and 3: L0 steps
+ * its own leaf with RFLAGS.TF (Bochs's skylake_x has no MTF), hv1 and hv2
+ * use the MTF their parent offers, which L0 emulates.  The same leaf must
+ * take the same path under each: one RIP hash over 2000 steps.
+ */
+static void test_single_step(void)
+{
+	const json_int_t steps = 2000;
+	json_t *s = run_nested("single-step", "configs/single-step.xml", "L0/hv1/leaf");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	json_t *leaf1 = vm_by_path(s, "L0/leaf"), *hv1 = vm_by_path(s, "L0/hv1"), *leaf2 = vm_by_path(s, "L0/hv1/leaf");
+	CU_ASSERT_STRING_EQUAL(vm_state(leaf1), "exited");
+	const char *hash1 = assert_stepped(leaf1, "rflags_tf", steps);
+	const char *hash2 = assert_stepped(leaf2, "monitor_trap_flag", steps);
+	CU_ASSERT_STRING_EQUAL(hash1, hash2);
+	CU_ASSERT_STRING_EQUAL(step_str(leaf1, "last_rip"), step_str(leaf2, "last_rip"));
+	/* One #DB exit per step at L0; hv1 saw exactly its steps as MTF exits, each one made up by L0. */
+	CU_ASSERT_EQUAL(vm_exits(leaf1, "EXCEPTION_NMI"), steps);
+	CU_ASSERT_EQUAL(level_exits(s, "L0/hv1", "MONITOR_TRAP_FLAG"), steps);
+	CU_ASSERT_EQUAL(nested_count(hv1, "reflected", "MONITOR_TRAP_FLAG"), steps);
+	CU_ASSERT_EQUAL(nested_count(hv1, NULL, "mtf_by_tf"), steps);
+	CU_ASSERT(json_is_null(json_object_get(hv1, "single_step")));
+	/* Stepping is over after 2000 instructions: the rest of the workload ran free. */
+	CU_ASSERT(nested_count(hv1, "reflected", "VMCALL") >= 20);
+
+	json_t *d3 = run_nested("depth3-single-step", "tests/integration/configs/depth3-single-step.xml",
+				"L0/hv1/hv2/leaf");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d3);
+	json_t *d3hv1 = vm_by_path(d3, "L0/hv1"), *d3hv2 = vm_by_path(d3, "L0/hv1/hv2");
+	const char *hash3 = assert_stepped(vm_by_path(d3, "L0/hv1/hv2/leaf"), "monitor_trap_flag", steps);
+	CU_ASSERT_STRING_EQUAL(hash1, hash3);
+	/* hv1 passes hv2's MTF to the MTF L0 offers it (no emulation of its own); L0 emulates it. */
+	CU_ASSERT_EQUAL(nested_count(d3hv2, "reflected", "MONITOR_TRAP_FLAG"), steps);
+	CU_ASSERT_EQUAL(nested_count(d3hv2, NULL, "mtf_by_tf"), 0);
+	CU_ASSERT_EQUAL(nested_count(d3hv1, NULL, "mtf_by_tf"), steps);
+	CU_ASSERT_EQUAL(level_exits(d3, "L0/hv1/hv2", "MONITOR_TRAP_FLAG"), steps);
+	json_decref(d3);
+	json_decref(s);
+}
+
 void register_nested_scenarios(CU_pSuite s)
 {
 	CU_add_test(s, "two leaves under a child VMM, VMCS shadowing off and on", test_two_leaves_under_a_child_vmm);
@@ -254,6 +322,7 @@ void register_nested_scenarios(CU_pSuite s)
 	CU_add_test(s, "depth 3: a VMM inside a VMM inside L0", test_depth3);
 	CU_add_test(s, "depth 2 with VMCS shadowing", test_depth2_vmcs_shadowing);
 	CU_add_test(s, "depth 3 with VMCS shadowing", test_depth3_vmcs_shadowing);
+	CU_add_test(s, "single-stepping at depths 1, 2 and 3: one path", test_single_step);
 	CU_add_test(s, "hostile child VMM: SDM outcomes, parent survives, sibling runs", test_hostile_child);
 	CU_add_test(s, "hostile child VMM with VMCS shadowing", test_hostile_child_vmcs_shadowing);
 }

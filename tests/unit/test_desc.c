@@ -220,6 +220,10 @@ static const struct bad_case {
 	  "36 MiB is too small for a VMM: its child VMs need 22 MiB and the VMM keeps 16 MiB" },
 	{ "vmcs-shadowing-leaf.xml", 6, "experiment/vm[hv1]/vm[vm0]/features/@vmcs-shadowing",
 	  "only applies to a VM that runs a VMM" },
+	{ "single-step-too-many.xml", 4, "experiment/vm[vm0]/features/@single-step",
+	  "100001 instructions to single-step; at most 100000" },
+	{ "single-step-too-many.json", 9, "vms[0].features.single_step",
+	  "4294967296 instructions to single-step; at most 100000" },
 	{ "vmm-image-alone.xml", 4, "experiment/vm[hv1]/@image", "needs child VMs" },
 	{ "path-too-long.xml", 8,
 	  "experiment/vm[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]/vm[bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb]/vm[ccccccccccccccccccccccccccccccc]/vm[leafx",
@@ -297,6 +301,28 @@ static void test_nested(void)
 	CU_ASSERT_EQUAL(e.vms[1].memory_bytes, 48 * MIB);
 	nl_experiment_vm_path(&e, 2, path, sizeof path);
 	CU_ASSERT_STRING_EQUAL(path, "L0/hv1/hv2/leaf");
+}
+
+/* Single-stepping, in both formats: per VM, any level, 0 (off) unless asked. */
+static void test_single_step(void)
+{
+	static const char *const files[] = { "configs/single-step.xml", "configs/single-step.json" };
+	for (unsigned f = 0; f < 2; f++) {
+		static struct nl_experiment e;
+		CU_ASSERT_FATAL(load_ok(files[f], &e) == 0);
+		CU_ASSERT_EQUAL_FATAL(e.vm_count, 3);
+		CU_ASSERT_EQUAL(e.vms[0].single_steps, 2000); /* L0/leaf */
+		CU_ASSERT_EQUAL(e.vms[1].single_steps, 0);    /* L0/hv1 */
+		CU_ASSERT_EQUAL(e.vms[2].single_steps, 2000); /* L0/hv1/leaf */
+		CU_ASSERT_EQUAL(e.vms[1].features, NL_FEAT_EPT | NL_FEAT_VPID | NL_FEAT_VMCS_SHADOW);
+		/* It reaches the manifest (and, through the sub-manifest, the VMM that steps the VM). */
+		static _Alignas(8) unsigned char buf[NL_MANIFEST_MAX_SIZE];
+		struct nl_manifest_view view;
+		size_t n = nl_experiment_to_manifest(&e, buf, sizeof buf);
+		CU_ASSERT_FATAL(n > 0 && nl_manifest_decode(buf, n, &view, NULL) == 0);
+		CU_ASSERT_EQUAL(view.vms[0].single_steps, 2000);
+		CU_ASSERT_EQUAL(view.vms[2].single_steps, 2000);
+	}
 }
 
 static void test_diag_print(void)
@@ -430,6 +456,7 @@ void register_suite_desc(void)
 	CU_add_test(s, "two VMs, hex values", test_two_vms_and_hex);
 	CU_add_test(s, "bad inputs: line and field", test_bad_inputs);
 	CU_add_test(s, "nested VMMs, default images", test_nested);
+	CU_add_test(s, "single-stepping per VM, both formats, into the manifest", test_single_step);
 	CU_add_test(s, "diag format", test_diag_print);
 	CU_add_test(s, "unreadable file, unknown format", test_unreadable_and_unknown_format);
 	CU_add_test(s, "backend override", test_backend_override);

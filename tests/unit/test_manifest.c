@@ -41,6 +41,7 @@ static void sample(void)
 	vms_in[1].memory_bytes = 4 * MIB;
 	vms_in[1].features = NL_FEAT_EPT;
 	vms_in[1].workload = (struct nl_workload){ 100, 200, 300, 0x20000000 };
+	vms_in[1].single_steps = 250;
 
 	/* Same name as the VM under hv: allowed, they are not siblings. */
 	strcpy(vms_in[2].name, "vm0");
@@ -127,6 +128,7 @@ static void test_round_trip(void)
 		CU_ASSERT_EQUAL(view.vms[i].kind, vms_in[i].kind);
 		CU_ASSERT_EQUAL(view.vms[i].memory_bytes, vms_in[i].memory_bytes);
 		CU_ASSERT_EQUAL(view.vms[i].features, vms_in[i].features);
+		CU_ASSERT_EQUAL(view.vms[i].single_steps, vms_in[i].single_steps);
 		CU_ASSERT_EQUAL(memcmp(&view.vms[i].workload, &vms_in[i].workload,
 				       sizeof(struct nl_workload)), 0);
 	}
@@ -148,10 +150,9 @@ static void test_encode_is_canonical(void)
 	size_t n;
 
 	encode_sample();
-	/* Garbage after the NUL of a name and in reserved must not reach the bytes. */
+	/* Garbage after the NUL of a name must not reach the bytes. */
 	memset(vms_in[1].name, 'Z', sizeof vms_in[1].name);
 	strcpy(vms_in[1].name, "vm0");
-	vms_in[1].reserved = 77;
 	n = nl_manifest_encode(&hdr_in, vms_in, 3, again, sizeof again);
 	CU_ASSERT_EQUAL(n, buf_len);
 	CU_ASSERT_EQUAL(memcmp(again, buf, n), 0);
@@ -358,9 +359,13 @@ static void test_values(void)
 	reseal();
 	expect(NL_MFE_VALUE, "features");
 	encode_sample();
-	vm(0)->reserved = 1;
+	vm(0)->single_steps = NL_SINGLE_STEP_MAX + 1;
 	reseal();
-	expect(NL_MFE_VALUE, "reserved");
+	expect(NL_MFE_VALUE, "single_steps");
+	encode_sample();
+	vm(0)->single_steps = NL_SINGLE_STEP_MAX; /* the limit itself is allowed */
+	reseal();
+	CU_ASSERT_EQUAL(nl_manifest_decode(buf, buf_len, &(struct nl_manifest_view){ 0 }, NULL), 0);
 	encode_sample();
 	hdr()->flags = 1u << 7;
 	reseal();

@@ -69,6 +69,30 @@ static void test_l1_exiting_controls_kept(void)
 	CU_ASSERT_EQUAL(c.exception_bitmap, (1u << 14) | (1u << 6) | (1u << 3));
 }
 
+/* L1's monitor trap flag: the processor's where it has one, else RFLAGS.TF with #DB exiting. */
+static void test_monitor_trap_flag_emulated_without_one(void)
+{
+	struct vmx_caps no_mtf = skylake;
+	no_mtf.procbased &= ~((uint64_t)CPU_MONITOR_TRAP_FLAG << 32);
+	l1_asks(0, CPU_MONITOR_TRAP_FLAG, 0, 0, 0);
+	V12(&v, EXCEPTION_BITMAP) = 1u << 14;
+	nested_merge_controls(&v, &no_mtf, &c);
+	CU_ASSERT_FALSE(c.proc & CPU_MONITOR_TRAP_FLAG);
+	CU_ASSERT_TRUE(c.step_by_tf);
+	CU_ASSERT_EQUAL(c.exception_bitmap, (1u << 14) | (1u << 1));
+	CU_ASSERT(within(c.proc, no_mtf.procbased));
+
+	nested_merge_controls(&v, &skylake, &c);
+	CU_ASSERT(c.proc & CPU_MONITOR_TRAP_FLAG);
+	CU_ASSERT_FALSE(c.step_by_tf);
+	CU_ASSERT_EQUAL(c.exception_bitmap, 1u << 14);
+
+	l1_asks(0, 0, 0, 0, 0); /* not asked for: no stepping, no #DB exits */
+	nested_merge_controls(&v, &no_mtf, &c);
+	CU_ASSERT_FALSE(c.step_by_tf);
+	CU_ASSERT_EQUAL(c.exception_bitmap, 0);
+}
+
 /* L1's bitmaps are L1-physical: VMCS02 exits on every port and MSR access instead. */
 static void test_no_bitmaps_reach_the_processor(void)
 {
@@ -176,7 +200,8 @@ static void test_any_vmcs12_gives_a_safe_vmcs02(void)
 		CU_ASSERT_FATAL(!(c.proc2 & (SEC_VMCS_SHADOWING | SEC_ENABLE_VMFUNC | SEC_VIRTUALIZE_APIC_ACCESSES)));
 		CU_ASSERT_FATAL(c.exit & EXIT_LOAD_IA32_EFER);
 		CU_ASSERT_FATAL(c.entry & ENTRY_LOAD_IA32_EFER);
-		CU_ASSERT_FATAL(c.exception_bitmap == (uint32_t)(x >> 32));
+		CU_ASSERT_FATAL(c.exception_bitmap == (uint32_t)(x >> 32)); /* this Skylake has MTF: never by TF */
+		CU_ASSERT_FATAL(!c.step_by_tf);
 		/* PAT is loaded on entry exactly when it is restored on exit. */
 		CU_ASSERT_FATAL(!(c.entry & ENTRY_LOAD_IA32_PAT) == !(c.exit & EXIT_LOAD_IA32_PAT));
 	}
@@ -188,6 +213,7 @@ void register_suite_nested_merge(void)
 	CU_add_test(s, "this VMM's needs when L1 asks nothing", test_own_needs_when_l1_asks_nothing);
 	CU_add_test(s, "L1's exiting controls and exception bitmap kept", test_l1_exiting_controls_kept);
 	CU_add_test(s, "no I/O or MSR bitmap reaches the processor", test_no_bitmaps_reach_the_processor);
+	CU_add_test(s, "monitor trap flag: the processor's, or emulated by RFLAGS.TF", test_monitor_trap_flag_emulated_without_one);
 	CU_add_test(s, "secondary controls: EPT always, VPID from L1, shadowing never", test_secondary_controls);
 	CU_add_test(s, "exit controls are this VMM's, entry controls L1's", test_exit_and_entry_controls);
 	CU_add_test(s, "adjusted to the processor's capabilities", test_adjusted_to_the_processor);

@@ -4,6 +4,7 @@
 
 #include "nestlab/vmx.h"
 #include "vmcs_check.h"
+#include "single_step.h"
 
 /* Capabilities shaped like a Skylake-class processor with TRUE controls. */
 static const struct vmcs_check_caps caps = {
@@ -261,6 +262,28 @@ static void test_hot_state_from_fields(void)
 	CU_ASSERT_EQUAL(s.guest_cr0, good().guest_cr0); /* left as it was */
 }
 
+/*
+ * Single-stepping by RFLAGS.TF (vmm/single_step.h): whatever pending BS an
+ * exit left and whatever blocking is in force, the value step_bs_for()
+ * gives passes 26.3.1.5 with TF set or cleared, and carries BS only where
+ * that rule demands it (a stale one would take a step with no instruction).
+ */
+static void test_step_bs_for_passes_the_entry_checks(void)
+{
+	const uint64_t pendings[] = { 0, DBG_BS, DBG_BS | 1, 1 };
+	for (unsigned blocking = 0; blocking < 3; blocking++)
+		for (unsigned p = 0; p < 4; p++)
+			for (int tf = 0; tf < 2; tf++) {
+				struct vmcs_check_state st = good();
+				st.guest_rflags |= RFLAGS_IF | (tf ? RFLAGS_TF : 0);
+				st.interruptibility = blocking;
+				st.pending_dbg = step_bs_for(pendings[p], blocking, tf);
+				CU_ASSERT_PTR_NULL(vmcs_check(&st, &caps));
+				CU_ASSERT_EQUAL(!!(st.pending_dbg & DBG_BS), tf && blocking);
+				CU_ASSERT_EQUAL(st.pending_dbg & ~DBG_BS, pendings[p] & ~DBG_BS);
+			}
+}
+
 /* 26.3.1.5 (and 26.3.1.4): activity state, interruptibility, pending debug exceptions, the event to inject. */
 static void test_non_register_state_checks(void)
 {
@@ -347,5 +370,6 @@ void register_suite_vmcs_check(void)
 	CU_add_test(s, "non-register state: activity, interruptibility, pending debug exceptions",
 		    test_non_register_state_checks);
 	CU_add_test(s, "hot checks alone: same verdict and phase on the hot fields", test_hot_checks);
+	CU_add_test(s, "single-stepping by TF: pending BS as the entry checks demand", test_step_bs_for_passes_the_entry_checks);
 	CU_add_test(s, "hot checks read only the hot fields", test_hot_state_from_fields);
 }
