@@ -5,7 +5,7 @@
  * the hostile guest itself, hence in .rodata.
  */
 	.section .rodata
-	.globl l2_code_start, l2_code_end, l2_dr7_probe, l2_shadow_probe, l2_shadow_ept_probe
+	.globl l2_code_start, l2_code_end, l2_dr7_probe, l2_shadow_probe, l2_shadow_ept_probe, l2_mtf_probe
 l2_code_start:
 	cpuid
 1:	hlt
@@ -52,6 +52,12 @@ l2_shadow_probe:
 	vmread %rdx, %rax
 3:	hlt
 	jmp 3b
+/* Single-stepped with the monitor trap flag (steps.c): two one-byte instructions, then a halt. */
+l2_mtf_probe:
+	nop
+	nop
+5:	hlt
+	jmp 5b
 /* The same field, VMREAD into L2-physical 0x7000, a page EPT12 does not map: an EPT violation for L1. */
 l2_shadow_ept_probe:
 	mov 0x5e80, %rdx

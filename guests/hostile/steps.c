@@ -309,6 +309,38 @@ static void step_l2_dr7_not_saved(void)
 }
 
 /*
+ * The monitor trap flag (SDM 26.5.2), which the parent offers whether its
+ * processor has one or not: an entry runs one instruction of L2 and exits
+ * with reason 37, no qualification (28.2.1), L2's RFLAGS and pending debug
+ * exceptions as L2 has them (no trace of a TF the parent may step with).
+ */
+static void step_l2_monitor_trap(struct hostile *h, uint64_t hlt_rip)
+{
+	int offered = ((h->vmx.proc >> 32) & CPU_MONITOR_TRAP_FLAG) != 0;
+	check_text("monitor_trap_flag_offered", "may be 1", offered ? "may be 1" : "must be 0", offered);
+	if (!offered)
+		return;
+	uint64_t proc = 0, probe = l2_code_gpa(l2_mtf_probe);
+	do_vmread(VMCS_CPU_BASED_VM_EXEC_CONTROL, &proc);
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc | CPU_MONITOR_TRAP_FLAG);
+	do_vmwrite(VMCS_GUEST_RIP, probe);
+	do_vmwrite(VMCS_GUEST_RFLAGS, 0x2);
+	if (check_outcome("mtf_first_step", vm_exit(EXIT_REASON_MONITOR_TRAP_FLAG), do_vmresume())) {
+		check_field("mtf_first_step_rip", VMCS_GUEST_RIP, probe + 1);
+		check_field("mtf_exit_qualification", VMCS_EXIT_QUALIFICATION, 0);
+		check_field("mtf_rflags_as_l2_has_them", VMCS_GUEST_RFLAGS, 0x2);
+		check_field("mtf_no_pending_debug_exception", VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	}
+	if (check_outcome("mtf_second_step", vm_exit(EXIT_REASON_MONITOR_TRAP_FLAG), do_vmresume()))
+		check_field("mtf_second_step_rip", VMCS_GUEST_RIP, probe + 2);
+	/* Flag off: L2 runs on to its HLT. */
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
+	if (check_outcome("mtf_off_runs_to_hlt", vm_exit(EXIT_REASON_HLT), do_vmresume()))
+		check_field("mtf_off_hlt_rip", VMCS_GUEST_RIP, probe + 2);
+	do_vmwrite(VMCS_GUEST_RIP, hlt_rip);
+}
+
+/*
  * Editing the memory of an active VMCS that is not current is undefined
  * (SDM 25.11.1), but it must not slip a control past the parent's entry
  * checks: APIC-access virtualisation, which the parent does not offer,
@@ -458,6 +490,7 @@ void step_run_l2(struct hostile *h)
 	do_vmwrite(VMCS_GUEST_IA32_EFER + 1, efer >> 32);
 	check_field("vmwrite_high_half_keeps_low", VMCS_GUEST_IA32_EFER, efer);
 	step_l2_dr7_not_saved();
+	step_l2_monitor_trap(h, hlt_rip);
 	step_many_active_vmcs(h, hlt_rip);
 	step_edit_active_vmcs(h);
 	step_vmcs_shadowing(h, pa_of(&vmcs_l2));
