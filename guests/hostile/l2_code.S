@@ -6,6 +6,7 @@
  */
 	.section .rodata
 	.globl l2_code_start, l2_code_end, l2_dr7_probe, l2_shadow_probe, l2_shadow_ept_probe, l2_mtf_probe
+	.globl l2_window_probe
 l2_code_start:
 	cpuid
 1:	hlt
@@ -58,6 +59,12 @@ l2_mtf_probe:
 	nop
 5:	hlt
 	jmp 5b
+/* Event windows (steps.c): STI opens the interrupt window after the next instruction. */
+l2_window_probe:
+	sti
+	nop
+6:	hlt
+	jmp 6b
 /* The same field, VMREAD into L2-physical 0x7000, a page EPT12 does not map: an EPT violation for L1. */
 l2_shadow_ept_probe:
 	mov 0x5e80, %rdx

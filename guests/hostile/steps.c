@@ -341,6 +341,51 @@ static void step_l2_monitor_trap(struct hostile *h, uint64_t hlt_rip)
 }
 
 /*
+ * Event windows (MISSION mechanism 3, SDM 26.7.5-6): with interrupt-window
+ * exiting an entry exits before any instruction when RFLAGS.IF is 1 and
+ * nothing blocks interrupts, else as soon as that holds (after STI, past
+ * the instruction STI blocks for); NMI-window exiting likewise when no
+ * virtual NMI is blocked.  The parent must pass the controls on to the
+ * processor and reflect the exits, never take them for its own.
+ */
+static void step_l2_event_windows(struct hostile *h, uint64_t hlt_rip)
+{
+	uint64_t proc = 0, pin = 0, probe = l2_code_gpa(l2_window_probe);
+	do_vmread(VMCS_CPU_BASED_VM_EXEC_CONTROL, &proc);
+	do_vmread(VMCS_PIN_BASED_VM_EXEC_CONTROL, &pin);
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc | CPU_INTR_WINDOW_EXITING);
+	do_vmwrite(VMCS_GUEST_RIP, probe);
+	do_vmwrite(VMCS_GUEST_RFLAGS, 0x2 | RFLAGS_IF);
+	if (check_outcome("interrupt_window_open_at_entry", vm_exit(EXIT_REASON_INTERRUPT_WINDOW), do_vmresume()))
+		check_field("interrupt_window_open_at_entry_rip", VMCS_GUEST_RIP, probe);
+	do_vmwrite(VMCS_GUEST_RFLAGS, 0x2); /* closed: STI opens it, one instruction later */
+	if (check_outcome("interrupt_window_after_sti", vm_exit(EXIT_REASON_INTERRUPT_WINDOW), do_vmresume()))
+		check_field("interrupt_window_after_sti_rip", VMCS_GUEST_RIP, probe + 2);
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
+	check_outcome("interrupt_window_off_runs_to_hlt", vm_exit(EXIT_REASON_HLT), do_vmresume());
+
+	int nmi_window = ((h->vmx.proc >> 32) & CPU_NMI_WINDOW_EXITING) && ((h->vmx.pin >> 32) & PIN_VIRTUAL_NMIS);
+	if (nmi_window) {
+		do_vmwrite(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+		do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc | CPU_NMI_WINDOW_EXITING);
+		do_vmwrite(VMCS_GUEST_RIP, probe);
+		do_vmwrite(VMCS_GUEST_RFLAGS, 0x2);
+		if (check_outcome("nmi_window_open_at_entry", vm_exit(EXIT_REASON_NMI_WINDOW), do_vmresume()))
+			check_field("nmi_window_open_at_entry_rip", VMCS_GUEST_RIP, probe);
+		/* A virtual NMI blocked: the window stays shut and L2 runs on to its HLT. */
+		do_vmwrite(VMCS_GUEST_INTERRUPTIBILITY_INFO, INTERRUPTIBILITY_NMI);
+		check_outcome("nmi_window_shut_by_blocking", vm_exit(EXIT_REASON_HLT), do_vmresume());
+		do_vmwrite(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+		do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
+		do_vmwrite(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin);
+	} else {
+		console_printf("hostile: NMI-window exiting is not offered; its checks do not apply\n");
+	}
+	do_vmwrite(VMCS_GUEST_RFLAGS, 0x2);
+	do_vmwrite(VMCS_GUEST_RIP, hlt_rip);
+}
+
+/*
  * Editing the memory of an active VMCS that is not current is undefined
  * (SDM 25.11.1), but it must not slip a control past the parent's entry
  * checks: APIC-access virtualisation, which the parent does not offer,
@@ -491,6 +536,7 @@ void step_run_l2(struct hostile *h)
 	check_field("vmwrite_high_half_keeps_low", VMCS_GUEST_IA32_EFER, efer);
 	step_l2_dr7_not_saved();
 	step_l2_monitor_trap(h, hlt_rip);
+	step_l2_event_windows(h, hlt_rip);
 	step_many_active_vmcs(h, hlt_rip);
 	step_edit_active_vmcs(h);
 	step_vmcs_shadowing(h, pa_of(&vmcs_l2));

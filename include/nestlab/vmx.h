@@ -225,6 +225,7 @@ const char *vmcs_field_name(uint32_t encoding);
 /* Guest interruptibility state (SDM 25.4.2): blocking by STI and by MOV SS. */
 #define INTERRUPTIBILITY_STI    (1u << 0)
 #define INTERRUPTIBILITY_MOV_SS (1u << 1)
+#define INTERRUPTIBILITY_NMI    (1u << 3)
 
 /*
  * Adjust a wanted control value against a capability MSR value whose low
