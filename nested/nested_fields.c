@@ -37,12 +37,19 @@ const unsigned nested_hot_field_count = sizeof nested_hot_fields / sizeof nested
  * Hot fields a VMM reads around its guest's exits but rarely writes: a
  * parent shadows them for reading only, so its VMRESUME emulation need not
  * copy them back from the shadow VMCS each time (a write exits instead).
- * The per-field trap counts ("vmcs_traps") show when a guest VMM disagrees.
+ * A VMM writes control registers, their read shadows, the activity state
+ * and the pending debug exceptions only when it emulates something of its
+ * guest's that is rare (a CR write, HLT, a debug event): each read
+ * back costs every VMX instruction of the child, each trapped write one
+ * exit.  The per-field trap counts ("vmcs_traps") show when a guest VMM
+ * disagrees.
  */
 const uint32_t nested_hot_read_mostly[] = {
 	VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE, VMCS_GUEST_DS_BASE,
 	VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE, VMCS_GUEST_CS_AR_BYTES, VMCS_GUEST_SS_AR_BYTES,
 	VMCS_GUEST_IA32_EFER, VMCS_CR0_GUEST_HOST_MASK, VMCS_CR4_GUEST_HOST_MASK, VMCS_HOST_RSP, VMCS_HOST_RIP,
+	VMCS_GUEST_CR0, VMCS_GUEST_CR3, VMCS_GUEST_CR4, VMCS_CR0_READ_SHADOW, VMCS_CR4_READ_SHADOW,
+	VMCS_GUEST_ACTIVITY_STATE, VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
 };
 const unsigned nested_hot_read_mostly_count = sizeof nested_hot_read_mostly / sizeof nested_hot_read_mostly[0];
 

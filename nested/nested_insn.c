@@ -30,17 +30,34 @@ static enum nvmx_insn_kind kind_of(uint32_t reason)
 }
 
 /* The mode checks and VMXON's preconditions as L1 sees its own state. */
-static void fill_ctx(struct nvmx_ctx *c)
+/*
+ * L1's mode as the instruction's checks need it.  In every VMX
+ * instruction's operation (SDM 31.3) the processor raises #UD for CR0.PE =
+ * 0, RFLAGS.VM = 1 and compatibility mode (IA32_EFER.LMA = 1, CS.L = 0)
+ * before it considers a VM exit: the exit itself proves protected mode,
+ * no virtual-8086 mode, and CS.L = 1 wherever LMA = 1.  Read is what it
+ * does not prove: the CPL, L1's own CR4.VMXE (this VMM owns the real one,
+ * which VMX operation keeps set), whether L1 runs in 64-bit mode (operand
+ * size), and for VMXON, the one instruction whose checks use them, all of
+ * CR0 and CR4.  Each VMREAD left out is an exit saved when this VMM runs
+ * under a parent of its own.
+ */
+static void fill_ctx(struct nvmx_ctx *c, uint32_t reason)
 {
-	uint64_t efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
 	c->cpl = guest_cpl();
-	c->cr0 = guest_visible_cr0();
-	c->cr4 = guest_visible_cr4();
-	c->cr4_vmxe = (c->cr4 & CR4_VMXE) != 0;
-	c->cr0_pe = (c->cr0 & CR0_PE) != 0;
-	c->rflags_vm = (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_VM) != 0;
-	c->long_mode = (efer & EFER_LMA) != 0;
-	c->cs_l = (vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1;
+	c->cr0_pe = 1;
+	c->rflags_vm = 0;
+	c->long_mode = (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) != 0;
+	c->cs_l = c->long_mode;
+	if (reason == EXIT_REASON_VMXON) {
+		c->cr0 = guest_visible_cr0();
+		c->cr4 = guest_visible_cr4();
+		c->cr4_vmxe = (c->cr4 & CR4_VMXE) != 0;
+	} else {
+		c->cr0 = c->cr4 = 0; /* not read: no check but VMXON's uses them */
+		uint64_t mask = vmcs_readnat(VMCS_CR4_GUEST_HOST_MASK);
+		c->cr4_vmxe = !(mask & CR4_VMXE) || (vmcs_readnat(VMCS_CR4_READ_SHADOW) & CR4_VMXE);
+	}
 	c->feature_control = FEATURE_CONTROL_LOCKED | FEATURE_CONTROL_VMXON_OUTSIDE_SMX;
 }
 
@@ -204,7 +221,7 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 	struct nvmx_result r;
 	uint64_t ptr = 0, value = 0, desc[2];
 	uint32_t info = vmcs_read32(VMCS_VMX_INSTRUCTION_INFO);
-	fill_ctx(&c);
+	fill_ctx(&c, ei->reason);
 	int long_mode = c.long_mode && c.cs_l; /* 64-bit mode: operands are 64 bits wide */
 	unsigned opsize = long_mode ? 8 : 4;
 	int is_field_access = ei->reason == EXIT_REASON_VMREAD || ei->reason == EXIT_REASON_VMWRITE;
