@@ -27,6 +27,8 @@ size_t nl_experiment_to_manifest(const struct nl_experiment *exp, void *buf, siz
 	h.tsc_khz = nl_experiment_tsc_khz(exp);
 	h.quantum_us = exp->quantum_us;
 	h.flags = exp->flags;
+	if (!strcmp(exp->backend.name, "bochs"))
+		h.flags |= NL_MF_MTF_UNRELIABLE; /* ../shared/BOCHS.md: the flag does nothing in Bochs 2.7 */
 	memcpy(h.experiment, exp->name, sizeof h.experiment);
 
 	memset(vms, 0, sizeof vms);

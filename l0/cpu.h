@@ -39,6 +39,11 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 	{                                                                     \
 		__asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory");      \
 	}
+static inline void write_dr6(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%dr6" ::"r"(v));
+}
+
 DEFINE_CR_ACCESS(0)
 DEFINE_CR_ACCESS(2)
 DEFINE_CR_ACCESS(3)

@@ -357,7 +357,8 @@ struct nested_counters {
 	uint64_t entry_checks_full;              /* entries whose VMCS12 got every check */
 	uint64_t entry_checks_hot;               /* entries that changed only hot fields: only their checks */
 	uint64_t l2_vmcs_served[2];              /* L2 VMREADs [0] / VMWRITEs [1] served from L1's shadow VMCS */
-	uint64_t mtf_by_tf;                      /* MTF exits made from single-step traps (no MTF in the processor) */
+	uint64_t mtf_made_up;                    /* MTF exits made up: single-step traps (no MTF in the processor),
+						  * after an event's delivery, after an instruction emulated here */
 	/* VMREADs/VMWRITEs that exited, by VMCS12 field index: what shadowing did not absorb. */
 	uint32_t trapped_vmread[VMCS12_NFIELDS], trapped_vmwrite[VMCS12_NFIELDS];
 };

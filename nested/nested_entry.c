@@ -187,20 +187,30 @@ static void update_vmcs02(struct nested_vm *nv, struct shadow_ept *sept, const s
 
 /*
  * The monitor trap flag emulated (vmcs02_controls.step_by_tf): L2 runs
- * with RFLAGS.TF, and with BS pending where STI or MOV-SS blocking would
- * otherwise fail the entry (26.3.1.5), never elsewhere (step_bs_for()).
- * The exit hides both from L1.
+ * with RFLAGS.TF and the rest of the state that makes one instruction a
+ * step the entry checks accept (step_entry_state()); the exit hides it
+ * from L1.  An entry that delivers an event does not step: TF would be
+ * pushed onto L2's stack and the handler run unstepped.  It exits right
+ * after the delivery instead (step_after_delivery), which is where the
+ * SDM puts the MTF exit then (26.7.2).
  */
 static void put_step_by_tf(struct nested_vm *nv)
 {
 	const struct vmcs12 *v = nv->nvmx.cache;
 	uint64_t rflags = V12(v, GUEST_RFLAGS);
 	nv->l2_own_tf = (rflags & RFLAGS_TF) != 0;
+	nv->step_after_delivery = 0;
 	if (!nv->v02->step_by_tf)
 		return;
-	put(nv, GUEST_RFLAGS, rflags | RFLAGS_TF);
-	put(nv, GUEST_PENDING_DBG_EXCEPTIONS, step_bs_for(V12(v, GUEST_PENDING_DBG_EXCEPTIONS),
-							  (uint32_t)V12(v, GUEST_INTERRUPTIBILITY_INFO), 1));
+	int delivers = (V12(v, VM_ENTRY_INTR_INFO_FIELD) >> 31) != 0;
+	nv->step_after_delivery = delivers;
+	struct step_entry e = step_entry_state(rflags, V12(v, GUEST_PENDING_DBG_EXCEPTIONS),
+					       (uint32_t)V12(v, GUEST_INTERRUPTIBILITY_INFO),
+					       (uint32_t)V12(v, GUEST_ACTIVITY_STATE),
+					       nv->v02->image[VMCS12_IDX_GUEST_IA32_DEBUGCTL], !delivers);
+	put(nv, GUEST_RFLAGS, e.rflags);
+	put(nv, GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
+	put(nv, GUEST_INTERRUPTIBILITY_INFO, e.interruptibility);
 }
 
 /* Returns 1 when VMCS02 was built from nothing (then it deserves the full self-check). */

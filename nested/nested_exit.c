@@ -123,6 +123,8 @@ static void hide_step_by_tf(struct nested_vm *nv)
 	uint64_t *field = nv->nvmx.cache->field;
 	field[VMCS12_IDX_GUEST_RFLAGS] &= ~RFLAGS_TF;
 	field[VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS] &= ~DBG_BS;
+	nested_shadow_note(nv, VMCS12_IDX_GUEST_RFLAGS);
+	nested_shadow_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS);
 }
 
 /*
@@ -269,7 +271,7 @@ static int is_step_by_tf(const struct nested_vm *nv, const struct exit_info *ei)
 static void drop_stale_step_trap(struct nested_vm *nv)
 {
 	uint64_t pending = vmcs_readnat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
-	uint64_t want = step_bs_for(pending, vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO), 1);
+	uint64_t want = step_drop_stale_bs(pending, vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO));
 	if (want != pending) {
 		vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, want);
 		nested_vmcs02_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS, want);
@@ -285,9 +287,77 @@ static enum exit_action reflect_mtf(struct vm *vm)
 	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, 0);
 	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, 0);
 	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INSTRUCTION_LEN, 0);
-	nv->count.mtf_by_tf++;
+	nv->count.mtf_made_up++;
 	finish_reflect(vm, 1);
 	return EXIT_RESUME;
+}
+
+/*
+ * L2 resumes to take an event this VMM injects into VMCS02 while the MTF
+ * is emulated: not with TF (it would be pushed onto L2's stack), and with
+ * the MTF exit owed right after the delivery.
+ */
+static void step_after_delivery(struct nested_vm *nv)
+{
+	if (!nv->l2_own_tf) {
+		uint64_t rflags = vmcs_readnat(VMCS_GUEST_RFLAGS);
+		if (rflags & RFLAGS_TF) {
+			vmcs_writenat(VMCS_GUEST_RFLAGS, rflags & ~RFLAGS_TF);
+			nested_vmcs02_note(nv, VMCS12_IDX_GUEST_RFLAGS, rflags & ~RFLAGS_TF);
+		}
+	}
+	nv->step_after_delivery = 1;
+}
+
+/*
+ * A #DB of L2's own (ICEBP, a breakpoint, general detect: no BS) that the
+ * emulated MTF's #DB interception caught and L1's exception bitmap does
+ * not ask for: delivered to L2 as the processor would have, DR6 first
+ * (the exit reported its bits in the qualification and left DR6 alone,
+ * SDM 27.1), then, the delivery done, the MTF exit L1 asked for.
+ */
+static enum exit_action deliver_own_db(struct vm *vm, const struct exit_info *ei, uint32_t info)
+{
+	struct nested_vm *nv = vm->nested;
+	const uint64_t dr6_fixed1 = 0xffff0ff0ull, dr6_reported = 0xf | (1ull << 13) | DBG_BS;
+	write_dr6(dr6_fixed1 | (ei->qualification & dr6_reported));
+	unsigned type = (info >> 8) & 7;
+	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, info & ~(1u << 12)); /* bit 12 (NMI unblocking) is no injection bit */
+	if (type == 5) /* ICEBP: a privileged software exception, delivered past the instruction */
+		vmcs_write32(VMCS_VM_ENTRY_INSTRUCTION_LEN, ei->insn_len);
+	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_INTR_INFO_FIELD);
+	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_INSTRUCTION_LEN);
+	step_after_delivery(nv);
+	return handled(vm, ei, EXIT_RESUME);
+}
+
+/*
+ * Instructions of L2 this VMM may emulate itself (port I/O and MSRs L1
+ * lets through, control-register accesses L1 does not own, VMREAD and
+ * VMWRITE served from L1's shadow VMCS).  With L1's monitor trap flag on,
+ * the processor sees no instruction complete there: the MTF exit it would
+ * give L1 is made up (as KVM does), right away or after the event the
+ * emulation injected.
+ */
+static const uint8_t l0_completes_instruction[EXIT_REASON_MAX] = {
+	[EXIT_REASON_IO_INSTRUCTION] = 1, [EXIT_REASON_MSR_READ] = 1, [EXIT_REASON_MSR_WRITE] = 1,
+	[EXIT_REASON_CR_ACCESS] = 1, [EXIT_REASON_VMREAD] = 1, [EXIT_REASON_VMWRITE] = 1,
+};
+
+static enum exit_action mtf_after_emulation(struct vm *vm, const struct exit_info *ei, enum exit_action a)
+{
+	struct nested_vm *nv = vm->nested;
+	if (a == EXIT_STOPPED || vm->state != VM_RUNNABLE || !vm->in_l2 || ei->reason >= EXIT_REASON_MAX ||
+	    !l0_completes_instruction[ei->reason] ||
+	    !(V12(nv->nvmx.cache, CPU_BASED_VM_EXEC_CONTROL) & CPU_MONITOR_TRAP_FLAG))
+		return a;
+	if (vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD) >> 31) {
+		/* The emulation injected an event (#GP): the MTF exit comes after its delivery. */
+		if (nv->v02->step_by_tf)
+			step_after_delivery(nv);
+		return a; /* the processor's own MTF does that by itself */
+	}
+	return reflect_mtf(vm);
 }
 
 enum exit_action nested_reflect_ept12_fault(struct vm *vm, uint32_t reason, uint64_t gpa2, uint64_t linear,
@@ -369,6 +439,10 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 		nested_reflect_exit(vm);
 		return EXIT_RESUME;
 	}
+	if (ei->reason == EXIT_REASON_PREEMPTION_TIMER && nv->step_after_delivery) {
+		nv->step_after_delivery = 0;
+		return reflect_mtf(vm); /* the event is delivered: the handler's first instruction is next */
+	}
 	if (ei->reason == EXIT_REASON_PREEMPTION_TIMER) {
 		uint64_t now = rdtsc();
 		if (nv->l1_timer_deadline && now >= nv->l1_timer_deadline)
@@ -384,6 +458,11 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 		drop_stale_step_trap(nv);
 		if (is_step_by_tf(nv, ei))
 			return reflect_mtf(vm);
+		if (ei->reason == EXIT_REASON_EXCEPTION_NMI) {
+			uint32_t info = vmcs_read32(VMCS_VM_EXIT_INTR_INFO);
+			if ((info & 0xff) == 1 && !(V12(nv->nvmx.cache, EXCEPTION_BITMAP) & (1u << 1)))
+				return deliver_own_db(vm, ei, info);
+		}
 	}
 	struct reflect_input in = {
 		.reason = ei->reason,
@@ -411,9 +490,9 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 	case HANDLE_IN_L0:
 		/* A VMREAD/VMWRITE L1's VMCS shadowing serves from its shadow VMCS, here in L1's place. */
 		if (ei->reason == EXIT_REASON_VMREAD || ei->reason == EXIT_REASON_VMWRITE)
-			return nested_l2_vmcs_access(vm, ei);
+			return mtf_after_emulation(vm, ei, nested_l2_vmcs_access(vm, ei));
 		break;
 	}
 	/* Not L1's business: this VMM treats it as it would for L1 itself (e.g. port I/O L1 lets through). */
-	return handled(vm, ei, vmm_dispatch_exit(vm, ei));
+	return mtf_after_emulation(vm, ei, handled(vm, ei, vmm_dispatch_exit(vm, ei)));
 }

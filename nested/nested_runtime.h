@@ -110,6 +110,12 @@ struct nested_vm {
 	 */
 	int l2_state_stale;
 	int l2_own_tf;                   /* RFLAGS.TF was L2's own at the last entry (not the emulated MTF's) */
+	/*
+	 * The emulated MTF exit is owed right after the event this entry
+	 * delivers (SDM 26.7.2): L2 was entered without TF and exits at once
+	 * on a zero preemption timer, before the handler's first instruction.
+	 */
+	int step_after_delivery;
 	uint32_t exit_controls_at_exit;  /* VMCS12's VM-exit controls at the last reflected exit */
 	struct nested_vmcs12_slot vmcs12s[NESTED_VMCS12_SLOTS];
 	struct nested_vmcs12_slot *cur;  /* the current VMCS12's slot (some free one while there is none) */
@@ -219,7 +225,8 @@ void nested_vmcs02_entry_failed(struct vm *vm, int rc);
 uint64_t nested_vmcs02(const struct vm *vm);
 int *nested_vmcs02_launched(struct vm *vm);
 uint64_t *nested_vmcs02_host_rsp(struct vm *vm);
-uint64_t nested_l1_timer_deadline(struct vm *vm);
+/* The TSC by which L2 must exit for L1's sake (its preemption timer, an emulated MTF exit owed); 0 = none. */
+uint64_t nested_l2_exit_deadline(struct vm *vm);
 
 /* The "nested" record: emulated VMX instructions, reflected vs handled exits, EPT02, INV*. */
 void nested_record_counters(const struct vm *vm);

@@ -77,11 +77,13 @@ uint64_t *nested_vmcs02_host_rsp(struct vm *vm)
 	return &vm->nested->v02->host_rsp;
 }
 
-uint64_t nested_l1_timer_deadline(struct vm *vm)
+uint64_t nested_l2_exit_deadline(struct vm *vm)
 {
 	struct nested_vm *nv = vm->nested;
 	if (!nv)
 		return 0;
+	if (nv->step_after_delivery)
+		return 1; /* long past: the timer starts at zero */
 	/* L1's timer counts only while L2 runs (SDM 25.5.1): it resumes where this VMM's slice cut it. */
 	if (nv->l1_timer_paused) {
 		nv->l1_timer_deadline = rdtsc() + nv->l1_timer_left;
@@ -201,8 +203,8 @@ void nested_record_counters(const struct vm *vm)
 	jsonw_u64(&w, "vmread", c->l2_vmcs_served[0]);
 	jsonw_u64(&w, "vmwrite", c->l2_vmcs_served[1]);
 	jsonw_obj_end(&w);
-	/* The child's monitor trap flag, emulated where the processor has none. */
-	jsonw_u64(&w, "mtf_by_tf", c->mtf_by_tf);
+	/* MTF exits the child got from this VMM rather than from the processor. */
+	jsonw_u64(&w, "mtf_made_up", c->mtf_made_up);
 	jsonw_u64(&w, "shadow_syncs_in", nv->shadow.syncs_in);
 	jsonw_u64(&w, "shadow_syncs_out", nv->shadow.syncs_out);
 	jsonw_obj_begin(&w, "invept");

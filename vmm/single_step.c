@@ -11,12 +11,9 @@
  * through its IDT runs its handler unstepped until IRET.  Instructions that
  * exit and are emulated by the VMM (a hypercall) are not steps with either
  * mechanism: the step ends after the next instruction the guest completes.
- *
- * Bochs 2.7 saves a pending single-step trap (BS in the pending-debug-
- * exceptions field) at every VM exit of a guest with TF set, even one the
- * instruction caused before completing (VMCALL, an EPT violation); hardware
- * saves none there (SDM 27.3.4), and resuming with it would take a step at
- * once.  step_bs_for() keeps BS only where the entry checks demand it.
+ * Before each entry the state is made one that steps and that the entry
+ * checks accept (step_entry_state(), after step_drop_stale_bs() for what
+ * Bochs 2.7 leaves pending at exits).
  */
 #include "fmt.h"
 #include "nestlab/records.h"
@@ -33,19 +30,23 @@ static int has_mtf(const struct vmx_caps *caps)
 }
 
 /*
- * TF set or cleared in the guest's RFLAGS (current VMCS), and the pending
- * BS bit as the entry checks tie it to TF: set while STI or MOV-SS
- * blocking is in force (SDM 26.3.1.5), else clear (step_bs_for()).
+ * The guest's state in the current VMCS made to single-step by TF (on) or
+ * to run freely again (the guest's own TF is taken to be clear: a guest
+ * that steps itself while being stepped is not supported).
  */
 static void set_tf(int on)
 {
-	uint64_t rflags = vmcs_readnat(VMCS_GUEST_RFLAGS);
-	if (!!(rflags & RFLAGS_TF) != on)
-		vmcs_writenat(VMCS_GUEST_RFLAGS, on ? rflags | RFLAGS_TF : rflags & ~RFLAGS_TF);
-	uint64_t pending = vmcs_readnat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
-	uint64_t want = step_bs_for(pending, vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO), on);
-	if (want != pending)
-		vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, want);
+	uint64_t rflags = vmcs_readnat(VMCS_GUEST_RFLAGS), pending = vmcs_readnat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
+	uint32_t intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	struct step_entry e = step_entry_state(on ? rflags : rflags & ~RFLAGS_TF, step_drop_stale_bs(pending, intr),
+					       intr, vmcs_read32(VMCS_GUEST_ACTIVITY_STATE),
+					       vmcs_read64(VMCS_GUEST_IA32_DEBUGCTL), on);
+	if (e.rflags != rflags)
+		vmcs_writenat(VMCS_GUEST_RFLAGS, e.rflags);
+	if (e.pending_dbg != pending)
+		vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
+	if (e.interruptibility != intr)
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY_INFO, e.interruptibility);
 }
 
 static void set_mtf(int on)
@@ -126,5 +127,6 @@ void vm_step_record(const struct vm *vm)
 	jsonw_hex(&w, "first_rip", s->first_rip);
 	jsonw_hex(&w, "last_rip", s->last_rip);
 	jsonw_hex(&w, "rip_hash", s->rip_hash);
+	jsonw_bool(&w, "complete", s->steps == s->wanted); /* false: the VM stopped before its last step */
 	rec_emit(&w);
 }

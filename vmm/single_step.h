@@ -12,18 +12,50 @@
 #include "vmm.h"
 
 /*
- * The pending-debug-exceptions value to enter with while single-stepping by
- * RFLAGS.TF (tf: TF is set for this entry).  BS is set exactly where STI or
- * MOV-SS blocking makes the entry checks demand it (26.3.1.5: BS equals
- * TF when BTF is clear); elsewhere it is dropped: Bochs 2.7 leaves a stale
- * one at exits the instruction caused before completing.  Pure: shared by
- * the VMM's own stepping and the monitor trap flag it emulates for a child.
+ * Pure rules, shared by the VMM's own stepping and the monitor trap flag it
+ * emulates for a child, host-tested against the entry checks.
+ *
+ * After an exit: Bochs 2.7 saves a pending single-step trap (BS) at every
+ * exit of a guest with TF set, even one its instruction caused before
+ * completing; hardware saves one only where MOV-SS blocking held the trap
+ * back (SDM 27.3.4).  Resuming with the stale one would take a step at
+ * once, with no instruction executed.
  */
-static inline uint64_t step_bs_for(uint64_t pending, uint32_t interruptibility, int tf)
+static inline uint64_t step_drop_stale_bs(uint64_t pending, uint32_t interruptibility)
 {
-	if (tf && (interruptibility & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)))
-		return pending | DBG_BS;
-	return pending & ~DBG_BS;
+	return (interruptibility & INTERRUPTIBILITY_MOV_SS) ? pending : pending & ~DBG_BS;
+}
+
+struct step_entry {
+	uint64_t rflags, pending_dbg;
+	uint32_t interruptibility;
+};
+
+/*
+ * The state to enter with, from the state the guest is to have (activity
+ * state and DEBUGCTL as they are), when step says the entry single-steps
+ * by RFLAGS.TF.  A guest that is not active (HLT) executes nothing: it
+ * gets no TF.  Blocking by STI is dropped: with TF it would demand BS
+ * pending (26.3.1.5), which the processor delivers at once, before the one
+ * instruction the step must run; nothing can notice, since no interrupt
+ * may be injected under STI blocking and the VMM's own interrupts exit.
+ * Then BS follows the entry checks: set exactly where blocking or HLT
+ * demands it (TF set, BTF clear), cleared where they forbid it, otherwise
+ * as given (a debug exception someone meant to be pending).
+ */
+static inline struct step_entry step_entry_state(uint64_t rflags, uint64_t pending, uint32_t interruptibility,
+						 uint32_t activity, uint64_t debugctl, int step)
+{
+	struct step_entry e = { rflags, pending, interruptibility };
+	if (step && activity == 0) {
+		e.rflags |= RFLAGS_TF;
+		e.interruptibility &= ~INTERRUPTIBILITY_STI;
+	}
+	if ((e.interruptibility & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) || activity == 1) {
+		int single_step = (e.rflags & RFLAGS_TF) && !(debugctl & DEBUGCTL_BTF);
+		e.pending_dbg = single_step ? pending | DBG_BS : pending & ~DBG_BS;
+	}
+	return e;
 }
 
 /* Begin stepping a VM just built (its VMCS current), if its description asks. */

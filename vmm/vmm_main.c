@@ -197,7 +197,7 @@ static void run_vms(const struct nl_manifest_view *m)
 			vm_step_arm(cur);
 
 		uint64_t until = slice_end < deadline ? slice_end : deadline;
-		uint64_t l1_timer = in_l2 ? nested_l1_timer_deadline(cur) : 0;
+		uint64_t l1_timer = in_l2 ? nested_l2_exit_deadline(cur) : 0;
 		if (l1_timer && l1_timer < until)
 			until = l1_timer > now ? l1_timer : now;
 		uint64_t timer = (until - now) >> caps.preempt_rate;
@@ -254,7 +254,9 @@ void vmm_main(const struct nl_manifest_view *m)
 	if (!vmx_available(&why))
 		vmx_unavailable(why);
 	vmx_read_caps(&caps);
-	vmx_caps_record(&caps);
+	vmx_caps_record(&caps); /* what the processor says it has */
+	if (m->hdr->flags & NL_MF_MTF_UNRELIABLE)
+		caps.procbased &= ~((uint64_t)CPU_MONITOR_TRAP_FLAG << 32); /* step with RFLAGS.TF (single_step.c) */
 	/* nestlab needs EPT to give every VM memory of its own; shadow paging is issue #3's. */
 	if (!caps.has_ept)
 		vmx_unavailable("the processor offers no 4-level write-back EPT");

@@ -48,7 +48,15 @@ enum nl_vm_kind {
 
 /* Header flags. */
 #define NL_MF_BENCH_NATIVE_LOOP (1u << 0) /* L0 runs a leaf's compute loop natively first (bench) */
-#define NL_MF_ALL               (NL_MF_BENCH_NATIVE_LOOP)
+/*
+ * The processor beneath L0 advertises a monitor trap flag that does not
+ * work (Bochs 2.7's newer CPU models accept the control and never exit):
+ * L0 single-steps with RFLAGS.TF instead.  The host tool sets it for the
+ * Bochs backend; a child VMM's sub-manifest never carries it, since the
+ * flag its parent offers is emulated and works.
+ */
+#define NL_MF_MTF_UNRELIABLE    (1u << 1)
+#define NL_MF_ALL               (NL_MF_BENCH_NATIVE_LOOP | NL_MF_MTF_UNRELIABLE)
 
 /* The workload a leaf guest runs, in this order; zero skips a phase. */
 struct nl_workload {

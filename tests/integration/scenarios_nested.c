@@ -294,7 +294,7 @@ static void test_single_step(void)
 	CU_ASSERT_EQUAL(vm_exits(leaf1, "EXCEPTION_NMI"), steps);
 	CU_ASSERT_EQUAL(level_exits(s, "L0/hv1", "MONITOR_TRAP_FLAG"), steps);
 	CU_ASSERT_EQUAL(nested_count(hv1, "reflected", "MONITOR_TRAP_FLAG"), steps);
-	CU_ASSERT_EQUAL(nested_count(hv1, NULL, "mtf_by_tf"), steps);
+	CU_ASSERT_EQUAL(nested_count(hv1, NULL, "mtf_made_up"), steps);
 	CU_ASSERT(json_is_null(json_object_get(hv1, "single_step")));
 	/* Stepping is over after 2000 instructions: the rest of the workload ran free. */
 	CU_ASSERT(nested_count(hv1, "reflected", "VMCALL") >= 20);
@@ -307,8 +307,8 @@ static void test_single_step(void)
 	CU_ASSERT_STRING_EQUAL(hash1, hash3);
 	/* hv1 passes hv2's MTF to the MTF L0 offers it (no emulation of its own); L0 emulates it. */
 	CU_ASSERT_EQUAL(nested_count(d3hv2, "reflected", "MONITOR_TRAP_FLAG"), steps);
-	CU_ASSERT_EQUAL(nested_count(d3hv2, NULL, "mtf_by_tf"), 0);
-	CU_ASSERT_EQUAL(nested_count(d3hv1, NULL, "mtf_by_tf"), steps);
+	CU_ASSERT_EQUAL(nested_count(d3hv2, NULL, "mtf_made_up"), 0);
+	CU_ASSERT_EQUAL(nested_count(d3hv1, NULL, "mtf_made_up"), steps);
 	CU_ASSERT_EQUAL(level_exits(d3, "L0/hv1/hv2", "MONITOR_TRAP_FLAG"), steps);
 	json_decref(d3);
 	json_decref(s);

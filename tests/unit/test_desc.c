@@ -321,6 +321,13 @@ static void test_single_step(void)
 		size_t n = nl_experiment_to_manifest(&e, buf, sizeof buf);
 		CU_ASSERT_FATAL(n > 0 && nl_manifest_decode(buf, n, &view, NULL) == 0);
 		CU_ASSERT_EQUAL(view.vms[0].single_steps, 2000);
+		/* Bochs 2.7's monitor trap flag does nothing: L0 is told to step with RFLAGS.TF. */
+		CU_ASSERT(view.hdr->flags & NL_MF_MTF_UNRELIABLE);
+		struct nl_diag d;
+		CU_ASSERT_FATAL(nl_experiment_set_backend(&e, "qemu", &d) == 0); /* KVM's works */
+		n = nl_experiment_to_manifest(&e, buf, sizeof buf);
+		CU_ASSERT_FATAL(n > 0 && nl_manifest_decode(buf, n, &view, NULL) == 0);
+		CU_ASSERT_FALSE(view.hdr->flags & NL_MF_MTF_UNRELIABLE);
 		CU_ASSERT_EQUAL(view.vms[2].single_steps, 2000);
 	}
 }

@@ -263,25 +263,50 @@ static void test_hot_state_from_fields(void)
 }
 
 /*
- * Single-stepping by RFLAGS.TF (vmm/single_step.h): whatever pending BS an
- * exit left and whatever blocking is in force, the value step_bs_for()
- * gives passes 26.3.1.5 with TF set or cleared, and carries BS only where
- * that rule demands it (a stale one would take a step with no instruction).
+ * Single-stepping by RFLAGS.TF (vmm/single_step.h): from any state that
+ * passes the entry checks (blocking by STI or MOV SS, active or HLT, BTF,
+ * TF and BS as they may be), the state step_entry_state() makes passes them
+ * too, stepping or not; it sets TF exactly when stepping an active guest,
+ * then with no STI blocking (BS pending with it would step at once), and
+ * leaves BS alone where no rule fixes it.  step_drop_stale_bs() keeps BS
+ * only under MOV-SS blocking.
  */
-static void test_step_bs_for_passes_the_entry_checks(void)
+static void test_step_entry_state_passes_the_entry_checks(void)
 {
 	const uint64_t pendings[] = { 0, DBG_BS, DBG_BS | 1, 1 };
-	for (unsigned blocking = 0; blocking < 3; blocking++)
-		for (unsigned p = 0; p < 4; p++)
-			for (int tf = 0; tf < 2; tf++) {
-				struct vmcs_check_state st = good();
-				st.guest_rflags |= RFLAGS_IF | (tf ? RFLAGS_TF : 0);
-				st.interruptibility = blocking;
-				st.pending_dbg = step_bs_for(pendings[p], blocking, tf);
-				CU_ASSERT_PTR_NULL(vmcs_check(&st, &caps));
-				CU_ASSERT_EQUAL(!!(st.pending_dbg & DBG_BS), tf && blocking);
-				CU_ASSERT_EQUAL(st.pending_dbg & ~DBG_BS, pendings[p] & ~DBG_BS);
-			}
+	unsigned passed_in = 0;
+	for (uint32_t blocking = 0; blocking < 3; blocking++)
+		for (uint32_t activity = 0; activity < 2; activity++)
+			for (unsigned p = 0; p < 4; p++)
+				for (unsigned bits = 0; bits < 8; bits++) {
+					int tf = bits & 1, btf = (bits >> 1) & 1, step = (bits >> 2) & 1;
+					struct vmcs_check_state st = good();
+					st.guest_rflags |= RFLAGS_IF | (tf ? RFLAGS_TF : 0);
+					st.interruptibility = blocking;
+					st.activity_state = activity;
+					st.guest_debugctl = btf ? DEBUGCTL_BTF : 0;
+					st.pending_dbg = pendings[p];
+					if (vmcs_check(&st, &caps))
+						continue; /* only states a VMM could have entered with */
+					passed_in++;
+					struct step_entry e = step_entry_state(st.guest_rflags, st.pending_dbg,
+									       st.interruptibility, activity,
+									       st.guest_debugctl, step);
+					st.guest_rflags = e.rflags;
+					st.pending_dbg = e.pending_dbg;
+					st.interruptibility = e.interruptibility;
+					CU_ASSERT_PTR_NULL(vmcs_check(&st, &caps));
+					CU_ASSERT_EQUAL(!!(e.rflags & RFLAGS_TF), tf || (step && activity == 0));
+					if (step && activity == 0)
+						CU_ASSERT_EQUAL(e.interruptibility & INTERRUPTIBILITY_STI, 0);
+					CU_ASSERT_EQUAL(e.pending_dbg & ~DBG_BS, pendings[p] & ~DBG_BS);
+					if (!(e.interruptibility & 3) && activity == 0)
+						CU_ASSERT_EQUAL(e.pending_dbg, pendings[p]);
+				}
+	CU_ASSERT(passed_in >= 32);
+	CU_ASSERT_EQUAL(step_drop_stale_bs(DBG_BS | 1, 0), 1);
+	CU_ASSERT_EQUAL(step_drop_stale_bs(DBG_BS | 1, INTERRUPTIBILITY_STI), 1);
+	CU_ASSERT_EQUAL(step_drop_stale_bs(DBG_BS | 1, INTERRUPTIBILITY_MOV_SS), DBG_BS | 1);
 }
 
 /* 26.3.1.5 (and 26.3.1.4): activity state, interruptibility, pending debug exceptions, the event to inject. */
@@ -370,6 +395,6 @@ void register_suite_vmcs_check(void)
 	CU_add_test(s, "non-register state: activity, interruptibility, pending debug exceptions",
 		    test_non_register_state_checks);
 	CU_add_test(s, "hot checks alone: same verdict and phase on the hot fields", test_hot_checks);
-	CU_add_test(s, "single-stepping by TF: pending BS as the entry checks demand", test_step_bs_for_passes_the_entry_checks);
+	CU_add_test(s, "single-stepping by TF: an entry state the checks accept", test_step_entry_state_passes_the_entry_checks);
 	CU_add_test(s, "hot checks read only the hot fields", test_hot_state_from_fields);
 }
