@@ -6,7 +6,7 @@
  */
 	.section .rodata
 	.globl l2_code_start, l2_code_end, l2_dr7_probe, l2_shadow_probe, l2_shadow_ept_probe, l2_mtf_probe
-	.globl l2_window_probe
+	.globl l2_window_probe, l2_icebp_probe, l2_out_probe, l2_isr
 l2_code_start:
 	cpuid
 1:	hlt
@@ -59,6 +59,19 @@ l2_mtf_probe:
 	nop
 5:	hlt
 	jmp 5b
+/* Under the monitor trap flag (steps.c): ICEBP (#DB for L2's own handler), OUT (L0 emulates it), a handler. */
+l2_icebp_probe:
+	.byte 0xf1
+7:	hlt
+	jmp 7b
+l2_out_probe:
+	out %al, $0x80
+	nop
+8:	hlt
+	jmp 8b
+l2_isr:
+9:	hlt
+	jmp 9b
 /* Event windows (steps.c): STI opens the interrupt window after the next instruction. */
 l2_window_probe:
 	sti

@@ -308,6 +308,87 @@ static void step_l2_dr7_not_saved(void)
 	check_text("l2_dr7_not_saved_by_exit", want, got, seen == expect);
 }
 
+/* A 64-bit interrupt gate of L2's IDT to handler, code selector 0x08 (l2.c). */
+static void put_l2_gate(unsigned vector, uint64_t handler)
+{
+	uint64_t low = (handler & 0xffff) | (0x08ull << 16) | (0x8eull << 40) | (((handler >> 16) & 0xffff) << 48);
+	l2_write_u64(L2_IDT_GPA + 16 * vector, low);
+	l2_write_u64(L2_IDT_GPA + 16 * vector + 8, handler >> 32);
+}
+
+/* Enter L2 at rip with an empty stack and rflags, expect an MTF exit at want_rip; the RSP it left. */
+static uint64_t mtf_exit_at(const char *name, uint64_t rip, uint64_t rflags, uint64_t want_rip)
+{
+	uint64_t rsp = 0;
+	do_vmwrite(VMCS_GUEST_RIP, rip);
+	do_vmwrite(VMCS_GUEST_RSP, L2_STACK_TOP);
+	do_vmwrite(VMCS_GUEST_RFLAGS, rflags);
+	char rip_name[64];
+	nl_snprintf(rip_name, sizeof rip_name, "%s_rip", name);
+	if (check_outcome(name, vm_exit(EXIT_REASON_MONITOR_TRAP_FLAG), do_vmresume()))
+		check_field(rip_name, VMCS_GUEST_RIP, want_rip);
+	do_vmread(VMCS_GUEST_RSP, &rsp);
+	return rsp;
+}
+
+/*
+ * The monitor trap flag around events and instructions the parent handles
+ * itself (26.5.2, 26.7.2): an event delivered by the entry or raised by the
+ * instruction is delivered first, and the MTF exit comes before the
+ * handler's first instruction, the pushed RFLAGS as L2 had them (no TF a
+ * parent may step with); an instruction the parent emulates for L2 (OUT to
+ * a port this VMM does not take) is one step; after STI, the step is the
+ * instruction STI's blocking covers, not none.
+ */
+static void step_l2_monitor_trap_events(uint64_t proc)
+{
+	uint64_t isr = l2_code_gpa(l2_isr), frame;
+	/* Delivery loads CS from L2's GDT (at L2-physical 0, limit 0x27): selector 0x08, 64-bit code. */
+	l2_write_u64(0x08, 0x00af9b000000ffffull);
+	put_l2_gate(0, isr);
+	put_l2_gate(1, isr);
+	do_vmwrite(VMCS_GUEST_IDTR_BASE, L2_IDT_GPA);
+	do_vmwrite(VMCS_GUEST_IDTR_LIMIT, 2 * 16 - 1);
+	do_vmwrite(VMCS_EXCEPTION_BITMAP, 0); /* L2's exceptions are its own here */
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, (proc | CPU_MONITOR_TRAP_FLAG) & ~CPU_UNCOND_IO_EXITING);
+
+	/* An external interrupt (vector 1) injected with IF set. */
+	uint64_t probe = l2_code_gpa(l2_mtf_probe);
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, (1u << 31) | 1u);
+	frame = mtf_exit_at("mtf_after_injected_event", probe, 0x2 | RFLAGS_IF, isr);
+	check_text("mtf_injected_event_pushed_rip", "the interrupted RIP",
+		   l2_read_u64(frame) == probe ? "the interrupted RIP" : "another", l2_read_u64(frame) == probe);
+	check_text("mtf_injected_event_pushed_rflags_no_tf", "IF, no TF",
+		   l2_read_u64(frame + 16) == (0x2 | RFLAGS_IF) ? "IF, no TF" : "something else",
+		   l2_read_u64(frame + 16) == (0x2 | RFLAGS_IF));
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+
+	/* ICEBP: L2's own #DB, through its IDT, then the step ends. */
+	uint64_t icebp = l2_code_gpa(l2_icebp_probe);
+	frame = mtf_exit_at("mtf_after_icebp_delivery", icebp, 0x2, isr);
+	check_text("mtf_icebp_pushed_rip_past_it", "past ICEBP", l2_read_u64(frame) == icebp + 1 ? "past ICEBP" : "elsewhere",
+		   l2_read_u64(frame) == icebp + 1);
+
+	/* OUT to port 0x80, which no VMM takes: the parent emulates it, L1 still gets its step. */
+	uint64_t out = l2_code_gpa(l2_out_probe);
+	mtf_exit_at("mtf_after_emulated_out", out, 0x2, out + 2);
+
+	/* STI, then the NOP its blocking covers: two steps, one instruction each. */
+	uint64_t sti = l2_code_gpa(l2_window_probe);
+	mtf_exit_at("mtf_after_sti", sti, 0x2, sti + 1);
+	if (check_outcome("mtf_in_sti_shadow", vm_exit(EXIT_REASON_MONITOR_TRAP_FLAG), do_vmresume()))
+		check_field("mtf_in_sti_shadow_rip", VMCS_GUEST_RIP, sti + 2);
+
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
+	do_vmwrite(VMCS_EXCEPTION_BITMAP, 0xffffffffu);
+	do_vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+	do_vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);
+	l2_write_u64(0x08, 0);
+	do_vmwrite(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	do_vmwrite(VMCS_GUEST_RSP, L2_STACK_TOP);
+	do_vmwrite(VMCS_GUEST_RFLAGS, 0x2);
+}
+
 /*
  * The monitor trap flag (SDM 26.5.2), which the parent offers whether its
  * processor has one or not: an entry runs one instruction of L2 and exits
@@ -337,6 +418,7 @@ static void step_l2_monitor_trap(struct hostile *h, uint64_t hlt_rip)
 	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
 	if (check_outcome("mtf_off_runs_to_hlt", vm_exit(EXIT_REASON_HLT), do_vmresume()))
 		check_field("mtf_off_hlt_rip", VMCS_GUEST_RIP, probe + 2);
+	step_l2_monitor_trap_events(proc);
 	do_vmwrite(VMCS_GUEST_RIP, hlt_rip);
 }
 
