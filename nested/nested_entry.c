@@ -199,11 +199,20 @@ static void put_step_by_tf(struct nested_vm *nv)
 	const struct vmcs12 *v = nv->nvmx.cache;
 	uint64_t rflags = V12(v, GUEST_RFLAGS);
 	nv->l2_own_tf = (rflags & RFLAGS_TF) != 0;
-	nv->step_after_delivery = 0;
+	uint32_t event = (uint32_t)V12(v, VM_ENTRY_INTR_INFO_FIELD);
+	int delivers = (event >> 31) != 0;
+	/*
+	 * A pending MTF exit injected (type 7, 26.7.2), with or without the
+	 * control: a processor without MTF cannot take it, so the exit is
+	 * made to come at once, before any instruction.
+	 */
+	int pending_mtf = delivers && ((event >> 8) & 7) == 7 &&
+			  !((vmm_caps->procbased >> 32) & CPU_MONITOR_TRAP_FLAG);
+	if (pending_mtf)
+		put(nv, VM_ENTRY_INTR_INFO_FIELD, 0);
+	nv->step_after_delivery = pending_mtf || (delivers && nv->v02->step_by_tf);
 	if (!nv->v02->step_by_tf)
 		return;
-	int delivers = (V12(v, VM_ENTRY_INTR_INFO_FIELD) >> 31) != 0;
-	nv->step_after_delivery = delivers;
 	struct step_entry e = step_entry_state(rflags, V12(v, GUEST_PENDING_DBG_EXCEPTIONS),
 					       (uint32_t)V12(v, GUEST_INTERRUPTIBILITY_INFO),
 					       (uint32_t)V12(v, GUEST_ACTIVITY_STATE),

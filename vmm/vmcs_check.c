@@ -39,7 +39,7 @@ static int pushes_error_code(unsigned vector)
 }
 
 /* The VM-entry interruption-information field (26.2.1.3). */
-static const char *check_event_injection(const struct vmcs_check_state *s)
+static const char *check_event_injection(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
 {
 	uint32_t info = s->entry_intr_info;
 	if (!(info & (1u << 31)))
@@ -48,8 +48,11 @@ static const char *check_event_injection(const struct vmcs_check_state *s)
 	int error_code = (info >> 11) & 1;
 	if (type == 1)
 		return "26.2.1.3: event injection with the reserved interruption type 1";
-	if (type == 7)
+	/* Type 7 vector 0 is a pending MTF VM exit, allowed where the monitor trap flag may be 1. */
+	if (type == 7 && !((c->procbased >> 32) & CPU_MONITOR_TRAP_FLAG))
 		return "26.2.1.3: event injection of type 7 (other event) without monitor trap flag support";
+	if (type == 7 && vector != 0)
+		return "26.2.1.3: event injection of type 7 (other event) with a vector other than 0";
 	if (type == 2 && vector != 2)
 		return "26.2.1.3: NMI injection with a vector other than 2";
 	if (type == 3 && vector > 31)
@@ -116,7 +119,7 @@ static const char *check_controls(const struct vmcs_check_state *s, const struct
 		return "26.2.1.2: save VMX-preemption timer is 1 and activate VMX-preemption timer is 0";
 	if (!controls_ok(s->entry, c->entry))
 		return "26.2.1.3: VM-entry controls outside IA32_VMX_(TRUE_)ENTRY_CTLS";
-	return check_event_injection(s);
+	return check_event_injection(s, c);
 }
 
 static const char *check_host(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
@@ -474,7 +477,7 @@ const char *vmcs_check_hot_phased(const struct vmcs_check_state *s, const struct
 {
 	const char *why;
 	*phase = VMCS_CHECK_CONTROLS;
-	if ((why = check_event_injection(s)))
+	if ((why = check_event_injection(s, caps)))
 		return why;
 	*phase = VMCS_CHECK_GUEST;
 	if ((why = check_guest_hot(s, caps)))

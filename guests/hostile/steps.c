@@ -379,6 +379,13 @@ static void step_l2_monitor_trap_events(uint64_t proc)
 	if (check_outcome("mtf_in_sti_shadow", vm_exit(EXIT_REASON_MONITOR_TRAP_FLAG), do_vmresume()))
 		check_field("mtf_in_sti_shadow_rip", VMCS_GUEST_RIP, sti + 2);
 
+	/* A pending MTF exit injected (type 7, vector 0), the flag itself off: the exit comes before any instruction. */
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc & ~CPU_UNCOND_IO_EXITING);
+	do_vmwrite(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, (1u << 31) | (7u << 8));
+	mtf_exit_at("mtf_pending_injected", out, 0x2, out);
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+
 	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
 	do_vmwrite(VMCS_EXCEPTION_BITMAP, 0xffffffffu);
 	do_vmwrite(VMCS_GUEST_IDTR_BASE, 0);

@@ -102,6 +102,13 @@ static void test_event_injection_checks(void)
 	ok.entry_insn_len = 2;
 	CU_ASSERT_PTR_NULL(vmcs_check(&ok, &caps));
 	EXPECT_FAIL(s.entry_intr_info = valid | (1u << 8), "reserved interruption type");
+	/* Type 7, vector 0: a pending MTF VM exit, where the monitor trap flag may be 1 (these caps: it may). */
+	ok.entry_intr_info = valid | (7u << 8);
+	CU_ASSERT_PTR_NULL(vmcs_check(&ok, &caps));
+	EXPECT_FAIL(s.entry_intr_info = valid | (7u << 8) | 1, "vector other than 0");
+	struct vmcs_check_caps no_mtf = caps;
+	no_mtf.procbased &= ~((uint64_t)CPU_MONITOR_TRAP_FLAG << 32);
+	CU_ASSERT_PTR_NOT_NULL(vmcs_check(&ok, &no_mtf));
 	EXPECT_FAIL(s.entry_intr_info = valid | (2u << 8) | 3, "NMI injection");
 	EXPECT_FAIL(s.entry_intr_info = valid | hw_exception | 32, "above 31");
 	EXPECT_FAIL(s.entry_intr_info = valid | hw_exception | 14, "deliver-error-code"); /* #PF without */
