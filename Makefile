@@ -33,7 +33,7 @@ LIB_BM   := $(LIB_PURE) lib/string.c
 VMM_PURE := vmm/ept.c vmm/vmcs_check.c sched/rr.c
 # Virtual VMX for child VMMs: the pure parts of nested/ (the runtime is nested/nested_*.c).
 VMM_PURE += nested/vmcs12.c nested/vmx_insn_decode.c nested/guest_walk.c nested/vmx_insn.c nested/vmx_msr.c
-VMM_PURE += nested/reflect.c nested/vmcs02_merge.c nested/ept_shadow.c nested/vpid_map.c
+VMM_PURE += nested/reflect.c nested/vmcs02_merge.c nested/ept_shadow.c nested/vpid_map.c nested/event_combine.c
 
 # The VMM image: platforms (l0/ at the root, l1/ as a child; chosen at boot), VMM core (vmm/),
 # schedulers (sched/), policies (policy/).

@@ -266,6 +266,11 @@ struct vmcs02_controls {
  */
 void nested_merge_controls(const struct vmcs12 *v12, const struct vmx_caps *real, struct vmcs02_controls *out);
 
+/* ---- An exception during another event's delivery (nested/event_combine.c) ---- */
+enum event_combination { DELIVER_SECOND, DELIVER_DOUBLE_FAULT, TRIPLE_FAULT };
+/* first_idt_info: the IDT-vectoring information of the exit (the event being delivered); 0 when none. */
+enum event_combination nested_combine_events(uint32_t first_idt_info, unsigned second_vector);
+
 /* ---- Shadow EPT (nested/ept_shadow.c) ---- */
 struct ept_mem_ops;
 struct shadow_ept {

@@ -255,8 +255,9 @@ static int build_vmcs02(struct vm *vm, struct shadow_ept *sept, const struct l1_
 	put(nv, EXCEPTION_BITMAP, c.exception_bitmap);
 	if (vpid02)
 		put(nv, VIRTUAL_PROCESSOR_ID, vpid02);
-	put(nv, PAGE_FAULT_ERROR_CODE_MASK, V12(v, PAGE_FAULT_ERROR_CODE_MASK));
-	put(nv, PAGE_FAULT_ERROR_CODE_MATCH, V12(v, PAGE_FAULT_ERROR_CODE_MATCH));
+	/* With every exception intercepted (the MTF emulated), every #PF: mask and match 0. */
+	put(nv, PAGE_FAULT_ERROR_CODE_MASK, c.step_by_tf ? 0 : V12(v, PAGE_FAULT_ERROR_CODE_MASK));
+	put(nv, PAGE_FAULT_ERROR_CODE_MATCH, c.step_by_tf ? 0 : V12(v, PAGE_FAULT_ERROR_CODE_MATCH));
 	put(nv, CR3_TARGET_COUNT, 0);
 	put(nv, VM_EXIT_MSR_STORE_COUNT, 0);
 	put(nv, VM_EXIT_MSR_LOAD_COUNT, 0);

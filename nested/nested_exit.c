@@ -278,18 +278,25 @@ static void drop_stale_step_trap(struct nested_vm *nv)
 	}
 }
 
-static enum exit_action reflect_mtf(struct vm *vm)
+/* An exit without qualification or event information that this VMM makes up for L1 (MTF, triple fault). */
+static enum exit_action reflect_made_up(struct vm *vm, uint32_t reason)
 {
 	struct nested_vm *nv = vm->nested;
 	sync_vmcs02_to_vmcs12(nv);
-	set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, EXIT_REASON_MONITOR_TRAP_FLAG);
+	set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, reason);
 	set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, 0);
 	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, 0);
 	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, 0);
 	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INSTRUCTION_LEN, 0);
-	nv->count.mtf_made_up++;
+	set_exit_field(nv, VMCS12_IDX_IDT_VECTORING_INFO_FIELD, 0);
 	finish_reflect(vm, 1);
 	return EXIT_RESUME;
+}
+
+static enum exit_action reflect_mtf(struct vm *vm)
+{
+	vm->nested->count.mtf_made_up++;
+	return reflect_made_up(vm, EXIT_REASON_MONITOR_TRAP_FLAG);
 }
 
 /*
@@ -310,22 +317,41 @@ static void step_after_delivery(struct nested_vm *nv)
 }
 
 /*
- * A #DB of L2's own (ICEBP, a breakpoint, general detect: no BS) that the
- * emulated MTF's #DB interception caught and L1's exception bitmap does
- * not ask for: delivered to L2 as the processor would have, DR6 first
- * (the exit reported its bits in the qualification and left DR6 alone,
- * SDM 27.1), then, the delivery done, the MTF exit L1 asked for.
+ * An exception of L2's own that the emulated MTF's interception of every
+ * exception caught and L1 does not ask for: delivered to L2 as the
+ * processor would have delivered it, then, the delivery done, the MTF exit
+ * L1 asked for.  The exit left CR2 and DR6 alone and reported their new
+ * values in the qualification (SDM 27.1): they are set first.  One raised
+ * while another event was being delivered combines with it (Table 6-5);
+ * an interrupt whose delivery it interrupted is not delivered again.
  */
-static enum exit_action deliver_own_db(struct vm *vm, const struct exit_info *ei, uint32_t info)
+static enum exit_action deliver_own_exception(struct vm *vm, const struct exit_info *ei, uint32_t info)
 {
 	struct nested_vm *nv = vm->nested;
-	const uint64_t dr6_fixed1 = 0xffff0ff0ull, dr6_reported = 0xf | (1ull << 13) | DBG_BS;
-	write_dr6(dr6_fixed1 | (ei->qualification & dr6_reported));
-	unsigned type = (info >> 8) & 7;
-	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, info & ~(1u << 12)); /* bit 12 (NMI unblocking) is no injection bit */
-	if (type == 5) /* ICEBP: a privileged software exception, delivered past the instruction */
+	unsigned vector = info & 0xff, type = (info >> 8) & 7;
+	uint32_t inject = info & ~(1u << 12); /* bit 12 (NMI unblocking) is no injection bit */
+	uint32_t error_code = (info & (1u << 11)) ? vmcs_read32(VMCS_VM_EXIT_INTR_ERROR_CODE) : 0;
+	switch (nested_combine_events(vmcs_read32(VMCS_IDT_VECTORING_INFO_FIELD), vector)) {
+	case TRIPLE_FAULT:
+		return reflect_made_up(vm, EXIT_REASON_TRIPLE_FAULT); /* shutdown in VMX non-root: an exit (25.2) */
+	case DELIVER_DOUBLE_FAULT:
+		inject = (1u << 31) | (1u << 11) | (3u << 8) | 8;
+		error_code = 0;
+		break;
+	case DELIVER_SECOND:
+		if (vector == 14)
+			write_cr2(ei->qualification);
+		if (vector == 1)
+			write_dr6(0xffff0ff0ull | (ei->qualification & (0xf | (1ull << 13) | DBG_BS)));
+		break;
+	}
+	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, inject);
+	if (inject & (1u << 11))
+		vmcs_write32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
+	if (type == 5 || type == 6) /* ICEBP, INT3, INTO: delivered past the instruction */
 		vmcs_write32(VMCS_VM_ENTRY_INSTRUCTION_LEN, ei->insn_len);
 	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_INTR_INFO_FIELD);
+	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_EXCEPTION_ERROR_CODE);
 	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_INSTRUCTION_LEN);
 	step_after_delivery(nv);
 	return handled(vm, ei, EXIT_RESUME);
@@ -458,11 +484,6 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 		drop_stale_step_trap(nv);
 		if (is_step_by_tf(nv, ei))
 			return reflect_mtf(vm);
-		if (ei->reason == EXIT_REASON_EXCEPTION_NMI) {
-			uint32_t info = vmcs_read32(VMCS_VM_EXIT_INTR_INFO);
-			if ((info & 0xff) == 1 && !(V12(nv->nvmx.cache, EXCEPTION_BITMAP) & (1u << 1)))
-				return deliver_own_db(vm, ei, info);
-		}
 	}
 	struct reflect_input in = {
 		.reason = ei->reason,
@@ -493,6 +514,9 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 			return mtf_after_emulation(vm, ei, nested_l2_vmcs_access(vm, ei));
 		break;
 	}
+	/* An exception intercepted only because the MTF is emulated (not an NMI: those are this VMM's). */
+	if (ei->reason == EXIT_REASON_EXCEPTION_NMI && nv->v02->step_by_tf && ((in.intr_info >> 8) & 7) != 2)
+		return deliver_own_exception(vm, ei, in.intr_info);
 	/* Not L1's business: this VMM treats it as it would for L1 itself (e.g. port I/O L1 lets through). */
 	return mtf_after_emulation(vm, ei, handled(vm, ei, vmm_dispatch_exit(vm, ei)));
 }

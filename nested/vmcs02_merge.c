@@ -101,8 +101,14 @@ void nested_merge_controls(const struct vmcs12 *v12, const struct vmx_caps *real
 	out->entry = vmx_adjust_controls((entry12 & entry_from_l1) | entry_own, real->entry, 0);
 	/* This VMM handles no exception of L2 itself: L1's bitmap is all it needs. */
 	out->exception_bitmap = (uint32_t)V12(v12, EXCEPTION_BITMAP);
-	/* But for the single-step trap when it stands in for a monitor trap flag the processor lacks. */
+	/*
+	 * But while RFLAGS.TF stands in for a monitor trap flag the processor
+	 * lacks, every exception: the single-step trap is this VMM's, and one
+	 * L2 takes through its own IDT must be delivered without TF and be
+	 * followed by the MTF exit (nested_exit.c); every #PF exits then too
+	 * (the runtime clears the error-code mask and match).
+	 */
 	out->step_by_tf = (proc12 & CPU_MONITOR_TRAP_FLAG) && !(out->proc & CPU_MONITOR_TRAP_FLAG);
 	if (out->step_by_tf)
-		out->exception_bitmap |= 1u << 1;
+		out->exception_bitmap = 0xffffffffu;
 }

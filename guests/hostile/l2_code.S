@@ -6,7 +6,7 @@
  */
 	.section .rodata
 	.globl l2_code_start, l2_code_end, l2_dr7_probe, l2_shadow_probe, l2_shadow_ept_probe, l2_mtf_probe
-	.globl l2_window_probe, l2_icebp_probe, l2_out_probe, l2_isr
+	.globl l2_window_probe, l2_icebp_probe, l2_out_probe, l2_isr, l2_ud_probe
 l2_code_start:
 	cpuid
 1:	hlt
@@ -64,6 +64,10 @@ l2_icebp_probe:
 	.byte 0xf1
 7:	hlt
 	jmp 7b
+l2_ud_probe:
+	ud2
+10:	hlt
+	jmp 10b
 l2_out_probe:
 	out %al, $0x80
 	nop

@@ -345,10 +345,10 @@ static void step_l2_monitor_trap_events(uint64_t proc)
 	uint64_t isr = l2_code_gpa(l2_isr), frame;
 	/* Delivery loads CS from L2's GDT (at L2-physical 0, limit 0x27): selector 0x08, 64-bit code. */
 	l2_write_u64(0x08, 0x00af9b000000ffffull);
-	put_l2_gate(0, isr);
-	put_l2_gate(1, isr);
+	for (unsigned vector = 0; vector <= 6; vector++)
+		put_l2_gate(vector, isr);
 	do_vmwrite(VMCS_GUEST_IDTR_BASE, L2_IDT_GPA);
-	do_vmwrite(VMCS_GUEST_IDTR_LIMIT, 2 * 16 - 1);
+	do_vmwrite(VMCS_GUEST_IDTR_LIMIT, 7 * 16 - 1);
 	do_vmwrite(VMCS_EXCEPTION_BITMAP, 0); /* L2's exceptions are its own here */
 	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, (proc | CPU_MONITOR_TRAP_FLAG) & ~CPU_UNCOND_IO_EXITING);
 
@@ -368,6 +368,13 @@ static void step_l2_monitor_trap_events(uint64_t proc)
 	frame = mtf_exit_at("mtf_after_icebp_delivery", icebp, 0x2, isr);
 	check_text("mtf_icebp_pushed_rip_past_it", "past ICEBP", l2_read_u64(frame) == icebp + 1 ? "past ICEBP" : "elsewhere",
 		   l2_read_u64(frame) == icebp + 1);
+
+	/* UD2: a fault L2 takes through its own IDT; the pushed RIP is UD2's, the pushed RFLAGS free of TF. */
+	uint64_t ud = l2_code_gpa(l2_ud_probe);
+	frame = mtf_exit_at("mtf_after_own_fault_delivery", ud, 0x2, isr);
+	check_text("mtf_own_fault_pushed_rip_and_rflags", "UD2's RIP, RFLAGS 0x2",
+		   l2_read_u64(frame) == ud && l2_read_u64(frame + 16) == 0x2 ? "UD2's RIP, RFLAGS 0x2" : "another frame",
+		   l2_read_u64(frame) == ud && l2_read_u64(frame + 16) == 0x2);
 
 	/* OUT to port 0x80, which no VMM takes: the parent emulates it, L1 still gets its step. */
 	uint64_t out = l2_code_gpa(l2_out_probe);

@@ -504,6 +504,26 @@ static void test_vmread_vmwrite_with_shadowing(void)
 	CU_ASSERT_EQUAL(ask_vmcs_access(0, VMCS_GUEST_CR0), REFLECT_TO_L1);
 }
 
+/* SDM Table 6-5: which exception during which delivery is a double or a triple fault. */
+static void test_exception_during_delivery(void)
+{
+	const uint32_t hw = (1u << 31) | (3u << 8), ext_int = (1u << 31) | (0u << 8), nmi = (1u << 31) | (2u << 8) | 2;
+	CU_ASSERT_EQUAL(nested_combine_events(0, 13), DELIVER_SECOND);           /* nothing being delivered */
+	CU_ASSERT_EQUAL(nested_combine_events(ext_int | 0x20, 14), DELIVER_SECOND); /* an interrupt is benign */
+	CU_ASSERT_EQUAL(nested_combine_events(nmi, 13), DELIVER_SECOND);
+	CU_ASSERT_EQUAL(nested_combine_events((1u << 31) | (6u << 8) | 3, 13), DELIVER_SECOND); /* INT3 */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | 1, 13), DELIVER_SECOND);      /* benign first */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | 13, 11), DELIVER_DOUBLE_FAULT); /* contributory twice */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | 0, 13), DELIVER_DOUBLE_FAULT);
+	CU_ASSERT_EQUAL(nested_combine_events(hw | 13, 14), DELIVER_SECOND);     /* contributory, then #PF */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | 14, 14), DELIVER_DOUBLE_FAULT); /* #PF, then #PF */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | 14, 13), DELIVER_DOUBLE_FAULT); /* #PF, then contributory */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | 14, 6), DELIVER_SECOND);      /* #PF, then benign */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | 8, 13), TRIPLE_FAULT);        /* during #DF */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | 8, 14), TRIPLE_FAULT);
+	CU_ASSERT_EQUAL(nested_combine_events(hw | 8, 1), DELIVER_SECOND);
+}
+
 void register_suite_nested_reflect(void)
 {
 	CU_pSuite s = CU_add_suite("nested_reflect", NULL, NULL);
@@ -524,4 +544,5 @@ void register_suite_nested_reflect(void)
 	CU_add_test(s, "MSR bitmap quarters and ranges", test_msr_bitmaps);
 	CU_add_test(s, "MSR bitmap outside L1's memory exits", test_msr_bitmap_outside_l1);
 	CU_add_test(s, "VMREAD/VMWRITE bitmaps under VMCS shadowing", test_vmread_vmwrite_with_shadowing);
+	CU_add_test(s, "an exception during delivery: serial, double or triple fault", test_exception_during_delivery);
 }
