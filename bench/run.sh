@@ -107,6 +107,36 @@ echo "  no shadowing absorbs) each time it switches between hv2's VMCS and the l
 echo "  nested-d3-shadow2: shadowing for hv2 too (L0 serves hv2's VMREAD/VMWRITE from hv1's shadow"
 echo "  VMCS); hv1 then syncs its shadow VMCS with VMPTRLD/VMCLEAR, which exit to L0."
 
+# ---- Single-stepping: one step of the same leaf at depth 1, 2 and 3 ----
+for d in 1 2 3; do
+	run "single-step-d$d" "bench/configs/single-step-d$d.xml"
+done
+step_of() { # results field: the stepped VM's single_step field
+	jq -r --arg f "$2" '[.vms[] | select(.single_step != null) | .single_step[$f]] | first' "$out/$1/summary.json"
+}
+printf '\nsingle-stepping (a leaf'"'"'s first 2000 instructions, stepped by the VMM right above it)\n'
+printf '  %-8s %13s %11s %-19s %9s %16s\n' "depth" "ticks/step" "vs depth 1" "mechanism" "steps" "path as depth 1"
+s1=$(step_of single-step-d1 ticks_per_step)
+h1=$(step_of single-step-d1 rip_hash)
+for d in 1 2 3; do
+	t=$(step_of "single-step-d$d" ticks_per_step)
+	n=$(step_of "single-step-d$d" steps)
+	m=$(step_of "single-step-d$d" mechanism)
+	h=$(step_of "single-step-d$d" rip_hash)
+	for v in t n m h s1; do
+		if [ -z "${!v}" ] || [ "${!v}" = null ]; then
+			echo "bench: no value for $v in $out/single-step-d$d" >&2
+			exit 1
+		fi
+	done
+	same=no
+	[ "$h" = "$h1" ] && same=yes
+	awk -v d="$d" -v t="$t" -v b="$s1" -v m="$m" -v n="$n" -v s="$same" \
+		'BEGIN { printf "  %-8s %13d %10.1fx %-19s %9d %16s\n", d, t, t / b, m, n, s }'
+done
+echo "  depth 1: RFLAGS.TF and #DB exiting at L0 (the CPU model has no working MTF); depth 2 and 3: the"
+echo "  monitor trap flag L0 offers, emulated the same way and reflected as MTF exits."
+
 # ---- The same round trips on hardware VMX (QEMU/KVM), where a VM transition costs what it
 # costs on a processor: the 3x target is about that machine, not about Bochs, where a
 # transition is one emulated instruction and 3x leaves nothing at all for VMX emulation. ----

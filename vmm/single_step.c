@@ -15,6 +15,7 @@
  * checks accept (step_entry_state(), after step_drop_stale_bs() for what
  * Bochs 2.7 leaves pending at exits).
  */
+#include "cpu.h"
 #include "fmt.h"
 #include "nestlab/records.h"
 #include "platform.h"
@@ -78,10 +79,13 @@ void vm_step_arm(struct vm *vm)
 static void step_taken(struct vm *vm)
 {
 	struct vm_step *s = &vm->step;
-	uint64_t rip = vmcs_readnat(VMCS_GUEST_RIP);
-	if (!s->steps)
+	uint64_t rip = vmcs_readnat(VMCS_GUEST_RIP), now = rdtsc();
+	if (!s->steps) {
 		s->first_rip = rip;
+		s->first_tsc = now;
+	}
 	s->last_rip = rip;
+	s->last_tsc = now;
 	for (unsigned b = 0; b < 8; b++)
 		s->rip_hash = (s->rip_hash ^ ((rip >> (8 * b)) & 0xff)) * FNV_PRIME;
 	s->steps++;
@@ -128,5 +132,7 @@ void vm_step_record(const struct vm *vm)
 	jsonw_hex(&w, "last_rip", s->last_rip);
 	jsonw_hex(&w, "rip_hash", s->rip_hash);
 	jsonw_bool(&w, "complete", s->steps == s->wanted); /* false: the VM stopped before its last step */
+	/* What a step costs, the guest's instruction and every level's work included. */
+	jsonw_u64(&w, "ticks_per_step", s->steps > 1 ? (s->last_tsc - s->first_tsc) / (s->steps - 1) : 0);
 	rec_emit(&w);
 }

@@ -47,6 +47,7 @@ struct vm_step {
 	uint64_t first_rip;  /* RIP after the first step */
 	uint64_t last_rip;   /* RIP after the last step */
 	uint64_t rip_hash;   /* FNV-1a over the RIP after each step: the path the VM took */
+	uint64_t first_tsc, last_tsc; /* when the first and the last step were taken */
 };
 
 struct vm {
