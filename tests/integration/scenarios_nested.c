@@ -267,6 +267,8 @@ static const char *assert_stepped(json_t *vm, const char *mechanism, json_int_t 
 	CU_ASSERT_EQUAL(step_int(vm, "wanted"), steps);
 	CU_ASSERT_EQUAL(step_int(vm, "steps"), steps);
 	CU_ASSERT_STRING_EQUAL(step_str(vm, "mechanism"), mechanism);
+	CU_ASSERT(json_is_true(json_object_get(json_object_get(vm, "single_step"), "complete")));
+	CU_ASSERT(step_int(vm, "ticks_per_step") > 0);
 	/* Entered at 0x100000: the first step ends after the first instruction, not before it. */
 	CU_ASSERT_STRING_NOT_EQUAL(step_str(vm, "first_rip"), "0x100000");
 	CU_ASSERT_STRING_NOT_EQUAL(step_str(vm, "rip_hash"), "(absent)");
