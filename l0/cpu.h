@@ -39,6 +39,13 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 	{                                                                     \
 		__asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory");      \
 	}
+static inline uint64_t read_dr6(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
+	return v;
+}
+
 static inline void write_dr6(uint64_t v)
 {
 	__asm__ volatile("mov %0, %%dr6" ::"r"(v));

@@ -220,6 +220,9 @@ static void put_step_by_tf(struct nested_vm *nv)
 	put(nv, GUEST_RFLAGS, e.rflags);
 	put(nv, GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
 	put(nv, GUEST_INTERRUPTIBILITY_INFO, e.interruptibility);
+	nv->sti_dropped = (V12(v, GUEST_INTERRUPTIBILITY_INFO) & ~e.interruptibility & INTERRUPTIBILITY_STI) != 0;
+	nv->sti_dropped_rip = nv->step_rip = V12(v, GUEST_RIP);
+	nv->step_if = (rflags & RFLAGS_IF) != 0;
 }
 
 /* Returns 1 when VMCS02 was built from nothing (then it deserves the full self-check). */

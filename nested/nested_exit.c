@@ -125,6 +125,11 @@ static void hide_step_by_tf(struct nested_vm *nv)
 	field[VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS] &= ~DBG_BS;
 	nested_shadow_note(nv, VMCS12_IDX_GUEST_RFLAGS);
 	nested_shadow_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS);
+	/* Still at the instruction whose STI blocking the entry dropped: the blocking still holds. */
+	if (nv->sti_dropped && field[VMCS12_IDX_GUEST_RIP] == nv->sti_dropped_rip) {
+		field[VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO] |= INTERRUPTIBILITY_STI;
+		nested_shadow_note(nv, VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO);
+	}
 }
 
 /*
@@ -198,7 +203,9 @@ static enum exit_action reflect(struct vm *vm)
  * Resuming L2 after an exit this VMM handled: an event whose delivery the
  * exit interrupted must be delivered again (SDM 27.2.4, 28.2.x).
  */
-static void redeliver_interrupted_event(void)
+static void step_after_delivery(struct nested_vm *nv);
+
+static void redeliver_interrupted_event(struct nested_vm *nv)
 {
 	uint32_t idt = vmcs_read32(VMCS_IDT_VECTORING_INFO_FIELD);
 	if (!(idt & (1u << 31)))
@@ -207,6 +214,9 @@ static void redeliver_interrupted_event(void)
 	if (idt & (1u << 11))
 		vmcs_write32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(VMCS_IDT_VECTORING_ERROR_CODE));
 	vmcs_write32(VMCS_VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VMCS_VM_EXIT_INSTRUCTION_LEN));
+	/* Delivered by this VMM now (an INT n among them): under the emulated MTF, without TF, then the MTF exit. */
+	if (nv->v02->step_by_tf)
+		step_after_delivery(nv);
 }
 
 static enum exit_action handled(struct vm *vm, const struct exit_info *ei, enum exit_action a)
@@ -278,11 +288,23 @@ static void drop_stale_step_trap(struct nested_vm *nv)
 	}
 }
 
-/* An exit without qualification or event information that this VMM makes up for L1 (MTF, triple fault). */
-static enum exit_action reflect_made_up(struct vm *vm, uint32_t reason)
+/*
+ * An exit without qualification or event information that this VMM makes
+ * up for L1 (MTF, triple fault); pending: debug exceptions that remain
+ * pending at it (an MTF exit outranks a data breakpoint's trap, 26.5.2).
+ */
+static enum exit_action reflect_made_up_pending(struct vm *vm, uint32_t reason, uint64_t pending, uint32_t blocking)
 {
 	struct nested_vm *nv = vm->nested;
 	sync_vmcs02_to_vmcs12(nv);
+	if (pending) {
+		V12(nv->nvmx.cache, GUEST_PENDING_DBG_EXCEPTIONS) |= pending;
+		nested_shadow_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS);
+	}
+	if (blocking) {
+		V12(nv->nvmx.cache, GUEST_INTERRUPTIBILITY_INFO) |= blocking;
+		nested_shadow_note(nv, VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO);
+	}
 	set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, reason);
 	set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, 0);
 	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, 0);
@@ -293,10 +315,35 @@ static enum exit_action reflect_made_up(struct vm *vm, uint32_t reason)
 	return EXIT_RESUME;
 }
 
+static enum exit_action reflect_made_up(struct vm *vm, uint32_t reason)
+{
+	return reflect_made_up_pending(vm, reason, 0, 0);
+}
+
 static enum exit_action reflect_mtf(struct vm *vm)
 {
 	vm->nested->count.mtf_made_up++;
 	return reflect_made_up(vm, EXIT_REASON_MONITOR_TRAP_FLAG);
+}
+
+/*
+ * The step trap's exit.  Breakpoints that hit on the stepped instruction
+ * stay pending for L2 (B3:B0, bit 12).  A stepped STI that set IF blocks
+ * interrupts for the next instruction; the processor reports no blocking
+ * at the trap's exit (Bochs does not), and L1 decides on injection from
+ * what VMCS12 shows, so the blocking is put back.
+ */
+static enum exit_action reflect_step(struct vm *vm, uint64_t qualification)
+{
+	struct nested_vm *nv = vm->nested;
+	uint64_t hit = qualification & 0xf;
+	uint8_t opcode = 0;
+	uint32_t blocking = 0;
+	if (!nv->step_if && (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	    !nested_l2_code_byte(vm, nv->step_rip, &opcode) && opcode == 0xfb /* STI */)
+		blocking = INTERRUPTIBILITY_STI;
+	nv->count.mtf_made_up++;
+	return reflect_made_up_pending(vm, EXIT_REASON_MONITOR_TRAP_FLAG, hit ? hit | (1ull << 12) : 0, blocking);
 }
 
 /*
@@ -309,8 +356,18 @@ static void step_after_delivery(struct nested_vm *nv)
 	if (!nv->l2_own_tf) {
 		uint64_t rflags = vmcs_readnat(VMCS_GUEST_RFLAGS);
 		if (rflags & RFLAGS_TF) {
-			vmcs_writenat(VMCS_GUEST_RFLAGS, rflags & ~RFLAGS_TF);
-			nested_vmcs02_note(nv, VMCS12_IDX_GUEST_RFLAGS, rflags & ~RFLAGS_TF);
+			/* TF goes: a BS a MOV-SS shadow kept pending goes with it (26.3.1.5 ties them). */
+			uint64_t pending = vmcs_readnat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
+			struct step_entry e = step_entry_state(rflags & ~RFLAGS_TF, pending,
+							       vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO),
+							       vmcs_read32(VMCS_GUEST_ACTIVITY_STATE),
+							       vmcs_read64(VMCS_GUEST_IA32_DEBUGCTL), 0);
+			vmcs_writenat(VMCS_GUEST_RFLAGS, e.rflags);
+			nested_vmcs02_note(nv, VMCS12_IDX_GUEST_RFLAGS, e.rflags);
+			if (e.pending_dbg != pending) {
+				vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
+				nested_vmcs02_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
+			}
 		}
 	}
 	nv->step_after_delivery = 1;
@@ -334,15 +391,29 @@ static enum exit_action deliver_own_exception(struct vm *vm, const struct exit_i
 	switch (nested_combine_events(vmcs_read32(VMCS_IDT_VECTORING_INFO_FIELD), vector)) {
 	case TRIPLE_FAULT:
 		return reflect_made_up(vm, EXIT_REASON_TRIPLE_FAULT); /* shutdown in VMX non-root: an exit (25.2) */
-	case DELIVER_DOUBLE_FAULT:
+	case DELIVER_DOUBLE_FAULT: {
 		inject = (1u << 31) | (1u << 11) | (3u << 8) | 8;
 		error_code = 0;
+		/* The #DF may be L1's to intercept even where the exception that made it was not. */
+		struct reflect_input df = { .reason = EXIT_REASON_EXCEPTION_NMI, .intr_info = inject, .l1mem = &nv->l1mem };
+		if (nested_reflect(nv->nvmx.cache, &df) == REFLECT_TO_L1) {
+			sync_vmcs02_to_vmcs12(nv); /* IDT-vectoring: the event whose delivery failed */
+			set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, 0);
+			set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, inject);
+			set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, 0);
+			finish_reflect(vm, 1);
+			return EXIT_RESUME;
+		}
 		break;
+	}
 	case DELIVER_SECOND:
 		if (vector == 14)
 			write_cr2(ei->qualification);
-		if (vector == 1)
-			write_dr6(0xffff0ff0ull | (ei->qualification & (0xf | (1ull << 13) | DBG_BS)));
+		if (vector == 1) {
+			/* B0-B3 are replaced, the rest of DR6 is sticky (SDM 17.2.3); BS only if L2 stepped itself. */
+			uint64_t bits = ei->qualification & (0xf | (1ull << 13) | (nv->l2_own_tf ? DBG_BS : 0));
+			write_dr6((read_dr6() & ~0xfull) | bits);
+		}
 		break;
 	}
 	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, inject);
@@ -421,7 +492,7 @@ static enum exit_action ept_violation(struct vm *vm, const struct exit_info *ei)
 	}
 	switch (r) {
 	case SEPT_FILLED:
-		redeliver_interrupted_event();
+		redeliver_interrupted_event(nv);
 		return handled(vm, ei, EXIT_RESUME);
 	case SEPT_REFLECT:
 		sync_vmcs02_to_vmcs12(nv);
@@ -483,7 +554,7 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 	if (nv->v02->step_by_tf) {
 		drop_stale_step_trap(nv);
 		if (is_step_by_tf(nv, ei))
-			return reflect_mtf(vm);
+			return reflect_step(vm, ei->qualification);
 	}
 	struct reflect_input in = {
 		.reason = ei->reason,
@@ -514,8 +585,9 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 			return mtf_after_emulation(vm, ei, nested_l2_vmcs_access(vm, ei));
 		break;
 	}
-	/* An exception intercepted only because the MTF is emulated (not an NMI: those are this VMM's). */
-	if (ei->reason == EXIT_REASON_EXCEPTION_NMI && nv->v02->step_by_tf && ((in.intr_info >> 8) & 7) != 2)
+	/* An exception intercepted only because the MTF is emulated (not an NMI or #MC: those are this VMM's). */
+	if (ei->reason == EXIT_REASON_EXCEPTION_NMI && nv->v02->step_by_tf && ((in.intr_info >> 8) & 7) != 2 &&
+	    (in.intr_info & 0xff) != 18)
 		return deliver_own_exception(vm, ei, in.intr_info);
 	/* Not L1's business: this VMM treats it as it would for L1 itself (e.g. port I/O L1 lets through). */
 	return mtf_after_emulation(vm, ei, handled(vm, ei, vmm_dispatch_exit(vm, ei)));

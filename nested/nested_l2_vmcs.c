@@ -76,6 +76,22 @@ static int l2_operand_pieces(struct vm *vm, const struct exit_info *ei, unsigned
 	return 0;
 }
 
+int nested_l2_code_byte(struct vm *vm, uint64_t rip, uint8_t *out)
+{
+	struct nested_vm *nv = vm->nested;
+	struct l2_reach reach = { .ept = SEPT_FILLED };
+	struct l2_tables tables = { &nv->l1mem, V12(nv->nvmx.cache, EPT_POINTER), &reach };
+	const struct gpa_reader reader = { read_l2_table_entry, &tables };
+	uint64_t linear = vmcs_readnat(VMCS_GUEST_CS_BASE) + rip, gpa2, gpa1, qual;
+	if (guest_linear_to_phys_via(&reader, vmcs_readnat(VMCS_GUEST_CR0), vmcs_readnat(VMCS_GUEST_CR3),
+				     vmcs_readnat(VMCS_GUEST_CR4), vmcs_read64(VMCS_GUEST_IA32_EFER), linear, 0, &gpa2) ||
+	    shadow_ept_access(&nv->l1mem, tables.eptp12, gpa2, 1, EPT_QUAL_READ | EPT_QUAL_GLA_VALID, &gpa1, &qual) !=
+		    SEPT_FILLED)
+		return -1;
+	*out = *(const uint8_t *)guest_mem_ptr(&nv->l1mem, gpa1);
+	return 0;
+}
+
 /* The operand could not be reached: L1 hears of an EPT12 fault, L2 gets the fault of its own tables. */
 static enum exit_action unreachable_operand(struct vm *vm, const struct exit_info *ei, const struct l2_reach *reach)
 {

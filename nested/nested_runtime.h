@@ -116,6 +116,10 @@ struct nested_vm {
 	 * on a zero preemption timer, before the handler's first instruction.
 	 */
 	int step_after_delivery;
+	int sti_dropped;                 /* the entry dropped STI blocking to step (step_entry_state()) */
+	uint64_t step_rip;               /* where the step the last entry began starts, and whether */
+	int step_if;                     /* RFLAGS.IF was set there (an STI that sets it blocks, one that does not, not) */
+	uint64_t sti_dropped_rip;        /* at this RIP of L2's */
 	uint32_t exit_controls_at_exit;  /* VMCS12's VM-exit controls at the last reflected exit */
 	struct nested_vmcs12_slot vmcs12s[NESTED_VMCS12_SLOTS];
 	struct nested_vmcs12_slot *cur;  /* the current VMCS12's slot (some free one while there is none) */
@@ -187,6 +191,8 @@ void nested_copy_from_pieces(struct nested_vm *nv, const struct l1_pieces *p, vo
  * current): run on L1's shadow VMCS in L2's context (nested_l2_vmcs.c).
  */
 enum exit_action nested_l2_vmcs_access(struct vm *vm, const struct exit_info *ei);
+/* The byte of L2's code at rip (through CS, L2's tables and EPT12; VMCS02 current): 0, or -1 if unreachable. */
+int nested_l2_code_byte(struct vm *vm, uint64_t rip, uint8_t *out);
 
 /*
  * An exception L2's instruction raises (a fault, error code given): an

@@ -6,7 +6,8 @@
  */
 	.section .rodata
 	.globl l2_code_start, l2_code_end, l2_dr7_probe, l2_shadow_probe, l2_shadow_ept_probe, l2_mtf_probe
-	.globl l2_window_probe, l2_icebp_probe, l2_out_probe, l2_isr, l2_ud_probe
+	.globl l2_window_probe, l2_icebp_probe, l2_out_probe, l2_isr, l2_ud_probe, l2_sti_cpuid_probe
+	.globl l2_store_probe
 l2_code_start:
 	cpuid
 1:	hlt
@@ -68,6 +69,17 @@ l2_ud_probe:
 	ud2
 10:	hlt
 	jmp 10b
+l2_sti_cpuid_probe:
+	sti
+	cpuid
+11:	hlt
+	jmp 11b
+/* A store to L2_WATCHED_GPA (l2.h), where the MTF checks put a data breakpoint. */
+l2_store_probe:
+	movq $1, 0x5f08
+	nop
+12:	hlt
+	jmp 12b
 l2_out_probe:
 	out %al, $0x80
 	nop

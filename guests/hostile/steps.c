@@ -365,7 +365,11 @@ static void step_l2_monitor_trap_events(uint64_t proc)
 
 	/* ICEBP: L2's own #DB, through its IDT, then the step ends. */
 	uint64_t icebp = l2_code_gpa(l2_icebp_probe);
+	write_dr6(0xffff0ff0ull);
 	frame = mtf_exit_at("mtf_after_icebp_delivery", icebp, 0x2, isr);
+	/* Its DR6 tells of no single step: the TF the parent may have stepped with was not L2's. */
+	check_text("mtf_icebp_dr6_without_bs", "BS clear", (read_dr6() & DBG_BS) ? "BS set" : "BS clear",
+		   !(read_dr6() & DBG_BS));
 	check_text("mtf_icebp_pushed_rip_past_it", "past ICEBP", l2_read_u64(frame) == icebp + 1 ? "past ICEBP" : "elsewhere",
 		   l2_read_u64(frame) == icebp + 1);
 
@@ -385,6 +389,46 @@ static void step_l2_monitor_trap_events(uint64_t proc)
 	mtf_exit_at("mtf_after_sti", sti, 0x2, sti + 1);
 	if (check_outcome("mtf_in_sti_shadow", vm_exit(EXIT_REASON_MONITOR_TRAP_FLAG), do_vmresume()))
 		check_field("mtf_in_sti_shadow_rip", VMCS_GUEST_RIP, sti + 2);
+
+	/* STI, then CPUID in its shadow: the CPUID exit still shows blocking by STI (26.3.1.5, 27.3.4). */
+	uint64_t sti_cpuid = l2_code_gpa(l2_sti_cpuid_probe);
+	mtf_exit_at("mtf_sti_before_cpuid", sti_cpuid, 0x2, sti_cpuid + 1);
+	check_field("mtf_after_sti_blocking", VMCS_GUEST_INTERRUPTIBILITY_INFO, INTERRUPTIBILITY_STI);
+	if (check_outcome("cpuid_in_sti_shadow_exits", vm_exit(EXIT_REASON_CPUID), do_vmresume()))
+		check_field("cpuid_in_sti_shadow_blocking", VMCS_GUEST_INTERRUPTIBILITY_INFO, INTERRUPTIBILITY_STI);
+	do_vmwrite(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+
+	/*
+	 * A data breakpoint hit by the stepped instruction: the MTF exit comes
+	 * first with the breakpoint pending (B0 and bit 12), the #DB is
+	 * delivered at the next entry, and the step ends at its handler.
+	 */
+	uint64_t entryc = 0, store = l2_code_gpa(l2_store_probe);
+	do_vmread(VMCS_VM_ENTRY_CONTROLS, &entryc);
+	do_vmwrite(VMCS_VM_ENTRY_CONTROLS, entryc | ENTRY_LOAD_DEBUG_CONTROLS);
+	write_dr0(L2_WATCHED_GPA);
+	do_vmwrite(VMCS_GUEST_DR7, 0x400 | 1 | (1u << 16) | (3u << 18)); /* L0, write, 8 bytes */
+	mtf_exit_at("mtf_data_breakpoint_step", store, 0x2, store + 12);
+	check_field("mtf_data_breakpoint_pending", VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 1 | (1u << 12));
+	if (check_outcome("mtf_data_breakpoint_delivered", vm_exit(EXIT_REASON_MONITOR_TRAP_FLAG), do_vmresume()))
+		check_field("mtf_data_breakpoint_handler", VMCS_GUEST_RIP, isr);
+	do_vmwrite(VMCS_GUEST_DR7, 0x400);
+	do_vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	do_vmwrite(VMCS_VM_ENTRY_CONTROLS, entryc);
+	write_dr0(0);
+
+	/* A #GP injected whose gate lies beyond the IDT limit: a double fault, which L1 intercepts. */
+	do_vmwrite(VMCS_EXCEPTION_BITMAP, 1u << 8);
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, (1u << 31) | (1u << 11) | (3u << 8) | 13);
+	do_vmwrite(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
+	do_vmwrite(VMCS_GUEST_RIP, probe);
+	do_vmwrite(VMCS_GUEST_RFLAGS, 0x2);
+	if (check_outcome("double_fault_intercepted", vm_exit(EXIT_REASON_EXCEPTION_NMI), do_vmresume())) {
+		check_field("double_fault_vector", VMCS_VM_EXIT_INTR_INFO, (1u << 31) | (1u << 11) | (3u << 8) | 8);
+		check_field("double_fault_during_gp", VMCS_IDT_VECTORING_INFO_FIELD, (1u << 31) | (1u << 11) | (3u << 8) | 13);
+	}
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	do_vmwrite(VMCS_EXCEPTION_BITMAP, 0);
 
 	/* A pending MTF exit injected (type 7, vector 0), the flag itself off: the exit comes before any instruction. */
 	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc & ~CPU_UNCOND_IO_EXITING);

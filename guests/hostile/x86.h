@@ -9,6 +9,16 @@ struct table_register {
 	uint64_t base;
 } __attribute__((packed));
 
+/* Debug registers: not switched by VM entries and exits, so L2 sees DR0 and DR6 as they are here. */
+static inline uint64_t read_dr6(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
+	return v;
+}
+static inline void write_dr6(uint64_t v) { __asm__ volatile("mov %0, %%dr6" ::"r"(v)); }
+static inline void write_dr0(uint64_t v) { __asm__ volatile("mov %0, %%dr0" ::"r"(v)); }
+
 static inline uint64_t read_cr0(void)
 {
 	uint64_t v;
