@@ -7,7 +7,6 @@
 #include "guest_state.h"
 #include "nested_entry.h"
 #include "platform.h"
-#include "single_step.h"
 #include "vm_build.h"
 #include "vmcs_setup.h"
 #include "vmcs_shadow.h"
@@ -111,34 +110,12 @@ void nested_materialize_l2_state(struct vm *vm)
 }
 
 /*
- * With the monitor trap flag emulated, VMCS02's RFLAGS.TF and pending BS
- * are this VMM's, not L2's: L1 finds L2's own in VMCS12.  (An L2 that set
- * TF itself keeps it, but its own single-step traps then reach L1 as MTF
- * exits too: a deviation the README lists.)
- */
-static void hide_step_by_tf(struct nested_vm *nv)
-{
-	if (!nv->v02->step_by_tf || nv->l2_own_tf)
-		return;
-	uint64_t *field = nv->nvmx.cache->field;
-	field[VMCS12_IDX_GUEST_RFLAGS] &= ~RFLAGS_TF;
-	field[VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS] &= ~DBG_BS;
-	nested_shadow_note(nv, VMCS12_IDX_GUEST_RFLAGS);
-	nested_shadow_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS);
-	/* Still at the instruction whose STI blocking the entry dropped: the blocking still holds. */
-	if (nv->sti_dropped && field[VMCS12_IDX_GUEST_RIP] == nv->sti_dropped_rip) {
-		field[VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO] |= INTERRUPTIBILITY_STI;
-		nested_shadow_note(nv, VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO);
-	}
-}
-
-/*
  * Copy the exit information and the part of L2's state a VMM touches on
  * every exit from VMCS02 (current) into VMCS12.  The rest of L2's state
  * stays in VMCS02 until L1 asks for it (nested_materialize_l2_state()):
  * copying all of it on every exit was most of a reflected exit's cost.
  */
-static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
+void nested_sync_vmcs02_to_vmcs12(struct nested_vm *nv)
 {
 	struct vmcs12 *v = nv->nvmx.cache;
 	uint64_t old[N_SAVED_ONLY_IF];
@@ -150,7 +127,7 @@ static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
 	if (nv->shadow.exit_load)
 		sync_l2_fields(nv, &vmcs12_l2_exit_load);
 	unsaved_after(nv, old, exitc);
-	hide_step_by_tf(nv);
+	nested_mtf_hide(nv);
 	nv->l2_state_stale = 1;
 	for (unsigned k = 0; k < vmcs12_exit_info.count; k++)
 		copy_from_vmcs02(nv, vmcs12_exit_info.idx[k]);
@@ -166,7 +143,7 @@ static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
  * brought up to date, either wholesale (after changes this VMM did not
  * note) or only in the fields noted since the last push.
  */
-static void finish_reflect(struct vm *vm, int only_noted)
+void nested_finish_reflect(struct vm *vm, int only_noted)
 {
 	struct nested_vm *nv = vm->nested;
 	struct vmcs12 *v = nv->nvmx.cache;
@@ -188,14 +165,14 @@ static void finish_reflect(struct vm *vm, int only_noted)
 
 void nested_reflect_exit(struct vm *vm)
 {
-	finish_reflect(vm, 0);
+	nested_finish_reflect(vm, 0);
 }
 
 /* Reflect with the exit information VMCS02 reported. */
 static enum exit_action reflect(struct vm *vm)
 {
-	sync_vmcs02_to_vmcs12(vm->nested); /* notes every field it changes */
-	finish_reflect(vm, 1);
+	nested_sync_vmcs02_to_vmcs12(vm->nested); /* notes every field it changes */
+	nested_finish_reflect(vm, 1);
 	return EXIT_RESUME;
 }
 
@@ -203,8 +180,6 @@ static enum exit_action reflect(struct vm *vm)
  * Resuming L2 after an exit this VMM handled: an event whose delivery the
  * exit interrupted must be delivered again (SDM 27.2.4, 28.2.x).
  */
-static void step_after_delivery(struct nested_vm *nv);
-
 static void redeliver_interrupted_event(struct nested_vm *nv)
 {
 	uint32_t idt = vmcs_read32(VMCS_IDT_VECTORING_INFO_FIELD);
@@ -216,10 +191,10 @@ static void redeliver_interrupted_event(struct nested_vm *nv)
 	vmcs_write32(VMCS_VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VMCS_VM_EXIT_INSTRUCTION_LEN));
 	/* Delivered by this VMM now (an INT n among them): under the emulated MTF, without TF, then the MTF exit. */
 	if (nv->v02->step_by_tf)
-		step_after_delivery(nv);
+		nested_mtf_after_delivery(nv);
 }
 
-static enum exit_action handled(struct vm *vm, const struct exit_info *ei, enum exit_action a)
+enum exit_action nested_handled(struct vm *vm, const struct exit_info *ei, enum exit_action a)
 {
 	if (ei->reason < EXIT_REASON_MAX)
 		vm->nested->count.handled[ei->reason]++;
@@ -227,7 +202,7 @@ static enum exit_action handled(struct vm *vm, const struct exit_info *ei, enum 
 }
 
 /* A field of an exit this VMM makes up rather than copies from VMCS02, noted for L1's shadow VMCS. */
-static void set_exit_field(struct nested_vm *nv, unsigned idx, uint64_t value)
+void nested_set_exit_field(struct nested_vm *nv, unsigned idx, uint64_t value)
 {
 	nv->nvmx.cache->field[idx] = value;
 	nested_shadow_note(nv, idx);
@@ -248,44 +223,16 @@ enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t er
 		vm_inject_exception(vm, vector, 1, error_code); /* VMCS02 is current */
 		nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_INTR_INFO_FIELD);
 		nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_EXCEPTION_ERROR_CODE);
-		return handled(vm, &(struct exit_info){ .reason = EXIT_REASON_EXCEPTION_NMI }, EXIT_RESUME);
+		return nested_handled(vm, &(struct exit_info){ .reason = EXIT_REASON_EXCEPTION_NMI }, EXIT_RESUME);
 	}
 	/* An exception exit: L2's state as at the faulting instruction, no instruction length (28.2.1-2). */
-	sync_vmcs02_to_vmcs12(nv);
-	set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, EXIT_REASON_EXCEPTION_NMI);
-	set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, 0);
-	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, info);
-	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, error_code);
-	finish_reflect(vm, 1);
+	nested_sync_vmcs02_to_vmcs12(nv);
+	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, EXIT_REASON_EXCEPTION_NMI);
+	nested_set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, 0);
+	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, info);
+	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, error_code);
+	nested_finish_reflect(vm, 1);
 	return EXIT_RESUME;
-}
-
-/*
- * The single-step trap that stands in for L1's monitor trap flag: L1 gets
- * the MTF exit (reason 37, no qualification, no event information; SDM
- * 26.5.2, 28.2) after the instruction L2 completed.
- */
-static int is_step_by_tf(const struct nested_vm *nv, const struct exit_info *ei)
-{
-	if (ei->reason != EXIT_REASON_EXCEPTION_NMI || !nv->v02->step_by_tf || !(ei->qualification & DBG_BS))
-		return 0;
-	/* Valid, hardware exception, vector 1. */
-	return (vmcs_read32(VMCS_VM_EXIT_INTR_INFO) & 0x800007ffu) == (0x80000000u | (3u << 8) | 1u);
-}
-
-/*
- * Whatever this exit was, VMCS02 must not resume L2 with the stale BS
- * Bochs saves at exits of a guest with TF set (vmm/single_step.c): L2
- * would take a step without executing anything.
- */
-static void drop_stale_step_trap(struct nested_vm *nv)
-{
-	uint64_t pending = vmcs_readnat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
-	uint64_t want = step_drop_stale_bs(pending, vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO));
-	if (want != pending) {
-		vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, want);
-		nested_vmcs02_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS, want);
-	}
 }
 
 /*
@@ -293,10 +240,10 @@ static void drop_stale_step_trap(struct nested_vm *nv)
  * up for L1 (MTF, triple fault); pending: debug exceptions that remain
  * pending at it (an MTF exit outranks a data breakpoint's trap, 26.5.2).
  */
-static enum exit_action reflect_made_up_pending(struct vm *vm, uint32_t reason, uint64_t pending, uint32_t blocking)
+enum exit_action nested_reflect_made_up(struct vm *vm, uint32_t reason, uint64_t pending, uint32_t blocking)
 {
 	struct nested_vm *nv = vm->nested;
-	sync_vmcs02_to_vmcs12(nv);
+	nested_sync_vmcs02_to_vmcs12(nv);
 	if (pending) {
 		V12(nv->nvmx.cache, GUEST_PENDING_DBG_EXCEPTIONS) |= pending;
 		nested_shadow_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS);
@@ -305,169 +252,33 @@ static enum exit_action reflect_made_up_pending(struct vm *vm, uint32_t reason, 
 		V12(nv->nvmx.cache, GUEST_INTERRUPTIBILITY_INFO) |= blocking;
 		nested_shadow_note(nv, VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO);
 	}
-	set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, reason);
-	set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, 0);
-	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, 0);
-	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, 0);
-	set_exit_field(nv, VMCS12_IDX_VM_EXIT_INSTRUCTION_LEN, 0);
-	set_exit_field(nv, VMCS12_IDX_IDT_VECTORING_INFO_FIELD, 0);
-	finish_reflect(vm, 1);
+	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, reason);
+	nested_set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, 0);
+	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, 0);
+	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, 0);
+	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INSTRUCTION_LEN, 0);
+	nested_set_exit_field(nv, VMCS12_IDX_IDT_VECTORING_INFO_FIELD, 0);
+	nested_finish_reflect(vm, 1);
 	return EXIT_RESUME;
 }
 
-static enum exit_action reflect_made_up(struct vm *vm, uint32_t reason)
-{
-	return reflect_made_up_pending(vm, reason, 0, 0);
-}
-
-static enum exit_action reflect_mtf(struct vm *vm)
+enum exit_action nested_reflect_mtf(struct vm *vm)
 {
 	vm->nested->count.mtf_made_up++;
-	return reflect_made_up(vm, EXIT_REASON_MONITOR_TRAP_FLAG);
-}
-
-/*
- * The step trap's exit.  Breakpoints that hit on the stepped instruction
- * stay pending for L2 (B3:B0, bit 12).  A stepped STI that set IF blocks
- * interrupts for the next instruction; the processor reports no blocking
- * at the trap's exit (Bochs does not), and L1 decides on injection from
- * what VMCS12 shows, so the blocking is put back.
- */
-static enum exit_action reflect_step(struct vm *vm, uint64_t qualification)
-{
-	struct nested_vm *nv = vm->nested;
-	uint64_t hit = qualification & 0xf;
-	uint8_t opcode = 0;
-	uint32_t blocking = 0;
-	if (!nv->step_if && (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
-	    !nested_l2_code_byte(vm, nv->step_rip, &opcode) && opcode == 0xfb /* STI */)
-		blocking = INTERRUPTIBILITY_STI;
-	nv->count.mtf_made_up++;
-	return reflect_made_up_pending(vm, EXIT_REASON_MONITOR_TRAP_FLAG, hit ? hit | (1ull << 12) : 0, blocking);
-}
-
-/*
- * L2 resumes to take an event this VMM injects into VMCS02 while the MTF
- * is emulated: not with TF (it would be pushed onto L2's stack), and with
- * the MTF exit owed right after the delivery.
- */
-static void step_after_delivery(struct nested_vm *nv)
-{
-	if (!nv->l2_own_tf) {
-		uint64_t rflags = vmcs_readnat(VMCS_GUEST_RFLAGS);
-		if (rflags & RFLAGS_TF) {
-			/* TF goes: a BS a MOV-SS shadow kept pending goes with it (26.3.1.5 ties them). */
-			uint64_t pending = vmcs_readnat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
-			struct step_entry e = step_entry_state(rflags & ~RFLAGS_TF, pending,
-							       vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO),
-							       vmcs_read32(VMCS_GUEST_ACTIVITY_STATE),
-							       vmcs_read64(VMCS_GUEST_IA32_DEBUGCTL), 0);
-			vmcs_writenat(VMCS_GUEST_RFLAGS, e.rflags);
-			nested_vmcs02_note(nv, VMCS12_IDX_GUEST_RFLAGS, e.rflags);
-			if (e.pending_dbg != pending) {
-				vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
-				nested_vmcs02_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
-			}
-		}
-	}
-	nv->step_after_delivery = 1;
-}
-
-/*
- * An exception of L2's own that the emulated MTF's interception of every
- * exception caught and L1 does not ask for: delivered to L2 as the
- * processor would have delivered it, then, the delivery done, the MTF exit
- * L1 asked for.  The exit left CR2 and DR6 alone and reported their new
- * values in the qualification (SDM 27.1): they are set first.  One raised
- * while another event was being delivered combines with it (Table 6-5);
- * an interrupt whose delivery it interrupted is not delivered again.
- */
-static enum exit_action deliver_own_exception(struct vm *vm, const struct exit_info *ei, uint32_t info)
-{
-	struct nested_vm *nv = vm->nested;
-	unsigned vector = info & 0xff, type = (info >> 8) & 7;
-	uint32_t inject = info & ~(1u << 12); /* bit 12 (NMI unblocking) is no injection bit */
-	uint32_t error_code = (info & (1u << 11)) ? vmcs_read32(VMCS_VM_EXIT_INTR_ERROR_CODE) : 0;
-	switch (nested_combine_events(vmcs_read32(VMCS_IDT_VECTORING_INFO_FIELD), vector)) {
-	case TRIPLE_FAULT:
-		return reflect_made_up(vm, EXIT_REASON_TRIPLE_FAULT); /* shutdown in VMX non-root: an exit (25.2) */
-	case DELIVER_DOUBLE_FAULT: {
-		inject = (1u << 31) | (1u << 11) | (3u << 8) | 8;
-		error_code = 0;
-		/* The #DF may be L1's to intercept even where the exception that made it was not. */
-		struct reflect_input df = { .reason = EXIT_REASON_EXCEPTION_NMI, .intr_info = inject, .l1mem = &nv->l1mem };
-		if (nested_reflect(nv->nvmx.cache, &df) == REFLECT_TO_L1) {
-			sync_vmcs02_to_vmcs12(nv); /* IDT-vectoring: the event whose delivery failed */
-			set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, 0);
-			set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, inject);
-			set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, 0);
-			finish_reflect(vm, 1);
-			return EXIT_RESUME;
-		}
-		break;
-	}
-	case DELIVER_SECOND:
-		if (vector == 14)
-			write_cr2(ei->qualification);
-		if (vector == 1) {
-			/* B0-B3 are replaced, the rest of DR6 is sticky (SDM 17.2.3); BS only if L2 stepped itself. */
-			uint64_t bits = ei->qualification & (0xf | (1ull << 13) | (nv->l2_own_tf ? DBG_BS : 0));
-			write_dr6((read_dr6() & ~0xfull) | bits);
-		}
-		break;
-	}
-	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, inject);
-	if (inject & (1u << 11))
-		vmcs_write32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
-	if (type == 5 || type == 6) /* ICEBP, INT3, INTO: delivered past the instruction */
-		vmcs_write32(VMCS_VM_ENTRY_INSTRUCTION_LEN, ei->insn_len);
-	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_INTR_INFO_FIELD);
-	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_EXCEPTION_ERROR_CODE);
-	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_INSTRUCTION_LEN);
-	step_after_delivery(nv);
-	return handled(vm, ei, EXIT_RESUME);
-}
-
-/*
- * Instructions of L2 this VMM may emulate itself (port I/O and MSRs L1
- * lets through, control-register accesses L1 does not own, VMREAD and
- * VMWRITE served from L1's shadow VMCS).  With L1's monitor trap flag on,
- * the processor sees no instruction complete there: the MTF exit it would
- * give L1 is made up (as KVM does), right away or after the event the
- * emulation injected.
- */
-static const uint8_t l0_completes_instruction[EXIT_REASON_MAX] = {
-	[EXIT_REASON_IO_INSTRUCTION] = 1, [EXIT_REASON_MSR_READ] = 1, [EXIT_REASON_MSR_WRITE] = 1,
-	[EXIT_REASON_CR_ACCESS] = 1, [EXIT_REASON_VMREAD] = 1, [EXIT_REASON_VMWRITE] = 1,
-};
-
-static enum exit_action mtf_after_emulation(struct vm *vm, const struct exit_info *ei, enum exit_action a)
-{
-	struct nested_vm *nv = vm->nested;
-	if (a == EXIT_STOPPED || vm->state != VM_RUNNABLE || !vm->in_l2 || ei->reason >= EXIT_REASON_MAX ||
-	    !l0_completes_instruction[ei->reason] ||
-	    !(V12(nv->nvmx.cache, CPU_BASED_VM_EXEC_CONTROL) & CPU_MONITOR_TRAP_FLAG))
-		return a;
-	if (vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD) >> 31) {
-		/* The emulation injected an event (#GP): the MTF exit comes after its delivery. */
-		if (nv->v02->step_by_tf)
-			step_after_delivery(nv);
-		return a; /* the processor's own MTF does that by itself */
-	}
-	return reflect_mtf(vm);
+	return nested_reflect_made_up(vm, EXIT_REASON_MONITOR_TRAP_FLAG, 0, 0);
 }
 
 enum exit_action nested_reflect_ept12_fault(struct vm *vm, uint32_t reason, uint64_t gpa2, uint64_t linear,
 					   uint64_t qual12)
 {
 	struct nested_vm *nv = vm->nested;
-	sync_vmcs02_to_vmcs12(nv);
-	set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, reason);
-	set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, qual12);
-	set_exit_field(nv, VMCS12_IDX_GUEST_PHYSICAL_ADDRESS, gpa2);
+	nested_sync_vmcs02_to_vmcs12(nv);
+	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, reason);
+	nested_set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, qual12);
+	nested_set_exit_field(nv, VMCS12_IDX_GUEST_PHYSICAL_ADDRESS, gpa2);
 	/* The linear address is reported only when qualification bit 7 says it is valid (28.2.1). */
-	set_exit_field(nv, VMCS12_IDX_GUEST_LINEAR_ADDRESS, (qual12 & EPT_QUAL_GLA_VALID) ? linear : 0);
-	finish_reflect(vm, 1);
+	nested_set_exit_field(nv, VMCS12_IDX_GUEST_LINEAR_ADDRESS, (qual12 & EPT_QUAL_GLA_VALID) ? linear : 0);
+	nested_finish_reflect(vm, 1);
 	return EXIT_RESUME;
 }
 
@@ -493,14 +304,14 @@ static enum exit_action ept_violation(struct vm *vm, const struct exit_info *ei)
 	switch (r) {
 	case SEPT_FILLED:
 		redeliver_interrupted_event(nv);
-		return handled(vm, ei, EXIT_RESUME);
+		return nested_handled(vm, ei, EXIT_RESUME);
 	case SEPT_REFLECT:
-		sync_vmcs02_to_vmcs12(nv);
+		nested_sync_vmcs02_to_vmcs12(nv);
 		V12(nv->nvmx.cache, EXIT_QUALIFICATION) = qual12;
 		nested_reflect_exit(vm);
 		return EXIT_RESUME;
 	case SEPT_MISCONFIG:
-		sync_vmcs02_to_vmcs12(nv);
+		nested_sync_vmcs02_to_vmcs12(nv);
 		V12(nv->nvmx.cache, VM_EXIT_REASON) = EXIT_REASON_EPT_MISCONFIG;
 		V12(nv->nvmx.cache, EXIT_QUALIFICATION) = 0;
 		nested_reflect_exit(vm);
@@ -538,7 +349,7 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 	}
 	if (ei->reason == EXIT_REASON_PREEMPTION_TIMER && nv->step_after_delivery) {
 		nv->step_after_delivery = 0;
-		return reflect_mtf(vm); /* the event is delivered: the handler's first instruction is next */
+		return nested_reflect_mtf(vm); /* the event is delivered: the handler's first instruction is next */
 	}
 	if (ei->reason == EXIT_REASON_PREEMPTION_TIMER) {
 		uint64_t now = rdtsc();
@@ -549,12 +360,12 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 			nv->l1_timer_left = nv->l1_timer_deadline - now;
 			nv->l1_timer_paused = 1;
 		}
-		return handled(vm, ei, EXIT_RESCHEDULE);
+		return nested_handled(vm, ei, EXIT_RESCHEDULE);
 	}
 	if (nv->v02->step_by_tf) {
-		drop_stale_step_trap(nv);
-		if (is_step_by_tf(nv, ei))
-			return reflect_step(vm, ei->qualification);
+		enum exit_action a;
+		if (nested_mtf_step_exit(vm, ei, &a))
+			return a;
 	}
 	struct reflect_input in = {
 		.reason = ei->reason,
@@ -582,13 +393,13 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 	case HANDLE_IN_L0:
 		/* A VMREAD/VMWRITE L1's VMCS shadowing serves from its shadow VMCS, here in L1's place. */
 		if (ei->reason == EXIT_REASON_VMREAD || ei->reason == EXIT_REASON_VMWRITE)
-			return mtf_after_emulation(vm, ei, nested_l2_vmcs_access(vm, ei));
+			return nested_mtf_after_emulation(vm, ei, nested_l2_vmcs_access(vm, ei));
 		break;
 	}
 	/* An exception intercepted only because the MTF is emulated (not an NMI or #MC: those are this VMM's). */
 	if (ei->reason == EXIT_REASON_EXCEPTION_NMI && nv->v02->step_by_tf && ((in.intr_info >> 8) & 7) != 2 &&
 	    (in.intr_info & 0xff) != 18)
-		return deliver_own_exception(vm, ei, in.intr_info);
+		return nested_mtf_deliver_own_exception(vm, ei, in.intr_info);
 	/* Not L1's business: this VMM treats it as it would for L1 itself (e.g. port I/O L1 lets through). */
-	return mtf_after_emulation(vm, ei, handled(vm, ei, vmm_dispatch_exit(vm, ei)));
+	return nested_mtf_after_emulation(vm, ei, nested_handled(vm, ei, vmm_dispatch_exit(vm, ei)));
 }

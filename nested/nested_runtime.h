@@ -191,6 +191,32 @@ void nested_copy_from_pieces(struct nested_vm *nv, const struct l1_pieces *p, vo
  * current): run on L1's shadow VMCS in L2's context (nested_l2_vmcs.c).
  */
 enum exit_action nested_l2_vmcs_access(struct vm *vm, const struct exit_info *ei);
+/*
+ * Emulating VM exits for L1 (nested_exit.c), shared with the emulated
+ * monitor trap flag (nested_mtf.c).  VMCS02 is current for all of them.
+ */
+/* Exit information and L2's hot state from VMCS02 into VMCS12, noting what changed. */
+void nested_sync_vmcs02_to_vmcs12(struct nested_vm *nv);
+/* L1's host state loaded, the shadow VMCS brought up to date (only_noted: the noted fields), counted. */
+void nested_finish_reflect(struct vm *vm, int only_noted);
+/* A VMCS12 exit field this VMM makes up rather than copies from VMCS02, noted for L1's shadow VMCS. */
+void nested_set_exit_field(struct nested_vm *nv, unsigned idx, uint64_t value);
+/* Count an exit of L2 this VMM handled itself; returns a. */
+enum exit_action nested_handled(struct vm *vm, const struct exit_info *ei, enum exit_action a);
+/* An exit with no qualification or event information (MTF, triple fault); pending and blocking ORed into VMCS12. */
+enum exit_action nested_reflect_made_up(struct vm *vm, uint32_t reason, uint64_t pending, uint32_t blocking);
+enum exit_action nested_reflect_mtf(struct vm *vm);
+
+/* The emulated monitor trap flag (nested_mtf.c). */
+void nested_mtf_hide(struct nested_vm *nv);          /* VMCS12 shows L2's TF, BS and STI blocking, not this VMM's */
+void nested_mtf_after_delivery(struct nested_vm *nv); /* the event VMCS02 injects now: no TF, then the MTF exit */
+/* Whether the exit is the single-step trap (then *a is the MTF exit given to L1); drops Bochs's stale BS. */
+int nested_mtf_step_exit(struct vm *vm, const struct exit_info *ei, enum exit_action *a);
+/* An exception of L2's caught only because every exception is while stepping: delivered to L2 here. */
+enum exit_action nested_mtf_deliver_own_exception(struct vm *vm, const struct exit_info *ei, uint32_t info);
+/* After an exit this VMM handled for L2: the MTF exit an instruction it emulated owes L1. */
+enum exit_action nested_mtf_after_emulation(struct vm *vm, const struct exit_info *ei, enum exit_action a);
+
 /* The byte of L2's code at rip (through CS, L2's tables and EPT12; VMCS02 current): 0, or -1 if unreachable. */
 int nested_l2_code_byte(struct vm *vm, uint64_t rip, uint8_t *out);
 

@@ -1,0 +1,205 @@
+/*
+ * The monitor trap flag a child is offered, emulated where the processor
+ * has none (vmcs02_controls.step_by_tf): L2 steps by RFLAGS.TF in VMCS02
+ * (nested_entry.c sets it), and this file turns what comes back into what
+ * L1 would see from a processor with the flag (SDM 26.5.2, 26.7.2): the
+ * single-step trap into an MTF exit, L2's own exceptions delivered to it
+ * without TF and followed by the MTF exit, the MTF exit made up after an
+ * instruction this VMM emulated for L2; VMCS12 never shows this VMM's TF.
+ */
+#include "cpu.h"
+#include "nested_entry.h"
+#include "single_step.h"
+#include "vmcs_setup.h"
+#include "vmx_ops.h"
+
+/*
+ * With the monitor trap flag emulated, VMCS02's RFLAGS.TF and pending BS
+ * are this VMM's, not L2's: L1 finds L2's own in VMCS12.  (An L2 that set
+ * TF itself keeps it, but its own single-step traps then reach L1 as MTF
+ * exits too: a deviation the README lists.)
+ */
+void nested_mtf_hide(struct nested_vm *nv)
+{
+	if (!nv->v02->step_by_tf || nv->l2_own_tf)
+		return;
+	uint64_t *field = nv->nvmx.cache->field;
+	field[VMCS12_IDX_GUEST_RFLAGS] &= ~RFLAGS_TF;
+	field[VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS] &= ~DBG_BS;
+	nested_shadow_note(nv, VMCS12_IDX_GUEST_RFLAGS);
+	nested_shadow_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS);
+	/* Still at the instruction whose STI blocking the entry dropped: the blocking still holds. */
+	if (nv->sti_dropped && field[VMCS12_IDX_GUEST_RIP] == nv->sti_dropped_rip) {
+		field[VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO] |= INTERRUPTIBILITY_STI;
+		nested_shadow_note(nv, VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO);
+	}
+}
+
+/*
+ * The single-step trap that stands in for L1's monitor trap flag: L1 gets
+ * the MTF exit (reason 37, no qualification, no event information; SDM
+ * 26.5.2, 28.2) after the instruction L2 completed.
+ */
+static int is_step_trap(const struct nested_vm *nv, const struct exit_info *ei)
+{
+	if (ei->reason != EXIT_REASON_EXCEPTION_NMI || !nv->v02->step_by_tf || !(ei->qualification & DBG_BS))
+		return 0;
+	/* Valid, hardware exception, vector 1. */
+	return (vmcs_read32(VMCS_VM_EXIT_INTR_INFO) & 0x800007ffu) == (0x80000000u | (3u << 8) | 1u);
+}
+
+/*
+ * Whatever this exit was, VMCS02 must not resume L2 with the stale BS
+ * Bochs saves at exits of a guest with TF set (vmm/single_step.c): L2
+ * would take a step without executing anything.
+ */
+static void drop_stale_step_trap(struct nested_vm *nv)
+{
+	uint64_t pending = vmcs_readnat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
+	uint64_t want = step_drop_stale_bs(pending, vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO));
+	if (want != pending) {
+		vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, want);
+		nested_vmcs02_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS, want);
+	}
+}
+
+/*
+ * The step trap's exit.  Breakpoints that hit on the stepped instruction
+ * stay pending for L2 (B3:B0, bit 12).  A stepped STI that set IF blocks
+ * interrupts for the next instruction; the processor reports no blocking
+ * at the trap's exit (Bochs does not), and L1 decides on injection from
+ * what VMCS12 shows, so the blocking is put back.
+ */
+static enum exit_action reflect_step(struct vm *vm, uint64_t qualification)
+{
+	struct nested_vm *nv = vm->nested;
+	uint64_t hit = qualification & 0xf;
+	uint8_t opcode = 0;
+	uint32_t blocking = 0;
+	if (!nv->step_if && (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	    !nested_l2_code_byte(vm, nv->step_rip, &opcode) && opcode == 0xfb /* STI */)
+		blocking = INTERRUPTIBILITY_STI;
+	nv->count.mtf_made_up++;
+	return nested_reflect_made_up(vm, EXIT_REASON_MONITOR_TRAP_FLAG, hit ? hit | (1ull << 12) : 0, blocking);
+}
+
+/*
+ * L2 resumes to take an event this VMM injects into VMCS02 while the MTF
+ * is emulated: not with TF (it would be pushed onto L2's stack), and with
+ * the MTF exit owed right after the delivery.
+ */
+void nested_mtf_after_delivery(struct nested_vm *nv)
+{
+	if (!nv->l2_own_tf) {
+		uint64_t rflags = vmcs_readnat(VMCS_GUEST_RFLAGS);
+		if (rflags & RFLAGS_TF) {
+			/* TF goes: a BS a MOV-SS shadow kept pending goes with it (26.3.1.5 ties them). */
+			uint64_t pending = vmcs_readnat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
+			struct step_entry e = step_entry_state(rflags & ~RFLAGS_TF, pending,
+							       vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO),
+							       vmcs_read32(VMCS_GUEST_ACTIVITY_STATE),
+							       vmcs_read64(VMCS_GUEST_IA32_DEBUGCTL), 0);
+			vmcs_writenat(VMCS_GUEST_RFLAGS, e.rflags);
+			nested_vmcs02_note(nv, VMCS12_IDX_GUEST_RFLAGS, e.rflags);
+			if (e.pending_dbg != pending) {
+				vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
+				nested_vmcs02_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
+			}
+		}
+	}
+	nv->step_after_delivery = 1;
+}
+
+/*
+ * An exception of L2's own that the emulated MTF's interception of every
+ * exception caught and L1 does not ask for: delivered to L2 as the
+ * processor would have delivered it, then, the delivery done, the MTF exit
+ * L1 asked for.  The exit left CR2 and DR6 alone and reported their new
+ * values in the qualification (SDM 27.1): they are set first.  One raised
+ * while another event was being delivered combines with it (Table 6-5);
+ * an interrupt whose delivery it interrupted is not delivered again.
+ */
+enum exit_action nested_mtf_deliver_own_exception(struct vm *vm, const struct exit_info *ei, uint32_t info)
+{
+	struct nested_vm *nv = vm->nested;
+	unsigned vector = info & 0xff, type = (info >> 8) & 7;
+	uint32_t inject = info & ~(1u << 12); /* bit 12 (NMI unblocking) is no injection bit */
+	uint32_t error_code = (info & (1u << 11)) ? vmcs_read32(VMCS_VM_EXIT_INTR_ERROR_CODE) : 0;
+	switch (nested_combine_events(vmcs_read32(VMCS_IDT_VECTORING_INFO_FIELD), vector)) {
+	case TRIPLE_FAULT:
+		return nested_reflect_made_up(vm, EXIT_REASON_TRIPLE_FAULT, 0, 0); /* shutdown in VMX non-root: an exit (25.2) */
+	case DELIVER_DOUBLE_FAULT: {
+		inject = (1u << 31) | (1u << 11) | (3u << 8) | 8;
+		error_code = 0;
+		/* The #DF may be L1's to intercept even where the exception that made it was not. */
+		struct reflect_input df = { .reason = EXIT_REASON_EXCEPTION_NMI, .intr_info = inject, .l1mem = &nv->l1mem };
+		if (nested_reflect(nv->nvmx.cache, &df) == REFLECT_TO_L1) {
+			nested_sync_vmcs02_to_vmcs12(nv); /* IDT-vectoring: the event whose delivery failed */
+			nested_set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, 0);
+			nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, inject);
+			nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, 0);
+			nested_finish_reflect(vm, 1);
+			return EXIT_RESUME;
+		}
+		break;
+	}
+	case DELIVER_SECOND:
+		if (vector == 14)
+			write_cr2(ei->qualification);
+		if (vector == 1) {
+			/* B0-B3 are replaced, the rest of DR6 is sticky (SDM 17.2.3); BS only if L2 stepped itself. */
+			uint64_t bits = ei->qualification & (0xf | (1ull << 13) | (nv->l2_own_tf ? DBG_BS : 0));
+			write_dr6((read_dr6() & ~0xfull) | bits);
+		}
+		break;
+	}
+	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, inject);
+	if (inject & (1u << 11))
+		vmcs_write32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
+	if (type == 5 || type == 6) /* ICEBP, INT3, INTO: delivered past the instruction */
+		vmcs_write32(VMCS_VM_ENTRY_INSTRUCTION_LEN, ei->insn_len);
+	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_INTR_INFO_FIELD);
+	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_EXCEPTION_ERROR_CODE);
+	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_INSTRUCTION_LEN);
+	nested_mtf_after_delivery(nv);
+	return nested_handled(vm, ei, EXIT_RESUME);
+}
+
+/*
+ * Instructions of L2 this VMM may emulate itself (port I/O and MSRs L1
+ * lets through, control-register accesses L1 does not own, VMREAD and
+ * VMWRITE served from L1's shadow VMCS).  With L1's monitor trap flag on,
+ * the processor sees no instruction complete there: the MTF exit it would
+ * give L1 is made up (as KVM does), right away or after the event the
+ * emulation injected.
+ */
+static const uint8_t l0_completes_instruction[EXIT_REASON_MAX] = {
+	[EXIT_REASON_IO_INSTRUCTION] = 1, [EXIT_REASON_MSR_READ] = 1, [EXIT_REASON_MSR_WRITE] = 1,
+	[EXIT_REASON_CR_ACCESS] = 1, [EXIT_REASON_VMREAD] = 1, [EXIT_REASON_VMWRITE] = 1,
+};
+
+enum exit_action nested_mtf_after_emulation(struct vm *vm, const struct exit_info *ei, enum exit_action a)
+{
+	struct nested_vm *nv = vm->nested;
+	if (a == EXIT_STOPPED || vm->state != VM_RUNNABLE || !vm->in_l2 || ei->reason >= EXIT_REASON_MAX ||
+	    !l0_completes_instruction[ei->reason] ||
+	    !(V12(nv->nvmx.cache, CPU_BASED_VM_EXEC_CONTROL) & CPU_MONITOR_TRAP_FLAG))
+		return a;
+	if (vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD) >> 31) {
+		/* The emulation injected an event (#GP): the MTF exit comes after its delivery. */
+		if (nv->v02->step_by_tf)
+			nested_mtf_after_delivery(nv);
+		return a; /* the processor's own MTF does that by itself */
+	}
+	return nested_reflect_mtf(vm);
+}
+
+int nested_mtf_step_exit(struct vm *vm, const struct exit_info *ei, enum exit_action *a)
+{
+	struct nested_vm *nv = vm->nested;
+	drop_stale_step_trap(nv);
+	if (!is_step_trap(nv, ei))
+		return 0;
+	*a = reflect_step(vm, ei->qualification);
+	return 1;
+}
