@@ -192,10 +192,13 @@ static void update_vmcs02(struct nested_vm *nv, struct shadow_ept *sept, const s
  * from L1.  An entry that delivers an event does not step: TF would be
  * pushed onto L2's stack and the handler run unstepped.  It exits right
  * after the delivery instead (step_after_delivery), which is where the
- * SDM puts the MTF exit then (26.7.2).
+ * SDM puts the MTF exit then (26.7.2).  INT n is such an event too, but
+ * one no exit announces: an entry at one delivers it by injection (type
+ * 4, the same checks as the instruction's, 26.6.1.2) and exits after.
  */
-static void put_step_by_tf(struct nested_vm *nv)
+static void put_step_by_tf(struct vm *vm)
 {
+	struct nested_vm *nv = vm->nested;
 	const struct vmcs12 *v = nv->nvmx.cache;
 	uint64_t rflags = V12(v, GUEST_RFLAGS);
 	nv->l2_own_tf = (rflags & RFLAGS_TF) != 0;
@@ -213,6 +216,14 @@ static void put_step_by_tf(struct nested_vm *nv)
 	nv->step_after_delivery = pending_mtf || (delivers && nv->v02->step_by_tf);
 	if (!nv->v02->step_by_tf)
 		return;
+	uint8_t op = 0, vector = 0;
+	uint64_t rip = V12(v, GUEST_RIP);
+	if (!delivers && V12(v, GUEST_ACTIVITY_STATE) == 0 && !nested_l2_code_byte(vm, rip, &op) && op == 0xcd &&
+	    !nested_l2_code_byte(vm, rip + 1, &vector)) {
+		put(nv, VM_ENTRY_INTR_INFO_FIELD, (1u << 31) | (4u << 8) | vector);
+		put(nv, VM_ENTRY_INSTRUCTION_LEN, 2);
+		delivers = nv->step_after_delivery = 1;
+	}
 	struct step_entry e = step_entry_state(rflags, V12(v, GUEST_PENDING_DBG_EXCEPTIONS),
 					       (uint32_t)V12(v, GUEST_INTERRUPTIBILITY_INFO),
 					       (uint32_t)V12(v, GUEST_ACTIVITY_STATE),
@@ -426,7 +437,7 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		update_vmcs02(nv, nv->active_sept, &l1);
 	else
 		fresh = build_vmcs02(vm, nv->active_sept, &l1);
-	put_step_by_tf(nv);
+	put_step_by_tf(vm);
 	struct nested_vmcs12_slot *cur = nv->cur;
 	for (unsigned k = 0; k < cur->changed.count; k++)
 		cur->changed.mark[cur->changed.list[k]] = 0;

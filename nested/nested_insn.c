@@ -183,6 +183,7 @@ static void do_invept(struct vm *vm, uint64_t type)
 	struct nested_vm *nv = vm->nested;
 	if (type < 3)
 		nv->count.invept[type]++;
+	nv->code_tlb.valid = 0;
 	/* Every EPT02 derives from some EPT12: drop them all so they refill from L1's new tables. */
 	nested_drop_all_ept02(vm);
 }
@@ -190,6 +191,7 @@ static void do_invept(struct vm *vm, uint64_t type)
 static void do_invvpid(struct vm *vm, uint64_t type, const uint64_t desc[2])
 {
 	struct nested_vm *nv = vm->nested;
+	nv->code_tlb.valid = 0;
 	struct invvpid_plan plan;
 	if (type < 4)
 		nv->count.invvpid[type]++;

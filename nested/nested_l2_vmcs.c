@@ -82,12 +82,24 @@ int nested_l2_code_byte(struct vm *vm, uint64_t rip, uint8_t *out)
 	struct l2_reach reach = { .ept = SEPT_FILLED };
 	struct l2_tables tables = { &nv->l1mem, V12(nv->nvmx.cache, EPT_POINTER), &reach };
 	const struct gpa_reader reader = { read_l2_table_entry, &tables };
-	uint64_t linear = vmcs_readnat(VMCS_GUEST_CS_BASE) + rip, gpa2, gpa1, qual;
-	if (guest_linear_to_phys_via(&reader, vmcs_readnat(VMCS_GUEST_CR0), vmcs_readnat(VMCS_GUEST_CR3),
-				     vmcs_readnat(VMCS_GUEST_CR4), vmcs_read64(VMCS_GUEST_IA32_EFER), linear, 0, &gpa2) ||
+	uint64_t linear = vmcs_readnat(VMCS_GUEST_CS_BASE) + rip, cr3 = vmcs_readnat(VMCS_GUEST_CR3);
+	uint64_t page = linear & ~0xfffull, gpa2, gpa1, qual;
+	/* A step after a step mostly stays on one page: walking L2's tables and EPT12 each time cost more than the step. */
+	if (nv->code_tlb.valid && nv->code_tlb.cr3 == cr3 && nv->code_tlb.eptp12 == tables.eptp12 &&
+	    nv->code_tlb.linear_page == page) {
+		*out = *(const uint8_t *)guest_mem_ptr(&nv->l1mem, nv->code_tlb.gpa1_page | (linear & 0xfff));
+		return 0;
+	}
+	if (guest_linear_to_phys_via(&reader, vmcs_readnat(VMCS_GUEST_CR0), cr3, vmcs_readnat(VMCS_GUEST_CR4),
+				     vmcs_read64(VMCS_GUEST_IA32_EFER), linear, 0, &gpa2) ||
 	    shadow_ept_access(&nv->l1mem, tables.eptp12, gpa2, 1, EPT_QUAL_READ | EPT_QUAL_GLA_VALID, &gpa1, &qual) !=
 		    SEPT_FILLED)
 		return -1;
+	nv->code_tlb.valid = 1;
+	nv->code_tlb.cr3 = cr3;
+	nv->code_tlb.eptp12 = tables.eptp12;
+	nv->code_tlb.linear_page = page;
+	nv->code_tlb.gpa1_page = gpa1 & ~0xfffull;
 	*out = *(const uint8_t *)guest_mem_ptr(&nv->l1mem, gpa1);
 	return 0;
 }

@@ -117,6 +117,15 @@ struct nested_vm {
 	 */
 	int step_after_delivery;
 	int sti_dropped;                 /* the entry dropped STI blocking to step (step_entry_state()) */
+	/*
+	 * The L1-physical page of L2's code the emulated MTF last read an
+	 * opcode from (nested_l2_code_byte()), kept as a TLB keeps it: until
+	 * L1's INVEPT or INVVPID, or another CR3 or EPTP12.
+	 */
+	struct {
+		int valid;
+		uint64_t cr3, eptp12, linear_page, gpa1_page;
+	} code_tlb;
 	uint64_t step_rip;               /* where the step the last entry began starts, and whether */
 	int step_if;                     /* RFLAGS.IF was set there (an STI that sets it blocks, one that does not, not) */
 	uint64_t sti_dropped_rip;        /* at this RIP of L2's */

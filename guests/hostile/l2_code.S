@@ -7,7 +7,7 @@
 	.section .rodata
 	.globl l2_code_start, l2_code_end, l2_dr7_probe, l2_shadow_probe, l2_shadow_ept_probe, l2_mtf_probe
 	.globl l2_window_probe, l2_icebp_probe, l2_out_probe, l2_isr, l2_ud_probe, l2_sti_cpuid_probe
-	.globl l2_store_probe
+	.globl l2_store_probe, l2_int_probe
 l2_code_start:
 	cpuid
 1:	hlt
@@ -80,6 +80,10 @@ l2_store_probe:
 	nop
 12:	hlt
 	jmp 12b
+l2_int_probe:
+	int $5
+13:	hlt
+	jmp 13b
 l2_out_probe:
 	out %al, $0x80
 	nop

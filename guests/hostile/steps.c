@@ -380,6 +380,14 @@ static void step_l2_monitor_trap_events(uint64_t proc)
 		   l2_read_u64(frame) == ud && l2_read_u64(frame + 16) == 0x2 ? "UD2's RIP, RFLAGS 0x2" : "another frame",
 		   l2_read_u64(frame) == ud && l2_read_u64(frame + 16) == 0x2);
 
+	/* INT 5: a software interrupt no exit announces; still the step ends at its handler, RFLAGS pushed free of TF. */
+	uint64_t int5 = l2_code_gpa(l2_int_probe);
+	frame = mtf_exit_at("mtf_after_int_n_delivery", int5, 0x2, isr);
+	check_text("mtf_int_n_pushed_rip_and_rflags", "past INT 5, RFLAGS 0x2",
+		   l2_read_u64(frame) == int5 + 2 && l2_read_u64(frame + 16) == 0x2 ? "past INT 5, RFLAGS 0x2"
+										   : "another frame",
+		   l2_read_u64(frame) == int5 + 2 && l2_read_u64(frame + 16) == 0x2);
+
 	/* OUT to port 0x80, which no VMM takes: the parent emulates it, L1 still gets its step. */
 	uint64_t out = l2_code_gpa(l2_out_probe);
 	mtf_exit_at("mtf_after_emulated_out", out, 0x2, out + 2);
