@@ -131,6 +131,9 @@ struct gpa_reader {
 };
 int guest_linear_to_phys_via(const struct gpa_reader *r, uint64_t cr0, uint64_t cr3, uint64_t cr4,
 			     uint64_t efer, uint64_t linear, int write, uint64_t *gpa);
+/* The walk for an instruction fetch at CPL cpl: -1 also where the fetch would fault (XD, U/S, SMEP). */
+int guest_linear_fetch_via(const struct gpa_reader *r, uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer,
+			   unsigned cpl, uint64_t linear, uint64_t *gpa);
 
 /* ---- VMX instruction semantics (nested/vmx_insn.c): outcomes per SDM Vol. 3 ch. 31 ---- */
 enum nvmx_outcome {

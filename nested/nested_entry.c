@@ -218,8 +218,17 @@ static void put_step_by_tf(struct vm *vm)
 		return;
 	uint8_t op = 0, vector = 0;
 	uint64_t rip = V12(v, GUEST_RIP);
-	if (!delivers && V12(v, GUEST_ACTIVITY_STATE) == 0 && !nested_l2_code_byte(vm, rip, &op) && op == 0xcd &&
-	    !nested_l2_code_byte(vm, rip + 1, &vector)) {
+	/*
+	 * Not where something outranks the instruction (26.7.x): a pending
+	 * debug exception, an event window L1 asked to hear of, L1's
+	 * preemption timer at zero.  L2 then steps by TF as for any other
+	 * instruction.
+	 */
+	int outranked = V12(v, GUEST_PENDING_DBG_EXCEPTIONS) ||
+			(V12(v, CPU_BASED_VM_EXEC_CONTROL) & (CPU_INTR_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING)) ||
+			((V12(v, PIN_BASED_VM_EXEC_CONTROL) & PIN_PREEMPTION_TIMER) && !V12(v, VMX_PREEMPTION_TIMER_VALUE));
+	if (!delivers && !outranked && V12(v, GUEST_ACTIVITY_STATE) == 0 && !nested_l2_code_byte(vm, rip, &op) &&
+	    op == 0xcd && !nested_l2_code_byte(vm, rip + 1, &vector)) {
 		put(nv, VM_ENTRY_INTR_INFO_FIELD, (1u << 31) | (4u << 8) | vector);
 		put(nv, VM_ENTRY_INSTRUCTION_LEN, 2);
 		delivers = nv->step_after_delivery = 1;
@@ -233,6 +242,8 @@ static void put_step_by_tf(struct vm *vm)
 	put(nv, GUEST_INTERRUPTIBILITY_INFO, e.interruptibility);
 	nv->sti_dropped = (V12(v, GUEST_INTERRUPTIBILITY_INFO) & ~e.interruptibility & INTERRUPTIBILITY_STI) != 0;
 	nv->sti_dropped_rip = nv->step_rip = V12(v, GUEST_RIP);
+	/* The interrupt window stays shut for the instruction in the STI shadow the entry no longer shows. */
+	put(nv, CPU_BASED_VM_EXEC_CONTROL, nv->sti_dropped ? nv->v02->proc & ~CPU_INTR_WINDOW_EXITING : nv->v02->proc);
 	nv->step_if = (rflags & RFLAGS_IF) != 0;
 }
 
@@ -255,6 +266,7 @@ static int build_vmcs02(struct vm *vm, struct shadow_ept *sept, const struct l1_
 
 	nested_merge_controls(v, vmm_caps, &c);
 	v02->step_by_tf = c.step_by_tf;
+	v02->proc = c.proc;
 	uint16_t vpid02 = 0;
 	if (c.proc2 & SEC_ENABLE_VPID) {
 		vpid02 = vpid_map_get(&nv->vpids, (uint16_t)V12(v, VIRTUAL_PROCESSOR_ID));

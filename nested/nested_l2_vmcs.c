@@ -82,20 +82,29 @@ int nested_l2_code_byte(struct vm *vm, uint64_t rip, uint8_t *out)
 	struct l2_reach reach = { .ept = SEPT_FILLED };
 	struct l2_tables tables = { &nv->l1mem, V12(nv->nvmx.cache, EPT_POINTER), &reach };
 	const struct gpa_reader reader = { read_l2_table_entry, &tables };
-	uint64_t linear = vmcs_readnat(VMCS_GUEST_CS_BASE) + rip, cr3 = vmcs_readnat(VMCS_GUEST_CR3);
-	uint64_t page = linear & ~0xfffull, gpa2, gpa1, qual;
-	/* A step after a step mostly stays on one page: walking L2's tables and EPT12 each time cost more than the step. */
-	if (nv->code_tlb.valid && nv->code_tlb.cr3 == cr3 && nv->code_tlb.eptp12 == tables.eptp12 &&
+	uint64_t efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
+	int mode64 = (efer & EFER_LMA) && ((vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1);
+	uint64_t linear = (mode64 ? 0 : vmcs_readnat(VMCS_GUEST_CS_BASE)) + rip; /* 64-bit mode ignores CS's base */
+	uint64_t cr3 = vmcs_readnat(VMCS_GUEST_CR3), page = linear & ~0xfffull, gpa2, gpa1, qual;
+	/*
+	 * A step after a step mostly stays on one page: walking L2's tables and
+	 * EPT12 each time cost more than the step.  Kept only as a TLB would
+	 * keep the translation: with VPID12 on (without it every entry flushes,
+	 * SDM 28.3.3.3), until L1's INVEPT or INVVPID or another CR3 or EPTP12.
+	 */
+	int tagged = (vmcs12_proc2(nv->nvmx.cache) & SEC_ENABLE_VPID) && V12(nv->nvmx.cache, VIRTUAL_PROCESSOR_ID);
+	if (tagged && nv->code_tlb.valid && nv->code_tlb.cr3 == cr3 && nv->code_tlb.eptp12 == tables.eptp12 &&
 	    nv->code_tlb.linear_page == page) {
 		*out = *(const uint8_t *)guest_mem_ptr(&nv->l1mem, nv->code_tlb.gpa1_page | (linear & 0xfff));
 		return 0;
 	}
-	if (guest_linear_to_phys_via(&reader, vmcs_readnat(VMCS_GUEST_CR0), cr3, vmcs_readnat(VMCS_GUEST_CR4),
-				     vmcs_read64(VMCS_GUEST_IA32_EFER), linear, 0, &gpa2) ||
-	    shadow_ept_access(&nv->l1mem, tables.eptp12, gpa2, 1, EPT_QUAL_READ | EPT_QUAL_GLA_VALID, &gpa1, &qual) !=
-		    SEPT_FILLED)
+	/* As the fetch would go: L2's rights for its CPL, then EPT12's execute permission. */
+	if (guest_linear_fetch_via(&reader, vmcs_readnat(VMCS_GUEST_CR0), cr3, vmcs_readnat(VMCS_GUEST_CR4), efer,
+				   guest_cpl(), linear, &gpa2) ||
+	    shadow_ept_access(&nv->l1mem, tables.eptp12, gpa2, 1, EPT_QUAL_FETCH | EPT_QUAL_GLA_VALID |
+				      EPT_QUAL_GLA_TRANSLATED, &gpa1, &qual) != SEPT_FILLED)
 		return -1;
-	nv->code_tlb.valid = 1;
+	nv->code_tlb.valid = tagged;
 	nv->code_tlb.cr3 = cr3;
 	nv->code_tlb.eptp12 = tables.eptp12;
 	nv->code_tlb.linear_page = page;

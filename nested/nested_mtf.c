@@ -200,6 +200,7 @@ int nested_mtf_step_exit(struct vm *vm, const struct exit_info *ei, enum exit_ac
 	drop_stale_step_trap(nv);
 	if (!is_step_trap(nv, ei))
 		return 0;
+	nv->sti_dropped = 0; /* an instruction completed: whatever STI blocking there was is over */
 	*a = reflect_step(vm, ei->qualification);
 	return 1;
 }

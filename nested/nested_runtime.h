@@ -74,6 +74,7 @@ struct nested_vmcs02 {
 	uint64_t image[VMCS12_NFIELDS];    /* what it holds, so entries write only changed fields (put()) */
 	uint8_t known[VMCS12_NFIELDS];
 	int step_by_tf;                    /* its controls emulate L1's monitor trap flag (vmcs02_controls) */
+	uint32_t proc;                     /* its primary controls as merged (an entry may drop one: put_step_by_tf()) */
 };
 
 struct nested_vm {

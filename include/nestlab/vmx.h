@@ -213,6 +213,7 @@ const char *vmcs_field_name(uint32_t encoding);
 #define CR4_PGE (1ull << 7)
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_VMXE (1ull << 13)
+#define CR4_SMEP (1ull << 20)
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)

@@ -65,6 +65,45 @@ static int walk(uint64_t linear, int write, uint64_t *gpa)
 	return guest_linear_to_phys(&gm, CR0_PAGED, PML4, CR4_LONG, EFER_LONG, linear, write, gpa);
 }
 
+static int read_mem_u64(void *ctx, uint64_t gpa, uint64_t *out)
+{
+	(void)ctx;
+	if (gpa + 8 > MEM_SIZE)
+		return -1;
+	memcpy(out, mem + gpa, 8);
+	return 0;
+}
+
+static int fetch(uint64_t cr4, uint64_t efer, unsigned cpl, uint64_t linear, uint64_t *gpa)
+{
+	const struct gpa_reader r = { read_mem_u64, NULL };
+	return guest_linear_fetch_via(&r, CR0_PAGED, PML4, cr4, efer, cpl, linear, gpa);
+}
+
+/* An instruction fetch (SDM 4.6.1): XD with EFER.NXE, user and supervisor pages by CPL, SMEP. */
+static void test_fetch_rights(void)
+{
+	const uint64_t US = 4, XD = 1ull << 63;
+	uint64_t gpa = 0;
+	CU_ASSERT_EQUAL(fetch(CR4_LONG, EFER_LONG, 0, la(1, 2, 3, 4, 0x10), &gpa), 0); /* supervisor page, CPL 0 */
+	CU_ASSERT_EQUAL(gpa, 0x9010);
+	CU_ASSERT_EQUAL(fetch(CR4_LONG, EFER_LONG, 3, la(1, 2, 3, 4, 0), &gpa), -1); /* CPL 3: not a user page */
+	set_entry(PT, 4, 0x9000 | P | RW | XD);
+	CU_ASSERT_EQUAL(fetch(CR4_LONG, EFER_LONG, 0, la(1, 2, 3, 4, 0), &gpa), 0); /* XD ignored without NXE */
+	CU_ASSERT_EQUAL(fetch(CR4_LONG, EFER_LONG | EFER_NXE, 0, la(1, 2, 3, 4, 0), &gpa), -1);
+	/* A user page needs U/S at every level. */
+	set_entry(PML4, 1, PDPT | P | RW | US);
+	set_entry(PDPT, 2, PD | P | RW | US);
+	set_entry(PD, 3, PT | P | RW | US);
+	set_entry(PT, 4, 0x9000 | P | RW | US);
+	CU_ASSERT_EQUAL(fetch(CR4_LONG, EFER_LONG, 3, la(1, 2, 3, 4, 0), &gpa), 0);
+	CU_ASSERT_EQUAL(fetch(CR4_LONG, EFER_LONG, 0, la(1, 2, 3, 4, 0), &gpa), 0);
+	CU_ASSERT_EQUAL(fetch(CR4_LONG | CR4_SMEP, EFER_LONG, 0, la(1, 2, 3, 4, 0), &gpa), -1); /* SMEP */
+	set_entry(PD, 3, PT | P | RW); /* one level supervisor: a supervisor page */
+	CU_ASSERT_EQUAL(fetch(CR4_LONG, EFER_LONG, 3, la(1, 2, 3, 4, 0), &gpa), -1);
+	CU_ASSERT_EQUAL(fetch(CR4_LONG | CR4_SMEP, EFER_LONG, 0, la(1, 2, 3, 4, 0), &gpa), 0);
+}
+
 static void test_4k_2m_1g_pages(void)
 {
 	uint64_t gpa = 0;
@@ -158,6 +197,7 @@ void register_suite_nested_walk(void)
 {
 	CU_pSuite s = CU_add_suite_with_setup_and_teardown("nested_walk", NULL, NULL, setup, teardown);
 	CU_add_test(s, "4 KiB, 2 MiB, 1 GiB pages", test_4k_2m_1g_pages);
+	CU_add_test(s, "instruction fetch: XD, U/S, SMEP", test_fetch_rights);
 	CU_add_test(s, "upper-half addresses", test_upper_half_addresses);
 	CU_add_test(s, "not present at each level", test_not_present_at_each_level);
 	CU_add_test(s, "write protection and CR0.WP", test_write_protection);
