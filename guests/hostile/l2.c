@@ -267,3 +267,8 @@ struct outcome l2_vmcs_write(const struct vmx_offer *o, const struct l2_controls
 	*failed_field = w.field;
 	return w.first_failure;
 }
+
+void l2_ept12_own_perms(unsigned page, uint64_t perms)
+{
+	ept_own.pt[page] = pa_of(l2_pages[page]) | perms | EPT_MEMTYPE_WB;
+}

@@ -7,7 +7,7 @@
 	.section .rodata
 	.globl l2_code_start, l2_code_end, l2_dr7_probe, l2_shadow_probe, l2_shadow_ept_probe, l2_mtf_probe
 	.globl l2_window_probe, l2_icebp_probe, l2_out_probe, l2_isr, l2_ud_probe, l2_sti_cpuid_probe
-	.globl l2_store_probe, l2_int_probe
+	.globl l2_store_probe, l2_int_probe, l2_store_int_probe, l2_sti_jmp_probe
 l2_code_start:
 	cpuid
 1:	hlt
@@ -84,6 +84,14 @@ l2_int_probe:
 	int $5
 13:	hlt
 	jmp 13b
+l2_store_int_probe:
+	movq $1, 0x5f08
+	int $5
+14:	hlt
+	jmp 14b
+l2_sti_jmp_probe:
+	sti
+15:	jmp 15b
 l2_out_probe:
 	out %al, $0x80
 	nop

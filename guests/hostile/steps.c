@@ -331,6 +331,216 @@ static uint64_t mtf_exit_at(const char *name, uint64_t rip, uint64_t rflags, uin
 	return rsp;
 }
 
+
+/* L2 about to be entered at rip with an empty stack, rflags, and primary controls proc. */
+static void place_l2(uint64_t proc, uint64_t rip, uint64_t rflags)
+{
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
+	do_vmwrite(VMCS_GUEST_RIP, rip);
+	do_vmwrite(VMCS_GUEST_RSP, L2_STACK_TOP);
+	do_vmwrite(VMCS_GUEST_RFLAGS, rflags);
+}
+
+/* A value compared with the one expected (often: what the same L2 did without the monitor trap flag). */
+static void check_value(const char *name, uint64_t expected, uint64_t got)
+{
+	char w[GOT_MAX], g[GOT_MAX];
+	nl_snprintf(w, sizeof w, "0x%llx", (unsigned long long)expected);
+	nl_snprintf(g, sizeof g, "0x%llx", (unsigned long long)got);
+	check_text(name, w, g, expected == got);
+}
+
+static uint64_t vmread_value(uint32_t f)
+{
+	uint64_t v = 0;
+	do_vmread(f, &v);
+	return v;
+}
+
+/* L1's EPT12 changed: all contexts invalidated, as software must (SDM 29.4.3). */
+static void invept_all(void)
+{
+	struct { uint64_t eptp, rsvd; } d = { 0, 0 };
+	uint64_t type = INVEPT_ALL_CONTEXT;
+	__asm__ volatile("invept %0, %1" ::"m"(d), "r"(type) : "cc", "memory");
+}
+
+/*
+ * The corners of the emulated monitor trap flag, each compared with the
+ * same L2 run without the flag (the processor's own behaviour): CS's base
+ * ignored in 64-bit mode when the parent looks for INT n; a code page
+ * EPT12 makes non-executable; L2's tables remapping its code page (VPID
+ * off: no translation may be kept); a data breakpoint pending at INT n; an
+ * open interrupt window at INT n; STI then a JMP to itself (blocking ends
+ * with the JMP) and an interrupt injected after the window opens; STI then
+ * NOP with interrupt-window exiting; INT n at CPL 3 through a DPL-0 gate.
+ */
+static void step_l2_monitor_trap_corners(uint64_t proc)
+{
+	uint64_t isr = l2_code_gpa(l2_isr), frame;
+	uint64_t probe = l2_code_gpa(l2_mtf_probe), int5 = l2_code_gpa(l2_int_probe);
+	uint64_t nomtf = proc & ~(uint64_t)CPU_UNCOND_IO_EXITING & ~(uint64_t)CPU_MONITOR_TRAP_FLAG;
+	uint64_t mtf = nomtf | CPU_MONITOR_TRAP_FLAG;
+	do_vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	do_vmwrite(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	do_vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+
+	/* CS base is ignored in 64-bit mode. */
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, nomtf);
+	do_vmwrite(VMCS_GUEST_CS_BASE, int5 - probe);
+	do_vmwrite(VMCS_GUEST_RIP, probe);
+	do_vmwrite(VMCS_GUEST_RSP, L2_STACK_TOP);
+	do_vmwrite(VMCS_GUEST_RFLAGS, 0x2);
+	if (check_outcome("mtf_c1_csbase_native", vm_exit(EXIT_REASON_HLT), do_vmresume()))
+		check_field("mtf_c1_csbase_native_rip", VMCS_GUEST_RIP, probe + 2);
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, mtf);
+	mtf_exit_at("mtf_c1_csbase_mtf", probe, 0x2, probe + 1);
+	do_vmwrite(VMCS_GUEST_CS_BASE, 0);
+
+	/* EPT12 takes execute away from the code page: fetching INT 5 is an EPT violation for L1. */
+	l2_ept12_own_perms(4, EPT_READ | EPT_WRITE);
+	invept_all();
+	uint64_t nat_reason, nat_qual, nat_rip;
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, nomtf);
+	do_vmwrite(VMCS_GUEST_RIP, int5);
+	do_vmwrite(VMCS_GUEST_RSP, L2_STACK_TOP);
+	do_vmresume();
+	nat_reason = vmread_value(VMCS_VM_EXIT_REASON);
+	nat_qual = vmread_value(VMCS_EXIT_QUALIFICATION);
+	nat_rip = vmread_value(VMCS_GUEST_RIP);
+	check_value("mtf_c2_noexec_native_reason", EXIT_REASON_EPT_VIOLATION, nat_reason);
+	check_value("mtf_c2_noexec_native_rip", int5, nat_rip);
+	place_l2(mtf, int5, 0x2);
+	do_vmresume();
+	check_value("mtf_c2_noexec_mtf_reason", nat_reason, vmread_value(VMCS_VM_EXIT_REASON));
+	check_value("mtf_c2_noexec_mtf_qual", nat_qual, vmread_value(VMCS_EXIT_QUALIFICATION));
+	check_value("mtf_c2_noexec_mtf_rip", int5, vmread_value(VMCS_GUEST_RIP));
+	l2_ept12_own_perms(4, EPT_RWX);
+	invept_all();
+
+	/* L2's page tables remap the code page (VPID off: every entry flushes): the one-page cache goes stale. */
+	uint64_t off = int5 & 0xfff, lin = 0x200000 + off;
+	l2_write_u64(0x3008, 0x0 | 3);      /* PD[1] -> a PT at L2-physical 0 */
+	l2_write_u64(0x0, 0x4000 | 3);      /* PT[0] -> the code page */
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, mtf);
+	mtf_exit_at("mtf_c3_stale_first_int5", lin, 0x2, isr);
+	l2_write_u64(0x5000 + off, 0xf4f4f4f4f4f4f490ull); /* NOP, HLT... */
+	l2_write_u64(0x0, 0x5000 | 3);      /* PT[0] -> the stack page */
+	place_l2(nomtf, lin, 0x2);
+	if (check_outcome("mtf_c3_stale_native_hlt", vm_exit(EXIT_REASON_HLT), do_vmresume()))
+		check_field("mtf_c3_stale_native_rip", VMCS_GUEST_RIP, lin + 1);
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, mtf);
+	mtf_exit_at("mtf_c3_stale_mtf_nop", lin, 0x2, lin + 1);
+	l2_write_u64(0x0, 0);
+	l2_write_u64(0x3008, 0);
+	l2_write_u64(0x5000 + off, 0);
+
+	/* a data breakpoint pending at INT n: the #DB comes first, its frame's RIP is INT's. */
+	uint64_t entryc = 0, store = l2_code_gpa(l2_store_int_probe);
+	do_vmread(VMCS_VM_ENTRY_CONTROLS, &entryc);
+	do_vmwrite(VMCS_VM_ENTRY_CONTROLS, entryc | ENTRY_LOAD_DEBUG_CONTROLS);
+	write_dr0(L2_WATCHED_GPA);
+	do_vmwrite(VMCS_GUEST_DR7, 0x400 | 1 | (1u << 16) | (3u << 18));
+	mtf_exit_at("mtf_c4_dbp_store", store, 0x2, store + 12);
+	check_field("mtf_c4_dbp_pending", VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 1 | (1u << 12));
+	if (check_outcome("mtf_c4_dbp_next", vm_exit(EXIT_REASON_MONITOR_TRAP_FLAG), do_vmresume())) {
+		check_field("mtf_c4_dbp_handler", VMCS_GUEST_RIP, isr);
+		frame = vmread_value(VMCS_GUEST_RSP);
+		check_value("mtf_c4_dbp_frame_rip_is_int", store + 12, l2_read_u64(frame));
+		check_field("mtf_c4_dbp_pending_after", VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	}
+	do_vmwrite(VMCS_GUEST_DR7, 0x400);
+	do_vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	do_vmwrite(VMCS_VM_ENTRY_CONTROLS, entryc);
+	write_dr0(0);
+
+	/* interrupt-window exiting with the window open, at INT n: the window exit comes before INT. */
+	place_l2(nomtf | CPU_INTR_WINDOW_EXITING, int5, 0x2 | RFLAGS_IF);
+	if (check_outcome("mtf_c5_window_native", vm_exit(EXIT_REASON_INTERRUPT_WINDOW), do_vmresume()))
+		check_field("mtf_c5_window_native_rip", VMCS_GUEST_RIP, int5);
+	place_l2(mtf | CPU_INTR_WINDOW_EXITING, int5, 0x2 | RFLAGS_IF);
+	if (check_outcome("mtf_c5_window_mtf", vm_exit(EXIT_REASON_INTERRUPT_WINDOW), do_vmresume()))
+		check_field("mtf_c5_window_mtf_rip", VMCS_GUEST_RIP, int5);
+	check_value("mtf_c5_window_mtf_rsp", L2_STACK_TOP, vmread_value(VMCS_GUEST_RSP));
+
+	/* STI; JMP $ under MTF: after the JMP, which completes at the same RIP, no blocking. */
+	uint64_t sj = l2_code_gpa(l2_sti_jmp_probe);
+	do_vmwrite(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, mtf);
+	mtf_exit_at("mtf_c6_sti", sj, 0x2, sj + 1);
+	check_field("mtf_c6_sti_blocking", VMCS_GUEST_INTERRUPTIBILITY_INFO, INTERRUPTIBILITY_STI);
+	if (check_outcome("mtf_c6_jmp1", vm_exit(EXIT_REASON_MONITOR_TRAP_FLAG), do_vmresume()))
+		check_field("mtf_c6_jmp1_blocking", VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	if (check_outcome("mtf_c6_jmp2", vm_exit(EXIT_REASON_MONITOR_TRAP_FLAG), do_vmresume()))
+		check_field("mtf_c6_jmp2_blocking", VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	/* An L1 that injects an external interrupt after what VMCS12 shows (keeping its interruptibility). */
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, mtf | CPU_INTR_WINDOW_EXITING);
+	{
+		struct outcome r = do_vmresume();
+		check_value("mtf_c6_window_reason", EXIT_REASON_INTERRUPT_WINDOW, r.kind == OUT_EXIT ? r.value : 0xdead);
+		check_field("mtf_c6_window_blocking", VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	}
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, mtf);
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, (1u << 31) | 1u);
+	{
+		struct outcome r = do_vmresume();
+		check_value("mtf_c6_inject_after_window", EXIT_REASON_MONITOR_TRAP_FLAG, r.kind == OUT_EXIT ? r.value : 0xdead);
+	}
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	do_vmwrite(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+
+	/* STI; NOP under MTF, then interrupt-window exiting: the NOP first, blocking and window consistent. */
+	uint64_t sti = l2_code_gpa(l2_window_probe);
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, mtf);
+	mtf_exit_at("mtf_c7_sti", sti, 0x2, sti + 1);
+	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, mtf | CPU_INTR_WINDOW_EXITING);
+	{
+		struct outcome r = do_vmresume();
+		check_value("mtf_c7_reason", EXIT_REASON_MONITOR_TRAP_FLAG, r.kind == OUT_EXIT ? r.value : 0xdead);
+		check_field("mtf_c7_rip", VMCS_GUEST_RIP, sti + 2);
+		check_value("mtf_c7_blocking", 0, vmread_value(VMCS_GUEST_INTERRUPTIBILITY_INFO));
+	}
+	do_vmwrite(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+
+	/* INT 5 at CPL 3 through a DPL-0 gate: #GP(0x2a), which L1 intercepts; native vs MTF. */
+	l2_write_u64(0x1000, l2_read_u64(0x1000) | 4);
+	l2_write_u64(0x2000, l2_read_u64(0x2000) | 4);
+	l2_write_u64(0x3000, l2_read_u64(0x3000) | 4);
+	do_vmwrite(VMCS_GUEST_CS_SELECTOR, 0x2b);
+	do_vmwrite(VMCS_GUEST_CS_AR_BYTES, 0xa0fb);
+	do_vmwrite(VMCS_GUEST_SS_SELECTOR, 0x33);
+	do_vmwrite(VMCS_GUEST_SS_AR_BYTES, 0xc0f3);
+	do_vmwrite(VMCS_EXCEPTION_BITMAP, 1u << 13);
+	/* What the exit reports, without the flag (the processor's INT 5) and then with it. */
+	static const uint32_t reported[6] = { VMCS_VM_EXIT_REASON, VMCS_VM_EXIT_INTR_INFO, VMCS_VM_EXIT_INTR_ERROR_CODE,
+					      VMCS_IDT_VECTORING_INFO_FIELD, VMCS_GUEST_RIP, VMCS_VM_EXIT_INSTRUCTION_LEN };
+	static const char *const names[2][6] = {
+		{ "mtf_c8_nat_reason", "mtf_c8_nat_intr", "mtf_c8_nat_err", "mtf_c8_nat_idtv", "mtf_c8_nat_rip",
+		  "mtf_c8_nat_len" },
+		{ "mtf_c8_mtf_reason", "mtf_c8_mtf_intr", "mtf_c8_mtf_err", "mtf_c8_mtf_idtv", "mtf_c8_mtf_rip",
+		  "mtf_c8_mtf_len" },
+	};
+	uint64_t native[6];
+	for (int with_flag = 0; with_flag < 2; with_flag++) {
+		place_l2(with_flag ? mtf : nomtf, int5, 0x2);
+		do_vmresume();
+		for (int k = 0; k < 6; k++) {
+			uint64_t got = vmread_value(reported[k]);
+			if (!with_flag)
+				native[k] = got;
+			check_value(names[with_flag][k], native[k], got);
+		}
+	}
+	do_vmwrite(VMCS_GUEST_CS_SELECTOR, 0x08);
+	do_vmwrite(VMCS_GUEST_CS_AR_BYTES, 0xa09b);
+	do_vmwrite(VMCS_GUEST_SS_SELECTOR, 0x10);
+	do_vmwrite(VMCS_GUEST_SS_AR_BYTES, 0xc093);
+	do_vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+	do_vmwrite(VMCS_IDT_VECTORING_INFO_FIELD, 0);
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+}
+
 /*
  * The monitor trap flag around events and instructions the parent handles
  * itself (26.5.2, 26.7.2): an event delivered by the entry or raised by the
@@ -445,6 +655,7 @@ static void step_l2_monitor_trap_events(uint64_t proc)
 	mtf_exit_at("mtf_pending_injected", out, 0x2, out);
 	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
 
+	step_l2_monitor_trap_corners(proc);
 	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
 	do_vmwrite(VMCS_EXCEPTION_BITMAP, 0xffffffffu);
 	do_vmwrite(VMCS_GUEST_IDTR_BASE, 0);
