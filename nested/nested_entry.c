@@ -209,8 +209,7 @@ static void put_step_by_tf(struct vm *vm)
 	 * control: a processor without MTF cannot take it, so the exit is
 	 * made to come at once, before any instruction.
 	 */
-	int pending_mtf = delivers && ((event >> 8) & 7) == 7 &&
-			  !((vmm_caps->procbased >> 32) & CPU_MONITOR_TRAP_FLAG);
+	int pending_mtf = delivers && ((event >> 8) & 7) == 7 && !vmx_caps_have_mtf(vmm_caps);
 	if (pending_mtf)
 		put(nv, VM_ENTRY_INTR_INFO_FIELD, 0);
 	nv->step_after_delivery = pending_mtf || (delivers && nv->v02->step_by_tf);
@@ -241,7 +240,7 @@ static void put_step_by_tf(struct vm *vm)
 	put(nv, GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
 	put(nv, GUEST_INTERRUPTIBILITY_INFO, e.interruptibility);
 	nv->sti_dropped = (V12(v, GUEST_INTERRUPTIBILITY_INFO) & ~e.interruptibility & INTERRUPTIBILITY_STI) != 0;
-	nv->sti_dropped_rip = nv->step_rip = V12(v, GUEST_RIP);
+	nv->step_rip = rip;
 	/* The interrupt window stays shut for the instruction in the STI shadow the entry no longer shows. */
 	put(nv, CPU_BASED_VM_EXEC_CONTROL, nv->sti_dropped ? nv->v02->proc & ~CPU_INTR_WINDOW_EXITING : nv->v02->proc);
 	nv->step_if = (rflags & RFLAGS_IF) != 0;

@@ -227,9 +227,15 @@ enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t er
 	}
 	/* An exception exit: L2's state as at the faulting instruction, no instruction length (28.2.1-2). */
 	nested_sync_vmcs02_to_vmcs12(nv);
-	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, EXIT_REASON_EXCEPTION_NMI);
+	return nested_finish_made_up_exit(vm, EXIT_REASON_EXCEPTION_NMI, info, error_code);
+}
+
+enum exit_action nested_finish_made_up_exit(struct vm *vm, uint32_t reason, uint32_t intr_info, uint32_t error_code)
+{
+	struct nested_vm *nv = vm->nested;
+	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, reason);
 	nested_set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, 0);
-	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, info);
+	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, intr_info);
 	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, error_code);
 	nested_finish_reflect(vm, 1);
 	return EXIT_RESUME;
@@ -252,14 +258,9 @@ enum exit_action nested_reflect_made_up(struct vm *vm, uint32_t reason, uint64_t
 		V12(nv->nvmx.cache, GUEST_INTERRUPTIBILITY_INFO) |= blocking;
 		nested_shadow_note(nv, VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO);
 	}
-	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, reason);
-	nested_set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, 0);
-	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, 0);
-	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, 0);
 	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INSTRUCTION_LEN, 0);
 	nested_set_exit_field(nv, VMCS12_IDX_IDT_VECTORING_INFO_FIELD, 0);
-	nested_finish_reflect(vm, 1);
-	return EXIT_RESUME;
+	return nested_finish_made_up_exit(vm, reason, 0, 0);
 }
 
 enum exit_action nested_reflect_mtf(struct vm *vm)
@@ -379,9 +380,7 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 		in.cr_value = guest_gpr(vm, (unsigned)(ei->qualification >> 8) & 15);
 	if (ei->reason == EXIT_REASON_VMREAD || ei->reason == EXIT_REASON_VMWRITE) {
 		uint64_t field = guest_gpr(vm, vmx_insn_reg2(vmcs_read32(VMCS_VMX_INSTRUCTION_INFO)));
-		int long_mode = (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) &&
-				((vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1);
-		in.vmcs_field = long_mode ? field : (uint32_t)field;
+		in.vmcs_field = guest_64bit_mode(vmcs_read64(VMCS_GUEST_IA32_EFER)) ? field : (uint32_t)field;
 	}
 	switch (nested_reflect(nv->nvmx.cache, &in)) {
 	case REFLECT_TO_L1:

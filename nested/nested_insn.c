@@ -107,7 +107,7 @@ void nested_copy_from_pieces(struct nested_vm *nv, const struct l1_pieces *p, vo
 static int operand_pieces(struct vm *vm, const struct exit_info *ei, unsigned len, int write, struct l1_pieces *p)
 {
 	uint64_t efer = vmcs_read64(VMCS_GUEST_IA32_EFER), linear;
-	int mode64 = (efer & EFER_LMA) && ((vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1);
+	int mode64 = guest_64bit_mode(efer);
 	if (nested_operand_linear(vm, ei, vmcs_read32(VMCS_VMX_INSTRUCTION_INFO), mode64, &linear))
 		return -1;
 	uint64_t cr0 = vmcs_readnat(VMCS_GUEST_CR0), cr3 = vmcs_readnat(VMCS_GUEST_CR3);

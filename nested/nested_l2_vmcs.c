@@ -83,8 +83,8 @@ int nested_l2_code_byte(struct vm *vm, uint64_t rip, uint8_t *out)
 	struct l2_tables tables = { &nv->l1mem, V12(nv->nvmx.cache, EPT_POINTER), &reach };
 	const struct gpa_reader reader = { read_l2_table_entry, &tables };
 	uint64_t efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
-	int mode64 = (efer & EFER_LMA) && ((vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1);
-	uint64_t linear = (mode64 ? 0 : vmcs_readnat(VMCS_GUEST_CS_BASE)) + rip; /* 64-bit mode ignores CS's base */
+	/* 64-bit mode ignores CS's base. */
+	uint64_t linear = (guest_64bit_mode(efer) ? 0 : vmcs_readnat(VMCS_GUEST_CS_BASE)) + rip;
 	uint64_t cr3 = vmcs_readnat(VMCS_GUEST_CR3), page = linear & ~0xfffull, gpa2, gpa1, qual;
 	/*
 	 * A step after a step mostly stays on one page: walking L2's tables and

@@ -29,7 +29,7 @@ void nested_mtf_hide(struct nested_vm *nv)
 	nested_shadow_note(nv, VMCS12_IDX_GUEST_RFLAGS);
 	nested_shadow_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS);
 	/* Still at the instruction whose STI blocking the entry dropped: the blocking still holds. */
-	if (nv->sti_dropped && field[VMCS12_IDX_GUEST_RIP] == nv->sti_dropped_rip) {
+	if (nv->sti_dropped && field[VMCS12_IDX_GUEST_RIP] == nv->step_rip) {
 		field[VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO] |= INTERRUPTIBILITY_STI;
 		nested_shadow_note(nv, VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO);
 	}
@@ -42,10 +42,7 @@ void nested_mtf_hide(struct nested_vm *nv)
  */
 static int is_step_trap(const struct nested_vm *nv, const struct exit_info *ei)
 {
-	if (ei->reason != EXIT_REASON_EXCEPTION_NMI || !nv->v02->step_by_tf || !(ei->qualification & DBG_BS))
-		return 0;
-	/* Valid, hardware exception, vector 1. */
-	return (vmcs_read32(VMCS_VM_EXIT_INTR_INFO) & 0x800007ffu) == (0x80000000u | (3u << 8) | 1u);
+	return nv->v02->step_by_tf && exit_is_step_trap(ei);
 }
 
 /*
@@ -91,21 +88,11 @@ static enum exit_action reflect_step(struct vm *vm, uint64_t qualification)
 void nested_mtf_after_delivery(struct nested_vm *nv)
 {
 	if (!nv->l2_own_tf) {
-		uint64_t rflags = vmcs_readnat(VMCS_GUEST_RFLAGS);
-		if (rflags & RFLAGS_TF) {
-			/* TF goes: a BS a MOV-SS shadow kept pending goes with it (26.3.1.5 ties them). */
-			uint64_t pending = vmcs_readnat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
-			struct step_entry e = step_entry_state(rflags & ~RFLAGS_TF, pending,
-							       vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO),
-							       vmcs_read32(VMCS_GUEST_ACTIVITY_STATE),
-							       vmcs_read64(VMCS_GUEST_IA32_DEBUGCTL), 0);
-			vmcs_writenat(VMCS_GUEST_RFLAGS, e.rflags);
-			nested_vmcs02_note(nv, VMCS12_IDX_GUEST_RFLAGS, e.rflags);
-			if (e.pending_dbg != pending) {
-				vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
-				nested_vmcs02_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
-			}
-		}
+		/* TF goes, and a BS a MOV-SS shadow kept pending with it (26.3.1.5 ties them). */
+		struct step_entry e = vmcs_step_by_tf(0);
+		nested_vmcs02_note(nv, VMCS12_IDX_GUEST_RFLAGS, e.rflags);
+		nested_vmcs02_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
+		nested_vmcs02_note(nv, VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO, e.interruptibility);
 	}
 	nv->step_after_delivery = 1;
 }
@@ -135,11 +122,7 @@ enum exit_action nested_mtf_deliver_own_exception(struct vm *vm, const struct ex
 		struct reflect_input df = { .reason = EXIT_REASON_EXCEPTION_NMI, .intr_info = inject, .l1mem = &nv->l1mem };
 		if (nested_reflect(nv->nvmx.cache, &df) == REFLECT_TO_L1) {
 			nested_sync_vmcs02_to_vmcs12(nv); /* IDT-vectoring: the event whose delivery failed */
-			nested_set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, 0);
-			nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, inject);
-			nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, 0);
-			nested_finish_reflect(vm, 1);
-			return EXIT_RESUME;
+			return nested_finish_made_up_exit(vm, EXIT_REASON_EXCEPTION_NMI, inject, 0);
 		}
 		break;
 	}

@@ -117,7 +117,7 @@ struct nested_vm {
 	 * on a zero preemption timer, before the handler's first instruction.
 	 */
 	int step_after_delivery;
-	int sti_dropped;                 /* the entry dropped STI blocking to step (step_entry_state()) */
+	int sti_dropped;                 /* the entry dropped STI blocking to step (step_entry_state()), at step_rip */
 	/*
 	 * The L1-physical page of L2's code the emulated MTF last read an
 	 * opcode from (nested_l2_code_byte()), kept as a TLB keeps it: until
@@ -129,7 +129,6 @@ struct nested_vm {
 	} code_tlb;
 	uint64_t step_rip;               /* where the step the last entry began starts, and whether */
 	int step_if;                     /* RFLAGS.IF was set there (an STI that sets it blocks, one that does not, not) */
-	uint64_t sti_dropped_rip;        /* at this RIP of L2's */
 	uint32_t exit_controls_at_exit;  /* VMCS12's VM-exit controls at the last reflected exit */
 	struct nested_vmcs12_slot vmcs12s[NESTED_VMCS12_SLOTS];
 	struct nested_vmcs12_slot *cur;  /* the current VMCS12's slot (some free one while there is none) */
@@ -216,6 +215,8 @@ enum exit_action nested_handled(struct vm *vm, const struct exit_info *ei, enum 
 /* An exit with no qualification or event information (MTF, triple fault); pending and blocking ORed into VMCS12. */
 enum exit_action nested_reflect_made_up(struct vm *vm, uint32_t reason, uint64_t pending, uint32_t blocking);
 enum exit_action nested_reflect_mtf(struct vm *vm);
+/* After the sync: the exit reason, no qualification, the event (0: none) and its error code set, then L1 resumes. */
+enum exit_action nested_finish_made_up_exit(struct vm *vm, uint32_t reason, uint32_t intr_info, uint32_t error_code);
 
 /* The emulated monitor trap flag (nested_mtf.c). */
 void nested_mtf_hide(struct nested_vm *nv);          /* VMCS12 shows L2's TF, BS and STI blocking, not this VMM's */

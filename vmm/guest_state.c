@@ -58,6 +58,11 @@ uint64_t guest_visible_cr4(void)
 	return (vmcs_readnat(VMCS_GUEST_CR4) & ~mask) | (vmcs_readnat(VMCS_CR4_READ_SHADOW) & mask);
 }
 
+int guest_64bit_mode(uint64_t efer)
+{
+	return (efer & EFER_LMA) && ((vmcs_read32(VMCS_GUEST_CS_AR_BYTES) >> 13) & 1);
+}
+
 unsigned guest_cpl(void)
 {
 	return (vmcs_read32(VMCS_GUEST_SS_AR_BYTES) >> 5) & 3;

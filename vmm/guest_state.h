@@ -15,6 +15,8 @@ uint64_t guest_visible_cr0(void);
 uint64_t guest_visible_cr4(void);
 /* CPL = SS.DPL (SDM 3.4.5 / 26.3.1.2). */
 unsigned guest_cpl(void);
+/* 64-bit mode (SDM 3.4.5): IA32_EFER.LMA (efer, as the caller read it) and CS.L. */
+int guest_64bit_mode(uint64_t efer);
 
 #define RFLAGS_CF (1ull << 0)
 #define RFLAGS_PF (1ull << 2)

@@ -25,17 +25,7 @@
 #define FNV_OFFSET 0xcbf29ce484222325ull
 #define FNV_PRIME  0x100000001b3ull
 
-static int has_mtf(const struct vmx_caps *caps)
-{
-	return (uint32_t)(caps->procbased >> 32) & CPU_MONITOR_TRAP_FLAG;
-}
-
-/*
- * The guest's state in the current VMCS made to single-step by TF (on) or
- * to run freely again (the guest's own TF is taken to be clear: a guest
- * that steps itself while being stepped is not supported).
- */
-static void set_tf(int on)
+struct step_entry vmcs_step_by_tf(int on)
 {
 	uint64_t rflags = vmcs_readnat(VMCS_GUEST_RFLAGS), pending = vmcs_readnat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
 	uint32_t intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO);
@@ -48,6 +38,15 @@ static void set_tf(int on)
 		vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
 	if (e.interruptibility != intr)
 		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY_INFO, e.interruptibility);
+	return e;
+}
+
+int exit_is_step_trap(const struct exit_info *ei)
+{
+	if (ei->reason != EXIT_REASON_EXCEPTION_NMI || !(ei->qualification & DBG_BS))
+		return 0;
+	/* Valid, hardware exception, vector 1: the trap after a completed instruction. */
+	return (vmcs_read32(VMCS_VM_EXIT_INTR_INFO) & 0x800007ffu) == (0x80000000u | (3u << 8) | 1u);
 }
 
 static void set_mtf(int on)
@@ -62,7 +61,7 @@ void vm_step_begin(struct vm *vm, const struct vmx_caps *caps)
 	vm->step.left = vm->step.wanted;
 	if (!vm->step.left)
 		return;
-	vm->step.by_tf = !has_mtf(caps);
+	vm->step.by_tf = !vmx_caps_have_mtf(caps);
 	if (vm->step.by_tf)
 		vmcs_write32(VMCS_EXCEPTION_BITMAP, vmcs_read32(VMCS_EXCEPTION_BITMAP) | (1u << 1));
 	else
@@ -73,7 +72,7 @@ void vm_step_arm(struct vm *vm)
 {
 	/* The guest may have cleared TF (POPF, IRET), and a child VMM's emulated VM exits load RFLAGS 0x2. */
 	if (vm->step.by_tf)
-		set_tf(1);
+		vmcs_step_by_tf(1);
 }
 
 static void step_taken(struct vm *vm)
@@ -92,7 +91,7 @@ static void step_taken(struct vm *vm)
 	if (--s->left)
 		return;
 	if (s->by_tf)
-		set_tf(0);
+		vmcs_step_by_tf(0);
 	else
 		set_mtf(0);
 }
@@ -105,13 +104,9 @@ int vm_step_exit(struct vm *vm, const struct exit_info *ei)
 		step_taken(vm);
 		return 1;
 	}
-	if (ei->reason == EXIT_REASON_EXCEPTION_NMI && vm->step.by_tf && (ei->qualification & DBG_BS)) {
-		uint32_t info = vmcs_read32(VMCS_VM_EXIT_INTR_INFO);
-		/* Valid, hardware exception, vector 1: the trap after a completed instruction. */
-		if ((info & 0x800007ffu) == (0x80000000u | (3u << 8) | 1u)) {
-			step_taken(vm);
-			return 1;
-		}
+	if (vm->step.by_tf && exit_is_step_trap(ei)) {
+		step_taken(vm);
+		return 1;
 	}
 	return 0;
 }

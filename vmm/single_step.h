@@ -58,6 +58,16 @@ static inline struct step_entry step_entry_state(uint64_t rflags, uint64_t pendi
 	return e;
 }
 
+/*
+ * The guest state in the current VMCS made to single-step by TF (on), or
+ * to run freely again, as step_entry_state() says (after dropping Bochs's
+ * stale BS); returns what it now holds.  The guest's own TF is taken to be
+ * clear: a guest that steps itself while stepped is not supported.
+ */
+struct step_entry vmcs_step_by_tf(int on);
+/* Whether the exit (its VMCS current) is the single-step trap after a completed instruction: #DB with BS. */
+int exit_is_step_trap(const struct exit_info *ei);
+
 /* Begin stepping a VM just built (its VMCS current), if its description asks. */
 void vm_step_begin(struct vm *vm, const struct vmx_caps *caps);
 /* Before every entry on the VM's own VMCS (current) while steps are left: TF back where the guest lost it. */

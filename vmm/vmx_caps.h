@@ -3,6 +3,7 @@
 #define NESTLAB_VMM_VMX_CAPS_H
 
 #include <stdint.h>
+#include "nestlab/vmx.h"
 
 struct vmx_caps {
 	uint64_t basic;
@@ -17,6 +18,12 @@ struct vmx_caps {
 	unsigned phys_addr_bits; /* MAXPHYADDR, CPUID 0x80000008 */
 	int has_ept, has_vpid, has_ept_2m, has_invept, has_invvpid, has_vmcs_shadowing;
 };
+
+/* Whether the monitor trap flag may be 1 (a processor that has it, as this VMM may trust it). */
+static inline int vmx_caps_have_mtf(const struct vmx_caps *c)
+{
+	return ((c->procbased >> 32) & CPU_MONITOR_TRAP_FLAG) != 0;
+}
 
 /* Whether VMX can be used here; on "no", *why says why in plain words. */
 int vmx_available(const char **why);
