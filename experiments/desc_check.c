@@ -33,8 +33,8 @@
  * 1,000 TSC ticks, 20 us at 50 MIPS) or the CPU does nothing but switch;
  * one second keeps the preemption-timer count within 32 bits at any ips.
  */
-#define QUANTUM_US_MIN    100ull
-#define QUANTUM_US_MAX    1000000ull
+#define QUANTUM_US_MIN    ((unsigned long long)NL_QUANTUM_US_MIN) /* nestlab/manifest.h */
+#define QUANTUM_US_MAX    ((unsigned long long)NL_QUANTUM_US_MAX)
 /*
  * A VM with children runs a nestlab VMM, which needs room of its own beside
  * its VMs' memory: its image, the images and manifest it hands down, its

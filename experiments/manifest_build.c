@@ -25,7 +25,8 @@ size_t nl_experiment_to_manifest(const struct nl_experiment *exp, void *buf, siz
 	h.seed = exp->seed;
 	h.duration_ms = exp->duration_ms;
 	h.tsc_khz = nl_experiment_tsc_khz(exp);
-	h.quantum_us = exp->quantum_us;
+	/* Every level runs round robin with the experiment's quantum (the description's one scheduler knob today). */
+	h.sched = (struct nl_sched_choice){ NL_SCHED_RR, (uint32_t)exp->quantum_us }; /* checked: <= NL_QUANTUM_US_MAX */
 	h.flags = exp->flags;
 	if (!strcmp(exp->backend.name, "bochs"))
 		h.flags |= NL_MF_MTF_UNRELIABLE; /* ../shared/BOCHS.md: the flag does nothing in Bochs 2.7 */
@@ -45,6 +46,8 @@ size_t nl_experiment_to_manifest(const struct nl_experiment *exp, void *buf, siz
 		m->features = d->features;
 		m->single_steps = (uint32_t)d->single_steps; /* checked: at most NL_SINGLE_STEP_MAX */
 		m->workload = d->workload;
+		if (d->kind == NL_VM_VMM)
+			m->sched = h.sched;
 	}
 
 	size = nl_manifest_encode(&h, vms, exp->vm_count, out, sizeof out);

@@ -134,6 +134,18 @@ static int check_header(const struct nl_manifest_header *h, size_t len, const ch
 	return 0;
 }
 
+/* One rule for a scheduler choice, wherever a manifest carries one. */
+static int check_sched(const struct nl_sched_choice *s, const char **why)
+{
+	if (s->policy == 0 || s->policy > NL_SCHED_POLICY_MAX)
+		return fail(why, "sched.policy is not a known scheduler", NL_MFE_VALUE);
+	if (s->quantum_us == 0)
+		return fail(why, "sched.quantum_us is zero", NL_MFE_VALUE);
+	if (s->quantum_us < NL_QUANTUM_US_MIN || s->quantum_us > NL_QUANTUM_US_MAX)
+		return fail(why, "sched.quantum_us is outside NL_QUANTUM_US_MIN..NL_QUANTUM_US_MAX", NL_MFE_VALUE);
+	return 0;
+}
+
 static int check_values(const struct nl_manifest_header *h, const char **why)
 {
 	if (check_name_field(h->experiment, FIELD_EXPERIMENT, why))
@@ -142,8 +154,8 @@ static int check_values(const struct nl_manifest_header *h, const char **why)
 		return fail(why, "duration_ms is zero", NL_MFE_VALUE);
 	if (h->tsc_khz == 0)
 		return fail(why, "tsc_khz is zero", NL_MFE_VALUE);
-	if (h->quantum_us == 0)
-		return fail(why, "quantum_us is zero", NL_MFE_VALUE);
+	if (check_sched(&h->sched, why))
+		return NL_MFE_VALUE;
 	if (h->flags & ~NL_MF_ALL)
 		return fail(why, "flags has unknown bits", NL_MFE_VALUE);
 	return 0;
@@ -177,6 +189,10 @@ static int check_vm(const struct nl_manifest_vm *vms, uint32_t i, const char **w
 		return fail(why, "VM features has unknown bits", NL_MFE_VALUE);
 	if (vm->single_steps > NL_SINGLE_STEP_MAX)
 		return fail(why, "VM single_steps exceeds NL_SINGLE_STEP_MAX", NL_MFE_VALUE);
+	if (vm->kind == NL_VM_VMM && check_sched(&vm->sched, why))
+		return NL_MFE_VALUE;
+	if (vm->kind == NL_VM_LEAF && (vm->sched.policy || vm->sched.quantum_us))
+		return fail(why, "a leaf VM carries a scheduler", NL_MFE_VALUE);
 	return 0;
 }
 
@@ -251,7 +267,7 @@ size_t nl_manifest_encode(const struct nl_manifest_header *hdr,
 	h.duration_ms = hdr->duration_ms;
 	h.deadline_tsc = hdr->deadline_tsc;
 	h.tsc_khz = hdr->tsc_khz;
-	h.quantum_us = hdr->quantum_us;
+	h.sched = hdr->sched;
 	h.vm_count = vm_count;
 	h.vm_offset = sizeof h;
 	h.vm_entry_size = sizeof *vms;

@@ -96,6 +96,7 @@ static int add_sub_manifest(struct placement *p, const struct nl_manifest_view *
 	 */
 	struct nl_manifest_header hdr = *m->hdr;
 	hdr.flags &= ~NL_MF_MTF_UNRELIABLE; /* the child's monitor trap flag is this VMM's, emulated if need be */
+	hdr.sched = m->vms[index].sched;    /* the scheduler the description chose for the child's level */
 	uint64_t margin = hdr.duration_ms * hdr.tsc_khz / 5;
 	if (margin < 10 * hdr.tsc_khz)
 		margin = 10 * hdr.tsc_khz;

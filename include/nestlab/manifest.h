@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define NL_MANIFEST_MAGIC   0x464d4c4eu /* "NLMF" read as little-endian */
-#define NL_MANIFEST_VERSION 3u
+#define NL_MANIFEST_VERSION 4u
 #define NL_NAME_MAX         32u  /* names, including the terminating NUL */
 #define NL_MAX_VMS          16u
 #define NL_MANIFEST_MAX_SIZE 65536u
@@ -45,6 +45,23 @@ enum nl_vm_kind {
  * an exit, so the count is bounded.
  */
 #define NL_SINGLE_STEP_MAX  100000u
+
+/*
+ * The scheduler a VMM runs for its own VMs (sched/), chosen per level by the
+ * description (policy/): L0's in the header, a child VMM's in its VM entry,
+ * which becomes the header of the child's own sub-manifest.
+ */
+enum nl_sched_policy {
+	NL_SCHED_RR = 1, /* round robin, one quantum for every VM (sched/rr.c) */
+};
+#define NL_SCHED_POLICY_MAX  NL_SCHED_RR
+#define NL_QUANTUM_US_MIN    100u     /* a slice must outlast a few exit round trips */
+#define NL_QUANTUM_US_MAX    1000000u
+
+struct nl_sched_choice {
+	uint32_t policy;     /* enum nl_sched_policy; 0 in a leaf's entry (it schedules nothing) */
+	uint32_t quantum_us; /* round robin's time slice, NL_QUANTUM_US_MIN..NL_QUANTUM_US_MAX */
+};
 
 /* Header flags. */
 #define NL_MF_BENCH_NATIVE_LOOP (1u << 0) /* L0 runs a leaf's compute loop natively first (bench) */
@@ -75,6 +92,7 @@ struct nl_manifest_vm {
 	uint32_t features;       /* NL_FEAT_* */
 	uint32_t single_steps;   /* instructions to single-step from its start, <= NL_SINGLE_STEP_MAX */
 	struct nl_workload workload;
+	struct nl_sched_choice sched; /* a VMM's scheduler for its own VMs; zero for a leaf */
 };
 
 struct nl_manifest_header {
@@ -86,7 +104,7 @@ struct nl_manifest_header {
 	uint64_t seed;
 	uint64_t duration_ms;    /* emulated milliseconds before L0 stops every VM */
 	uint64_t tsc_khz;        /* TSC ticks per emulated millisecond on this backend */
-	uint64_t quantum_us;     /* round-robin time slice */
+	struct nl_sched_choice sched; /* the scheduler of the VMM that reads this manifest (L0, or a child) */
 	uint32_t vm_count;
 	uint32_t vm_offset;
 	uint32_t vm_entry_size;  /* sizeof(struct nl_manifest_vm) */
@@ -101,7 +119,7 @@ struct nl_manifest_header {
 	uint64_t deadline_tsc;
 };
 
-_Static_assert(sizeof(struct nl_manifest_vm) == 120, "manifest VM entry layout");
+_Static_assert(sizeof(struct nl_manifest_vm) == 128, "manifest VM entry layout");
 _Static_assert(sizeof(struct nl_manifest_header) == 104, "manifest header layout");
 
 /* A decoded manifest: pointers into the caller's buffer, valid while it lives. */
@@ -112,7 +130,7 @@ struct nl_manifest_view {
 
 /*
  * Encode into buf (cap bytes).  hdr supplies seed, duration, tsc_khz,
- * quantum, flags and experiment name; magic, version, sizes, offsets and the
+ * scheduler, flags and experiment name; magic, version, sizes, offsets and the
  * checksum are filled in here.  Returns the number of bytes written, or 0 if
  * cap is too small or the input breaks a rule that decode would refuse.
  */
@@ -133,8 +151,8 @@ int nl_manifest_decode(const void *buf, size_t len, struct nl_manifest_view *out
  * excluded), in pre-order, re-indexed from 0, root's direct children
  * getting parent -1.  out must hold NL_MAX_VMS entries; *count gets how many
  * were written.  Returns 0, or -1 if root is not an entry of m.  Encode the
- * result with m's header (same seed, duration, tsc_khz, quantum, flags,
- * experiment) to give the child its own manifest.
+ * result with m's header (same seed, duration, tsc_khz, flags, experiment)
+ * and the root entry's sched as the header's to give the child its own manifest.
  */
 int nl_manifest_subtree(const struct nl_manifest_view *m, unsigned root, struct nl_manifest_vm *out,
 			uint32_t *count);

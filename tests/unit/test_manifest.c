@@ -23,7 +23,7 @@ static void sample(void)
 	hdr_in.seed = 0x1234567890abcdefull;
 	hdr_in.duration_ms = 2000;
 	hdr_in.tsc_khz = 50000;
-	hdr_in.quantum_us = 1000;
+	hdr_in.sched = (struct nl_sched_choice){ NL_SCHED_RR, 1000 };
 	hdr_in.flags = NL_MF_BENCH_NATIVE_LOOP;
 	strcpy(hdr_in.experiment, "sample-1");
 
@@ -33,6 +33,7 @@ static void sample(void)
 	vms_in[0].kind = NL_VM_VMM;
 	vms_in[0].memory_bytes = 64 * MIB;
 	vms_in[0].features = NL_FEAT_ALL;
+	vms_in[0].sched = (struct nl_sched_choice){ NL_SCHED_RR, 500 };
 
 	strcpy(vms_in[1].name, "vm0");
 	strcpy(vms_in[1].image, "leaf");
@@ -118,7 +119,7 @@ static void test_round_trip(void)
 	CU_ASSERT_EQUAL(view.hdr->seed, hdr_in.seed);
 	CU_ASSERT_EQUAL(view.hdr->duration_ms, 2000);
 	CU_ASSERT_EQUAL(view.hdr->tsc_khz, 50000);
-	CU_ASSERT_EQUAL(view.hdr->quantum_us, 1000);
+	CU_ASSERT_EQUAL(view.hdr->sched.quantum_us, 1000);
 	CU_ASSERT_EQUAL(view.hdr->flags, NL_MF_BENCH_NATIVE_LOOP);
 	CU_ASSERT_STRING_EQUAL(view.hdr->experiment, "sample-1");
 	for (unsigned i = 0; i < 3; i++) {
@@ -214,7 +215,7 @@ static void test_layout(void)
 	hdr()->header_size = 64;
 	expect(NL_MFE_LAYOUT, "header_size");
 	encode_sample();
-	hdr()->vm_entry_size = 128;
+	hdr()->vm_entry_size = sizeof(struct nl_manifest_vm) - 8; /* an older version's entry */
 	expect(NL_MFE_LAYOUT, "vm_entry_size");
 	encode_sample();
 	hdr()->vm_offset = 8;
@@ -375,7 +376,7 @@ static void test_values(void)
 	reseal();
 	expect(NL_MFE_VALUE, "tsc_khz");
 	encode_sample();
-	hdr()->quantum_us = 0;
+	hdr()->sched.quantum_us = 0;
 	reseal();
 	expect(NL_MFE_VALUE, "quantum_us");
 	encode_sample();

@@ -60,7 +60,7 @@ static void test_depth3_at_hv1_round_trip(void)
 	CU_ASSERT_EQUAL(s.hdr->seed, m.hdr->seed);
 	CU_ASSERT_EQUAL(s.hdr->duration_ms, m.hdr->duration_ms);
 	CU_ASSERT_EQUAL(s.hdr->tsc_khz, m.hdr->tsc_khz);
-	CU_ASSERT_EQUAL(s.hdr->quantum_us, m.hdr->quantum_us);
+	CU_ASSERT_EQUAL(s.hdr->sched.quantum_us, m.hdr->sched.quantum_us);
 	CU_ASSERT_EQUAL(s.hdr->flags, m.hdr->flags);
 	CU_ASSERT_STRING_EQUAL(s.hdr->experiment, "depth3");
 
@@ -97,6 +97,8 @@ static void put(struct nl_manifest_vm *v, const char *name, int32_t parent, enum
 	v->kind = kind;
 	v->memory_bytes = 64 * MIB;
 	v->features = NL_FEAT_EPT;
+	if (kind == NL_VM_VMM)
+		v->sched = (struct nl_sched_choice){ NL_SCHED_RR, NL_QUANTUM_US_MIN };
 }
 
 /*
@@ -119,7 +121,8 @@ static void test_siblings_and_reindexing(void)
 	put(&in[5], "f", -1, NL_VM_VMM);
 	put(&in[6], "g", 5, NL_VM_LEAF);
 	memset(&h, 0, sizeof h);
-	h.duration_ms = h.tsc_khz = h.quantum_us = 1;
+	h.duration_ms = h.tsc_khz = 1;
+	h.sched = (struct nl_sched_choice){ NL_SCHED_RR, NL_QUANTUM_US_MIN };
 	strcpy(h.experiment, "tree");
 	size_t n = nl_manifest_encode(&h, in, 7, buf, sizeof buf);
 	CU_ASSERT_FATAL(n > 0);
