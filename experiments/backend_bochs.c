@@ -1,6 +1,6 @@
 /*
  * The Bochs backend: headless, deterministic, VMX emulated in software.
- * The bochsrc is the one ../shared/BOCHS.md measured to work; what the
+ * The bochsrc is a fixed one measured to work with Bochs 2.7; what the
  * description varies (CPU model, speed, memory) is filled in.
  */
 #include <errno.h>

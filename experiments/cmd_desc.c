@@ -8,15 +8,18 @@
 #include <string.h>
 
 #include "commands.h"
+#include "images.h"
 #include "model.h"
 
 static void validate_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: %s validate FILE...\n"
+		"usage: %s validate [--images DIR] FILE...\n"
 		"\n"
 		"Check experiment descriptions (.xml against configs/nestlab.xsd, or .json)\n"
-		"and the rules both formats share, without running anything.  Prints\n"
+		"and the rules both formats share, without running anything; every image\n"
+		"a VM names must be in DIR (default, as for run: ../images beside the\n"
+		"nestlab executable) as <image>.elf.  Prints\n"
 		"\"FILE: ok\" for each good file and \"FILE:LINE: FIELD: MESSAGE\" on stderr\n"
 		"for each bad one.\n"
 		"\n"
@@ -24,17 +27,43 @@ static void validate_usage(FILE *out)
 		nl_prog, NL_EXIT_DESCRIPTION, NL_EXIT_USAGE);
 }
 
+/* Is argv[i] validate's --images (its value, the next argument, is then not a file)? */
+static int is_images_option(int argc, char **argv, int i)
+{
+	return !strcmp(argv[i], "--images") && i + 1 < argc;
+}
+
+/* The images of --images DIR, or of the folder run would use; NULL (with a notice) when unreadable. */
+static const struct nl_image_set *validate_images(const char *given)
+{
+	static struct nl_image_set set;
+	static char dir[4096];
+	char err[512];
+
+	if (nl_images_dir(given, dir, sizeof dir, err, sizeof err) || nl_images_list(dir, &set)) {
+		fprintf(stderr, "%s validate: notice: cannot read the images folder %s; image names not checked\n",
+			nl_prog, dir[0] ? dir : err);
+		return NULL;
+	}
+	return &set;
+}
+
 int nl_cmd_validate(int argc, char **argv)
 {
 	int files = 0, bad = 0;
 	int options_done = 0;
+	const char *images_dir = NULL;
+	const struct nl_image_set *images = NULL;
+	int images_looked = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!options_done && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))) {
 			validate_usage(stdout);
 			return NL_EXIT_SUCCESS;
 		}
-		if (!options_done && !strcmp(argv[i], "--")) {
+		if (!options_done && is_images_option(argc, argv, i)) {
+			images_dir = argv[++i];
+		} else if (!options_done && !strcmp(argv[i], "--")) {
 			options_done = 1;
 		} else if (!options_done && argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "%s validate: unknown option '%s'\n", nl_prog, argv[i]);
@@ -44,15 +73,21 @@ int nl_cmd_validate(int argc, char **argv)
 	}
 	options_done = 0;
 	for (int i = 1; i < argc; i++) {
-		struct nl_experiment exp;
+		static struct nl_experiment exp;
 		struct nl_diag diag;
 
+		if (!options_done && is_images_option(argc, argv, i)) {
+			i++;
+			continue;
+		}
 		if (!options_done && !strcmp(argv[i], "--")) {
 			options_done = 1;
 			continue;
 		}
 		files++;
-		if (nl_desc_load(argv[i], &exp, &diag) == 0) {
+		if (!images_looked++)
+			images = validate_images(images_dir);
+		if (nl_desc_load_for(argv[i], images, &exp, &diag) == 0) {
 			printf("%s: ok\n", argv[i]);
 		} else {
 			nl_diag_print(stderr, &diag);

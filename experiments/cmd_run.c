@@ -20,6 +20,7 @@
 
 #include "backend.h"
 #include "commands.h"
+#include "images.h"
 #include "iso.h"
 #include "model.h"
 #include "progress.h"
@@ -142,7 +143,16 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 static int prepare(struct run *r)
 {
 	struct nl_diag diag;
-	if (nl_desc_load(r->opt.file, &r->exp, &diag) ||
+	static struct nl_image_set images;
+	char err[512];
+	/*
+	 * An image the folder lacks is the description's mistake: refused here as
+	 * validate refuses it.  A folder that cannot be read at all is not: the run
+	 * then stops at boot_and_run with its own reason.
+	 */
+	int have_images = !nl_images_dir(r->opt.images, r->images, sizeof r->images, err, sizeof err) &&
+			  !nl_images_list(r->images, &images);
+	if (nl_desc_load_for(r->opt.file, have_images ? &images : NULL, &r->exp, &diag) ||
 	    (r->opt.backend && nl_experiment_set_backend(&r->exp, r->opt.backend, &diag))) {
 		nl_diag_print(stderr, &diag);
 		return NL_EXIT_DESCRIPTION;
@@ -152,7 +162,6 @@ static int prepare(struct run *r)
 		fprintf(stderr, "%s: %s: no backend called '%s'\n", nl_prog, r->opt.file, r->exp.backend.name);
 		return NL_EXIT_DESCRIPTION;
 	}
-	char err[512];
 	if (r->opt.manifest) {
 		/* Verbatim, however broken: this hook exists to feed L0 bad manifests. */
 		char *data;
@@ -227,27 +236,6 @@ static int save_inputs(struct run *r, char *err, size_t cap)
 	return nl_results_write(to, r->manifest, r->manifest_len, err, cap);
 }
 
-/* --images, or build/images when nestlab is build/bin/nestlab. */
-static int find_images(struct run *r, char *err, size_t cap)
-{
-	if (r->opt.images) {
-		snprintf(r->images, sizeof r->images, "%s", r->opt.images);
-		return 0;
-	}
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n < 0) {
-		nl_msgf(err, cap, "cannot tell where the nestlab executable is (%s); use --images",
-			 strerror(errno));
-		return -1;
-	}
-	exe[n] = '\0';
-	char guess[PATH_CAP], resolved[PATH_MAX];
-	snprintf(guess, sizeof guess, "%s/../images", dirname(exe));
-	snprintf(r->images, sizeof r->images, "%s", realpath(guess, resolved) ? resolved : guess);
-	return 0;
-}
-
 static int on_tick(void *ctx, double elapsed)
 {
 	struct nl_progress *p = ctx;
@@ -316,7 +304,7 @@ static void boot_and_run(struct run *r)
 	char err[1024], log[PATH_CAP];
 	struct nl_iso_images imgs;
 	nl_iso_images_of(&r->exp, &imgs);
-	if (nl_backend_path_ok(r->dir, err, sizeof err) || find_images(r, err, sizeof err) ||
+	if (nl_backend_path_ok(r->dir, err, sizeof err) || nl_images_dir(r->opt.images, r->images, sizeof r->images, err, sizeof err) ||
 	    nl_iso_check_images(r->images, &imgs, err, sizeof err)) {
 		r->facts.end = NL_BACKEND_NOT_STARTED;
 		nl_msgf(r->facts.detail, sizeof r->facts.detail, "%s", err);

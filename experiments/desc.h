@@ -13,54 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "desc_fields.h"
 #include "model.h"
-
-/* Every field of a description, whatever the format calls it. */
-enum nl_desc_field {
-	NL_DF_EXPERIMENT,       /* the experiment as a whole */
-	NL_DF_NAME,
-	NL_DF_SEED,
-	NL_DF_DURATION,
-	NL_DF_QUANTUM,
-	NL_DF_BENCH_NATIVE_LOOP,
-	NL_DF_BACKEND,          /* the backend as a whole */
-	NL_DF_BACKEND_NAME,
-	NL_DF_BACKEND_CPU,
-	NL_DF_BACKEND_IPS,
-	NL_DF_BACKEND_MEMORY,
-	NL_DF_BACKEND_TIMEOUT,
-	NL_DF_VMS,              /* the VMs of L0 as a list */
-	NL_DF_VM,               /* one VM as a whole */
-	NL_DF_VM_NAME,
-	NL_DF_VM_IMAGE,
-	NL_DF_VM_MEMORY,
-	NL_DF_VM_VMX,           /* offer VMX to the VM (implied by child VMs) */
-	NL_DF_VM_FEATURES,      /* the features group as a whole */
-	NL_DF_VM_EPT,
-	NL_DF_VM_VPID,
-	NL_DF_VM_VMCS_SHADOWING,
-	NL_DF_VM_SINGLE_STEP,
-	NL_DF_VM_WORKLOAD,      /* the workload group as a whole */
-	NL_DF_VM_ITERATIONS,
-	NL_DF_VM_HYPERCALLS,
-	NL_DF_VM_TOUCH_PAGES,
-	NL_DF_VM_TOUCH_ADDR,
-	NL_DF_VM_CHILDREN,      /* the VM's child VMs as a list */
-	NL_DF_COUNT
-};
-
-/* Where a field lives: which group of the description holds it. */
-enum nl_desc_group {
-	NL_DG_EXPERIMENT,
-	NL_DG_BACKEND,
-	NL_DG_VM,
-	NL_DG_FEATURES,
-	NL_DG_WORKLOAD,
-};
 
 struct nl_desc_source {
 	/*
-	 * Name field f (of VM vm when it is a VM field, else vm is ignored)
+	 * Name field f of VM vm (NL_DESC_TOP for the experiment's own fields
+	 * and L0's scheduler; ignored for fields that only the experiment has)
 	 * in the file's own spelling into field[cap], and give its line (0
 	 * when unknown).
 	 */
@@ -77,14 +36,11 @@ int nl_desc_read_xml(const char *path, struct nl_experiment *exp, struct nl_desc
 int nl_desc_read_json(const char *path, struct nl_experiment *exp, struct nl_desc_source *src,
 		      struct nl_diag *diag);
 
-/* The group of a field, for readers that map fields to their own structure. */
-enum nl_desc_group nl_desc_group_of(enum nl_desc_field f);
-
-/* Fill every optional field with its default (configs/README.md lists them). */
+/* Fill every optional field of the experiment with its default (desc_fields.def). */
 void nl_desc_defaults(struct nl_experiment *exp);
 
 /*
- * Append a VM with default features and workload under parent (-1 for L0).
+ * Append a VM with its defaults (desc_fields.def) under parent (-1 for L0).
  * Returns its index, or -1 when the model already holds NL_MAX_VMS VMs.
  */
 int nl_desc_add_vm(struct nl_experiment *exp, int parent, int line);

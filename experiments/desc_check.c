@@ -16,25 +16,9 @@
 #define PAGE_SIZE         4096ull
 /* L0 backs guest memory with 2 MiB EPT pages, so VM sizes come in those. */
 #define VM_MEMORY_GRANULE (2ull * MIB)
-#define VM_MEMORY_MAX     (1024ull * MIB)
 
-/* Bochs runs at ~130 MIPS; an ips far outside these bounds makes emulated time meaningless. */
-#define IPS_MIN           1000000ull
-#define IPS_MAX           4000000000ull
-/* Bochs caps `megs:` at 2048; below 32 MiB there is no room for L0 and a guest. */
-#define MACHINE_MB_MIN    32u
-#define MACHINE_MB_MAX    2048u
 /* Room L0 keeps for itself, its page tables, VMCS pages and the boot modules. */
 #define L0_RESERVE_MB     32ull
-#define TIMEOUT_S_MAX     86400u
-#define DURATION_MS_MAX   86400000ull
-/*
- * A slice must be long against a VM exit round trip (the issue's budget is
- * 1,000 TSC ticks, 20 us at 50 MIPS) or the CPU does nothing but switch;
- * one second keeps the preemption-timer count within 32 bits at any ips.
- */
-#define QUANTUM_US_MIN    ((unsigned long long)NL_QUANTUM_US_MIN) /* nestlab/manifest.h */
-#define QUANTUM_US_MAX    ((unsigned long long)NL_QUANTUM_US_MAX)
 /*
  * A VM with children runs a nestlab VMM, which needs room of its own beside
  * its VMs' memory: its image, the images and manifest it hands down, its
@@ -51,6 +35,7 @@ struct checker {
 	const char *file;
 	const struct nl_experiment *exp;
 	const struct nl_desc_source *src;
+	const struct nl_image_set *images; /* NULL: images not checked */
 	struct nl_diag *diag;
 };
 
@@ -72,49 +57,33 @@ static int refuse(const struct checker *c, unsigned vm, enum nl_desc_field f, co
 	return -1;
 }
 
-static int check_backend(const struct checker *c)
+/* The table's rules for every field of kind k's element/object of VM vm (or NL_DESC_TOP). */
+static int check_values(const struct checker *c, enum nl_desc_kind k, unsigned vm)
 {
-	const struct nl_backend_desc *b = &c->exp->backend;
-	const char *why;
+	const void *base = nl_desc_base((struct nl_experiment *)c->exp, k, vm);
+	char msg[sizeof c->diag->message];
 
-	why = nl_desc_backend_problem(b->name);
-	if (why)
-		return refuse(c, 0, NL_DF_BACKEND_NAME, "'%s' %s", b->name, why);
-	why = nl_desc_cpu_problem(b->cpu_model);
-	if (why)
-		return refuse(c, 0, NL_DF_BACKEND_CPU, "'%s' %s", b->cpu_model, why);
-	if (b->ips < IPS_MIN || b->ips > IPS_MAX)
-		return refuse(c, 0, NL_DF_BACKEND_IPS,
-			      "%llu instructions per second is outside %llu..%llu",
-			      (unsigned long long)b->ips, IPS_MIN, IPS_MAX);
-	if (b->memory_mb < MACHINE_MB_MIN || b->memory_mb > MACHINE_MB_MAX)
-		return refuse(c, 0, NL_DF_BACKEND_MEMORY, "%u MiB of machine memory is outside %u..%u",
-			      b->memory_mb, MACHINE_MB_MIN, MACHINE_MB_MAX);
-	if (b->timeout_s == 0 || b->timeout_s > TIMEOUT_S_MAX)
-		return refuse(c, 0, NL_DF_BACKEND_TIMEOUT, "a timeout of %u s is outside 1..%u",
-			      b->timeout_s, TIMEOUT_S_MAX);
+	for (unsigned f = 0; f < NL_DF_COUNT; f++) {
+		const struct nl_desc_field_info *r = nl_desc_field(f);
+
+		if (r->kind == k && nl_desc_value_problem(r, base, msg, sizeof msg))
+			return refuse(c, vm, r->id, "%s", msg);
+	}
 	return 0;
 }
 
 static int check_experiment(const struct checker *c)
 {
 	const struct nl_experiment *e = c->exp;
-	const char *why;
 
-	why = nl_desc_name_problem(e->name);
-	if (why)
-		return refuse(c, 0, NL_DF_NAME, "'%s' %s", e->name, why);
-	if (e->duration_ms == 0 || e->duration_ms > DURATION_MS_MAX)
-		return refuse(c, 0, NL_DF_DURATION, "a duration of %llu ms is outside 1..%llu",
-			      (unsigned long long)e->duration_ms, DURATION_MS_MAX);
-	if (e->quantum_us < QUANTUM_US_MIN || e->quantum_us > QUANTUM_US_MAX)
-		return refuse(c, 0, NL_DF_QUANTUM, "a quantum of %llu us is outside %llu..%llu",
-			      (unsigned long long)e->quantum_us, QUANTUM_US_MIN, QUANTUM_US_MAX);
+	if (check_values(c, NL_DK_EXPERIMENT, NL_DESC_TOP) ||
+	    check_values(c, NL_DK_SCHEDULER, NL_DESC_TOP))
+		return -1;
 	if (e->flags & ~NL_MF_ALL)
-		return refuse(c, 0, NL_DF_EXPERIMENT, "unknown experiment flags 0x%x", e->flags);
+		return refuse(c, NL_DESC_TOP, NL_DF_EXPERIMENT, "unknown experiment flags 0x%x", e->flags);
 	if (e->vm_count == 0)
-		return refuse(c, 0, NL_DF_VMS, "an experiment needs at least one VM");
-	return check_backend(c);
+		return refuse(c, NL_DESC_TOP, NL_DF_VMS, "an experiment needs at least one VM");
+	return check_values(c, NL_DK_BACKEND, NL_DESC_TOP);
 }
 
 static int check_vm_memory(const struct checker *c, unsigned i)
@@ -122,8 +91,6 @@ static int check_vm_memory(const struct checker *c, unsigned i)
 	const struct nl_vm_desc *vm = &c->exp->vms[i];
 	unsigned long long mib = (unsigned long long)(vm->memory_bytes / MIB);
 
-	if (vm->memory_bytes < VM_MEMORY_GRANULE || vm->memory_bytes > VM_MEMORY_MAX)
-		return refuse(c, i, NL_DF_VM_MEMORY, "%llu MiB is outside 2..1024 MiB", mib);
 	if (vm->memory_bytes % VM_MEMORY_GRANULE)
 		return refuse(c, i, NL_DF_VM_MEMORY,
 			      "%llu MiB is not a multiple of 2 MiB (L0 maps guest memory in 2 MiB pages)",
@@ -181,21 +148,17 @@ static int check_vm(const struct checker *c, unsigned i)
 {
 	const struct nl_experiment *e = c->exp;
 	const struct nl_vm_desc *vm = &e->vms[i];
-	const char *why;
 	int rc;
 
-	why = nl_desc_name_problem(vm->name);
-	if (why)
-		return refuse(c, i, NL_DF_VM_NAME, "'%s' %s", vm->name, why);
+	if (check_values(c, NL_DK_VM, i) || check_values(c, NL_DK_FEATURES, i) ||
+	    check_values(c, NL_DK_WORKLOAD, i) || check_values(c, NL_DK_SCHEDULER, i))
+		return -1;
 	/* Sibling names must differ: records name a VM by its path (L0/hv1/vm0). */
 	for (unsigned j = 0; j < i; j++)
 		if (e->vms[j].parent == vm->parent && !strcmp(e->vms[j].name, vm->name))
 			return refuse(c, i, NL_DF_VM_NAME,
 				      "duplicate VM name '%s': the VM on line %d at the same level has it",
 				      vm->name, e->vms[j].line);
-	why = nl_desc_name_problem(vm->image);
-	if (why)
-		return refuse(c, i, NL_DF_VM_IMAGE, "'%s' %s", vm->image, why);
 	if (!strcmp(vm->image, "manifest"))
 		return refuse(c, i, NL_DF_VM_IMAGE, "'manifest' names the boot manifest's module, not an image");
 	/* Every level tags records with the VM's path in NL_PATH_MAX bytes: a longer one would be cut. */
@@ -216,10 +179,10 @@ static int check_vm(const struct checker *c, unsigned i)
 		return refuse(c, i, NL_DF_VM_VMCS_SHADOWING,
 			      "VMCS shadowing only applies to a VM that runs a VMM (one with child VMs), "
 			      "not to a leaf guest");
-	if (vm->single_steps > NL_SINGLE_STEP_MAX)
-		return refuse(c, i, NL_DF_VM_SINGLE_STEP,
-			      "%llu instructions to single-step; at most %u (each step is a VM exit)",
-			      (unsigned long long)vm->single_steps, NL_SINGLE_STEP_MAX);
+	if (vm->kind != NL_VM_VMM && vm->sched.given)
+		return refuse(c, i, NL_DF_VM_SCHED,
+			      "a leaf guest schedules nothing: a scheduler belongs to a VM that runs a VMM "
+			      "(one with child VMs, or vmx=on)");
 	if (!strcmp(vm->image, DEFAULT_VMM_IMAGE) && !has_children(e, i))
 		return refuse(c, i, NL_DF_VM_IMAGE,
 			      "'%s' is the nestlab VMM: a VM running it needs child VMs to run", vm->image);
@@ -245,16 +208,47 @@ static int check_machine_memory(const struct checker *c)
 }
 
 /*
- * A VM that names no image runs the nestlab VMM if it has child VMs, the
- * leaf guest otherwise.  Known only once the whole tree is read: a VM
- * becomes a VMM when its first child appears.
+ * What follows from the whole tree once it is read: a VM offered VMX or
+ * given child VMs runs a VMM (a VM becomes one when its first child
+ * appears); one that names no image runs the nestlab VMM if it has child
+ * VMs, the leaf guest otherwise; a level without a scheduler of its own
+ * runs round robin with the experiment's quantum.
  */
-static void default_images(struct nl_experiment *e)
+static void resolve(struct nl_experiment *e)
 {
-	for (unsigned i = 0; i < e->vm_count; i++)
-		if (!e->vms[i].image[0])
-			nl_desc_copy_str(e->vms[i].image, sizeof e->vms[i].image,
-					 e->vms[i].kind == NL_VM_VMM ? DEFAULT_VMM_IMAGE : DEFAULT_LEAF_IMAGE);
+	if (!e->sched.given)
+		nl_desc_begin(e, NL_DK_SCHEDULER, NL_DESC_TOP);
+	for (unsigned i = 0; i < e->vm_count; i++) {
+		struct nl_vm_desc *vm = &e->vms[i];
+
+		if (vm->offer_vmx)
+			vm->kind = NL_VM_VMM;
+		if (!vm->image[0])
+			nl_desc_copy_str(vm->image, sizeof vm->image,
+					 vm->kind == NL_VM_VMM ? DEFAULT_VMM_IMAGE : DEFAULT_LEAF_IMAGE);
+		if (!vm->sched.given)
+			nl_desc_begin(e, NL_DK_SCHEDULER, i);
+	}
+}
+
+/* A VM's image must be one the run can boot: say which there are, as `run` would look for them. */
+static int check_image(const struct checker *c, unsigned i)
+{
+	const struct nl_image_set *set = c->images;
+	const char *image = c->exp->vms[i].image;
+	char there[sizeof c->diag->message / 2] = "";
+	size_t used = 0;
+
+	if (!set)
+		return 0;
+	for (unsigned k = 0; k < set->count; k++)
+		if (!strcmp(set->names[k], image))
+			return 0;
+	for (unsigned k = 0; k < set->count && used < sizeof there; k++)
+		used += (size_t)snprintf(there + used, sizeof there - used, "%s%s", k ? ", " : "",
+					 set->names[k]);
+	return refuse(c, i, NL_DF_VM_IMAGE, "no image '%s' in %s (%s%s)", image, set->dir,
+		      set->count ? "there are: " : "it holds no <name>.elf", there);
 }
 
 static int check_all(const struct checker *c)
@@ -262,7 +256,7 @@ static int check_all(const struct checker *c)
 	int rc = check_experiment(c);
 
 	for (unsigned i = 0; !rc && i < c->exp->vm_count; i++)
-		rc = check_vm(c, i);
+		rc = check_vm(c, i) ? -1 : check_image(c, i);
 	if (!rc)
 		rc = check_machine_memory(c);
 	return rc;
@@ -278,9 +272,15 @@ static const char *extension_of(const char *path)
 
 int nl_desc_load(const char *path, struct nl_experiment *exp, struct nl_diag *diag)
 {
+	return nl_desc_load_for(path, NULL, exp, diag);
+}
+
+int nl_desc_load_for(const char *path, const struct nl_image_set *images, struct nl_experiment *exp,
+		     struct nl_diag *diag)
+{
 	struct nl_desc_source src = { 0 };
 	const char *ext = extension_of(path);
-	struct checker c = { .file = path, .exp = exp, .src = &src, .diag = diag };
+	struct checker c = { .file = path, .exp = exp, .src = &src, .images = images, .diag = diag };
 	int rc;
 
 	memset(exp, 0, sizeof *exp);
@@ -303,7 +303,7 @@ int nl_desc_load(const char *path, struct nl_experiment *exp, struct nl_diag *di
 	}
 	if (rc)
 		return -1;
-	default_images(exp);
+	resolve(exp);
 	rc = check_all(&c);
 	src.release(&src);
 	return rc;

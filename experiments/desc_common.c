@@ -84,50 +84,11 @@ fail:
 	return NULL;
 }
 
-enum nl_desc_group nl_desc_group_of(enum nl_desc_field f)
-{
-	switch (f) {
-	case NL_DF_BACKEND:
-	case NL_DF_BACKEND_NAME:
-	case NL_DF_BACKEND_CPU:
-	case NL_DF_BACKEND_IPS:
-	case NL_DF_BACKEND_MEMORY:
-	case NL_DF_BACKEND_TIMEOUT:
-		return NL_DG_BACKEND;
-	case NL_DF_VM:
-	case NL_DF_VM_NAME:
-	case NL_DF_VM_IMAGE:
-	case NL_DF_VM_MEMORY:
-	case NL_DF_VM_CHILDREN:
-		return NL_DG_VM;
-	case NL_DF_VM_FEATURES:
-	case NL_DF_VM_EPT:
-	case NL_DF_VM_VPID:
-	case NL_DF_VM_VMCS_SHADOWING:
-	case NL_DF_VM_SINGLE_STEP:
-		return NL_DG_FEATURES;
-	case NL_DF_VM_WORKLOAD:
-	case NL_DF_VM_ITERATIONS:
-	case NL_DF_VM_HYPERCALLS:
-	case NL_DF_VM_TOUCH_PAGES:
-	case NL_DF_VM_TOUCH_ADDR:
-		return NL_DG_WORKLOAD;
-	default:
-		return NL_DG_EXPERIMENT;
-	}
-}
-
-/* The defaults configs/README.md documents; the XML schema repeats them as attribute defaults. */
+/* The table's defaults; the XML schema repeats them as attribute defaults (test_desc_fields.c). */
 void nl_desc_defaults(struct nl_experiment *exp)
 {
-	exp->seed = 1;
-	exp->quantum_us = 1000;
-	exp->flags = 0;
-	snprintf(exp->backend.name, sizeof exp->backend.name, "bochs");
-	snprintf(exp->backend.cpu_model, sizeof exp->backend.cpu_model, "corei7_skylake_x");
-	exp->backend.ips = 50000000;
-	exp->backend.memory_mb = 256;
-	exp->backend.timeout_s = 120;
+	nl_desc_begin(exp, NL_DK_EXPERIMENT, NL_DESC_TOP);
+	nl_desc_begin(exp, NL_DK_BACKEND, NL_DESC_TOP);
 }
 
 int nl_desc_add_vm(struct nl_experiment *exp, int parent, int line)
@@ -139,7 +100,9 @@ int nl_desc_add_vm(struct nl_experiment *exp, int parent, int line)
 	vm = &exp->vms[exp->vm_count];
 	memset(vm, 0, sizeof *vm);
 	vm->kind = NL_VM_LEAF;
-	vm->features = NL_FEAT_EPT | NL_FEAT_VPID;
+	nl_desc_begin(exp, NL_DK_VM, exp->vm_count);
+	nl_desc_begin(exp, NL_DK_FEATURES, exp->vm_count);
+	nl_desc_begin(exp, NL_DK_WORKLOAD, exp->vm_count);
 	vm->parent = parent;
 	vm->line = line;
 	/* A VM with children runs a VMM: the parent's kind follows from its first child. */
@@ -197,6 +160,11 @@ const char *nl_desc_name_problem(const char *s)
 		if (!name_char_ok(s[i]))
 			return "has a character outside [A-Za-z0-9_-]";
 	return NULL;
+}
+
+int nl_desc_name_ok(const char *s)
+{
+	return nl_desc_name_problem(s) == NULL;
 }
 
 const char *nl_desc_backend_problem(const char *s)

@@ -28,38 +28,15 @@ extern const char nl_schema_xsd_end[];
 struct xml_source {
 	const char *file;
 	xmlDocPtr doc;
-	xmlNodePtr experiment;
-	xmlNodePtr backend;                /* NULL when omitted */
-	xmlNodePtr vm[NL_MAX_VMS];
-	xmlNodePtr features[NL_MAX_VMS];   /* NULL when omitted */
-	xmlNodePtr workload[NL_MAX_VMS];   /* NULL when omitted */
+	/* The element of each kind per VM, the experiment's own at [NL_MAX_VMS]; NULL when omitted. */
+	xmlNodePtr node[NL_MAX_VMS + 1][NL_DK_COUNT];
 };
 
-/* The attribute that holds each field; groups say which element carries it. */
-static const char *const xml_attr[NL_DF_COUNT] = {
-	[NL_DF_NAME] = "name",
-	[NL_DF_SEED] = "seed",
-	[NL_DF_DURATION] = "duration-ms",
-	[NL_DF_QUANTUM] = "quantum-us",
-	[NL_DF_BENCH_NATIVE_LOOP] = "bench-native-loop",
-	[NL_DF_BACKEND_NAME] = "name",
-	[NL_DF_BACKEND_CPU] = "cpu",
-	[NL_DF_BACKEND_IPS] = "ips",
-	[NL_DF_BACKEND_MEMORY] = "memory-mb",
-	[NL_DF_BACKEND_TIMEOUT] = "timeout-s",
-	[NL_DF_VM_NAME] = "name",
-	[NL_DF_VM_IMAGE] = "image",
-	[NL_DF_VM_MEMORY] = "memory-mb",
-	[NL_DF_VM_VMX] = "vmx",
-	[NL_DF_VM_EPT] = "ept",
-	[NL_DF_VM_VPID] = "vpid",
-	[NL_DF_VM_VMCS_SHADOWING] = "vmcs-shadowing",
-	[NL_DF_VM_SINGLE_STEP] = "single-step",
-	[NL_DF_VM_ITERATIONS] = "iterations",
-	[NL_DF_VM_HYPERCALLS] = "hypercalls",
-	[NL_DF_VM_TOUCH_PAGES] = "touch-pages",
-	[NL_DF_VM_TOUCH_ADDR] = "touch-addr",
-};
+/* The slot of node[] for VM vm, or for the experiment's own elements. */
+static unsigned slot_of(enum nl_desc_kind k, unsigned vm)
+{
+	return nl_desc_kind_in_vm(k, vm) && vm < NL_MAX_VMS ? vm : NL_MAX_VMS;
+}
 
 static int is_element(xmlNodePtr n, const char *name)
 {
@@ -110,50 +87,29 @@ static void xml_locate(const struct nl_desc_source *src, unsigned vm, enum nl_de
 		       char *field, size_t cap, int *line)
 {
 	const struct xml_source *x = src->priv;
-	xmlNodePtr at = x->experiment;  /* the element whose line we report */
-	xmlNodePtr owner = x->experiment;
-	const char *group = "";
+	const struct nl_desc_field_info *r = nl_desc_field(f);
+	enum nl_desc_kind k = r->kind;
+	unsigned at_slot = slot_of(k, vm);
+	/* The element that owns the field's element: a VM, or the experiment. */
+	xmlNodePtr owner = k == NL_DK_VM || k == NL_DK_EXPERIMENT ? x->node[at_slot][k] :
+		x->node[at_slot][nl_desc_kind_in_vm(k, vm) ? NL_DK_VM : NL_DK_EXPERIMENT];
+	xmlNodePtr at = x->node[at_slot][k] ? x->node[at_slot][k] : owner;
 	size_t used;
 
-	if (vm >= NL_MAX_VMS)
-		vm = 0;
-	switch (nl_desc_group_of(f)) {
-	case NL_DG_EXPERIMENT:
-		break;
-	case NL_DG_BACKEND:
-		group = "/backend";
-		if (x->backend) {
-			at = x->backend;
-			group = "";
-			owner = x->backend;
-		}
-		break;
-	case NL_DG_VM:
-		at = owner = x->vm[vm];
-		break;
-	case NL_DG_FEATURES:
-		at = owner = x->vm[vm];
-		group = "/features";
-		if (x->features[vm])
-			at = x->features[vm];
-		break;
-	case NL_DG_WORKLOAD:
-		at = owner = x->vm[vm];
-		group = "/workload";
-		if (x->workload[vm])
-			at = x->workload[vm];
-		break;
-	}
 	used = element_path(owner, field, cap);
-	if (used < cap)
-		used += (size_t)snprintf(field + used, cap - used, "%s", group);
-	if (f == NL_DF_VMS || f == NL_DF_VM_CHILDREN) {
+	/* A field of an element that is not there (a default): name it where it would be. */
+	if (k != NL_DK_VM && k != NL_DK_EXPERIMENT && used < cap)
+		used += (size_t)snprintf(field + used, cap - used, "/%s", nl_desc_group_row(k, vm)->xml);
+	if (r->type == NL_FT_GROUP || r->type == NL_FT_LIST) {
+		xmlNodePtr child = r->type == NL_FT_LIST ? first_child_vm(at) :
+			x->node[slot_of(r->child, vm)][r->child];
+
 		if (used < cap)
-			snprintf(field + used, cap - used, "/vm");
-		if (first_child_vm(owner))
-			at = first_child_vm(owner);
-	} else if (xml_attr[f] && used < cap) {
-		snprintf(field + used, cap - used, "/@%s", xml_attr[f]);
+			snprintf(field + used, cap - used, "/%s", r->xml);
+		if (child)
+			at = child;
+	} else if (r->type != NL_FT_WHOLE && used < cap) {
+		snprintf(field + used, cap - used, "/@%s", r->xml);
 	}
 	*line = line_of(at);
 }
@@ -195,83 +151,63 @@ static int fail(const struct xml_reader *r, unsigned vm, enum nl_desc_field f, c
 	return -1;
 }
 
-/* An attribute's value, or NULL when absent; free with xmlFree. */
-static char *attr(xmlNodePtr n, enum nl_desc_field f)
+/* Every attribute of kind k's element n into the model; an absent one keeps its default. */
+static int read_values(const struct xml_reader *r, xmlNodePtr n, enum nl_desc_kind k, unsigned vm)
 {
-	return n ? (char *)xmlGetProp(n, (const xmlChar *)xml_attr[f]) : NULL;
+	void *base = nl_desc_base(r->exp, k, vm);
+
+	for (unsigned f = 0; f < NL_DF_COUNT; f++) {
+		const struct nl_desc_field_info *row = nl_desc_field(f);
+		char *s, why[256];
+		const char *bad;
+
+		if (row->kind != k || row->type == NL_FT_WHOLE || row->type == NL_FT_GROUP ||
+		    row->type == NL_FT_LIST)
+			continue;
+		s = (char *)xmlGetProp(n, (const xmlChar *)row->xml);
+		if (!s)
+			continue;
+		bad = nl_desc_store_text(row, base, s, why, sizeof why);
+		if (bad)
+			fail(r, vm, f, "'%s' %s", s, bad);
+		xmlFree(s);
+		if (bad)
+			return -1;
+	}
+	return 0;
 }
 
-/* An unsigned attribute into *out; an absent one leaves *out (the default) alone. */
-static int get_uint(const struct xml_reader *r, xmlNodePtr n, unsigned vm, enum nl_desc_field f,
-		    uint64_t *out)
+static int read_vm(struct xml_reader *r, xmlNodePtr n, int parent);
+
+/* The child elements of n (of kind k): groups of fields, and child VMs. */
+static int read_children(struct xml_reader *r, xmlNodePtr n, enum nl_desc_kind k, unsigned vm)
 {
-	char *s = attr(n, f);
-	const char *why;
-	int rc = 0;
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		for (unsigned f = 0; f < NL_DF_COUNT; f++) {
+			const struct nl_desc_field_info *row = nl_desc_field(f);
 
-	if (!s)
-		return 0;
-	why = nl_desc_parse_uint(s, out);
-	if (why)
-		rc = fail(r, vm, f, "'%s' %s", s, why);
-	xmlFree(s);
-	return rc;
-}
-
-/* 32-bit fields saturate so that the range checks see a too-large value as one. */
-static int get_u32(const struct xml_reader *r, xmlNodePtr n, unsigned vm, enum nl_desc_field f,
-		   uint32_t *out)
-{
-	uint64_t v = *out;
-	int rc = get_uint(r, n, vm, f, &v);
-
-	*out = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-	return rc;
-}
-
-/* A name-like attribute: problem() says what is wrong with a value, if anything. */
-static int get_str(const struct xml_reader *r, xmlNodePtr n, unsigned vm, enum nl_desc_field f,
-		   const char *(*problem)(const char *), char *dst, size_t cap)
-{
-	char *s = attr(n, f);
-	const char *why;
-	int rc = 0;
-
-	if (!s)
-		return 0;
-	why = problem(s);
-	if (why)
-		rc = fail(r, vm, f, "'%s' %s", s, why);
-	else
-		nl_desc_copy_str(dst, cap, s);
-	xmlFree(s);
-	return rc;
-}
-
-/* on/off (features) or true/false/1/0 (xs:boolean); the schema has already checked which. */
-static int get_flag(const struct xml_reader *r, xmlNodePtr n, unsigned vm, enum nl_desc_field f,
-		    uint32_t *flags, uint32_t bit)
-{
-	char *s = attr(n, f);
-	int rc = 0;
-
-	if (!s)
-		return 0;
-	if (!strcmp(s, "on") || !strcmp(s, "true") || !strcmp(s, "1"))
-		*flags |= bit;
-	else if (!strcmp(s, "off") || !strcmp(s, "false") || !strcmp(s, "0"))
-		*flags &= ~bit;
-	else
-		rc = fail(r, vm, f, "'%s' is neither on/true/1 nor off/false/0", s);
-	xmlFree(s);
-	return rc;
+			if (row->kind != k || (row->type != NL_FT_GROUP && row->type != NL_FT_LIST) ||
+			    xmlStrcmp(c->name, (const xmlChar *)row->xml))
+				continue;
+			if (row->type == NL_FT_LIST) {
+				if (read_vm(r, c, vm == NL_DESC_TOP ? -1 : (int)vm))
+					return -1;
+			} else if (row->type == NL_FT_GROUP) {
+				r->x->node[slot_of(row->child, vm)][row->child] = c;
+				nl_desc_begin_given(r->exp, row->child, vm);
+				if (read_values(r, c, row->child, vm))
+					return -1;
+			}
+			break;
+		}
+	}
+	return 0;
 }
 
 static int read_vm(struct xml_reader *r, xmlNodePtr n, int parent)
 {
-	struct nl_vm_desc *vm;
-	uint64_t memory_mb = 0;
-	uint32_t offer_vmx = 0;
 	int i = nl_desc_add_vm(r->exp, parent, line_of(n));
 
 	if (i < 0) {
@@ -281,73 +217,16 @@ static int read_vm(struct xml_reader *r, xmlNodePtr n, int parent)
 		nl_diag_set(r->diag, r->x->file, line_of(n), path, NL_DESC_TOO_MANY_VMS);
 		return -1;
 	}
-	vm = &r->exp->vms[i];
-	r->x->vm[i] = n;
-	if (get_str(r, n, i, NL_DF_VM_NAME, nl_desc_name_problem, vm->name, sizeof vm->name) ||
-	    get_str(r, n, i, NL_DF_VM_IMAGE, nl_desc_name_problem, vm->image, sizeof vm->image) ||
-	    get_uint(r, n, i, NL_DF_VM_MEMORY, &memory_mb) ||
-	    get_flag(r, n, i, NL_DF_VM_VMX, &offer_vmx, 1))
-		return -1;
-	vm->memory_bytes = nl_desc_mib_to_bytes(memory_mb);
-	if (offer_vmx)
-		vm->kind = NL_VM_VMM;
-
-	for (xmlNodePtr c = n->children; c; c = c->next) {
-		if (is_element(c, "features")) {
-			r->x->features[i] = c;
-			if (get_flag(r, c, i, NL_DF_VM_EPT, &vm->features, NL_FEAT_EPT) ||
-			    get_flag(r, c, i, NL_DF_VM_VPID, &vm->features, NL_FEAT_VPID) ||
-			    get_flag(r, c, i, NL_DF_VM_VMCS_SHADOWING, &vm->features,
-				     NL_FEAT_VMCS_SHADOW) ||
-			    get_uint(r, c, i, NL_DF_VM_SINGLE_STEP, &vm->single_steps))
-				return -1;
-		} else if (is_element(c, "workload")) {
-			r->x->workload[i] = c;
-			if (get_uint(r, c, i, NL_DF_VM_ITERATIONS, &vm->workload.iterations) ||
-			    get_uint(r, c, i, NL_DF_VM_HYPERCALLS, &vm->workload.hypercalls) ||
-			    get_uint(r, c, i, NL_DF_VM_TOUCH_PAGES, &vm->workload.touch_pages) ||
-			    get_uint(r, c, i, NL_DF_VM_TOUCH_ADDR, &vm->workload.touch_addr))
-				return -1;
-		} else if (is_element(c, "vm")) {
-			if (read_vm(r, c, i))
-				return -1;
-		}
-	}
-	return 0;
-}
-
-static int read_backend(struct xml_reader *r, xmlNodePtr n)
-{
-	struct nl_backend_desc *b = &r->exp->backend;
-
-	r->x->backend = n;
-	return get_str(r, n, 0, NL_DF_BACKEND_NAME, nl_desc_backend_problem, b->name,
-		       sizeof b->name) ||
-	       get_str(r, n, 0, NL_DF_BACKEND_CPU, nl_desc_cpu_problem, b->cpu_model,
-		       sizeof b->cpu_model) ||
-	       get_uint(r, n, 0, NL_DF_BACKEND_IPS, &b->ips) ||
-	       get_u32(r, n, 0, NL_DF_BACKEND_MEMORY, &b->memory_mb) ||
-	       get_u32(r, n, 0, NL_DF_BACKEND_TIMEOUT, &b->timeout_s) ? -1 : 0;
+	r->x->node[i][NL_DK_VM] = n;
+	return read_values(r, n, NL_DK_VM, (unsigned)i) || read_children(r, n, NL_DK_VM, (unsigned)i) ?
+		-1 : 0;
 }
 
 static int read_experiment(struct xml_reader *r, xmlNodePtr n)
 {
-	struct nl_experiment *e = r->exp;
-
-	r->x->experiment = n;
-	if (get_str(r, n, 0, NL_DF_NAME, nl_desc_name_problem, e->name, sizeof e->name) ||
-	    get_uint(r, n, 0, NL_DF_SEED, &e->seed) ||
-	    get_uint(r, n, 0, NL_DF_DURATION, &e->duration_ms) ||
-	    get_uint(r, n, 0, NL_DF_QUANTUM, &e->quantum_us) ||
-	    get_flag(r, n, 0, NL_DF_BENCH_NATIVE_LOOP, &e->flags, NL_MF_BENCH_NATIVE_LOOP))
-		return -1;
-	for (xmlNodePtr c = n->children; c; c = c->next) {
-		if (is_element(c, "backend") && read_backend(r, c))
-			return -1;
-		if (is_element(c, "vm") && read_vm(r, c, -1))
-			return -1;
-	}
-	return 0;
+	r->x->node[NL_MAX_VMS][NL_DK_EXPERIMENT] = n;
+	return read_values(r, n, NL_DK_EXPERIMENT, NL_DESC_TOP) ||
+	       read_children(r, n, NL_DK_EXPERIMENT, NL_DESC_TOP) ? -1 : 0;
 }
 
 /* The first error libxml2 reports, as a diag; later ones are usually its consequences. */
@@ -409,6 +288,23 @@ static void schema_message(const xmlError *err, char *out, size_t cap)
 	chomp(out);
 }
 
+/* An attribute the element may not have: say which it may, as the JSON reader does for keys. */
+static void allowed_attributes(xmlNodePtr n, const xmlError *err, char *message, size_t cap)
+{
+	int k = n && n->type == XML_ELEMENT_NODE ? nl_desc_kind_of_xml((const char *)n->name) : -1;
+	size_t used = strlen(message);
+	char names[256];
+
+	if (k < 0 || !err->message || !strstr(err->message, "attribute '") ||
+	    !strstr(err->message, "is not allowed"))
+		return;
+	nl_desc_names_of((enum nl_desc_kind)k, 1, names, sizeof names);
+	while (used > 0 && message[used - 1] == '.')
+		message[--used] = '\0';
+	if (used < cap)
+		snprintf(message + used, cap - used, " (expected one of: %s)", names);
+}
+
 static void on_schema_error(void *ctx, xmlErrorPtr err)
 {
 	struct xml_errors *e = ctx;
@@ -434,6 +330,7 @@ static void on_schema_error(void *ctx, xmlErrorPtr err)
 				 a + 11);
 	}
 	schema_message(err, message, sizeof message);
+	allowed_attributes(n, err, message, sizeof message);
 	nl_diag_set(e->diag, e->file, n ? line_of(n) : err->line, field, "%s", message);
 }
 

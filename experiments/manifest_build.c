@@ -11,6 +11,12 @@
 #define MANIFEST_MAX_BYTES \
 	(sizeof(struct nl_manifest_header) + NL_MAX_VMS * sizeof(struct nl_manifest_vm))
 
+/* A level's scheduler as the manifest carries it; the checks bounded the quantum by NL_QUANTUM_US_MAX. */
+static struct nl_sched_choice sched_choice(const struct nl_sched_desc *s)
+{
+	return (struct nl_sched_choice){ s->policy, (uint32_t)s->quantum_us };
+}
+
 size_t nl_experiment_to_manifest(const struct nl_experiment *exp, void *buf, size_t cap)
 {
 	/* The codec needs 8-byte alignment; callers' buffers need not have it. */
@@ -25,11 +31,10 @@ size_t nl_experiment_to_manifest(const struct nl_experiment *exp, void *buf, siz
 	h.seed = exp->seed;
 	h.duration_ms = exp->duration_ms;
 	h.tsc_khz = nl_experiment_tsc_khz(exp);
-	/* Every level runs round robin with the experiment's quantum (the description's one scheduler knob today). */
-	h.sched = (struct nl_sched_choice){ NL_SCHED_RR, (uint32_t)exp->quantum_us }; /* checked: <= NL_QUANTUM_US_MAX */
+	h.sched = sched_choice(&exp->sched);
 	h.flags = exp->flags;
 	if (!strcmp(exp->backend.name, "bochs"))
-		h.flags |= NL_MF_MTF_UNRELIABLE; /* ../shared/BOCHS.md: the flag does nothing in Bochs 2.7 */
+		h.flags |= NL_MF_MTF_UNRELIABLE; /* Bochs 2.7's monitor trap flag never exits */
 	memcpy(h.experiment, exp->name, sizeof h.experiment);
 
 	memset(vms, 0, sizeof vms);
@@ -46,8 +51,9 @@ size_t nl_experiment_to_manifest(const struct nl_experiment *exp, void *buf, siz
 		m->features = d->features;
 		m->single_steps = (uint32_t)d->single_steps; /* checked: at most NL_SINGLE_STEP_MAX */
 		m->workload = d->workload;
+		/* The scheduler that VMM runs for its own VMs; a leaf schedules nothing (zero). */
 		if (d->kind == NL_VM_VMM)
-			m->sched = h.sched;
+			m->sched = sched_choice(&d->sched);
 	}
 
 	size = nl_manifest_encode(&h, vms, exp->vm_count, out, sizeof out);

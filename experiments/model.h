@@ -14,6 +14,28 @@
 #define NL_CPU_MODEL_MAX    32
 #define NL_SOURCE_PATH_MAX  4096
 
+/*
+ * How a VM is expected to end.  The run is "ok" when every VM ended as its
+ * description expects (results.c); a VMM whose VMs do not all expect to
+ * exit is itself expected to exit with NL_EXIT_FAILED, as vmm_main.c does.
+ */
+enum nl_expect {
+	NL_EXPECT_EXIT,     /* the guest called EXIT with status 0 (the default) */
+	NL_EXPECT_FAULT,    /* its VMM stopped it for an illegal act (EPT violation, ...) */
+	NL_EXPECT_TIMEOUT,  /* still running when the duration ran out */
+};
+
+/*
+ * The scheduler a VMM runs for its own VMs: L0's on the experiment, a
+ * child VMM's on its VM.  Unless the description gives one, round robin
+ * with the experiment's quantum-us.
+ */
+struct nl_sched_desc {
+	uint32_t policy;          /* enum nl_sched_policy */
+	uint32_t given;           /* the description has a scheduler here (a leaf may not) */
+	uint64_t quantum_us;      /* NL_QUANTUM_US_MIN..NL_QUANTUM_US_MAX once checked */
+};
+
 struct nl_vm_desc {
 	char name[NL_NAME_MAX];
 	char image[NL_NAME_MAX];  /* image name: build/images/<image>.elf, module "<image>" */
@@ -22,6 +44,9 @@ struct nl_vm_desc {
 	uint32_t features;        /* NL_FEAT_* */
 	uint64_t single_steps;    /* instructions its VMM single-steps from its start (0 = none) */
 	struct nl_workload workload;
+	uint32_t offer_vmx;       /* vmx="on": runs a VMM of its own without child VMs (1) */
+	uint32_t expect;          /* enum nl_expect */
+	struct nl_sched_desc sched; /* a VMM's scheduler for its own VMs */
 	int parent;               /* index into vms[], -1 for a VM of L0 */
 	int line;                 /* source line of the VM's element/object, for messages */
 };
@@ -39,7 +64,8 @@ struct nl_experiment {
 	char source_path[NL_SOURCE_PATH_MAX];
 	uint64_t seed;
 	uint64_t duration_ms;     /* emulated time budget */
-	uint64_t quantum_us;      /* round-robin slice at L0 */
+	uint64_t quantum_us;      /* round-robin slice: every level's default */
+	struct nl_sched_desc sched; /* L0's scheduler */
 	uint32_t flags;           /* NL_MF_* */
 	struct nl_backend_desc backend;
 	struct nl_vm_desc vms[NL_MAX_VMS]; /* pre-order: a parent precedes its children */
@@ -62,6 +88,21 @@ void nl_diag_print(FILE *out, const struct nl_diag *d);
  * Returns 0 or -1 with *diag filled in.
  */
 int nl_desc_load(const char *path, struct nl_experiment *exp, struct nl_diag *diag);
+
+/* The images a run can boot: the <name>.elf files of a folder (images.c lists them). */
+#define NL_IMAGES_MAX 64
+struct nl_image_set {
+	const char *dir;
+	unsigned count;
+	char names[NL_IMAGES_MAX][NL_NAME_MAX];
+};
+
+/* nl_desc_load, and every VM's image must be one of *images (NULL: not checked). */
+int nl_desc_load_for(const char *path, const struct nl_image_set *images, struct nl_experiment *exp,
+		     struct nl_diag *diag);
+
+/* Whether s can be a name ([A-Za-z0-9_-]{1,31}): the one rule for VM, image and experiment names. */
+int nl_desc_name_ok(const char *s);
 
 /* Override the backend chosen by the description ("bochs"/"qemu"), re-checking it. */
 int nl_experiment_set_backend(struct nl_experiment *exp, const char *backend, struct nl_diag *diag);

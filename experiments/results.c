@@ -129,7 +129,7 @@ static int about_vm(const json_t *rec, const char *type, const char *vm_path)
 	return strlen(path) == parent_len && !strncmp(path, vm_path, parent_len);
 }
 
-static const json_t *last_about_vm(const struct nl_records *rs, const char *type, const char *vm_path)
+const json_t *nl_records_about_vm(const struct nl_records *rs, const char *type, const char *vm_path)
 {
 	for (size_t i = rs->count; i-- > 0;)
 		if (!nl_record_is_bad_line(rs->items[i]) && about_vm(rs->items[i], type, vm_path))
@@ -211,11 +211,21 @@ static json_t *body_of(const json_t *rec)
 	return n;
 }
 
+/* The guest's own phase records, in order, each without its envelope. */
+static json_t *phases_of(const struct nl_records *rs, const char *path)
+{
+	json_t *phases = json_array();
+	for (size_t i = 0; i < rs->count; i++)
+		if (!nl_record_is_bad_line(rs->items[i]) && nl_record_is(rs->items[i], path, NL_REC_GUEST_PHASE))
+			json_array_append_new(phases, body_of(rs->items[i]));
+	return phases;
+}
+
 static json_t *vm_entry(const struct nl_experiment *exp, const struct nl_records *rs, unsigned i)
 {
 	char path[NL_NAME_MAX * (NL_MAX_VMS + 1) + 8];
 	nl_experiment_vm_path(exp, i, path, sizeof path);
-	const json_t *stop = last_about_vm(rs, NL_REC_VM_STOP, path);
+	const json_t *stop = nl_records_about_vm(rs, NL_REC_VM_STOP, path);
 	const json_t *status = stop ? json_object_get(stop, "exit_status") : NULL;
 	const char *reason = stop ? nl_record_str(stop, "reason") : NULL;
 
@@ -224,14 +234,17 @@ static json_t *vm_entry(const struct nl_experiment *exp, const struct nl_records
 	json_object_set_new(vm, "state", json_string(stop ? str_or(stop, "state", "unknown") : "unknown"));
 	json_object_set_new(vm, "exit_status", json_is_integer(status) ? json_deep_copy(status) : json_null());
 	json_object_set_new(vm, "reason", reason ? json_string(reason) : json_null());
+	json_object_set_new(vm, "expect", json_string(nl_outcome_expect_name(exp->vms[i].expect)));
 	json_object_set_new(vm, "report", copy_or_null(nl_records_last(rs, path, NL_REC_GUEST_REPORT)));
-	json_object_set_new(vm, "exits", exits_of(last_about_vm(rs, NL_REC_EXITS, path)));
-	json_object_set_new(vm, "fault", copy_or_null(last_about_vm(rs, NL_REC_VM_FAULT, path)));
-	json_object_set_new(vm, "nested", body_of(last_about_vm(rs, NL_REC_NESTED, path)));
+	/* The phases it completed: all that is left of a guest stopped before its report. */
+	json_object_set_new(vm, "phases", phases_of(rs, path));
+	json_object_set_new(vm, "exits", exits_of(nl_records_about_vm(rs, NL_REC_EXITS, path)));
+	json_object_set_new(vm, "fault", copy_or_null(nl_records_about_vm(rs, NL_REC_VM_FAULT, path)));
+	json_object_set_new(vm, "nested", body_of(nl_records_about_vm(rs, NL_REC_NESTED, path)));
 	/* What the VM's VMM did to virtualise VMX for it (a child VMM), null for a leaf. */
-	json_object_set_new(vm, "vmcs_traps", body_of(last_about_vm(rs, NL_REC_VMCS_TRAPS, path)));
+	json_object_set_new(vm, "vmcs_traps", body_of(nl_records_about_vm(rs, NL_REC_VMCS_TRAPS, path)));
 	/* How its VMM single-stepped it, null when its description asked for no steps. */
-	json_object_set_new(vm, "single_step", body_of(last_about_vm(rs, NL_REC_SINGLE_STEP, path)));
+	json_object_set_new(vm, "single_step", body_of(nl_records_about_vm(rs, NL_REC_SINGLE_STEP, path)));
 	return vm;
 }
 
@@ -270,6 +283,33 @@ static json_t *caps_of(const json_t *rec)
 	return caps;
 }
 
+/* A counter the VMM left out because it was zero (nestlab/records.h) is 0 here. */
+static void zero_if_absent(json_t *obj, const char *key)
+{
+	if (!json_object_get(obj, key))
+		json_object_set_new(obj, key, json_integer(0));
+}
+
+/* The level's sched record, every counter present; null if it never reported. */
+static json_t *sched_of(const json_t *rec)
+{
+	json_t *sched = body_of(rec);
+	if (json_is_null(sched))
+		return sched;
+#define ZERO(n) zero_if_absent(sched, #n);
+	NL_SCHED_COUNTERS(ZERO)
+	json_t *expired = json_object_get(sched, "timer_expired");
+	if (!json_is_object(expired)) {
+		expired = json_object();
+		json_object_set_new(sched, "timer_expired", expired);
+	}
+#define ZERO_IN_EXPIRED(n) zero_if_absent(expired, #n);
+	NL_TIMER_SOURCES(ZERO_IN_EXPIRED)
+#undef ZERO
+#undef ZERO_IN_EXPIRED
+	return sched;
+}
+
 static json_t *level_entry(const struct nl_records *rs, const char *path)
 {
 	json_t *level = json_object();
@@ -277,6 +317,8 @@ static json_t *level_entry(const struct nl_records *rs, const char *path)
 	json_object_set_new(level, "exits", level_sum(rs, path, NL_REC_EXITS, new_exits()));
 	json_object_set_new(level, "nested", level_nested(rs, path));
 	json_object_set_new(level, "vmx_caps", caps_of(nl_records_last(rs, path, NL_REC_VMX_CAPS)));
+	/* The level's scheduler: its policy, quantum and counters (vmm/vmm_sched.c), null if it never reported. */
+	json_object_set_new(level, "sched", sched_of(nl_records_last(rs, path, NL_REC_SCHED)));
 	return level;
 }
 
@@ -349,28 +391,6 @@ json_t *nl_summary_build(const struct nl_experiment *exp, const struct nl_record
 	json_object_set_new(s, "vms", vms);
 	json_object_set_new(s, "levels", levels_of(exp, rs));
 	return s;
-}
-
-void nl_outcome_check_vms(const struct nl_experiment *exp, const struct nl_records *rs, struct nl_outcome *o)
-{
-	if (strcmp(o->status, NL_STATUS_OK))
-		return;
-	for (unsigned i = 0; i < exp->vm_count; i++) {
-		char path[NL_NAME_MAX * (NL_MAX_VMS + 1) + 8];
-		nl_experiment_vm_path(exp, i, path, sizeof path);
-		const json_t *stop = last_about_vm(rs, NL_REC_VM_STOP, path);
-		const json_t *st = stop ? json_object_get(stop, "exit_status") : NULL;
-		const char *state = stop ? str_or(stop, "state", "unknown") : "unknown";
-		if (stop && !strcmp(state, "exited") && json_is_integer(st) && json_integer_value(st) == 0)
-			continue;
-		o->status = NL_STATUS_FAILED;
-		if (stop)
-			nl_msgf(o->reason, sizeof o->reason, "%s %s: %s", path, state,
-				str_or(stop, "reason", "no reason given"));
-		else
-			nl_msgf(o->reason, sizeof o->reason, "%s: its VMM reported no end for it", path);
-		return;
-	}
 }
 
 /* ----------------------------------------------------- the human summary */
@@ -466,6 +486,19 @@ static void safe_printf(FILE *out, const char *fmt, ...)
 			fputc(*c, out);
 }
 
+/* "; phases done: compute, hypercalls" after line[len], for a VM stopped before its report. */
+static void phase_names(const json_t *phases, char *line, size_t cap, size_t len)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(phases, i, p) {
+		const char *name = json_string_value(json_object_get(p, "phase"));
+		if (len < cap)
+			len += (size_t)snprintf(line + len, cap - len, "%s%s", i ? ", " : "; phases done: ",
+						name ? name : "?");
+	}
+}
+
 void nl_summary_print(FILE *out, const json_t *s, const char *results_dir)
 {
 	const char *reason = json_string_value(json_object_get(s, "reason"));
@@ -499,7 +532,8 @@ void nl_summary_print(FILE *out, const json_t *s, const char *results_dir)
 			report_headline(report, head, sizeof head);
 			snprintf(line + len, sizeof line - len, "  report: %s", head);
 		} else if (why && *why && len < sizeof line) {
-			snprintf(line + len, sizeof line - len, "  %s", why);
+			len += (size_t)snprintf(line + len, sizeof line - len, "  %s", why);
+			phase_names(json_object_get(vm, "phases"), line, sizeof line, len);
 		}
 		len = strlen(line);
 		while (len && line[len - 1] == ' ')

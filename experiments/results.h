@@ -55,12 +55,29 @@ void nl_outcome_decide(const struct nl_records *rs, const struct nl_run_facts *f
 		       struct nl_outcome *out);
 
 /*
- * An "ok" from L0 stands only if every VM of the description ended as the
- * README promises (exited, status 0) as its own VMM reported it: a child
- * VMM that exits 0 regardless, or a VM no one reported on, makes the run
- * "failed" with that VM named.
+ * L0's verdict (ok or failed) judged against what the description expects
+ * of every VM (its expect: exit, the default, or fault or timeout), as the
+ * VM's own VMM reported its end (outcome.c):
+ * - a VM that did not end as expected (a child VMM that exits 0 regardless,
+ *   a VM no one reported on, a fault where an exit was expected) makes the
+ *   run "failed", its reason naming the root cause: the deepest VM that
+ *   faulted or timed out unexpectedly, before any VMM that only exited
+ *   with failure because of it;
+ * - a "failed" from L0 becomes "ok" when every VM ended as expected and
+ *   some were expected not to exit (a VMM whose VMs do not all exit 0
+ *   exits with status 1: that is then what it is expected to do).
  */
 void nl_outcome_check_vms(const struct nl_experiment *exp, const struct nl_records *rs, struct nl_outcome *o);
+
+/* "exit", "fault" or "timeout": an expectation (enum nl_expect) as descriptions write it. */
+const char *nl_outcome_expect_name(uint32_t expect);
+
+/*
+ * The last record of a type (vm_stop, exits, ...) about the VM at vm_path
+ * from the VM's own VMM (the record's path is vm_path's parent), or NULL.
+ * No other producer is believed: a guest cannot write its sibling's fate.
+ */
+const json_t *nl_records_about_vm(const struct nl_records *rs, const char *type, const char *vm_path);
 
 /* NL_EXIT_SUCCESS, NL_EXIT_EXPERIMENT or NL_EXIT_BACKEND (commands.h). */
 int nl_outcome_exit_code(const struct nl_outcome *o);
@@ -68,6 +85,14 @@ int nl_outcome_exit_code(const struct nl_outcome *o);
 /* summary.json as an object (new reference), or NULL if memory ran out. */
 json_t *nl_summary_build(const struct nl_experiment *exp, const struct nl_records *rs,
 			 const struct nl_run_facts *facts, const struct nl_outcome *o);
+
+/*
+ * How summary.json is written.  Reals get 15 significant digits (DBL_DIG):
+ * every decimal of up to 15 digits, such as a wall time rounded to the
+ * millisecond, comes out as written instead of as its nearest double
+ * (3.006, not 3.0059999999999998).
+ */
+#define NL_SUMMARY_JSON_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 
 /* The few lines a person reads at the end of `nestlab run`. */
 void nl_summary_print(FILE *out, const json_t *summary, const char *results_dir);

@@ -181,7 +181,7 @@ int nl_results_write_summary(const char *dir, const json_t *summary, char *err, 
 	FILE *f = create_result_file(dir, "summary.json", path, sizeof path, err, cap);
 	if (!f)
 		return -1;
-	int bad = json_dumpf(summary, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0;
+	int bad = json_dumpf(summary, f, NL_SUMMARY_JSON_FLAGS) < 0;
 	bad |= fputc('\n', f) == EOF;
 	bad |= fclose(f) != 0;
 	if (bad) {

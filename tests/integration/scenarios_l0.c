@@ -83,9 +83,10 @@ static void test_two_vms_share_cpu(void)
 static void test_ept_violation_isolated(void)
 {
 	char dir[4096];
-	json_t *s = run_config("ept-violation", "configs/ept-violation.xml", 1, dir, sizeof dir); /* the experiment ran; one VM failed */
+	/* The description expects "bad" to fault: the run is ok when it does (an unexpected fault: hostile-shadow). */
+	json_t *s = run_config("ept-violation", "configs/ept-violation.xml", 0, dir, sizeof dir);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	CU_ASSERT_STRING_EQUAL(status_of(s), "failed");
+	CU_ASSERT_STRING_EQUAL(status_of(s), "ok");
 	json_t *bad = vm_by_path(s, "L0/bad"), *good = vm_by_path(s, "L0/good");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(good);

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "desc.h"
+#include "images.h"
 #include "json_locate.h"
 #include "model.h"
 
@@ -139,6 +141,7 @@ static void test_same_model_both_formats(void)
 	assert_same_model("configs/depth2.xml", "configs/depth2.json");
 	assert_same_model("configs/depth3.xml", "configs/depth3.json");
 	assert_same_model("configs/hostile.xml", "configs/hostile.json");
+	assert_same_model("tests/data/good/scheduler.xml", "tests/data/good/scheduler.json");
 }
 
 static void test_same_manifest_both_formats(void)
@@ -208,6 +211,9 @@ static const struct bad_case {
 } bad_cases[] = {
 	{ "malformed.xml", 5, "syntax", "mismatch" },
 	{ "unknown-attribute.xml", 4, "experiment/vm[vm1]/@colour", "not allowed" },
+	/* ... and says which are, as the JSON reader does for keys. */
+	{ "unknown-attribute.xml", 4, "experiment/vm[vm1]/@colour",
+	  "(expected one of: name, image, memory-mb, vmx, expect)" },
 	{ "unknown-element.xml", 5, "experiment/vm[vm0]/disk", "not expected" },
 	{ "bad-integer.xml", 4, "experiment/vm[vm0]/@memory-mb", "'4MB' is not an unsigned integer" },
 	{ "integer-overflow.xml", 5, "experiment/vm[vm0]/workload/@iterations", "64 bits" },
@@ -246,6 +252,17 @@ static const struct bad_case {
 	{ "vmm-too-small.json", 6, "vms[0].memory_mb", "20 MiB is too small for a VMM" },
 	{ "too-deep.json", 10, "vms[0].vms[0].vms[0].vms[0].vms", "at most 4 VMMs" },
 	{ "too-many-vms.json", 23, "vms[16]", "NL_MAX_VMS" },
+	/* A scheduler choice per level: only a VMM has one, in range, of a known policy. */
+	{ "scheduler-leaf.xml", 4, "experiment/vm[vm0]/scheduler", "a leaf guest schedules nothing" },
+	{ "scheduler-leaf.json", 3, "vms[0].scheduler", "a leaf guest schedules nothing" },
+	{ "scheduler-quantum.xml", 4, "experiment/vm[hv1]/scheduler/@quantum-us",
+	  "a quantum of 50 us is outside 100..1000000" },
+	{ "scheduler-quantum.json", 2, "scheduler.quantum_us", "a quantum of 2000000 us is outside 100..1000000" },
+	{ "scheduler-policy.json", 2, "scheduler.policy", "'edf' is not one of: rr" },
+	{ "scheduler-key.json", 3, "vms[0].scheduler.quantum", "unknown key (expected one of: policy, quantum_us)" },
+	/* The expected outcome of a VM. */
+	{ "expect-unknown.json", 3, "vms[0].expect", "'crash' is not one of: exit, fault, timeout" },
+	{ "expect-unknown.xml", 3, "experiment/vm[vm0]/@expect", "'crash' is not an element of the set" },
 };
 
 static void test_bad_inputs(void)
@@ -330,6 +347,103 @@ static void test_single_step(void)
 		CU_ASSERT_FALSE(view.hdr->flags & NL_MF_MTF_UNRELIABLE);
 		CU_ASSERT_EQUAL(view.vms[2].single_steps, 2000);
 	}
+}
+
+/* Schedulers per level, both formats: the model, then the manifest's bytes. */
+static void test_scheduler(void)
+{
+	static const char *const files[] = { "tests/data/good/scheduler.xml", "tests/data/good/scheduler.json" };
+	for (unsigned f = 0; f < 2; f++) {
+		static struct nl_experiment e;
+		CU_ASSERT_FATAL(load_ok(files[f], &e) == 0);
+		CU_ASSERT_EQUAL_FATAL(e.vm_count, 3);
+		CU_ASSERT_EQUAL(e.quantum_us, 2000);
+		CU_ASSERT_EQUAL(e.sched.policy, NL_SCHED_RR);
+		CU_ASSERT_EQUAL(e.sched.quantum_us, 500);         /* L0's own */
+		CU_ASSERT_EQUAL(e.vms[0].sched.quantum_us, 300);  /* hv1's own */
+		CU_ASSERT_EQUAL(e.vms[1].sched.policy, NL_SCHED_RR);
+		CU_ASSERT_EQUAL(e.vms[1].sched.quantum_us, 2000); /* hv2: the experiment's quantum-us */
+
+		static _Alignas(8) unsigned char buf[NL_MANIFEST_MAX_SIZE];
+		struct nl_manifest_view view;
+		size_t n = nl_experiment_to_manifest(&e, buf, sizeof buf);
+		CU_ASSERT_FATAL(n > 0 && nl_manifest_decode(buf, n, &view, NULL) == 0);
+		CU_ASSERT_EQUAL(view.hdr->sched.policy, NL_SCHED_RR);
+		CU_ASSERT_EQUAL(view.hdr->sched.quantum_us, 500);
+		CU_ASSERT_EQUAL(view.vms[0].sched.policy, NL_SCHED_RR);
+		CU_ASSERT_EQUAL(view.vms[0].sched.quantum_us, 300);
+		CU_ASSERT_EQUAL(view.vms[1].sched.quantum_us, 2000);
+		CU_ASSERT_EQUAL(view.vms[2].sched.policy, 0); /* a leaf schedules nothing */
+		CU_ASSERT_EQUAL(view.vms[2].sched.quantum_us, 0);
+	}
+	assert_same_model("tests/data/good/scheduler.xml", "tests/data/good/scheduler.json");
+	assert_same_manifest("tests/data/good/scheduler.xml", "tests/data/good/scheduler.json", NULL);
+
+	/* Without a scheduler anywhere, every level runs round robin with the experiment's quantum. */
+	static struct nl_experiment d;
+	static _Alignas(8) unsigned char buf[NL_MANIFEST_MAX_SIZE];
+	struct nl_manifest_view view;
+	CU_ASSERT_FATAL(load_ok("configs/depth3.json", &d) == 0);
+	size_t n = nl_experiment_to_manifest(&d, buf, sizeof buf);
+	CU_ASSERT_FATAL(n > 0 && nl_manifest_decode(buf, n, &view, NULL) == 0);
+	CU_ASSERT_EQUAL(view.hdr->sched.policy, NL_SCHED_RR);
+	CU_ASSERT_EQUAL(view.hdr->sched.quantum_us, 1000);
+	CU_ASSERT_EQUAL(view.vms[0].sched.quantum_us, 1000);
+	CU_ASSERT_EQUAL(view.vms[1].sched.quantum_us, 1000);
+	CU_ASSERT_EQUAL(view.vms[2].sched.policy, 0);
+}
+
+/* A VM's expected outcome, both formats; exit unless said. */
+static void test_expect(void)
+{
+	static struct nl_experiment x, j;
+	CU_ASSERT_FATAL(load_ok("configs/hostile.xml", &x) == 0);
+	CU_ASSERT_FATAL(load_ok("configs/hostile.json", &j) == 0);
+	CU_ASSERT_EQUAL(x.vms[0].expect, NL_EXPECT_FAULT);
+	CU_ASSERT_EQUAL(x.vms[1].expect, NL_EXPECT_EXIT);
+	CU_ASSERT_EQUAL(j.vms[0].expect, NL_EXPECT_FAULT);
+	CU_ASSERT_FATAL(load_ok("tests/data/good/ept-violation.json", &j) == 0);
+	CU_ASSERT_EQUAL(j.vms[0].expect, NL_EXPECT_FAULT);
+	CU_ASSERT_EQUAL(j.vms[1].expect, NL_EXPECT_EXIT);
+}
+
+/* An image the images folder lacks is the description's error, naming the images there. */
+static void test_unknown_image(void)
+{
+	static struct nl_experiment e;
+	static struct nl_image_set set;
+	struct nl_diag d;
+	char dir[] = "/tmp/nestlab-images-XXXXXX", file[64];
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	static const char *const names[] = { "leaf.elf", "nestlab-vmm.elf", "notes.txt" };
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(file, sizeof file, "%s/%s", dir, names[i]);
+		FILE *f = fopen(file, "w");
+		CU_ASSERT_FATAL(f != NULL);
+		fclose(f);
+	}
+	CU_ASSERT_FATAL(nl_images_list(dir, &set) == 0);
+	CU_ASSERT_EQUAL(set.count, 2);
+	CU_ASSERT_STRING_EQUAL(set.names[0], "leaf");
+	CU_ASSERT_STRING_EQUAL(set.names[1], "nestlab-vmm");
+
+	CU_ASSERT_EQUAL(nl_desc_load_for(src_path("configs/depth3.xml"), &set, &e, &d), 0);
+	CU_ASSERT_EQUAL(nl_desc_load_for(src_path("configs/hostile.xml"), &set, &e, &d), -1);
+	CU_ASSERT_EQUAL(d.line, 13);
+	CU_ASSERT_STRING_EQUAL(d.field, "experiment/vm[evil]/@image");
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.message, "no image 'hostile'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.message, "there are: leaf, nestlab-vmm"));
+	CU_ASSERT_EQUAL(nl_desc_load_for(src_path("configs/hostile.json"), &set, &e, &d), -1);
+	CU_ASSERT_STRING_EQUAL(d.field, "vms[0].image");
+	CU_ASSERT_EQUAL(d.line, 8);
+	/* Without a set (no images folder to look in) the names are not checked. */
+	CU_ASSERT_EQUAL(nl_desc_load_for(src_path("configs/hostile.xml"), NULL, &e, &d), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(file, sizeof file, "%s/%s", dir, names[i]);
+		remove(file);
+	}
+	rmdir(dir);
+	CU_ASSERT_EQUAL(nl_images_list(dir, &set), -1);
 }
 
 static void test_diag_print(void)
@@ -464,6 +578,9 @@ void register_suite_desc(void)
 	CU_add_test(s, "bad inputs: line and field", test_bad_inputs);
 	CU_add_test(s, "nested VMMs, default images", test_nested);
 	CU_add_test(s, "single-stepping per VM, both formats, into the manifest", test_single_step);
+	CU_add_test(s, "a scheduler per level, both formats, into the manifest", test_scheduler);
+	CU_add_test(s, "expected outcome per VM", test_expect);
+	CU_add_test(s, "an unknown image is a description error", test_unknown_image);
 	CU_add_test(s, "diag format", test_diag_print);
 	CU_add_test(s, "unreadable file, unknown format", test_unreadable_and_unknown_format);
 	CU_add_test(s, "backend override", test_backend_override);

@@ -419,6 +419,157 @@ static void test_summary_print(void)
 	nl_records_free(&rs);
 }
 
+/* L0 → hv1 → hv2 → leaf, as configs/depth3.xml; the leaf expects what is given. */
+static void depth3_model(struct nl_experiment *exp, uint32_t leaf_expect)
+{
+	static const char *const names[] = { "hv1", "hv2", "leaf" };
+	memset(exp, 0, sizeof *exp);
+	snprintf(exp->name, sizeof exp->name, "depth3");
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(exp->vms[i].name, NL_NAME_MAX, "%s", names[i]);
+		exp->vms[i].kind = i < 2 ? NL_VM_VMM : NL_VM_LEAF;
+		exp->vms[i].parent = (int)i - 1;
+	}
+	exp->vms[2].expect = leaf_expect;
+	exp->vm_count = 3;
+}
+
+/* What the depth-3 run of issue #9 emitted when its leaf ran out of time (records.jsonl, trimmed). */
+static const char leaf_timeout[] =
+	"{\"path\":\"L0/hv1/hv2/leaf\",\"type\":\"phase\",\"phase\":\"compute\",\"count\":200000,\"ticks\":2600021}\n"
+	STOP("L0/hv1/hv2/leaf", "L0/hv1/hv2", "timeout", "-1")
+	"{\"path\":\"L0/hv1/hv2\",\"type\":\"end\",\"status\":\"failed\"}\n"
+	"{\"path\":\"L0/hv1\",\"type\":\"vm_stop\",\"vm\":\"L0/hv1/hv2\",\"state\":\"exited\",\"exit_status\":1,"
+	"\"reason\":\"the guest called EXIT\"}\n"
+	"{\"path\":\"L0\",\"type\":\"vm_stop\",\"vm\":\"L0/hv1\",\"state\":\"exited\",\"exit_status\":1,"
+	"\"reason\":\"the guest called EXIT\"}\n"
+	"{\"path\":\"L0\",\"type\":\"end\",\"status\":\"failed\",\"reason\":\"L0/hv1 exited: the guest called EXIT\"}\n";
+
+/* The headline names the root cause (the leaf's timeout), and the leaf's phases survive. */
+static void test_root_cause_and_phases(void)
+{
+	struct nl_experiment exp;
+	struct nl_run_facts f;
+	struct nl_outcome o;
+	struct nl_records rs;
+	depth3_model(&exp, NL_EXPECT_EXIT);
+	facts_exited(&f, 1);
+	parse(&rs, leaf_timeout);
+	nl_outcome_decide(&rs, &f, &o);
+	nl_outcome_check_vms(&exp, &rs, &o);
+	CU_ASSERT_STRING_EQUAL(o.status, NL_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(o.reason, "L0/hv1/hv2/leaf timeout: r");
+	CU_ASSERT_EQUAL(nl_outcome_exit_code(&o), NL_EXIT_EXPERIMENT);
+
+	json_t *s = nl_summary_build(&exp, &rs, &f, &o);
+	const json_t *leaf = find_by_path(json_object_get(s, "vms"), "L0/hv1/hv2/leaf");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(leaf);
+	const json_t *phases = json_object_get(leaf, "phases");
+	CU_ASSERT_EQUAL_FATAL(json_array_size(phases), 1);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(phases, 0), "phase")), "compute");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(phases, 0), "ticks")), 2600021);
+	CU_ASSERT_PTR_NULL(json_object_get(json_array_get(phases, 0), "path"));
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(leaf, "expect")), "exit");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	nl_summary_print(out, s, "x");
+	fclose(out);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "depth3: failed: L0/hv1/hv2/leaf timeout"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "phases done: compute"));
+	free(text);
+	json_decref(s);
+
+	/* The same run, the leaf expected to time out: every VMM's status 1 follows, the run is ok. */
+	depth3_model(&exp, NL_EXPECT_TIMEOUT);
+	nl_outcome_decide(&rs, &f, &o);
+	nl_outcome_check_vms(&exp, &rs, &o);
+	CU_ASSERT_STRING_EQUAL(o.status, NL_STATUS_OK);
+	CU_ASSERT_EQUAL(nl_outcome_exit_code(&o), NL_EXIT_SUCCESS);
+	nl_records_free(&rs);
+}
+
+/* expect= per VM: ok when each VM ended so, failed naming the mismatch otherwise. */
+static void test_expected_outcomes(void)
+{
+	struct nl_experiment exp;
+	struct nl_run_facts f;
+	struct nl_outcome o;
+	struct nl_records rs;
+	/* configs/ept-violation.xml's run: vm0 ("bad") faults, the others exit. */
+	static const char faulted[] = STOP("L0/vm0", "L0", "faulted", "-1") STOP("L0/vm1", "L0", "exited", "0")
+		STOP("L0/hv/rt", "L0/hv", "exited", "0") STOP("L0/hv", "L0", "exited", "0")
+		"{\"path\":\"L0\",\"type\":\"end\",\"status\":\"failed\",\"reason\":\"L0/vm0 faulted: r\"}\n";
+	static const char all_exited[] = STOP("L0/vm0", "L0", "exited", "0") STOP("L0/vm1", "L0", "exited", "0")
+		STOP("L0/hv/rt", "L0/hv", "exited", "0") STOP("L0/hv", "L0", "exited", "0") END_OK;
+	/* A hostile guest stopped as planned, whose own checks failed. */
+	static const char checks_failed[] = "{\"path\":\"L0/vm0\",\"type\":\"report\",\"status\":\"failed\"}\n"
+		STOP("L0/vm0", "L0", "faulted", "-1") STOP("L0/vm1", "L0", "exited", "0")
+		STOP("L0/hv/rt", "L0/hv", "exited", "0") STOP("L0/hv", "L0", "exited", "0") END_FAILED;
+	model(&exp);
+	facts_exited(&f, 1);
+	exp.vms[0].expect = NL_EXPECT_FAULT;
+
+	parse(&rs, faulted);
+	nl_outcome_decide(&rs, &f, &o);
+	nl_outcome_check_vms(&exp, &rs, &o);
+	CU_ASSERT_STRING_EQUAL(o.status, NL_STATUS_OK);
+	CU_ASSERT_STRING_EQUAL(o.reason, "every VM ended as its description expects");
+	CU_ASSERT_EQUAL(nl_outcome_exit_code(&o), NL_EXIT_SUCCESS);
+	nl_records_free(&rs);
+
+	parse(&rs, all_exited);
+	nl_outcome_decide(&rs, &f, &o);
+	nl_outcome_check_vms(&exp, &rs, &o);
+	CU_ASSERT_STRING_EQUAL(o.status, NL_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(o.reason, "L0/vm0 exited, expected fault: r");
+	nl_records_free(&rs);
+
+	parse(&rs, checks_failed);
+	nl_outcome_decide(&rs, &f, &o);
+	nl_outcome_check_vms(&exp, &rs, &o);
+	CU_ASSERT_STRING_EQUAL(o.status, NL_STATUS_FAILED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(o.reason, "its report says status \"failed\""));
+	nl_records_free(&rs);
+
+	/* A fault nobody expected is still one. */
+	exp.vms[0].expect = NL_EXPECT_EXIT;
+	parse(&rs, faulted);
+	nl_outcome_decide(&rs, &f, &o);
+	nl_outcome_check_vms(&exp, &rs, &o);
+	CU_ASSERT_STRING_EQUAL(o.status, NL_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(o.reason, "L0/vm0 faulted: r");
+	nl_records_free(&rs);
+
+	/* A refusal is never turned into ok by expectations. */
+	exp.vms[0].expect = NL_EXPECT_FAULT;
+	parse(&rs, BOOT "{\"path\":\"L0\",\"type\":\"manifest_error\",\"error\":\"magic\",\"reason\":\"x\"}\n");
+	nl_outcome_decide(&rs, &f, &o);
+	nl_outcome_check_vms(&exp, &rs, &o);
+	CU_ASSERT_STRING_EQUAL(o.status, NL_STATUS_MANIFEST_REFUSED);
+	nl_records_free(&rs);
+}
+
+/* summary.json's wall time: milliseconds, not the nearest double's 17 digits. */
+static void test_wall_seconds_written(void)
+{
+	struct nl_records rs;
+	struct nl_experiment exp;
+	struct nl_run_facts f;
+	struct nl_outcome o;
+	model(&exp);
+	facts_exited(&f, 0);
+	f.wall_seconds = 3.0059999999999998;
+	parse(&rs, BOOT END_OK);
+	nl_outcome_decide(&rs, &f, &o);
+	json_t *s = nl_summary_build(&exp, &rs, &f, &o);
+	char *text = json_dumps(s, NL_SUMMARY_JSON_FLAGS);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"wall_seconds\": 3.006,"));
+	free(text);
+	json_decref(s);
+	nl_records_free(&rs);
+}
+
 static void test_grub_cfg(void)
 {
 	struct nl_experiment exp;
@@ -465,4 +616,7 @@ void register_suite_results(void)
 	CU_add_test(s, "summary: no records at all", test_summary_of_nothing);
 	CU_add_test(s, "the human summary", test_summary_print);
 	CU_add_test(s, "grub.cfg: kernel, manifest and each image once", test_grub_cfg);
+	CU_add_test(s, "the headline names the root cause; a stopped leaf's phases kept", test_root_cause_and_phases);
+	CU_add_test(s, "expected outcomes per VM: ok, or failed naming the mismatch", test_expected_outcomes);
+	CU_add_test(s, "summary.json: wall_seconds without float noise", test_wall_seconds_written);
 }
