@@ -6,6 +6,7 @@
  */
 #include "idt.h"
 #include "gdt.h"
+#include "nestlab/vmx.h" /* VECTOR_DF */
 
 struct __attribute__((packed)) idt_gate {
 	uint16_t offset_low;
@@ -19,7 +20,6 @@ struct __attribute__((packed)) idt_gate {
 _Static_assert(sizeof(struct idt_gate) == 16, "64-bit IDT gate layout");
 
 #define GATE_INTERRUPT_PRESENT 0x8e /* P, DPL 0, 64-bit interrupt gate: IF cleared on entry */
-#define VECTOR_DOUBLE_FAULT 8
 
 static struct idt_gate idt[IDT_VECTORS] __attribute__((aligned(16)));
 
@@ -43,7 +43,7 @@ void idt_init(void)
 {
 	for (unsigned v = 0; v < IDT_EXCEPTIONS; v++) {
 		/* A double fault often means the stack is gone: give it a known-good one. */
-		unsigned ist = v == VECTOR_DOUBLE_FAULT ? IST_DOUBLE_FAULT : 0;
+		unsigned ist = v == VECTOR_DF ? IST_DOUBLE_FAULT : 0;
 		idt_set_gate(v, isr_stub_table[v], ist);
 	}
 	struct __attribute__((packed)) {

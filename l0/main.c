@@ -34,30 +34,6 @@ static const struct platform_ops l0_ops = {
 	.shutdown = l0_shutdown,
 };
 
-static __attribute__((noreturn)) void fail_with(const char *what, const char *why)
-{
-	char reason[256];
-	nl_snprintf(reason, sizeof reason, "%s: %s", what, why);
-	platform_finish(0, reason);
-}
-
-static void boot_record(const struct memory_summary *mem)
-{
-	char buf[NL_REC_MAX_LINE];
-	struct jsonw w;
-	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_BOOT);
-	jsonw_u64(&w, "level", platform_level());
-	jsonw_u64(&w, "memory_bytes", mem->usable_bytes);
-	jsonw_u64(&w, "free_bytes", mem->free_bytes);
-	jsonw_u64(&w, "modules", boot_info.module_count);
-	if (boot_info.modules_dropped)
-		jsonw_u64(&w, "modules_dropped", boot_info.modules_dropped);
-	if (boot_info.regions_dropped)
-		jsonw_u64(&w, "memory_regions_dropped", boot_info.regions_dropped);
-	jsonw_str(&w, "cmdline", boot_info.cmdline);
-	rec_emit(&w);
-}
-
 void l0_main(uint64_t mb2_info_phys)
 {
 	/* GRUB started us (boot.S checked its magic): we stand on the hardware. */
@@ -71,11 +47,18 @@ void l0_main(uint64_t mb2_info_phys)
 
 	const char *why;
 	if (mb2_parse(mb2_info_phys, &boot_info, &why))
-		fail_with("multiboot2 information refused", why);
+		platform_fail("multiboot2 information refused", why);
 	struct memory_summary mem;
 	if (memory_init(&boot_info, &mem, &why))
-		fail_with("physical memory", why);
-	boot_record(&mem);
+		platform_fail("physical memory", why);
+	platform_boot_record(&(struct platform_boot_summary){
+		.memory_bytes = mem.usable_bytes,
+		.free_bytes = mem.free_bytes,
+		.modules = boot_info.module_count,
+		.modules_dropped = boot_info.modules_dropped,
+		.regions_dropped = boot_info.regions_dropped,
+		.cmdline = boot_info.cmdline,
+	});
 
 	vmm_main(manifest_intake());
 }

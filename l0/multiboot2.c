@@ -4,6 +4,7 @@
  * the structure and of its tag before anything is read through it.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "multiboot2.h"
 
@@ -195,21 +196,12 @@ int mb2_parse(uint64_t phys, struct mb2_info *out, const char **why)
 	return 0;
 }
 
-static int name_equal(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
-
 const struct boot_module *mb2_module(const char *name)
 {
 	if (!parsed || !name)
 		return NULL;
 	for (unsigned i = 0; i < parsed->module_count; i++)
-		if (name_equal(parsed->modules[i].name, name))
+		if (strcmp(parsed->modules[i].name, name) == 0)
 			return &parsed->modules[i];
 	return NULL;
 }

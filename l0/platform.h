@@ -50,7 +50,6 @@ const struct boot_module *platform_module(const char *name);
 /* Physical memory (guest-physical in a child): identity-mapped, so an address is also a pointer. */
 uint64_t platform_alloc(uint64_t bytes, uint64_t align); /* zeroed; 0 when none left */
 void platform_free(uint64_t addr, uint64_t bytes);
-uint64_t platform_free_bytes(void);
 
 /* Host state the VMM loads into every VMCS host-state area. */
 struct platform_host_state {
@@ -70,6 +69,17 @@ __attribute__((noreturn)) void platform_shutdown(int status);
  * and a reason, then shutdown with the matching exit status.
  */
 __attribute__((noreturn)) void platform_finish(int ok, const char *reason);
+/* Bring-up failed: platform_finish() with the reason "what: why". */
+__attribute__((noreturn)) void platform_fail(const char *what, const char *why);
+
+/* What a platform found at boot, for its "boot" record (the last three only at L0: 0 and NULL are left out). */
+struct platform_boot_summary {
+	uint64_t memory_bytes, free_bytes;
+	unsigned modules;
+	unsigned modules_dropped, regions_dropped;
+	const char *cmdline;
+};
+void platform_boot_record(const struct platform_boot_summary *b);
 
 /* The VMM core's entry, called by the platform once the manifest is accepted. */
 struct nl_manifest_view;

@@ -27,8 +27,3 @@ void platform_free(uint64_t addr, uint64_t bytes)
 		con_printf("%s: platform_free(0x%llx, %llu) refused: not an allocated run, or the free list is full\n",
 			   platform_path(), (unsigned long long)addr, (unsigned long long)bytes);
 }
-
-uint64_t platform_free_bytes(void)
-{
-	return platform_frames.free_bytes;
-}

@@ -1,6 +1,6 @@
 /*
- * Which platform the VMM image stands on.  One image serves every level
- * (ARCHITECTURE.md, principle 1): started by GRUB it is L0 on the hardware,
+ * Which platform the VMM image stands on.  One image serves every level:
+ * started by GRUB it is L0 on the hardware,
  * started by a parent nestlab VMM it is a child.  Its entry decides which
  * and selects the matching table before anything else runs; the functions
  * of platform.h that differ between the two go through this table, the rest

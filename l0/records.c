@@ -10,6 +10,7 @@
  * rec_begin() keeps a copy of path and type on the side, per writer.
  */
 #include "cpu.h"
+#include "fmt.h"
 #include "nestlab/records.h"
 #include "platform.h"
 
@@ -102,4 +103,29 @@ void platform_finish(int ok, const char *reason)
 	jsonw_str(&w, "reason", reason);
 	rec_emit(&w);
 	platform_shutdown(ok ? NL_EXIT_OK : NL_EXIT_FAILED);
+}
+
+void platform_fail(const char *what, const char *why)
+{
+	char reason[256];
+	nl_snprintf(reason, sizeof reason, "%s: %s", what, why);
+	platform_finish(0, reason);
+}
+
+void platform_boot_record(const struct platform_boot_summary *b)
+{
+	char buf[NL_REC_MAX_LINE];
+	struct jsonw w;
+	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_BOOT);
+	jsonw_u64(&w, "level", platform_level());
+	jsonw_u64(&w, "memory_bytes", b->memory_bytes);
+	jsonw_u64(&w, "free_bytes", b->free_bytes);
+	jsonw_u64(&w, "modules", b->modules);
+	if (b->modules_dropped)
+		jsonw_u64(&w, "modules_dropped", b->modules_dropped);
+	if (b->regions_dropped)
+		jsonw_u64(&w, "memory_regions_dropped", b->regions_dropped);
+	if (b->cmdline)
+		jsonw_str(&w, "cmdline", b->cmdline);
+	rec_emit(&w);
 }

@@ -54,25 +54,6 @@ static __attribute__((noreturn)) void refuse_foreign_parent(void)
 	}
 }
 
-static __attribute__((noreturn)) void fail_with(const char *what, const char *why)
-{
-	char reason[256];
-	nl_snprintf(reason, sizeof reason, "%s: %s", what, why);
-	platform_finish(0, reason);
-}
-
-static void boot_record(const struct nl_guest_boot *boot, uint64_t free_bytes)
-{
-	char buf[NL_REC_MAX_LINE];
-	struct jsonw w;
-	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_BOOT);
-	jsonw_u64(&w, "level", platform_level());
-	jsonw_u64(&w, "memory_bytes", boot->memory_bytes);
-	jsonw_u64(&w, "free_bytes", free_bytes);
-	jsonw_u64(&w, "modules", l1_module_count());
-	rec_emit(&w);
-}
-
 void l1_main(const struct nl_guest_boot *boot)
 {
 	if (!parent_is_nestlab())
@@ -96,8 +77,12 @@ void l1_main(const struct nl_guest_boot *boot)
 	l1_modules_init(boot);
 	uint64_t free_bytes;
 	if (l1_memory_init(boot, image_start, image_end, &free_bytes, &why))
-		fail_with("memory", why);
-	boot_record(boot, free_bytes);
+		platform_fail("memory", why);
+	platform_boot_record(&(struct platform_boot_summary){
+		.memory_bytes = boot->memory_bytes,
+		.free_bytes = free_bytes,
+		.modules = l1_module_count(),
+	});
 
 	vmm_main(manifest_intake());
 }

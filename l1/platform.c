@@ -6,6 +6,8 @@
  * up); the end of this level is NL_HC_EXIT, which the parent records as
  * our vm_stop.
  */
+#include <string.h>
+
 #include "cpu.h"
 #include "hypercall.h"
 #include "l1.h"
@@ -34,21 +36,12 @@ static void l1_write_record_line(const char *line, size_t n)
 			   (long long)rc, line);
 }
 
-static int name_equal(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
-
 static const struct boot_module *l1_module(const char *name)
 {
 	if (!name)
 		return NULL;
 	for (unsigned i = 0; i < module_count; i++)
-		if (name_equal(modules[i].name, name))
+		if (strcmp(modules[i].name, name) == 0)
 			return &modules[i];
 	return NULL;
 }

@@ -3,7 +3,7 @@
 #include "nestlab/vmx.h"
 
 static const char *const exit_reason_names[EXIT_REASON_MAX] = {
-#define X(name, num) [num] = #name,
+#define X(name, num, ...) [num] = #name,
 #include "nestlab/vmx_exit_reasons.def"
 #undef X
 };
@@ -16,7 +16,7 @@ const char *vmx_exit_reason_name(uint32_t basic_reason)
 }
 
 const uint32_t vmcs_field_encodings[VMCS12_NFIELDS] = {
-#define X(name, enc) enc,
+#define X(name, enc, attrs) enc,
 #include "nestlab/vmcs_fields.def"
 #undef X
 };
@@ -25,7 +25,7 @@ static const struct {
 	uint32_t encoding;
 	const char *name;
 } field_names[] = {
-#define X(name, enc) { enc, #name },
+#define X(name, enc, attrs) { enc, #name },
 #include "nestlab/vmcs_fields.def"
 #undef X
 };

@@ -3,7 +3,7 @@
  * 6.15, Table 6-5): delivered on its own, turned into a double fault, or,
  * during a double fault's delivery, a triple fault.  Needed where this VMM
  * delivers L2's own exceptions itself (the monitor trap flag emulated with
- * every exception intercepted, nested_exit.c) and must do what the
+ * every exception intercepted, nested_mtf.c) and must do what the
  * processor would have done had it not intercepted them.
  */
 #include "nested.h"
@@ -13,9 +13,9 @@ enum exception_class { BENIGN, CONTRIBUTORY, PAGE_FAULT };
 static enum exception_class class_of(unsigned vector)
 {
 	switch (vector) {
-	case 0: case 10: case 11: case 12: case 13: case 21:
+	case VECTOR_DE: case VECTOR_TS: case VECTOR_NP: case VECTOR_SS: case VECTOR_GP: case VECTOR_CP:
 		return CONTRIBUTORY;
-	case 14: case 20: /* #VE counts with #PF */
+	case VECTOR_PF: case VECTOR_VE: /* #VE counts with #PF */
 		return PAGE_FAULT;
 	default:
 		return BENIGN;
@@ -24,13 +24,13 @@ static enum exception_class class_of(unsigned vector)
 
 enum event_combination nested_combine_events(uint32_t first_idt_info, unsigned second_vector)
 {
-	if (!(first_idt_info & (1u << 31)))
+	if (!intr_info_valid(first_idt_info))
 		return DELIVER_SECOND;
 	/* Only a hardware exception being delivered can combine; interrupts, NMIs and INT n are benign. */
-	unsigned type = (first_idt_info >> 8) & 7, first = first_idt_info & 0xff;
-	if (type != 3)
+	unsigned type = intr_info_type(first_idt_info), first = intr_info_vector(first_idt_info);
+	if (type != INTR_TYPE_HW_EXCEPTION)
 		return DELIVER_SECOND;
-	if (first == 8)
+	if (first == VECTOR_DF)
 		return class_of(second_vector) == BENIGN ? DELIVER_SECOND : TRIPLE_FAULT;
 	enum exception_class a = class_of(first), b = class_of(second_vector);
 	if ((a == CONTRIBUTORY && b == CONTRIBUTORY) || (a == PAGE_FAULT && b != BENIGN))

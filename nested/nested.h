@@ -238,6 +238,35 @@ enum reflect_decision {
  */
 enum reflect_decision nested_reflect(const struct vmcs12 *v12, const struct reflect_input *in);
 
+/*
+ * The reflection rule of one exit reason, a column of the exit table
+ * (include/nestlab/vmx_exit_reasons.def, vmm/exit_table.h), and the rules
+ * that read more than one control.
+ */
+enum reflect_rule_kind {
+	RULE_NONE,    /* a reason nestlab does not know: L2's event, so L1's */
+	RULE_L1,      /* unconditional in VMX non-root operation, or only L1 can have enabled it */
+	RULE_L0,      /* this VMM's own: physical events and its own timer */
+	RULE_EPT,     /* the shadow-EPT code decides */
+	RULE_PIN,     /* L1's pin-based control `bit` */
+	RULE_PROC,    /* L1's primary processor-based control `bit` */
+	RULE_PROC2,   /* L1's secondary processor-based control `bit` */
+	RULE_FN,      /* a rule that reads more than one control */
+};
+typedef enum reflect_decision (*reflect_rule_fn)(const struct vmcs12 *, const struct reflect_input *);
+struct reflect_rule {
+	enum reflect_rule_kind kind;
+	uint32_t bit;
+	reflect_rule_fn fn;
+};
+enum reflect_decision reflect_exception_or_nmi(const struct vmcs12 *v, const struct reflect_input *in);
+enum reflect_decision reflect_cr_access(const struct vmcs12 *v, const struct reflect_input *in);
+enum reflect_decision reflect_io_instruction(const struct vmcs12 *v, const struct reflect_input *in);
+enum reflect_decision reflect_msr_access(const struct vmcs12 *v, const struct reflect_input *in);
+enum reflect_decision reflect_vmcs_access(const struct vmcs12 *v, const struct reflect_input *in);
+enum reflect_decision reflect_pause(const struct vmcs12 *v, const struct reflect_input *in);
+enum reflect_decision reflect_invpcid(const struct vmcs12 *v, const struct reflect_input *in);
+
 /* ---- VMCS02 controls: what L1 asked for, plus what this VMM needs (nested/vmcs02_merge.c) ---- */
 /*
  * Primary controls offered to a child even where the processor lacks them,

@@ -47,14 +47,8 @@ extern struct vmcs12_index_list vmcs12_l2_state, vmcs12_exit_info;
  * from VMCS02 only when L1 may see it).
  */
 extern struct vmcs12_index_list vmcs12_l2_hot, vmcs12_l2_exit_load, vmcs12_l2_rest;
-extern const uint32_t nested_hot_fields[];
-extern const unsigned nested_hot_field_count;
-/* The hot fields a parent shadows for reading only. */
-extern const uint32_t nested_hot_read_mostly[];
-extern const unsigned nested_hot_read_mostly_count;
-/* The guest-state fields a VMM touches only to emulate VM entries and exits for a child VMM. */
-extern const uint32_t nested_exit_load_fields[];
-extern const unsigned nested_exit_load_field_count;
+/* The hot fields (VF_HOT), all of them and those a parent shadows for reading only (VF_READ_MOSTLY). */
+extern struct vmcs12_index_list vmcs12_hot, vmcs12_hot_read_mostly;
 /* Whether the child's VMCS12 copy of this field is synced from VMCS02 lazily (L2 state nv does not shadow). */
 int nested_field_lazy(const struct nested_vm *nv, uint32_t encoding);
 void vmcs12_index_lists_init(void);

@@ -152,11 +152,11 @@ static enum exit_action apply(struct vm *vm, const struct exit_info *ei, struct 
 		vmcs_shadow_put(vm, VMCS_VM_INSTRUCTION_ERROR);
 		break;
 	case NVMX_UD:
-		vm_inject_exception(vm, 6, 0, 0);
+		vm_inject_exception(vm, VECTOR_UD, 0, 0);
 		return EXIT_RESUME;
 	case NVMX_GP:
 	case NVMX_ENTER:
-		vm_inject_exception(vm, 13, 1, 0);
+		vm_inject_exception(vm, VECTOR_GP, 1, 0);
 		return EXIT_RESUME;
 	}
 	vmcs_writenat(VMCS_GUEST_RFLAGS, nvmx_rflags_after(vmcs_readnat(VMCS_GUEST_RFLAGS), r.outcome));
@@ -174,7 +174,7 @@ static enum exit_action apply(struct vm *vm, const struct exit_info *ei, struct 
 static enum exit_action operand_fault(struct vm *vm, const struct nvmx_ctx *c, uint32_t reason)
 {
 	int ud = nvmx_fault_gate(&vm->nested->nvmx, c, reason == EXIT_REASON_VMXON) == NVMX_UD;
-	vm_inject_exception(vm, ud ? 6 : 13, !ud, 0);
+	vm_inject_exception(vm, ud ? VECTOR_UD : VECTOR_GP, !ud, 0);
 	return EXIT_RESUME;
 }
 
@@ -214,7 +214,7 @@ enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei)
 	struct nested_vm *nv = vm->nested;
 	if (!nv) {
 		/* A leaf was offered no VMX: every VMX instruction is #UD there (CR4.VMXE = 0). */
-		vm_inject_exception(vm, 6, 0, 0);
+		vm_inject_exception(vm, VECTOR_UD, 0, 0);
 		return EXIT_RESUME;
 	}
 	struct nvmx *n = &nv->nvmx;

@@ -125,7 +125,7 @@ static enum exit_action unreachable_operand(struct vm *vm, const struct exit_inf
 	case SEPT_L1_FAULT:
 		return vm_fault(vm, ei, "its EPT12 maps L2 memory outside the child VMM's own memory");
 	default:
-		return nested_l2_exception(vm, 13, 0); /* #PF on hardware: a documented deviation */
+		return nested_l2_exception(vm, VECTOR_GP, 0); /* #PF on hardware: a documented deviation */
 	}
 }
 
@@ -174,7 +174,7 @@ enum exit_action nested_l2_vmcs_access(struct vm *vm, const struct exit_info *ei
 	}
 
 	if (r.outcome == NVMX_GP) /* CPL above 0 */
-		return nested_l2_exception(vm, 13, 0);
+		return nested_l2_exception(vm, VECTOR_GP, 0);
 	/* A VMfailValid's error number went into VMCS12: L1 finds it in its shadow VMCS after the next exit. */
 	if (r.outcome == NVMX_FAIL_VALID)
 		nested_shadow_note(nv, VMCS12_IDX_VM_INSTRUCTION_ERROR);

@@ -6,15 +6,12 @@
  * The answer replays the processor's own decision as if L2 ran under
  * VMCS12 alone: SDM Vol. 3 26.1.2 (instructions that always exit), 26.1.3
  * (instructions that exit by control), 26.2 (other causes), with the
- * control fields of 25.6.  One rule per basic exit reason, in a table.
+ * control fields of 25.6.  One rule per basic exit reason, a column of the
+ * exit table (include/nestlab/vmx_exit_reasons.def); the rules that read
+ * more than one control are here.
  */
 #include "nested.h"
-
-#define INTR_INFO_VECTOR(i) ((i) & 0xffu)
-#define INTR_INFO_TYPE(i)   (((i) >> 8) & 7u)
-#define INTR_TYPE_NMI       2u
-#define VECTOR_PF           14u
-#define VECTOR_MC           18u
+#include "exit_table.h"
 
 #define CR0_TS (1ull << 3)
 
@@ -56,10 +53,10 @@ static int l1_bitmap_bit(const struct guest_mem *m, uint64_t base, uint64_t n)
  * bit 14 is set, or when they differ and bit 14 is clear (25.6.3).  A
  * machine check is the physical machine's: this VMM keeps it.
  */
-static enum reflect_decision exception_or_nmi(const struct vmcs12 *v, const struct reflect_input *in)
+enum reflect_decision reflect_exception_or_nmi(const struct vmcs12 *v, const struct reflect_input *in)
 {
-	unsigned vector = INTR_INFO_VECTOR(in->intr_info);
-	if (INTR_INFO_TYPE(in->intr_info) == INTR_TYPE_NMI)
+	unsigned vector = intr_info_vector(in->intr_info);
+	if (intr_info_type(in->intr_info) == INTR_TYPE_NMI)
 		return l1_if(pin12(v) & PIN_NMI_EXITING);
 	if (vector == VECTOR_MC)
 		return HANDLE_IN_L0;
@@ -85,7 +82,7 @@ static enum reflect_decision exception_or_nmi(const struct vmcs12 *v, const stru
  * (IA32_VMX_MISC bits 24:16 read 0), so a CR3 load exits whenever the
  * control is set.  MOV to/from CR8 follow "CR8-load/store exiting".
  */
-static enum reflect_decision cr_access(const struct vmcs12 *v, const struct reflect_input *in)
+enum reflect_decision reflect_cr_access(const struct vmcs12 *v, const struct reflect_input *in)
 {
 	uint64_t q = in->qualification;
 	uint32_t proc = proc12(v);
@@ -130,7 +127,7 @@ static enum reflect_decision cr_access(const struct vmcs12 *v, const struct refl
  * 0000-7FFF and B 8000-FFFF, and the access exits if the bit of any port
  * it touches is set; an access that wraps past FFFF always exits.
  */
-static enum reflect_decision io_instruction(const struct vmcs12 *v, const struct reflect_input *in)
+enum reflect_decision reflect_io_instruction(const struct vmcs12 *v, const struct reflect_input *in)
 {
 	uint32_t proc = proc12(v);
 	if (!(proc & CPU_USE_IO_BITMAPS))
@@ -152,7 +149,7 @@ static enum reflect_decision io_instruction(const struct vmcs12 *v, const struct
  * C0000000-C0001FFF, write 0-1FFF, write C0000000-C0001FFF.  An MSR in
  * neither range always exits.
  */
-static enum reflect_decision msr_access(const struct vmcs12 *v, const struct reflect_input *in)
+enum reflect_decision reflect_msr_access(const struct vmcs12 *v, const struct reflect_input *in)
 {
 	if (!(proc12(v) & CPU_USE_MSR_BITMAPS))
 		return REFLECT_TO_L1;
@@ -174,7 +171,7 @@ static enum reflect_decision msr_access(const struct vmcs12 *v, const struct ref
  * bitmap; otherwise they act on L1's shadow VMCS (VMCS12's link pointer),
  * which the runtime does in L1's place.
  */
-static enum reflect_decision vmcs_access(const struct vmcs12 *v, const struct reflect_input *in)
+enum reflect_decision reflect_vmcs_access(const struct vmcs12 *v, const struct reflect_input *in)
 {
 	if (!(vmcs12_proc2(v) & SEC_VMCS_SHADOWING))
 		return REFLECT_TO_L1;
@@ -185,124 +182,25 @@ static enum reflect_decision vmcs_access(const struct vmcs12 *v, const struct re
 }
 
 /* PAUSE exits on "PAUSE exiting", or on "PAUSE-loop exiting" when a loop is detected (26.1.3). */
-static enum reflect_decision pause_insn(const struct vmcs12 *v, const struct reflect_input *in)
+enum reflect_decision reflect_pause(const struct vmcs12 *v, const struct reflect_input *in)
 {
 	(void)in;
 	return l1_if((proc12(v) & CPU_PAUSE_EXITING) || (vmcs12_proc2(v) & SEC_PAUSE_LOOP_EXITING));
 }
 
 /* INVPCID exits when both "INVLPG exiting" and "enable INVPCID" are set (26.1.3). */
-static enum reflect_decision invpcid_insn(const struct vmcs12 *v, const struct reflect_input *in)
+enum reflect_decision reflect_invpcid(const struct vmcs12 *v, const struct reflect_input *in)
 {
 	(void)in;
 	return l1_if((proc12(v) & CPU_INVLPG_EXITING) && (vmcs12_proc2(v) & SEC_ENABLE_INVPCID));
 }
-
-enum rule_kind {
-	RULE_NONE,    /* a reason nestlab does not know: L2's event, so L1's */
-	RULE_L1,      /* unconditional in VMX non-root operation, or only L1 can have enabled it */
-	RULE_L0,      /* this VMM's own: physical events and its own timer */
-	RULE_EPT,     /* the shadow-EPT code decides */
-	RULE_PIN,     /* L1's pin-based control `bit` */
-	RULE_PROC,    /* L1's primary processor-based control `bit` */
-	RULE_PROC2,   /* L1's secondary processor-based control `bit` */
-	RULE_FN,      /* a rule that reads more than one control */
-};
-
-struct reflect_rule {
-	enum rule_kind kind;
-	uint32_t bit;
-	enum reflect_decision (*fn)(const struct vmcs12 *, const struct reflect_input *);
-};
-
-#define L1          { RULE_L1, 0, 0 }
-#define L0          { RULE_L0, 0, 0 }
-#define PIN(b)      { RULE_PIN, (b), 0 }
-#define PROC(b)     { RULE_PROC, (b), 0 }
-#define PROC2(b)    { RULE_PROC2, (b), 0 }
-#define FN(f)       { RULE_FN, 0, (f) }
-
-static const struct reflect_rule rules[EXIT_REASON_MAX] = {
-	[EXIT_REASON_EXCEPTION_NMI] = FN(exception_or_nmi),
-	[EXIT_REASON_EXTERNAL_INTERRUPT] = PIN(PIN_EXT_INTR_EXITING),     /* 26.2 */
-	[EXIT_REASON_TRIPLE_FAULT] = L1,                                  /* 26.2: always */
-	[EXIT_REASON_INIT_SIGNAL] = L1,                                   /* 26.2: always */
-	[EXIT_REASON_SIPI] = L1,                                          /* 26.2: in wait-for-SIPI */
-	[EXIT_REASON_IO_SMI] = L0,                                        /* SMIs are the machine's */
-	[EXIT_REASON_OTHER_SMI] = L0,
-	[EXIT_REASON_INTERRUPT_WINDOW] = PROC(CPU_INTR_WINDOW_EXITING),   /* 26.2; else this VMM asked */
-	[EXIT_REASON_NMI_WINDOW] = PROC(CPU_NMI_WINDOW_EXITING),
-	[EXIT_REASON_TASK_SWITCH] = L1,                                   /* 26.2: always */
-	[EXIT_REASON_CPUID] = L1,                                         /* 26.1.2: always */
-	[EXIT_REASON_GETSEC] = L1,
-	[EXIT_REASON_HLT] = PROC(CPU_HLT_EXITING),                        /* 26.1.3 */
-	[EXIT_REASON_INVD] = L1,                                          /* 26.1.2 */
-	[EXIT_REASON_INVLPG] = PROC(CPU_INVLPG_EXITING),
-	[EXIT_REASON_RDPMC] = PROC(CPU_RDPMC_EXITING),
-	[EXIT_REASON_RDTSC] = PROC(CPU_RDTSC_EXITING),
-	[EXIT_REASON_RSM] = L1,                                           /* only in SMM */
-	[EXIT_REASON_VMCALL] = L1,                                        /* 26.1.2: VMX instructions */
-	[EXIT_REASON_VMCLEAR] = L1,
-	[EXIT_REASON_VMLAUNCH] = L1,
-	[EXIT_REASON_VMPTRLD] = L1,
-	[EXIT_REASON_VMPTRST] = L1,
-	[EXIT_REASON_VMREAD] = FN(vmcs_access),
-	[EXIT_REASON_VMRESUME] = L1,
-	[EXIT_REASON_VMWRITE] = FN(vmcs_access),
-	[EXIT_REASON_VMXOFF] = L1,
-	[EXIT_REASON_VMXON] = L1,
-	[EXIT_REASON_CR_ACCESS] = FN(cr_access),
-	[EXIT_REASON_DR_ACCESS] = PROC(CPU_MOV_DR_EXITING),
-	[EXIT_REASON_IO_INSTRUCTION] = FN(io_instruction),
-	[EXIT_REASON_MSR_READ] = FN(msr_access),
-	[EXIT_REASON_MSR_WRITE] = FN(msr_access),
-	/* VM-entry failures caused by L1's guest state or MSR-load list: L1's
-	 * VMLAUNCH/VMRESUME failed (SDM 27.8); a machine check is the machine's. */
-	[EXIT_REASON_INVALID_GUEST_STATE] = L1,
-	[EXIT_REASON_MSR_LOAD_FAIL] = L1,
-	[EXIT_REASON_MWAIT] = PROC(CPU_MWAIT_EXITING),
-	[EXIT_REASON_MONITOR_TRAP_FLAG] = PROC(CPU_MONITOR_TRAP_FLAG),
-	[EXIT_REASON_MONITOR] = PROC(CPU_MONITOR_EXITING),
-	[EXIT_REASON_PAUSE] = FN(pause_insn),
-	[EXIT_REASON_MCE_DURING_ENTRY] = L0,
-	[EXIT_REASON_TPR_BELOW_THRESHOLD] = PROC(CPU_TPR_SHADOW),
-	/* APIC virtualisation is never this VMM's own for L2: only L1 enabled it. */
-	[EXIT_REASON_APIC_ACCESS] = L1,
-	[EXIT_REASON_EOI_INDUCED] = L1,
-	[EXIT_REASON_GDTR_IDTR] = PROC2(SEC_DESCRIPTOR_TABLE_EXITING),
-	[EXIT_REASON_LDTR_TR] = PROC2(SEC_DESCRIPTOR_TABLE_EXITING),
-	[EXIT_REASON_EPT_VIOLATION] = { RULE_EPT, 0, 0 },
-	[EXIT_REASON_EPT_MISCONFIG] = { RULE_EPT, 0, 0 },
-	[EXIT_REASON_INVEPT] = L1,
-	[EXIT_REASON_RDTSCP] = PROC(CPU_RDTSC_EXITING),                   /* with "enable RDTSCP" */
-	[EXIT_REASON_PREEMPTION_TIMER] = L0,                              /* the runtime knows whose */
-	[EXIT_REASON_INVVPID] = L1,
-	[EXIT_REASON_WBINVD] = PROC2(SEC_WBINVD_EXITING),
-	[EXIT_REASON_XSETBV] = L1,                                        /* 26.1.2: always */
-	[EXIT_REASON_APIC_WRITE] = L1,
-	[EXIT_REASON_RDRAND] = PROC2(SEC_RDRAND_EXITING),
-	[EXIT_REASON_INVPCID] = FN(invpcid_insn),
-	[EXIT_REASON_VMFUNC] = L1,                                        /* 26.1.2 */
-	[EXIT_REASON_ENCLS] = L1,
-	[EXIT_REASON_RDSEED] = PROC2(SEC_RDSEED_EXITING),
-	[EXIT_REASON_PML_FULL] = L0,                                      /* only this VMM could log */
-	[EXIT_REASON_XSAVES] = PROC2(SEC_ENABLE_XSAVES),                  /* with the XSS-exiting bitmap */
-	[EXIT_REASON_XRSTORS] = PROC2(SEC_ENABLE_XSAVES),
-};
-
-#undef L1
-#undef L0
-#undef PIN
-#undef PROC
-#undef PROC2
-#undef FN
 
 enum reflect_decision nested_reflect(const struct vmcs12 *v12, const struct reflect_input *in)
 {
 	uint32_t reason = EXIT_REASON_BASIC(in->reason);
 	if (reason >= EXIT_REASON_MAX)
 		return REFLECT_TO_L1;
-	const struct reflect_rule *r = &rules[reason];
+	const struct reflect_rule *r = &exit_reasons[reason].reflect;
 	switch (r->kind) {
 	case RULE_NONE:
 	case RULE_L1:

@@ -20,7 +20,7 @@ int vmcs12_index_of(uint32_t encoding)
 	 * encoding in the .def list is an -Woverride-init error.
 	 */
 	static const uint8_t index_plus_one[0x8000] = {
-#define X(name, enc) [enc] = VMCS12_IDX_##name + 1,
+#define X(name, enc, attrs) [enc] = VMCS12_IDX_##name + 1,
 #include "nestlab/vmcs_fields.def"
 #undef X
 	};

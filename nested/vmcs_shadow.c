@@ -24,12 +24,12 @@ static void release_shadow(struct nested_vm *nv)
 }
 
 /* Shadow the fields listed (the shadow VMCS is current); writable ones also for VMWRITE if rw. */
-static void shadow_fields(struct nested_vm *nv, const uint32_t *fields, unsigned n, int rw, int may_write_ro,
+static void shadow_fields(struct nested_vm *nv, const struct vmcs12_index_list *fields, int rw, int may_write_ro,
 			  uint64_t rd, uint64_t wr)
 {
-	for (unsigned h = 0; h < n; h++) {
-		uint32_t enc = fields[h];
-		int i = vmcs12_index_of(enc);
+	for (unsigned h = 0; h < fields->count; h++) {
+		unsigned i = fields->idx[h];
+		uint32_t enc = vmcs_field_encodings[i];
 		int ro = vmcs_field_is_readonly(enc);
 		if (ro && !may_write_ro)
 			continue; /* this VMM fills read-only fields of the shadow only where the processor lets it */
@@ -88,10 +88,10 @@ int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
 	 * every field: L1's VMX instructions copy the writable ones back from
 	 * the shadow, and every reflected exit syncs the shadowed L2 state.
 	 */
-	shadow_fields(nv, nested_hot_read_mostly, nested_hot_read_mostly_count, 0, may_write_ro, rd, wr);
-	shadow_fields(nv, nested_hot_fields, nested_hot_field_count, 1, may_write_ro, rd, wr);
+	shadow_fields(nv, &vmcs12_hot_read_mostly, 0, may_write_ro, rd, wr);
+	shadow_fields(nv, &vmcs12_hot, 1, may_write_ro, rd, wr);
 	if (vm->hosts_vmm) {
-		shadow_fields(nv, nested_exit_load_fields, nested_exit_load_field_count, 0, may_write_ro, rd, wr);
+		shadow_fields(nv, &vmcs12_l2_exit_load, 0, may_write_ro, rd, wr);
 		nv->shadow.exit_load = 1;
 	}
 	vmcs_clear(shadow);

@@ -80,7 +80,7 @@ static uint64_t non_true(uint64_t true_ctl, uint32_t default1)
 static uint64_t vmcs_enum(void)
 {
 	static const uint32_t encodings[] = {
-#define X(name, enc) enc,
+#define X(name, enc, attrs) enc,
 #include "nestlab/vmcs_fields.def"
 #undef X
 	};

@@ -40,12 +40,6 @@ void guest_set_gpr(struct vm *vm, unsigned n, uint64_t v)
 		*gpr_slot(vm, n & 15) = v;
 }
 
-void guest_gprs(const struct vm *vm, uint64_t out[16])
-{
-	for (unsigned i = 0; i < 16; i++)
-		out[i] = guest_gpr(vm, i);
-}
-
 uint64_t guest_visible_cr0(void)
 {
 	uint64_t mask = vmcs_readnat(VMCS_CR0_GUEST_HOST_MASK);
@@ -71,8 +65,7 @@ unsigned guest_cpl(void)
 void vm_inject_exception(struct vm *vm, unsigned vector, int has_error, uint32_t error_code)
 {
 	(void)vm;
-	/* Interruption information: vector, type 3 (hardware exception), deliver error code, valid (SDM 25.8.3). */
-	uint32_t info = (vector & 0xff) | (3u << 8) | (has_error ? 1u << 11 : 0) | (1u << 31);
+	uint32_t info = intr_info_event(INTR_TYPE_HW_EXCEPTION, vector) | (has_error ? INTR_INFO_ERROR_CODE : 0);
 	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, info);
 	if (has_error)
 		vmcs_write32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);

@@ -7,8 +7,6 @@
 /* GPR by the processor's number (0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP, 5 RBP, 6 RSI, 7 RDI, 8-15 R8-R15). */
 uint64_t guest_gpr(const struct vm *vm, unsigned n);
 void guest_set_gpr(struct vm *vm, unsigned n, uint64_t v);
-/* All sixteen in processor order (RSP from the VMCS). */
-void guest_gprs(const struct vm *vm, uint64_t out[16]);
 
 /* The guest's view of CR0/CR4: its own bits, and the read shadow where the VMM owns the bit. */
 uint64_t guest_visible_cr0(void);

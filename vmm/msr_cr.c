@@ -94,7 +94,7 @@ enum exit_action handle_rdmsr(struct vm *vm, const struct exit_info *ei)
 {
 	uint64_t v;
 	if (msr_read(vm, (uint32_t)vm->regs.rcx, &v)) {
-		vm_inject_exception(vm, 13, 1, 0);
+		vm_inject_exception(vm, VECTOR_GP, 1, 0);
 		return EXIT_RESUME;
 	}
 	vm->regs.rax = (uint32_t)v;
@@ -107,7 +107,7 @@ enum exit_action handle_wrmsr(struct vm *vm, const struct exit_info *ei)
 {
 	uint64_t v = (vm->regs.rdx << 32) | (uint32_t)vm->regs.rax;
 	if (msr_write(vm, (uint32_t)vm->regs.rcx, v)) {
-		vm_inject_exception(vm, 13, 1, 0);
+		vm_inject_exception(vm, VECTOR_GP, 1, 0);
 		return EXIT_RESUME;
 	}
 	vm_skip_instruction(vm, ei);
@@ -130,11 +130,11 @@ static enum exit_action mov_to_cr(struct vm *vm, const struct exit_info *ei, uns
 	uint64_t flexible = (cr == 4 && vm->nested) ? CR4_VMXE : 0;
 
 	if (cr == 4 && (v & CR4_VMXE) && !vm->nested) {
-		vm_inject_exception(vm, 13, 1, 0); /* VMXE is reserved where CPUID offers no VMX */
+		vm_inject_exception(vm, VECTOR_GP, 1, 0); /* VMXE is reserved where CPUID offers no VMX */
 		return EXIT_RESUME;
 	}
 	if (cr == 4 && !(v & CR4_VMXE) && vm->nested && vm->nested->nvmx.vmxon) {
-		vm_inject_exception(vm, 13, 1, 0); /* CR4.VMXE cannot be cleared in VMX operation (SDM 23.8) */
+		vm_inject_exception(vm, VECTOR_GP, 1, 0); /* CR4.VMXE cannot be cleared in VMX operation (SDM 23.8) */
 		return EXIT_RESUME;
 	}
 	if ((v ^ shadow) & mask & ~flexible)

@@ -17,13 +17,11 @@
  */
 #include "cpu.h"
 #include "fmt.h"
+#include "fnv1a.h"
 #include "nestlab/records.h"
 #include "platform.h"
 #include "single_step.h"
 #include "vmx_ops.h"
-
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME  0x100000001b3ull
 
 struct step_entry vmcs_step_by_tf(int on)
 {
@@ -46,7 +44,8 @@ int exit_is_step_trap(const struct exit_info *ei)
 	if (ei->reason != EXIT_REASON_EXCEPTION_NMI || !(ei->qualification & DBG_BS))
 		return 0;
 	/* Valid, hardware exception, vector 1: the trap after a completed instruction. */
-	return (vmcs_read32(VMCS_VM_EXIT_INTR_INFO) & 0x800007ffu) == (0x80000000u | (3u << 8) | 1u);
+	uint32_t info = vmcs_read32(VMCS_VM_EXIT_INTR_INFO);
+	return intr_info_valid(info) && intr_info_type(info) == INTR_TYPE_HW_EXCEPTION && intr_info_vector(info) == VECTOR_DB;
 }
 
 static void set_mtf(int on)
@@ -57,7 +56,7 @@ static void set_mtf(int on)
 
 void vm_step_begin(struct vm *vm, const struct vmx_caps *caps)
 {
-	vm->step = (struct vm_step){ .wanted = vm->desc->single_steps, .rip_hash = FNV_OFFSET };
+	vm->step = (struct vm_step){ .wanted = vm->desc->single_steps, .rip_hash = FNV1A_OFFSET };
 	vm->step.left = vm->step.wanted;
 	if (!vm->step.left)
 		return;
@@ -85,8 +84,7 @@ static void step_taken(struct vm *vm)
 	}
 	s->last_rip = rip;
 	s->last_tsc = now;
-	for (unsigned b = 0; b < 8; b++)
-		s->rip_hash = (s->rip_hash ^ ((rip >> (8 * b)) & 0xff)) * FNV_PRIME;
+	s->rip_hash = fnv1a_u64(s->rip_hash, rip);
 	s->steps++;
 	if (--s->left)
 		return;

@@ -3,6 +3,7 @@
 #include "ept.h"
 #include "elf64.h"
 #include "fmt.h"
+#include "fnv1a.h"
 #include "platform.h"
 #include "vmcs_setup.h"
 #include "vmx_ops.h"
@@ -68,10 +69,7 @@ static struct nl_guest_boot *build_boot_info(struct vm *vm, const struct nl_mani
 	 * Each VM gets its own stream from the experiment's seed, mixed with a
 	 * hash of its path (FNV-1a) so VMs at different levels never share one.
 	 */
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (const char *c = vm->path; *c; c++)
-		h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
-	b->seed = m->hdr->seed ^ h;
+	b->seed = m->hdr->seed ^ fnv1a_str(FNV1A_OFFSET, vm->path);
 	b->image_end = image_end;
 	b->tsc_khz = m->hdr->tsc_khz;
 	b->workload = vm->desc->workload;

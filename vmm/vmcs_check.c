@@ -35,33 +35,35 @@ static int phys_ok(uint64_t a, unsigned bits)
 /* Exceptions that push an error code (SDM 6.3.1): #DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP. */
 static int pushes_error_code(unsigned vector)
 {
-	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
+	return vector == VECTOR_DF || (vector >= VECTOR_TS && vector <= VECTOR_PF) || vector == VECTOR_AC ||
+	       vector == VECTOR_CP;
 }
 
 /* The VM-entry interruption-information field (26.2.1.3). */
 static const char *check_event_injection(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
 {
 	uint32_t info = s->entry_intr_info;
-	if (!(info & (1u << 31)))
+	if (!intr_info_valid(info))
 		return NULL;
-	unsigned vector = info & 0xff, type = (info >> 8) & 7;
-	int error_code = (info >> 11) & 1;
-	if (type == 1)
+	unsigned vector = intr_info_vector(info), type = intr_info_type(info);
+	int error_code = intr_info_has_error_code(info);
+	if (type == INTR_TYPE_RESERVED)
 		return "26.2.1.3: event injection with the reserved interruption type 1";
 	/* Type 7 vector 0 is a pending MTF VM exit, allowed where the monitor trap flag may be 1. */
-	if (type == 7 && !((c->procbased >> 32) & CPU_MONITOR_TRAP_FLAG))
+	if (type == INTR_TYPE_OTHER && !((c->procbased >> 32) & CPU_MONITOR_TRAP_FLAG))
 		return "26.2.1.3: event injection of type 7 (other event) without monitor trap flag support";
-	if (type == 7 && vector != 0)
+	if (type == INTR_TYPE_OTHER && vector != 0)
 		return "26.2.1.3: event injection of type 7 (other event) with a vector other than 0";
-	if (type == 2 && vector != 2)
+	if (type == INTR_TYPE_NMI && vector != VECTOR_NMI)
 		return "26.2.1.3: NMI injection with a vector other than 2";
-	if (type == 3 && vector > 31)
+	if (type == INTR_TYPE_HW_EXCEPTION && vector > 31)
 		return "26.2.1.3: hardware exception injection with a vector above 31";
-	if (error_code != (type == 3 && pushes_error_code(vector)))
+	if (error_code != (type == INTR_TYPE_HW_EXCEPTION && pushes_error_code(vector)))
 		return "26.2.1.3: deliver-error-code bit does not match the injected exception";
 	if (info & 0x7ffff000u)
 		return "26.2.1.3: VM-entry interruption-information reserved bits 30:12 set";
-	if ((type == 4 || type == 5 || type == 6) && (s->entry_insn_len == 0 || s->entry_insn_len > 15))
+	if ((type == INTR_TYPE_SW_INTR || type == INTR_TYPE_PRIV_SW_EXCEPTION || type == INTR_TYPE_SW_EXCEPTION) &&
+	    (s->entry_insn_len == 0 || s->entry_insn_len > 15))
 		return "26.2.1.3: software event injection with an instruction length outside 1..15";
 	if (error_code && (s->entry_error_code >> 16))
 		return "26.2.1.3: VM-entry exception error code bits 31:16 set";
@@ -187,7 +189,7 @@ static const char *check_data_segment(const struct vmcs_seg *sg, const char *wha
 static const char *check_activity(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
 {
 	uint32_t info = s->entry_intr_info;
-	unsigned vector = info & 0xff, type = (info >> 8) & 7;
+	unsigned vector = intr_info_vector(info), type = intr_info_type(info);
 	if (s->activity_state > 3)
 		return "26.3.1.5: guest activity state invalid";
 	if (s->activity_state && !((c->misc >> (5 + s->activity_state)) & 1))
@@ -196,14 +198,17 @@ static const char *check_activity(const struct vmcs_check_state *s, const struct
 		return "26.3.1.5: HLT activity state with SS.DPL not 0";
 	if (s->activity_state && (s->interruptibility & 3))
 		return "26.3.1.5: an inactive activity state with blocking by STI or MOV SS";
-	if (!(info & (1u << 31)))
+	if (!intr_info_valid(info))
 		return NULL;
 	if (s->activity_state == 3)
 		return "26.3.1.5: event injection into the wait-for-SIPI state";
-	if (s->activity_state == 2 && !(type == 2 || (type == 3 && vector == 18)))
+	if (s->activity_state == 2 &&
+	    !(type == INTR_TYPE_NMI || (type == INTR_TYPE_HW_EXCEPTION && vector == VECTOR_MC)))
 		return "26.3.1.5: injection into shutdown of an event other than an NMI or #MC";
 	if (s->activity_state == 1 &&
-	    !(type == 0 || type == 2 || (type == 3 && (vector == 1 || vector == 18)) || (type == 7 && vector == 0)))
+	    !(type == INTR_TYPE_EXT_INTR || type == INTR_TYPE_NMI ||
+	      (type == INTR_TYPE_HW_EXCEPTION && (vector == VECTOR_DB || vector == VECTOR_MC)) ||
+	      (type == INTR_TYPE_OTHER && vector == 0)))
 		return "26.3.1.5: injection into HLT of an event other than an external interrupt, NMI, #DB or #MC";
 	return NULL;
 }
@@ -212,8 +217,8 @@ static const char *check_activity(const struct vmcs_check_state *s, const struct
 static const char *check_interruptibility(const struct vmcs_check_state *s)
 {
 	uint32_t info = s->entry_intr_info, blocking = s->interruptibility;
-	int valid = (info >> 31) & 1;
-	unsigned type = (info >> 8) & 7;
+	int valid = intr_info_valid(info);
+	unsigned type = intr_info_type(info);
 	if (blocking & ~0x1fu)
 		return "26.3.1.5: guest interruptibility-state reserved bits set";
 	if (blocking & 0x10)
@@ -222,13 +227,13 @@ static const char *check_interruptibility(const struct vmcs_check_state *s)
 		return "26.3.1.5: blocking by STI and by MOV SS both set";
 	if ((blocking & 1) && !(s->guest_rflags & RFLAGS_IF))
 		return "26.3.1.5: blocking by STI with RFLAGS.IF 0";
-	if (valid && type == 0 && (blocking & 3))
+	if (valid && type == INTR_TYPE_EXT_INTR && (blocking & 3))
 		return "26.3.1.5: external-interrupt injection with blocking by STI or MOV SS";
-	if (valid && type == 2 && (blocking & 2))
+	if (valid && type == INTR_TYPE_NMI && (blocking & 2))
 		return "26.3.1.5: NMI injection with blocking by MOV SS";
 	if (blocking & 4)
 		return "26.3.1.5: blocking by SMI outside SMM";
-	if ((s->pin & PIN_VIRTUAL_NMIS) && valid && type == 2 && (blocking & 8))
+	if ((s->pin & PIN_VIRTUAL_NMIS) && valid && type == INTR_TYPE_NMI && (blocking & 8))
 		return "26.3.1.5: NMI injection with blocking by NMI under virtual NMIs";
 	return NULL;
 }
@@ -265,7 +270,8 @@ static const char *check_guest_hot(const struct vmcs_check_state *s, const struc
 		return "26.3.1.4: guest RFLAGS bit 1 clear or a reserved bit set";
 	if (ia32e && (s->guest_rflags & (1ull << 17)))
 		return "26.3.1.4: guest RFLAGS.VM is 1 in IA-32e mode";
-	if ((s->entry_intr_info >> 31) && ((s->entry_intr_info >> 8) & 7) == 0 && !(s->guest_rflags & RFLAGS_IF))
+	if (intr_info_valid(s->entry_intr_info) && intr_info_type(s->entry_intr_info) == INTR_TYPE_EXT_INTR &&
+	    !(s->guest_rflags & RFLAGS_IF))
 		return "26.3.1.4: external-interrupt injection with RFLAGS.IF 0";
 	/* 26.3.1.5 non-register state. */
 	if ((bad = check_activity(s, c)) || (bad = check_interruptibility(s)) || (bad = check_pending_dbg(s)))

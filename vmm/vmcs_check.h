@@ -3,9 +3,8 @@
  * VM-entry checks (Vol. 3 26.2 controls and host state, 26.3 guest state)
  * over plain values, so that a mistake in what nestlab builds is named here
  * rather than discovered as an opaque VM-entry failure, and so that the
- * checks run in host unit tests.  Bochs is laxer than hardware
- * (BOCHS.md); these checks are not.  Nested VMX (issue #3) will reuse them
- * for VMCS12.
+ * checks run in host unit tests.  Bochs is laxer than hardware; these
+ * checks are not.  Nested VMX runs them over VMCS12 too (nested/nested_entry.c).
  */
 #ifndef NESTLAB_VMM_VMCS_CHECK_H
 #define NESTLAB_VMM_VMCS_CHECK_H

@@ -10,9 +10,9 @@
  *   the call had simply returned.  If the instruction itself fails, vmx_run
  *   returns 1 (VMfailInvalid) or 2 (VMfailValid: see VM_INSTRUCTION_ERROR).
  *
- * Offsets follow struct guest_regs in vm.h (checked in vmx_run.c).
+ * Offsets follow struct guest_regs in vm.h (checked in vmm_main.c).
  */
-/* VMCS_HOST_RSP; vmx_run.c checks it against vmcs_fields.def at compile time. */
+/* VMCS_HOST_RSP; vmm_main.c checks it against vmcs_fields.def at compile time. */
 #define HOST_RSP_ENCODING 0x6c14
 
 #define R_RAX 0

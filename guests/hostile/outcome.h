@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "nestlab/vmx.h" /* the exception vectors */
 
 enum outcome_kind {
 	OUT_SUCCEED,      /* CF = PF = AF = ZF = SF = OF = 0 */
@@ -31,9 +32,6 @@ static inline struct outcome vm_fail_invalid(void) { return (struct outcome){ OU
 static inline struct outcome vm_fail_valid(unsigned error) { return (struct outcome){ OUT_FAIL_VALID, error }; }
 static inline struct outcome fault(unsigned vector) { return (struct outcome){ OUT_FAULT, vector }; }
 static inline struct outcome vm_exit(uint32_t reason) { return (struct outcome){ OUT_EXIT, reason }; }
-
-#define VECTOR_UD 6
-#define VECTOR_GP 13
 
 /*
  * The outcome of a probe's result.  VMfailValid reads the VM-instruction

@@ -482,7 +482,7 @@ static void step_l2_monitor_trap_corners(uint64_t proc)
 		check_field("mtf_c6_window_blocking", VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
 	}
 	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, mtf);
-	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, (1u << 31) | 1u);
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, intr_info_event(INTR_TYPE_EXT_INTR, 1));
 	{
 		struct outcome r = do_vmresume();
 		check_value("mtf_c6_inject_after_window", EXIT_REASON_MONITOR_TRAP_FLAG, r.kind == OUT_EXIT ? r.value : 0xdead);
@@ -511,7 +511,7 @@ static void step_l2_monitor_trap_corners(uint64_t proc)
 	do_vmwrite(VMCS_GUEST_CS_AR_BYTES, 0xa0fb);
 	do_vmwrite(VMCS_GUEST_SS_SELECTOR, 0x33);
 	do_vmwrite(VMCS_GUEST_SS_AR_BYTES, 0xc0f3);
-	do_vmwrite(VMCS_EXCEPTION_BITMAP, 1u << 13);
+	do_vmwrite(VMCS_EXCEPTION_BITMAP, 1u << VECTOR_GP);
 	/* What the exit reports, without the flag (the processor's INT 5) and then with it. */
 	static const uint32_t reported[6] = { VMCS_VM_EXIT_REASON, VMCS_VM_EXIT_INTR_INFO, VMCS_VM_EXIT_INTR_ERROR_CODE,
 					      VMCS_IDT_VECTORING_INFO_FIELD, VMCS_GUEST_RIP, VMCS_VM_EXIT_INSTRUCTION_LEN };
@@ -564,7 +564,7 @@ static void step_l2_monitor_trap_events(uint64_t proc)
 
 	/* An external interrupt (vector 1) injected with IF set. */
 	uint64_t probe = l2_code_gpa(l2_mtf_probe);
-	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, (1u << 31) | 1u);
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, intr_info_event(INTR_TYPE_EXT_INTR, 1));
 	frame = mtf_exit_at("mtf_after_injected_event", probe, 0x2 | RFLAGS_IF, isr);
 	check_text("mtf_injected_event_pushed_rip", "the interrupted RIP",
 		   l2_read_u64(frame) == probe ? "the interrupted RIP" : "another", l2_read_u64(frame) == probe);
@@ -636,14 +636,16 @@ static void step_l2_monitor_trap_events(uint64_t proc)
 	write_dr0(0);
 
 	/* A #GP injected whose gate lies beyond the IDT limit: a double fault, which L1 intercepts. */
-	do_vmwrite(VMCS_EXCEPTION_BITMAP, 1u << 8);
-	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, (1u << 31) | (1u << 11) | (3u << 8) | 13);
+	do_vmwrite(VMCS_EXCEPTION_BITMAP, 1u << VECTOR_DF);
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, intr_info_event(INTR_TYPE_HW_EXCEPTION, VECTOR_GP) | INTR_INFO_ERROR_CODE);
 	do_vmwrite(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
 	do_vmwrite(VMCS_GUEST_RIP, probe);
 	do_vmwrite(VMCS_GUEST_RFLAGS, 0x2);
 	if (check_outcome("double_fault_intercepted", vm_exit(EXIT_REASON_EXCEPTION_NMI), do_vmresume())) {
-		check_field("double_fault_vector", VMCS_VM_EXIT_INTR_INFO, (1u << 31) | (1u << 11) | (3u << 8) | 8);
-		check_field("double_fault_during_gp", VMCS_IDT_VECTORING_INFO_FIELD, (1u << 31) | (1u << 11) | (3u << 8) | 13);
+		check_field("double_fault_vector", VMCS_VM_EXIT_INTR_INFO,
+			    intr_info_event(INTR_TYPE_HW_EXCEPTION, VECTOR_DF) | INTR_INFO_ERROR_CODE);
+		check_field("double_fault_during_gp", VMCS_IDT_VECTORING_INFO_FIELD,
+			    intr_info_event(INTR_TYPE_HW_EXCEPTION, VECTOR_GP) | INTR_INFO_ERROR_CODE);
 	}
 	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
 	do_vmwrite(VMCS_EXCEPTION_BITMAP, 0);
@@ -651,7 +653,7 @@ static void step_l2_monitor_trap_events(uint64_t proc)
 	/* A pending MTF exit injected (type 7, vector 0), the flag itself off: the exit comes before any instruction. */
 	do_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc & ~CPU_UNCOND_IO_EXITING);
 	do_vmwrite(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
-	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, (1u << 31) | (7u << 8));
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, intr_info_event(INTR_TYPE_OTHER, 0));
 	mtf_exit_at("mtf_pending_injected", out, 0x2, out);
 	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
 
@@ -850,7 +852,7 @@ void step_run_l2(struct hostile *h)
 	do_vmwrite(VMCS_GUEST_RIP, hlt_rip);
 	check_outcome("vmresume_rip_restored", vm_exit(EXIT_REASON_HLT), do_vmresume());
 	/* SDM 26.2.1.3: injecting an event of the reserved type 1 is VMfail(7). */
-	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, (1u << 31) | (1u << 8));
+	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, intr_info_event(INTR_TYPE_RESERVED, 0));
 	check_outcome("vmresume_reserved_event_type", vm_fail_valid(VMXERR_ENTRY_INVALID_CONTROL_FIELD),
 		      do_vmresume());
 	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
@@ -864,7 +866,7 @@ void step_run_l2(struct hostile *h)
 	do_vmwrite(VMCS_HOST_TR_SELECTOR, host_tr);
 	check_outcome("vmresume_host_tr_restored", vm_exit(EXIT_REASON_HLT), do_vmresume());
 	/* SDM 26.2.1.3: an injected exception's error code has bits 31:16 clear: else VMfail(7). */
-	const uint32_t gp_with_code = (1u << 31) | (3u << 8) | (1u << 11) | 13;
+	const uint32_t gp_with_code = intr_info_event(INTR_TYPE_HW_EXCEPTION, VECTOR_GP) | INTR_INFO_ERROR_CODE;
 	do_vmwrite(VMCS_VM_ENTRY_INTR_INFO_FIELD, gp_with_code);
 	do_vmwrite(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0x10000);
 	check_outcome("vmresume_error_code_bits_31_16", vm_fail_valid(VMXERR_ENTRY_INVALID_CONTROL_FIELD),

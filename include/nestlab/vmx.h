@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 enum vmcs_field {
-#define X(name, enc) VMCS_##name = enc,
+#define X(name, enc, attrs) VMCS_##name = enc,
 #include "vmcs_fields.def"
 #undef X
 };
@@ -20,17 +20,27 @@ enum vmcs_field {
  * layout of a VMCS12 (nested/nested.h) and of any VMCS read into an array.
  */
 enum vmcs12_index {
-#define X(name, enc) VMCS12_IDX_##name,
+#define X(name, enc, attrs) VMCS12_IDX_##name,
 #include "vmcs_fields.def"
 #undef X
 	VMCS12_NFIELDS
+};
+
+/* A field's attributes, the third column of vmcs_fields.def (described there). */
+enum vmcs_field_attr {
+	VF_HOT = 1 << 0,
+	VF_READ_MOSTLY = 1 << 1,
+	VF_EXIT_LOAD = 1 << 2,
+	VF_HOT_CHECKED = 1 << 3,
+	VF_OWN = 1 << 4,
+	VF_NOT_EXIT_INFO = 1 << 5,
 };
 
 /* Every field's encoding by field index (lib/vmx_names.c). */
 extern const uint32_t vmcs_field_encodings[VMCS12_NFIELDS];
 
 enum vmx_exit_reason {
-#define X(name, num) EXIT_REASON_##name = num,
+#define X(name, num, ...) EXIT_REASON_##name = num,
 #include "vmx_exit_reasons.def"
 #undef X
 	EXIT_REASON_MAX = 65, /* one past the highest basic reason nestlab knows */
@@ -194,6 +204,60 @@ const char *vmcs_field_name(uint32_t encoding);
 /* Exit qualification of a VM-entry failure caused by the VMCS link pointer (SDM 26.8). */
 #define ENTRY_FAIL_QUAL_LINK_POINTER    4u
 #define EXIT_REASON_BASIC(r)            ((r) & 0xffffu)
+
+/*
+ * Interruption information: the format of the VM-entry interruption-
+ * information field (SDM Vol. 3 24.8.3), of the VM-exit interruption and
+ * IDT-vectoring information fields (24.9.2, 24.9.3).  Vector in bits 7:0,
+ * type in bits 10:8, bit 11 an error code (delivered at entry, saved at
+ * exit), bit 12 NMI unblocking due to IRET (exit only), bit 31 valid.
+ */
+#define INTR_INFO_VECTOR_MASK           0xffu
+#define INTR_INFO_TYPE_SHIFT            8
+#define INTR_INFO_ERROR_CODE            (1u << 11)
+#define INTR_INFO_NMI_UNBLOCKING        (1u << 12)
+#define INTR_INFO_VALID                 (1u << 31)
+/* Interruption types (bits 10:8). */
+#define INTR_TYPE_EXT_INTR              0u
+#define INTR_TYPE_RESERVED              1u
+#define INTR_TYPE_NMI                   2u
+#define INTR_TYPE_HW_EXCEPTION          3u
+#define INTR_TYPE_SW_INTR               4u /* INT n */
+#define INTR_TYPE_PRIV_SW_EXCEPTION     5u /* INT1 (ICEBP) */
+#define INTR_TYPE_SW_EXCEPTION          6u /* INT3, INTO */
+#define INTR_TYPE_OTHER                 7u /* at entry: a pending MTF VM exit (vector 0) */
+
+static inline unsigned intr_info_vector(uint32_t info) { return info & INTR_INFO_VECTOR_MASK; }
+static inline unsigned intr_info_type(uint32_t info) { return (info >> INTR_INFO_TYPE_SHIFT) & 7u; }
+static inline int intr_info_valid(uint32_t info) { return (info & INTR_INFO_VALID) != 0; }
+static inline int intr_info_has_error_code(uint32_t info) { return (info & INTR_INFO_ERROR_CODE) != 0; }
+/* A valid event of this type and vector, without an error code. */
+static inline uint32_t intr_info_event(unsigned type, unsigned vector)
+{
+	return INTR_INFO_VALID | (type << INTR_INFO_TYPE_SHIFT) | (vector & INTR_INFO_VECTOR_MASK);
+}
+
+/* Exception vectors (SDM Vol. 3 Table 6-1); names in lib/x86.c. */
+#define VECTOR_DE                       0u  /* divide error */
+#define VECTOR_DB                       1u  /* debug */
+#define VECTOR_NMI                      2u
+#define VECTOR_BP                       3u  /* breakpoint (INT3) */
+#define VECTOR_OF                       4u  /* overflow (INTO) */
+#define VECTOR_BR                       5u  /* bound range */
+#define VECTOR_UD                       6u  /* invalid opcode */
+#define VECTOR_NM                       7u  /* device not available */
+#define VECTOR_DF                       8u  /* double fault */
+#define VECTOR_TS                       10u /* invalid TSS */
+#define VECTOR_NP                       11u /* segment not present */
+#define VECTOR_SS                       12u /* stack-segment fault */
+#define VECTOR_GP                       13u /* general protection */
+#define VECTOR_PF                       14u /* page fault */
+#define VECTOR_MF                       16u /* x87 floating-point error */
+#define VECTOR_AC                       17u /* alignment check */
+#define VECTOR_MC                       18u /* machine check */
+#define VECTOR_XM                       19u /* SIMD floating-point */
+#define VECTOR_VE                       20u /* virtualization exception */
+#define VECTOR_CP                       21u /* control protection */
 
 /* CPUID. */
 #define CPUID_1_ECX_VMX                 (1u << 5)

@@ -146,7 +146,7 @@ static void test_misc_and_fixed_bits(void)
 static void test_vmcs_enum_covers_every_field(void)
 {
 	static const uint32_t encodings[] = {
-#define X(name, enc) enc,
+#define X(name, enc, attrs) enc,
 #include "nestlab/vmcs_fields.def"
 #undef X
 	};

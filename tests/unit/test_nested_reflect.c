@@ -167,7 +167,7 @@ static enum reflect_decision ask_event(uint32_t type, uint32_t vector, uint32_t 
 {
 	struct reflect_input in = {
 		.reason = EXIT_REASON_EXCEPTION_NMI,
-		.intr_info = (1u << 31) | (type << 8) | vector,
+		.intr_info = intr_info_event(type, vector),
 		.intr_error_code = error_code,
 		.l1mem = &l1,
 	};
@@ -178,25 +178,25 @@ static void test_exceptions_and_nmi(void)
 {
 	reset();
 	/* An NMI follows "NMI exiting", not bit 2 of the exception bitmap. */
-	V12(&v, EXCEPTION_BITMAP) = 1u << 2;
-	CU_ASSERT_EQUAL(ask_event(2, 2, 0), HANDLE_IN_L0);
+	V12(&v, EXCEPTION_BITMAP) = 1u << VECTOR_NMI;
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_NMI, VECTOR_NMI, 0), HANDLE_IN_L0);
 	V12(&v, PIN_BASED_VM_EXEC_CONTROL) = PIN_NMI_EXITING;
 	V12(&v, EXCEPTION_BITMAP) = 0;
-	CU_ASSERT_EQUAL(ask_event(2, 2, 0), REFLECT_TO_L1);
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_NMI, VECTOR_NMI, 0), REFLECT_TO_L1);
 	/* Hardware and software exceptions: their bit in the bitmap. */
 	for (uint32_t vec = 0; vec < 32; vec++) {
-		if (vec == 14 || vec == 18 || vec == 2)
+		if (vec == VECTOR_PF || vec == VECTOR_MC || vec == VECTOR_NMI)
 			continue;
 		V12(&v, EXCEPTION_BITMAP) = 1u << vec;
-		CU_ASSERT_EQUAL(ask_event(3, vec, 0), REFLECT_TO_L1);
+		CU_ASSERT_EQUAL(ask_event(INTR_TYPE_HW_EXCEPTION, vec, 0), REFLECT_TO_L1);
 		V12(&v, EXCEPTION_BITMAP) = ~(1u << vec);
-		CU_ASSERT_EQUAL(ask_event(3, vec, 0), HANDLE_IN_L0);
+		CU_ASSERT_EQUAL(ask_event(INTR_TYPE_HW_EXCEPTION, vec, 0), HANDLE_IN_L0);
 	}
-	V12(&v, EXCEPTION_BITMAP) = 1u << 3;
-	CU_ASSERT_EQUAL(ask_event(6, 3, 0), REFLECT_TO_L1); /* INT3 */
+	V12(&v, EXCEPTION_BITMAP) = 1u << VECTOR_BP;
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_SW_EXCEPTION, VECTOR_BP, 0), REFLECT_TO_L1); /* INT3 */
 	/* A machine check is the machine's, whatever L1 asked. */
 	V12(&v, EXCEPTION_BITMAP) = ~0u;
-	CU_ASSERT_EQUAL(ask_event(3, 18, 0), HANDLE_IN_L0);
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_HW_EXCEPTION, VECTOR_MC, 0), HANDLE_IN_L0);
 }
 
 /* #PF (SDM 25.6.3): exits iff ((PFEC & mask) == match) == bit 14 of the exception bitmap. */
@@ -204,30 +204,30 @@ static void test_page_fault_mask_match(void)
 {
 	const uint32_t P = 1, W = 2, U = 4;
 	reset();
-	V12(&v, EXCEPTION_BITMAP) = 1u << 14;
-	CU_ASSERT_EQUAL(ask_event(3, 14, 0), REFLECT_TO_L1); /* mask = match = 0: every #PF */
-	CU_ASSERT_EQUAL(ask_event(3, 14, P | W | U), REFLECT_TO_L1);
+	V12(&v, EXCEPTION_BITMAP) = 1u << VECTOR_PF;
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_HW_EXCEPTION, VECTOR_PF, 0), REFLECT_TO_L1); /* mask = match = 0: every #PF */
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_HW_EXCEPTION, VECTOR_PF, P | W | U), REFLECT_TO_L1);
 	/* Bit 14 set: only the matching ones (here: present and written). */
 	V12(&v, PAGE_FAULT_ERROR_CODE_MASK) = P | W;
 	V12(&v, PAGE_FAULT_ERROR_CODE_MATCH) = P | W;
-	CU_ASSERT_EQUAL(ask_event(3, 14, P | W), REFLECT_TO_L1);
-	CU_ASSERT_EQUAL(ask_event(3, 14, P | W | U), REFLECT_TO_L1);
-	CU_ASSERT_EQUAL(ask_event(3, 14, P), HANDLE_IN_L0);
-	CU_ASSERT_EQUAL(ask_event(3, 14, W | U), HANDLE_IN_L0);
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_HW_EXCEPTION, VECTOR_PF, P | W), REFLECT_TO_L1);
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_HW_EXCEPTION, VECTOR_PF, P | W | U), REFLECT_TO_L1);
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_HW_EXCEPTION, VECTOR_PF, P), HANDLE_IN_L0);
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_HW_EXCEPTION, VECTOR_PF, W | U), HANDLE_IN_L0);
 	/* Bit 14 clear: only the ones that do not match. */
 	V12(&v, EXCEPTION_BITMAP) = 0;
-	CU_ASSERT_EQUAL(ask_event(3, 14, P | W), HANDLE_IN_L0);
-	CU_ASSERT_EQUAL(ask_event(3, 14, P), REFLECT_TO_L1);
-	CU_ASSERT_EQUAL(ask_event(3, 14, 0), REFLECT_TO_L1);
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_HW_EXCEPTION, VECTOR_PF, P | W), HANDLE_IN_L0);
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_HW_EXCEPTION, VECTOR_PF, P), REFLECT_TO_L1);
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_HW_EXCEPTION, VECTOR_PF, 0), REFLECT_TO_L1);
 	/* Bit 14 clear, mask = match = 0: no #PF exits. */
 	V12(&v, PAGE_FAULT_ERROR_CODE_MASK) = 0;
 	V12(&v, PAGE_FAULT_ERROR_CODE_MATCH) = 0;
-	CU_ASSERT_EQUAL(ask_event(3, 14, P | W | U), HANDLE_IN_L0);
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_HW_EXCEPTION, VECTOR_PF, P | W | U), HANDLE_IN_L0);
 	/* A match that can never hold: bit 14 set means none, clear means all. */
 	V12(&v, PAGE_FAULT_ERROR_CODE_MATCH) = P;
-	CU_ASSERT_EQUAL(ask_event(3, 14, P), REFLECT_TO_L1);
-	V12(&v, EXCEPTION_BITMAP) = 1u << 14;
-	CU_ASSERT_EQUAL(ask_event(3, 14, P), HANDLE_IN_L0);
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_HW_EXCEPTION, VECTOR_PF, P), REFLECT_TO_L1);
+	V12(&v, EXCEPTION_BITMAP) = 1u << VECTOR_PF;
+	CU_ASSERT_EQUAL(ask_event(INTR_TYPE_HW_EXCEPTION, VECTOR_PF, P), HANDLE_IN_L0);
 }
 
 /* A CR-access qualification (SDM 28.2.1): CR number, access type, GPR, LMSW source. */
@@ -507,21 +507,23 @@ static void test_vmread_vmwrite_with_shadowing(void)
 /* SDM Table 6-5: which exception during which delivery is a double or a triple fault. */
 static void test_exception_during_delivery(void)
 {
-	const uint32_t hw = (1u << 31) | (3u << 8), ext_int = (1u << 31) | (0u << 8), nmi = (1u << 31) | (2u << 8) | 2;
-	CU_ASSERT_EQUAL(nested_combine_events(0, 13), DELIVER_SECOND);           /* nothing being delivered */
-	CU_ASSERT_EQUAL(nested_combine_events(ext_int | 0x20, 14), DELIVER_SECOND); /* an interrupt is benign */
-	CU_ASSERT_EQUAL(nested_combine_events(nmi, 13), DELIVER_SECOND);
-	CU_ASSERT_EQUAL(nested_combine_events((1u << 31) | (6u << 8) | 3, 13), DELIVER_SECOND); /* INT3 */
-	CU_ASSERT_EQUAL(nested_combine_events(hw | 1, 13), DELIVER_SECOND);      /* benign first */
-	CU_ASSERT_EQUAL(nested_combine_events(hw | 13, 11), DELIVER_DOUBLE_FAULT); /* contributory twice */
-	CU_ASSERT_EQUAL(nested_combine_events(hw | 0, 13), DELIVER_DOUBLE_FAULT);
-	CU_ASSERT_EQUAL(nested_combine_events(hw | 13, 14), DELIVER_SECOND);     /* contributory, then #PF */
-	CU_ASSERT_EQUAL(nested_combine_events(hw | 14, 14), DELIVER_DOUBLE_FAULT); /* #PF, then #PF */
-	CU_ASSERT_EQUAL(nested_combine_events(hw | 14, 13), DELIVER_DOUBLE_FAULT); /* #PF, then contributory */
-	CU_ASSERT_EQUAL(nested_combine_events(hw | 14, 6), DELIVER_SECOND);      /* #PF, then benign */
-	CU_ASSERT_EQUAL(nested_combine_events(hw | 8, 13), TRIPLE_FAULT);        /* during #DF */
-	CU_ASSERT_EQUAL(nested_combine_events(hw | 8, 14), TRIPLE_FAULT);
-	CU_ASSERT_EQUAL(nested_combine_events(hw | 8, 1), DELIVER_SECOND);
+	const uint32_t hw = intr_info_event(INTR_TYPE_HW_EXCEPTION, 0), ext_int = intr_info_event(INTR_TYPE_EXT_INTR, 0),
+		       nmi = intr_info_event(INTR_TYPE_NMI, VECTOR_NMI);
+	CU_ASSERT_EQUAL(nested_combine_events(0, VECTOR_GP), DELIVER_SECOND);           /* nothing being delivered */
+	CU_ASSERT_EQUAL(nested_combine_events(ext_int | 0x20, VECTOR_PF), DELIVER_SECOND); /* an interrupt is benign */
+	CU_ASSERT_EQUAL(nested_combine_events(nmi, VECTOR_GP), DELIVER_SECOND);
+	CU_ASSERT_EQUAL(nested_combine_events(intr_info_event(INTR_TYPE_SW_EXCEPTION, VECTOR_BP), VECTOR_GP),
+			DELIVER_SECOND); /* INT3 */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | VECTOR_DB, VECTOR_GP), DELIVER_SECOND);      /* benign first */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | VECTOR_GP, VECTOR_NP), DELIVER_DOUBLE_FAULT); /* contributory twice */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | VECTOR_DE, VECTOR_GP), DELIVER_DOUBLE_FAULT);
+	CU_ASSERT_EQUAL(nested_combine_events(hw | VECTOR_GP, VECTOR_PF), DELIVER_SECOND);     /* contributory, then #PF */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | VECTOR_PF, VECTOR_PF), DELIVER_DOUBLE_FAULT); /* #PF, then #PF */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | VECTOR_PF, VECTOR_GP), DELIVER_DOUBLE_FAULT); /* #PF, then contributory */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | VECTOR_PF, VECTOR_UD), DELIVER_SECOND);      /* #PF, then benign */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | VECTOR_DF, VECTOR_GP), TRIPLE_FAULT);        /* during #DF */
+	CU_ASSERT_EQUAL(nested_combine_events(hw | VECTOR_DF, VECTOR_PF), TRIPLE_FAULT);
+	CU_ASSERT_EQUAL(nested_combine_events(hw | VECTOR_DF, VECTOR_DB), DELIVER_SECOND);
 }
 
 void register_suite_nested_reflect(void)

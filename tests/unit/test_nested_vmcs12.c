@@ -6,7 +6,7 @@
 #include "nested.h"
 
 static const uint32_t all_encodings[] = {
-#define X(name, enc) enc,
+#define X(name, enc, attrs) enc,
 #include "nestlab/vmcs_fields.def"
 #undef X
 };

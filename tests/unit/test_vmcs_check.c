@@ -94,28 +94,29 @@ static void test_control_checks(void)
 
 static void test_event_injection_checks(void)
 {
-	const uint32_t valid = 1u << 31, hw_exception = 3u << 8, deliver = 1u << 11;
+	const uint32_t valid = INTR_INFO_VALID, hw_exception = INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT,
+	       deliver = INTR_INFO_ERROR_CODE;
 	struct vmcs_check_state ok = good();
-	ok.entry_intr_info = valid | hw_exception | deliver | 13; /* #GP with its error code */
+	ok.entry_intr_info = valid | hw_exception | deliver | VECTOR_GP; /* #GP with its error code */
 	CU_ASSERT_PTR_NULL(vmcs_check(&ok, &caps));
-	ok.entry_intr_info = valid | (4u << 8) | 0x80; /* INT 0x80 */
+	ok.entry_intr_info = intr_info_event(INTR_TYPE_SW_INTR, 0x80); /* INT 0x80 */
 	ok.entry_insn_len = 2;
 	CU_ASSERT_PTR_NULL(vmcs_check(&ok, &caps));
-	EXPECT_FAIL(s.entry_intr_info = valid | (1u << 8), "reserved interruption type");
+	EXPECT_FAIL(s.entry_intr_info = intr_info_event(INTR_TYPE_RESERVED, 0), "reserved interruption type");
 	/* Type 7, vector 0: a pending MTF VM exit, where the monitor trap flag may be 1 (these caps: it may). */
-	ok.entry_intr_info = valid | (7u << 8);
+	ok.entry_intr_info = intr_info_event(INTR_TYPE_OTHER, 0);
 	CU_ASSERT_PTR_NULL(vmcs_check(&ok, &caps));
-	EXPECT_FAIL(s.entry_intr_info = valid | (7u << 8) | 1, "vector other than 0");
+	EXPECT_FAIL(s.entry_intr_info = intr_info_event(INTR_TYPE_OTHER, 1), "vector other than 0");
 	struct vmcs_check_caps no_mtf = caps;
 	no_mtf.procbased &= ~((uint64_t)CPU_MONITOR_TRAP_FLAG << 32);
 	CU_ASSERT_PTR_NOT_NULL(vmcs_check(&ok, &no_mtf));
-	EXPECT_FAIL(s.entry_intr_info = valid | (2u << 8) | 3, "NMI injection");
+	EXPECT_FAIL(s.entry_intr_info = intr_info_event(INTR_TYPE_NMI, 3), "NMI injection");
 	EXPECT_FAIL(s.entry_intr_info = valid | hw_exception | 32, "above 31");
-	EXPECT_FAIL(s.entry_intr_info = valid | hw_exception | 14, "deliver-error-code"); /* #PF without */
-	EXPECT_FAIL(s.entry_intr_info = valid | hw_exception | deliver | 6, "deliver-error-code"); /* #UD with */
-	EXPECT_FAIL(s.entry_intr_info = valid | hw_exception | (1u << 20) | 6, "reserved bits");
-	EXPECT_FAIL((s.entry_intr_info = valid | (4u << 8) | 0x80, s.entry_insn_len = 0), "instruction length");
-	EXPECT_FAIL((s.entry_intr_info = valid | hw_exception | deliver | 13, s.entry_error_code = 0x10000),
+	EXPECT_FAIL(s.entry_intr_info = valid | hw_exception | VECTOR_PF, "deliver-error-code"); /* #PF without */
+	EXPECT_FAIL(s.entry_intr_info = valid | hw_exception | deliver | VECTOR_UD, "deliver-error-code"); /* #UD with */
+	EXPECT_FAIL(s.entry_intr_info = valid | hw_exception | (1u << 20) | VECTOR_UD, "reserved bits");
+	EXPECT_FAIL((s.entry_intr_info = intr_info_event(INTR_TYPE_SW_INTR, 0x80), s.entry_insn_len = 0), "instruction length");
+	EXPECT_FAIL((s.entry_intr_info = valid | hw_exception | deliver | VECTOR_GP, s.entry_error_code = 0x10000),
 		    "error code bits 31:16");
 	/* Not valid: nothing else in the field matters. */
 	struct vmcs_check_state idle = good();
@@ -208,19 +209,20 @@ static void test_vmcs_shadowing_checks(void)
 
 static void test_hot_checks(void)
 {
+	const uint32_t gp_with_code = intr_info_event(INTR_TYPE_HW_EXCEPTION, VECTOR_GP) | INTR_INFO_ERROR_CODE;
 	enum vmcs_check_phase phase;
 	struct vmcs_check_state s = good();
 	CU_ASSERT_PTR_NULL(vmcs_check_hot_phased(&s, &caps, &phase));
 	CU_ASSERT_EQUAL(phase, VMCS_CHECK_OK);
-	EXPECT_HOT_FAIL(s.entry_intr_info = (1u << 31) | (1u << 8), "reserved interruption type", VMCS_CHECK_CONTROLS);
+	EXPECT_HOT_FAIL(s.entry_intr_info = intr_info_event(INTR_TYPE_RESERVED, 0), "reserved interruption type",
+			VMCS_CHECK_CONTROLS);
 	EXPECT_HOT_FAIL(s.guest_rip = 0xffff800000000000ull - 1, "RIP not canonical", VMCS_CHECK_GUEST);
 	EXPECT_HOT_FAIL(s.guest_rflags = 0x2 | (1ull << 17), "RFLAGS.VM", VMCS_CHECK_GUEST);
 	EXPECT_HOT_FAIL(s.activity_state = 4, "activity state", VMCS_CHECK_GUEST);
 	EXPECT_HOT_FAIL(s.interruptibility = 3, "STI and by MOV SS", VMCS_CHECK_GUEST);
 	EXPECT_HOT_FAIL(s.activity_state = 3, "not supported", VMCS_CHECK_GUEST);
-	EXPECT_HOT_FAIL((s.activity_state = 1, s.entry_intr_info = (1u << 31) | (3u << 8) | (1u << 11) | 13), "into HLT",
-			VMCS_CHECK_GUEST);
-	EXPECT_HOT_FAIL((s.entry_intr_info = (1u << 31) | (3u << 8) | (1u << 11) | 13, s.entry_error_code = 1u << 16),
+	EXPECT_HOT_FAIL((s.activity_state = 1, s.entry_intr_info = gp_with_code), "into HLT", VMCS_CHECK_GUEST);
+	EXPECT_HOT_FAIL((s.entry_intr_info = gp_with_code, s.entry_error_code = 1u << 16),
 			"error code bits 31:16", VMCS_CHECK_CONTROLS);
 	EXPECT_HOT_FAIL(s.pending_dbg = 1ull << 4, "pending debug exceptions reserved", VMCS_CHECK_GUEST);
 	/* Outside 64-bit mode RIP's upper half must be clear: the mode comes from the (unchanged) CS and entry controls. */
@@ -319,7 +321,9 @@ static void test_step_entry_state_passes_the_entry_checks(void)
 /* 26.3.1.5 (and 26.3.1.4): activity state, interruptibility, pending debug exceptions, the event to inject. */
 static void test_non_register_state_checks(void)
 {
-	const uint32_t valid = 1u << 31, ext_int = 0u << 8, nmi = (2u << 8) | 2, hw_exception = 3u << 8;
+	const uint32_t valid = INTR_INFO_VALID, ext_int = INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT,
+	       nmi = (INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT) | VECTOR_NMI,
+	       hw_exception = INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT;
 	const uint64_t rf_if = 1ull << 9, rf_tf = 1ull << 8, bs = 1ull << 14;
 	/* Activity states IA32_VMX_MISC does not offer (wait-for-SIPI, shutdown) are refused. */
 	EXPECT_FAIL(s.activity_state = 3, "not supported");
@@ -330,11 +334,11 @@ static void test_non_register_state_checks(void)
 	EXPECT_FAIL((s.activity_state = 1, s.ss.ar |= 3u << 5), "SS.DPL");
 	EXPECT_FAIL((s.activity_state = 1, s.guest_rflags |= rf_if, s.interruptibility = 1), "inactive activity state");
 	/* In HLT only external interrupts, NMIs, #DB and #MC may be injected. */
-	EXPECT_FAIL((s.activity_state = 1, s.entry_intr_info = valid | hw_exception | (1u << 11) | 13), "into HLT");
+	EXPECT_FAIL((s.activity_state = 1, s.entry_intr_info = valid | hw_exception | INTR_INFO_ERROR_CODE | VECTOR_GP), "into HLT");
 	hlt.guest_rflags |= rf_if;
 	hlt.entry_intr_info = valid | ext_int | 0x20;
 	CU_ASSERT_PTR_NULL(vmcs_check(&hlt, &caps));
-	hlt.entry_intr_info = valid | hw_exception | 18;
+	hlt.entry_intr_info = valid | hw_exception | VECTOR_MC;
 	CU_ASSERT_PTR_NULL(vmcs_check(&hlt, &caps));
 	/* Interruptibility against RFLAGS.IF and the event. */
 	EXPECT_FAIL(s.interruptibility = 1, "blocking by STI with RFLAGS.IF 0");
@@ -361,9 +365,9 @@ static void test_non_register_state_checks(void)
 	down.activity_state = 2;
 	down.entry_intr_info = valid | nmi;
 	CU_ASSERT_PTR_NULL(vmcs_check(&down, &all_states));
-	down.entry_intr_info = valid | hw_exception | 18;
+	down.entry_intr_info = valid | hw_exception | VECTOR_MC;
 	CU_ASSERT_PTR_NULL(vmcs_check(&down, &all_states));
-	down.entry_intr_info = valid | hw_exception | 1;
+	down.entry_intr_info = valid | hw_exception | VECTOR_DB;
 	CU_ASSERT_PTR_NOT_NULL(vmcs_check(&down, &all_states));
 	down.entry_intr_info = 0;
 	down.activity_state = 3;
