@@ -13,13 +13,13 @@ EXPERIMENT ?= configs/hello.xml
 
 WARN := -Wall -Wextra -Werror
 HOST_PKGS := libxml-2.0 jansson
-HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Ilib -Iexperiments -Ivmm -Isched -Inested \
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Ilib -Iexperiments -Ivmm -Isched -Ipolicy -Inested \
 	$(shell pkg-config --cflags $(HOST_PKGS) 2>/dev/null)
 HOST_LIBS := $(shell pkg-config --libs $(HOST_PKGS) 2>/dev/null)
 
 # Bare-metal code: no libc, no red zone (interrupts and VM exits land on the
 # stack), no SSE (VMM code never saves guest vector state), static non-PIE.
-BM_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Ilib -Il0 -Ivmm -Isched -Inested -ffreestanding -fno-stack-protector \
+BM_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Ilib -Il0 -Ivmm -Isched -Ipolicy -Inested -ffreestanding -fno-stack-protector \
 	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small \
 	-fno-asynchronous-unwind-tables -fno-omit-frame-pointer -fcf-protection=none
 BM_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack
@@ -30,7 +30,7 @@ LIB_PURE := lib/x86.c lib/fmt.c lib/jsonw.c lib/json_check.c lib/crc32.c lib/man
 	lib/frame_alloc.c lib/vmx_names.c lib/record_path.c
 LIB_BM   := $(LIB_PURE) lib/string.c
 # VMM logic that is plain C over plain data: unit-tested on the host.
-VMM_PURE := vmm/ept.c vmm/vmcs_check.c sched/rr.c
+VMM_PURE := vmm/ept.c vmm/vmcs_check.c vmm/exit_table.c sched/rr.c sched/sched.c sched/timer_mux.c policy/sched_policy.c
 # Virtual VMX for child VMMs: the pure parts of nested/ (the runtime is nested/nested_*.c).
 VMM_PURE += nested/vmcs12.c nested/vmx_insn_decode.c nested/guest_walk.c nested/vmx_insn.c nested/vmx_msr.c
 VMM_PURE += nested/reflect.c nested/vmcs02_merge.c nested/ept_shadow.c nested/vpid_map.c nested/event_combine.c

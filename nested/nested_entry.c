@@ -5,6 +5,7 @@
  * every emulated VM exit in nested_host_load.c.
  */
 #include "nested_entry.h"
+#include "vmm_sched.h"
 #include "cpu.h"
 #include "single_step.h"
 #include "ept.h"
@@ -203,16 +204,16 @@ static void put_step_by_tf(struct vm *vm)
 	uint64_t rflags = V12(v, GUEST_RFLAGS);
 	nv->l2_own_tf = (rflags & RFLAGS_TF) != 0;
 	uint32_t event = (uint32_t)V12(v, VM_ENTRY_INTR_INFO_FIELD);
-	int delivers = (event >> 31) != 0;
+	int delivers = intr_info_valid(event);
 	/*
 	 * A pending MTF exit injected (type 7, 26.7.2), with or without the
 	 * control: a processor without MTF cannot take it, so the exit is
 	 * made to come at once, before any instruction.
 	 */
-	int pending_mtf = delivers && ((event >> 8) & 7) == 7 && !vmx_caps_have_mtf(vmm_caps);
+	int pending_mtf = delivers && intr_info_type(event) == INTR_TYPE_OTHER && !vmx_caps_have_mtf(vmm_caps);
 	if (pending_mtf)
 		put(nv, VM_ENTRY_INTR_INFO_FIELD, 0);
-	nv->step_after_delivery = pending_mtf || (delivers && nv->v02->step_by_tf);
+	nested_mtf_owe(nv, pending_mtf || (delivers && nv->v02->step_by_tf));
 	if (!nv->v02->step_by_tf)
 		return;
 	uint8_t op = 0, vector = 0;
@@ -228,9 +229,10 @@ static void put_step_by_tf(struct vm *vm)
 			((V12(v, PIN_BASED_VM_EXEC_CONTROL) & PIN_PREEMPTION_TIMER) && !V12(v, VMX_PREEMPTION_TIMER_VALUE));
 	if (!delivers && !outranked && V12(v, GUEST_ACTIVITY_STATE) == 0 && !nested_l2_code_byte(vm, rip, &op) &&
 	    op == 0xcd && !nested_l2_code_byte(vm, rip + 1, &vector)) {
-		put(nv, VM_ENTRY_INTR_INFO_FIELD, (1u << 31) | (4u << 8) | vector);
+		put(nv, VM_ENTRY_INTR_INFO_FIELD, intr_info_event(INTR_TYPE_SW_INTR, vector));
 		put(nv, VM_ENTRY_INSTRUCTION_LEN, 2);
-		delivers = nv->step_after_delivery = 1;
+		delivers = 1;
+		nested_mtf_owe(nv, 1);
 	}
 	struct step_entry e = step_entry_state(rflags, V12(v, GUEST_PENDING_DBG_EXCEPTIONS),
 					       (uint32_t)V12(v, GUEST_INTERRUPTIBILITY_INFO),
@@ -311,16 +313,22 @@ static int build_vmcs02(struct vm *vm, struct shadow_ept *sept, const struct l1_
 	return fresh;
 }
 
+/*
+ * L1's preemption timer for L2, as a deadline on this VMM's one clock (the
+ * TSC, sched/README.md): it counts down while L2 is in VMX non-root
+ * operation as L1 sees it (SDM 25.5.1), which includes the time this VMM
+ * gives other VMs meanwhile — L1 reads the same TSC, so it sees that time
+ * pass too.
+ */
 static void start_l1_timer(struct nested_vm *nv)
 {
 	const struct vmcs12 *v = nv->nvmx.cache;
-	nv->l1_timer_deadline = 0;
+	uint64_t at = TIMER_NONE;
 	if (V12(v, PIN_BASED_VM_EXEC_CONTROL) & PIN_PREEMPTION_TIMER) {
 		unsigned rate = (unsigned)(nv->caps.misc & 0x1f);
-		nv->l1_timer_deadline = rdtsc() + (V12(v, VMX_PREEMPTION_TIMER_VALUE) << rate);
-		if (!nv->l1_timer_deadline)
-			nv->l1_timer_deadline = 1;
+		at = rdtsc() + (V12(v, VMX_PREEMPTION_TIMER_VALUE) << rate);
 	}
+	vmm_timer_set(TIMER_CHILD_PREEMPTION, nv->vm, at);
 }
 
 /*
@@ -469,8 +477,8 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		nv->nvmx.cache_dirty = 1;
 	}
 	/* The injected event is delivered by this entry; a later exit reports it cleared (SDM 27.2.4). */
-	if (V12(v, VM_ENTRY_INTR_INFO_FIELD) >> 31) {
-		V12(v, VM_ENTRY_INTR_INFO_FIELD) &= ~(1ull << 31);
+	if (intr_info_valid((uint32_t)V12(v, VM_ENTRY_INTR_INFO_FIELD))) {
+		V12(v, VM_ENTRY_INTR_INFO_FIELD) &= ~(uint64_t)INTR_INFO_VALID;
 		nested_shadow_note(nv, VMCS12_IDX_VM_ENTRY_INTR_INFO_FIELD);
 	}
 	start_l1_timer(nv);

@@ -11,6 +11,7 @@
 #include "vmcs_setup.h"
 #include "vmcs_shadow.h"
 #include "vmx_ops.h"
+#include "vmm_sched.h"
 
 /* One field from VMCS02 (current) into VMCS12, noted for the shadow VMCS if it changed; returns it. */
 static inline uint64_t copy_from_vmcs02(struct nested_vm *nv, unsigned i)
@@ -147,8 +148,9 @@ void nested_finish_reflect(struct vm *vm, int only_noted)
 {
 	struct nested_vm *nv = vm->nested;
 	struct vmcs12 *v = nv->nvmx.cache;
-	if ((V12(v, VM_EXIT_CONTROLS) & EXIT_SAVE_PREEMPTION_TIMER) && nv->l1_timer_deadline) {
-		uint64_t now = rdtsc(), left = now < nv->l1_timer_deadline ? nv->l1_timer_deadline - now : 0;
+	uint64_t l1_timer = vmm_timer_get(TIMER_CHILD_PREEMPTION, vm);
+	if ((V12(v, VM_EXIT_CONTROLS) & EXIT_SAVE_PREEMPTION_TIMER) && l1_timer != TIMER_NONE) {
+		uint64_t now = rdtsc(), left = now < l1_timer ? l1_timer - now : 0;
 		V12(v, VMX_PREEMPTION_TIMER_VALUE) = (uint32_t)(left >> (nv->caps.misc & 0x1f));
 		nested_shadow_note(nv, VMCS12_IDX_VMX_PREEMPTION_TIMER_VALUE);
 	}
@@ -183,10 +185,10 @@ static enum exit_action reflect(struct vm *vm)
 static void redeliver_interrupted_event(struct nested_vm *nv)
 {
 	uint32_t idt = vmcs_read32(VMCS_IDT_VECTORING_INFO_FIELD);
-	if (!(idt & (1u << 31)))
+	if (!intr_info_valid(idt))
 		return;
-	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, idt & ~(1u << 12));
-	if (idt & (1u << 11))
+	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, idt & ~INTR_INFO_NMI_UNBLOCKING);
+	if (intr_info_has_error_code(idt))
 		vmcs_write32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(VMCS_IDT_VECTORING_ERROR_CODE));
 	vmcs_write32(VMCS_VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VMCS_VM_EXIT_INSTRUCTION_LEN));
 	/* Delivered by this VMM now (an INT n among them): under the emulated MTF, without TF, then the MTF exit. */
@@ -211,8 +213,8 @@ void nested_set_exit_field(struct nested_vm *nv, unsigned idx, uint64_t value)
 enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t error_code)
 {
 	struct nested_vm *nv = vm->nested;
-	/* Vector, type 3 (hardware exception), error code delivered, valid (SDM 25.8.3, 28.2.2). */
-	uint32_t info = (vector & 0xff) | (3u << 8) | (1u << 11) | (1u << 31);
+	/* A hardware exception with its error code (SDM 25.8.3, 28.2.2). */
+	uint32_t info = intr_info_event(INTR_TYPE_HW_EXCEPTION, vector) | INTR_INFO_ERROR_CODE;
 	struct reflect_input in = {
 		.reason = EXIT_REASON_EXCEPTION_NMI,
 		.intr_info = info,
@@ -348,20 +350,18 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 		nested_reflect_exit(vm);
 		return EXIT_RESUME;
 	}
-	if (ei->reason == EXIT_REASON_PREEMPTION_TIMER && nv->step_after_delivery) {
-		nv->step_after_delivery = 0;
-		return nested_reflect_mtf(vm); /* the event is delivered: the handler's first instruction is next */
-	}
 	if (ei->reason == EXIT_REASON_PREEMPTION_TIMER) {
 		uint64_t now = rdtsc();
-		if (nv->l1_timer_deadline && now >= nv->l1_timer_deadline)
-			return reflect(vm);
-		/* This VMM's own slice ended; L2 resumes later, and L1's timer stands still meanwhile. */
-		if (nv->l1_timer_deadline) {
-			nv->l1_timer_left = nv->l1_timer_deadline - now;
-			nv->l1_timer_paused = 1;
+		vmm_timer_expired(vm, now);
+		if (nested_mtf_owed(nv)) {
+			nested_mtf_owe(nv, 0);
+			return nested_reflect_mtf(vm); /* the event is delivered: the handler's first instruction is next */
 		}
-		return nested_handled(vm, ei, EXIT_RESCHEDULE);
+		if (vmm_timer_due(TIMER_CHILD_PREEMPTION, vm, now))
+			return reflect(vm);
+		/* This VMM's own time (a slice, the deadline): L2 resumes later, L1's timer keeps its deadline. */
+		vmm_sched_preempt(vm);
+		return nested_handled(vm, ei, EXIT_RESUME);
 	}
 	if (nv->v02->step_by_tf) {
 		enum exit_action a;
@@ -396,8 +396,8 @@ enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct
 		break;
 	}
 	/* An exception intercepted only because the MTF is emulated (not an NMI or #MC: those are this VMM's). */
-	if (ei->reason == EXIT_REASON_EXCEPTION_NMI && nv->v02->step_by_tf && ((in.intr_info >> 8) & 7) != 2 &&
-	    (in.intr_info & 0xff) != 18)
+	if (ei->reason == EXIT_REASON_EXCEPTION_NMI && nv->v02->step_by_tf &&
+	    intr_info_type(in.intr_info) != INTR_TYPE_NMI && intr_info_vector(in.intr_info) != VECTOR_MC)
 		return nested_mtf_deliver_own_exception(vm, ei, in.intr_info);
 	/* Not L1's business: this VMM treats it as it would for L1 itself (e.g. port I/O L1 lets through). */
 	return nested_mtf_after_emulation(vm, ei, nested_handled(vm, ei, vmm_dispatch_exit(vm, ei)));

@@ -6,12 +6,13 @@
 #include "platform.h"
 #include "vmcs_setup.h"
 #include "vmx_ops.h"
+#include "vmm_sched.h"
 
 /*
  * A write into VMCS01 while emulating a VM exit.  Under a parent VMM (a
  * child level) a VMWRITE that the parent's shadow VMCS does not absorb
  * costs an exit, while the parent shadows these fields for reading
- * (nested_exit_load_fields): so compare first and write only a change.
+ * (VF_EXIT_LOAD in vmcs_fields.def): so compare first and write only a change.
  * At L0 both instructions cost the same and the write goes straight in.
  */
 static int put01_compares; /* set per load: this VMM runs under a parent */
@@ -129,5 +130,7 @@ void nested_load_l1_host_state(struct vm *vm)
 			vmcs_access_fault((uint32_t)kv[bad].field, 1, vmx_vmwrite(kv[bad].field, kv[bad].value));
 	}
 	vm->in_l2 = 0;
-	nv->l1_timer_deadline = 0;
+	/* L2's times end with its run: L1 runs on this VMM's own timers. */
+	vmm_timer_set(TIMER_CHILD_PREEMPTION, vm, TIMER_NONE);
+	nested_mtf_owe(nv, 0);
 }

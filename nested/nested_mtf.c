@@ -8,6 +8,7 @@
  * instruction this VMM emulated for L2; VMCS12 never shows this VMM's TF.
  */
 #include "cpu.h"
+#include "exit_table.h"
 #include "nested_entry.h"
 #include "single_step.h"
 #include "vmcs_setup.h"
@@ -94,7 +95,7 @@ void nested_mtf_after_delivery(struct nested_vm *nv)
 		nested_vmcs02_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
 		nested_vmcs02_note(nv, VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO, e.interruptibility);
 	}
-	nv->step_after_delivery = 1;
+	nested_mtf_owe(nv, 1);
 }
 
 /*
@@ -109,14 +110,14 @@ void nested_mtf_after_delivery(struct nested_vm *nv)
 enum exit_action nested_mtf_deliver_own_exception(struct vm *vm, const struct exit_info *ei, uint32_t info)
 {
 	struct nested_vm *nv = vm->nested;
-	unsigned vector = info & 0xff, type = (info >> 8) & 7;
-	uint32_t inject = info & ~(1u << 12); /* bit 12 (NMI unblocking) is no injection bit */
-	uint32_t error_code = (info & (1u << 11)) ? vmcs_read32(VMCS_VM_EXIT_INTR_ERROR_CODE) : 0;
+	unsigned vector = intr_info_vector(info), type = intr_info_type(info);
+	uint32_t inject = info & ~INTR_INFO_NMI_UNBLOCKING; /* no injection bit */
+	uint32_t error_code = intr_info_has_error_code(info) ? vmcs_read32(VMCS_VM_EXIT_INTR_ERROR_CODE) : 0;
 	switch (nested_combine_events(vmcs_read32(VMCS_IDT_VECTORING_INFO_FIELD), vector)) {
 	case TRIPLE_FAULT:
 		return nested_reflect_made_up(vm, EXIT_REASON_TRIPLE_FAULT, 0, 0); /* shutdown in VMX non-root: an exit (25.2) */
 	case DELIVER_DOUBLE_FAULT: {
-		inject = (1u << 31) | (1u << 11) | (3u << 8) | 8;
+		inject = intr_info_event(INTR_TYPE_HW_EXCEPTION, VECTOR_DF) | INTR_INFO_ERROR_CODE;
 		error_code = 0;
 		/* The #DF may be L1's to intercept even where the exception that made it was not. */
 		struct reflect_input df = { .reason = EXIT_REASON_EXCEPTION_NMI, .intr_info = inject, .l1mem = &nv->l1mem };
@@ -127,9 +128,9 @@ enum exit_action nested_mtf_deliver_own_exception(struct vm *vm, const struct ex
 		break;
 	}
 	case DELIVER_SECOND:
-		if (vector == 14)
+		if (vector == VECTOR_PF)
 			write_cr2(ei->qualification);
-		if (vector == 1) {
+		if (vector == VECTOR_DB) {
 			/* B0-B3 are replaced, the rest of DR6 is sticky (SDM 17.2.3); BS only if L2 stepped itself. */
 			uint64_t bits = ei->qualification & (0xf | (1ull << 13) | (nv->l2_own_tf ? DBG_BS : 0));
 			write_dr6((read_dr6() & ~0xfull) | bits);
@@ -137,9 +138,9 @@ enum exit_action nested_mtf_deliver_own_exception(struct vm *vm, const struct ex
 		break;
 	}
 	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, inject);
-	if (inject & (1u << 11))
+	if (intr_info_has_error_code(inject))
 		vmcs_write32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
-	if (type == 5 || type == 6) /* ICEBP, INT3, INTO: delivered past the instruction */
+	if (type == INTR_TYPE_PRIV_SW_EXCEPTION || type == INTR_TYPE_SW_EXCEPTION) /* delivered past the instruction */
 		vmcs_write32(VMCS_VM_ENTRY_INSTRUCTION_LEN, ei->insn_len);
 	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_INTR_INFO_FIELD);
 	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_EXCEPTION_ERROR_CODE);
@@ -149,26 +150,21 @@ enum exit_action nested_mtf_deliver_own_exception(struct vm *vm, const struct ex
 }
 
 /*
- * Instructions of L2 this VMM may emulate itself (port I/O and MSRs L1
- * lets through, control-register accesses L1 does not own, VMREAD and
- * VMWRITE served from L1's shadow VMCS).  With L1's monitor trap flag on,
- * the processor sees no instruction complete there: the MTF exit it would
- * give L1 is made up (as KVM does), right away or after the event the
- * emulation injected.
+ * Instructions of L2 this VMM may emulate itself (the exit table's
+ * l0_completes column: port I/O and MSRs L1 lets through, control-register
+ * accesses L1 does not own, VMREAD and VMWRITE served from L1's shadow
+ * VMCS).  With L1's monitor trap flag on, the processor sees no instruction
+ * complete there: the MTF exit it would give L1 is made up (as KVM does),
+ * right away or after the event the emulation injected.
  */
-static const uint8_t l0_completes_instruction[EXIT_REASON_MAX] = {
-	[EXIT_REASON_IO_INSTRUCTION] = 1, [EXIT_REASON_MSR_READ] = 1, [EXIT_REASON_MSR_WRITE] = 1,
-	[EXIT_REASON_CR_ACCESS] = 1, [EXIT_REASON_VMREAD] = 1, [EXIT_REASON_VMWRITE] = 1,
-};
-
 enum exit_action nested_mtf_after_emulation(struct vm *vm, const struct exit_info *ei, enum exit_action a)
 {
 	struct nested_vm *nv = vm->nested;
-	if (a == EXIT_STOPPED || vm->state != VM_RUNNABLE || !vm->in_l2 || ei->reason >= EXIT_REASON_MAX ||
-	    !l0_completes_instruction[ei->reason] ||
+	const struct exit_reason_row *row = exit_reason_row(ei->reason);
+	if (a == EXIT_STOPPED || !vm_alive(vm) || !vm->in_l2 || !row || !row->l0_completes ||
 	    !(V12(nv->nvmx.cache, CPU_BASED_VM_EXEC_CONTROL) & CPU_MONITOR_TRAP_FLAG))
 		return a;
-	if (vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD) >> 31) {
+	if (intr_info_valid(vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD))) {
 		/* The emulation injected an event (#GP): the MTF exit comes after its delivery. */
 		if (nv->v02->step_by_tf)
 			nested_mtf_after_delivery(nv);

@@ -96,9 +96,6 @@ struct nested_vm {
 	uint64_t ept02_free;             /* recycled pages, linked through their first word */
 	uint64_t ept02_pages, ept02_limit;
 	struct vpid_map vpids;
-	uint64_t l1_timer_deadline;      /* TSC at which L1's preemption timer for L2 fires; 0 = off */
-	uint64_t l1_timer_left;          /* its remaining ticks while this VMM runs other VMs */
-	int l1_timer_paused;
 	/* What the last emulated entry changed in VMCS12, undone if the processor then refuses VMCS02. */
 	int entry_was_launch;
 	uint64_t entry_intr_info12;
@@ -111,12 +108,7 @@ struct nested_vm {
 	 */
 	int l2_state_stale;
 	int l2_own_tf;                   /* RFLAGS.TF was L2's own at the last entry (not the emulated MTF's) */
-	/*
-	 * The emulated MTF exit is owed right after the event this entry
-	 * delivers (SDM 26.7.2): L2 was entered without TF and exits at once
-	 * on a zero preemption timer, before the handler's first instruction.
-	 */
-	int step_after_delivery;
+	struct vm *vm;                   /* the child VMM this is the virtual VMX of */
 	int sti_dropped;                 /* the entry dropped STI blocking to step (step_entry_state()), at step_rip */
 	/*
 	 * The L1-physical page of L2's code the emulated MTF last read an
@@ -146,7 +138,7 @@ struct nested_vm {
 		uint8_t noted[VMCS12_NFIELDS];
 		uint8_t noted_mark[VMCS12_NFIELDS];
 		unsigned noted_count;
-		int exit_load;                    /* nested_exit_load_fields shadowed too (the child hosts a VMM) */
+		int exit_load;                    /* the VF_EXIT_LOAD fields shadowed too (the child hosts a VMM) */
 		uint64_t syncs_in, syncs_out;     /* copies shadow → cache and cache → shadow */
 	} shadow;
 };
@@ -269,7 +261,14 @@ uint64_t nested_vmcs02(const struct vm *vm);
 int *nested_vmcs02_launched(struct vm *vm);
 uint64_t *nested_vmcs02_host_rsp(struct vm *vm);
 /* The TSC by which L2 must exit for L1's sake (its preemption timer, an emulated MTF exit owed); 0 = none. */
-uint64_t nested_l2_exit_deadline(struct vm *vm);
+/*
+ * The emulated MTF exit is owed right after the event this entry delivers
+ * (SDM 26.7.2): L2 was entered without TF and exits at once, before the
+ * handler's first instruction, on a time already come in the timer
+ * multiplexer (TIMER_MTF_OWED), which is the one record of it.
+ */
+void nested_mtf_owe(struct nested_vm *nv, int owed);
+int nested_mtf_owed(const struct nested_vm *nv);
 
 /* The "nested" record: emulated VMX instructions, reflected vs handled exits, EPT02, INV*. */
 void nested_record_counters(const struct vm *vm);

@@ -8,6 +8,7 @@
 #include "vmcs_setup.h"
 #include "vmcs_shadow.h"
 #include "vmx_ops.h"
+#include "vmm_sched.h"
 #include <string.h>
 
 /* Each child VMM gets its own range of VPID02s, after the VPIDs of this VMM's own VMs. */
@@ -38,6 +39,7 @@ int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 		v02->for_vmcs12 = NVMX_NO_VMCS;
 	}
 	nv->v02 = &nv->vmcs02s[0];
+	nv->vm = vm;
 	nv->l1mem.base = (uint8_t *)(uintptr_t)vm->mem_hpa;
 	nv->l1mem.size = vm->mem_bytes;
 	/* Enough for every EPT02 slot to map all of the child's memory with 4 KiB pages, plus upper levels. */
@@ -77,21 +79,14 @@ uint64_t *nested_vmcs02_host_rsp(struct vm *vm)
 	return &vm->nested->v02->host_rsp;
 }
 
-uint64_t nested_l2_exit_deadline(struct vm *vm)
+void nested_mtf_owe(struct nested_vm *nv, int owed)
 {
-	struct nested_vm *nv = vm->nested;
-	if (!nv)
-		return 0;
-	if (nv->step_after_delivery)
-		return 1; /* long past: the timer starts at zero */
-	/* L1's timer counts only while L2 runs (SDM 25.5.1): it resumes where this VMM's slice cut it. */
-	if (nv->l1_timer_paused) {
-		nv->l1_timer_deadline = rdtsc() + nv->l1_timer_left;
-		if (!nv->l1_timer_deadline)
-			nv->l1_timer_deadline = 1;
-		nv->l1_timer_paused = 0;
-	}
-	return nv->l1_timer_deadline;
+	vmm_timer_set(TIMER_MTF_OWED, nv->vm, owed ? 0 : TIMER_NONE); /* 0: long past, the timer starts at zero */
+}
+
+int nested_mtf_owed(const struct nested_vm *nv)
+{
+	return vmm_timer_get(TIMER_MTF_OWED, nv->vm) != TIMER_NONE;
 }
 
 void nested_vmcs02_entry_failed(struct vm *vm, int rc)

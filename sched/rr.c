@@ -22,3 +22,33 @@ int rr_next(struct rr_sched *s, int (*runnable)(unsigned idx, void *ctx), void *
 	}
 	return -1;
 }
+
+static int entity_runnable(unsigned idx, void *ctx)
+{
+	const struct sched *s = ctx;
+	return s->state[idx] == SCHED_RUNNABLE;
+}
+
+static int rr_pick(struct sched *s, uint64_t now, uint64_t *until)
+{
+	struct rr_sched rot = { .count = s->count, .last = s->policy.rr.last };
+	int next = rr_next(&rot, entity_runnable, s);
+	if (next < 0)
+		return -1;
+	s->policy.rr.last = next;
+	/* Alone on the CPU, an entity is preempted by nothing but an event: a slice would buy nothing. */
+	*until = sched_runnable_count(s) > 1 ? now + s->policy.rr.quantum : SCHED_NEVER;
+	return next;
+}
+
+const struct sched_ops sched_rr_ops = {
+	.name = "rr",
+	.pick = rr_pick,
+};
+
+void sched_rr_init(struct sched *s, unsigned count, uint64_t quantum_ticks)
+{
+	sched_init(s, &sched_rr_ops, count);
+	s->policy.rr.last = -1;
+	s->policy.rr.quantum = quantum_ticks ? quantum_ticks : 1;
+}

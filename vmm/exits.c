@@ -1,5 +1,6 @@
 /*
- * The exit dispatcher: one const table indexed by basic exit reason.  An
+ * The exit handlers and the dispatcher: the handler column of the exit
+ * table (exit_table.h, rows in include/nestlab/vmx_exit_reasons.def).  An
  * exit without a handler is recorded and stops only the VM that caused it.
  */
 #include "fmt.h"
@@ -7,6 +8,8 @@
 #include "cpu.h"
 #include "nestlab/records.h"
 #include "vmm.h"
+#include "exit_table.h"
+#include "vmm_sched.h"
 #include "nested_runtime.h"
 #include "single_step.h"
 #include "vmx_ops.h"
@@ -18,14 +21,14 @@ void vm_skip_instruction(struct vm *vm, const struct exit_info *ei)
 	vmcs_writenat(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + ei->insn_len);
 }
 
-static enum exit_action handle_vmcall(struct vm *vm, const struct exit_info *ei)
+enum exit_action handle_vmcall(struct vm *vm, const struct exit_info *ei)
 {
 	vm_skip_instruction(vm, ei);
 	return vmm_hypercall(vm);
 }
 
 /* CPUID: the real processor's answers, minus VMX, plus nestlab's hypervisor leaves. */
-static enum exit_action handle_cpuid(struct vm *vm, const struct exit_info *ei)
+enum exit_action handle_cpuid(struct vm *vm, const struct exit_info *ei)
 {
 	uint32_t leaf = (uint32_t)vm->regs.rax, sub = (uint32_t)vm->regs.rcx;
 	uint32_t a, b, c, d;
@@ -61,10 +64,11 @@ static enum exit_action handle_cpuid(struct vm *vm, const struct exit_info *ei)
 }
 
 /* HLT: the guest has nothing to do until an event; with no virtual timer yet it simply yields. */
-static enum exit_action handle_hlt(struct vm *vm, const struct exit_info *ei)
+enum exit_action handle_hlt(struct vm *vm, const struct exit_info *ei)
 {
 	vm_skip_instruction(vm, ei);
-	return EXIT_RESCHEDULE;
+	vmm_sched_yield(vm);
+	return EXIT_RESUME;
 }
 
 #define COM1_DATA 0x3f8
@@ -76,7 +80,7 @@ static enum exit_action handle_hlt(struct vm *vm, const struct exit_info *ei)
  * 0xE9 are the guest's console; reading COM1's line status says "ready";
  * other reads see a floating bus (all ones) and writes are dropped.
  */
-static enum exit_action handle_io(struct vm *vm, const struct exit_info *ei)
+enum exit_action handle_io(struct vm *vm, const struct exit_info *ei)
 {
 	uint64_t q = ei->qualification;
 	unsigned size = (unsigned)(q & 7) + 1;
@@ -99,40 +103,42 @@ static enum exit_action handle_io(struct vm *vm, const struct exit_info *ei)
 	return EXIT_RESUME;
 }
 
-static enum exit_action handle_exception(struct vm *vm, const struct exit_info *ei)
+enum exit_action handle_exception(struct vm *vm, const struct exit_info *ei)
 {
 	if (vm_step_exit(vm, ei))
 		return EXIT_RESUME;
 	return vm_fault(vm, ei, "exception");
 }
 
-static enum exit_action handle_monitor_trap(struct vm *vm, const struct exit_info *ei)
+enum exit_action handle_monitor_trap(struct vm *vm, const struct exit_info *ei)
 {
 	if (vm_step_exit(vm, ei))
 		return EXIT_RESUME;
 	return vm_fault(vm, ei, "monitor trap flag exit while not single-stepping");
 }
 
-static enum exit_action handle_triple_fault(struct vm *vm, const struct exit_info *ei)
+enum exit_action handle_triple_fault(struct vm *vm, const struct exit_info *ei)
 {
 	return vm_fault(vm, ei, "triple fault");
 }
 
-static enum exit_action handle_ept_violation(struct vm *vm, const struct exit_info *ei)
+enum exit_action handle_ept_violation(struct vm *vm, const struct exit_info *ei)
 {
 	return vm_fault(vm, ei, "access outside the VM's memory");
 }
 
-static enum exit_action handle_ept_misconfig(struct vm *vm, const struct exit_info *ei)
+enum exit_action handle_ept_misconfig(struct vm *vm, const struct exit_info *ei)
 {
 	return vm_fault(vm, ei, "EPT misconfiguration (a VMM bug)");
 }
 
-static enum exit_action handle_preemption_timer(struct vm *vm, const struct exit_info *ei)
+/* A time this VMM registered with its timer multiplexer has come: the run loop looks at what it was. */
+enum exit_action handle_preemption_timer(struct vm *vm, const struct exit_info *ei)
 {
-	(void)vm;
 	(void)ei;
-	return EXIT_RESCHEDULE;
+	vmm_timer_expired(vm, rdtsc());
+	vmm_sched_preempt(vm);
+	return EXIT_RESUME;
 }
 
 /*
@@ -140,11 +146,11 @@ static enum exit_action handle_preemption_timer(struct vm *vm, const struct exit
  * one can only be a latecomer latched before that; it is dropped (never
  * acknowledged) and the slice ends so the run loop looks at time again.
  */
-static enum exit_action handle_external_interrupt(struct vm *vm, const struct exit_info *ei)
+enum exit_action handle_external_interrupt(struct vm *vm, const struct exit_info *ei)
 {
-	(void)vm;
 	(void)ei;
-	return EXIT_RESCHEDULE;
+	vmm_sched_preempt(vm);
+	return EXIT_RESUME;
 }
 
 static enum exit_action handle_unexpected(struct vm *vm, const struct exit_info *ei)
@@ -152,56 +158,10 @@ static enum exit_action handle_unexpected(struct vm *vm, const struct exit_info 
 	return vm_fault(vm, ei, "unexpected exit");
 }
 
-static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
-	[EXIT_REASON_EXCEPTION_NMI] = handle_exception,
-	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
-	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
-	[EXIT_REASON_CPUID] = handle_cpuid,
-	[EXIT_REASON_HLT] = handle_hlt,
-	[EXIT_REASON_VMCALL] = handle_vmcall,
-	[EXIT_REASON_IO_INSTRUCTION] = handle_io,
-	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
-	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
-	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
-	[EXIT_REASON_MSR_READ] = handle_rdmsr,
-	[EXIT_REASON_MSR_WRITE] = handle_wrmsr,
-	[EXIT_REASON_CR_ACCESS] = handle_cr_access,
-	[EXIT_REASON_MONITOR_TRAP_FLAG] = handle_monitor_trap,
-	/* VMX instructions: emulated for a VM offered VMX, #UD for a leaf (nested/nested_insn.c). */
-	[EXIT_REASON_VMXON] = nested_vmx_insn_exit,
-	[EXIT_REASON_VMXOFF] = nested_vmx_insn_exit,
-	[EXIT_REASON_VMCLEAR] = nested_vmx_insn_exit,
-	[EXIT_REASON_VMPTRLD] = nested_vmx_insn_exit,
-	[EXIT_REASON_VMPTRST] = nested_vmx_insn_exit,
-	[EXIT_REASON_VMREAD] = nested_vmx_insn_exit,
-	[EXIT_REASON_VMWRITE] = nested_vmx_insn_exit,
-	[EXIT_REASON_VMLAUNCH] = nested_vmx_insn_exit,
-	[EXIT_REASON_VMRESUME] = nested_vmx_insn_exit,
-	[EXIT_REASON_INVEPT] = nested_vmx_insn_exit,
-	[EXIT_REASON_INVVPID] = nested_vmx_insn_exit,
-};
-
-/*
- * The exits whose exit qualification the SDM defines (Vol. 3 28.2.1); for
- * every other exit the processor clears the field, so it is not read: under
- * a parent VMM each VMREAD this VMM saves may be an exit saved.
- */
-const uint8_t vmm_exit_has_qualification[EXIT_REASON_MAX] = {
-	[EXIT_REASON_EXCEPTION_NMI] = 1, [EXIT_REASON_SIPI] = 1, [EXIT_REASON_IO_SMI] = 1,
-	[EXIT_REASON_OTHER_SMI] = 1, [EXIT_REASON_TASK_SWITCH] = 1, [EXIT_REASON_INVLPG] = 1,
-	[EXIT_REASON_VMCLEAR] = 1, [EXIT_REASON_VMPTRLD] = 1, [EXIT_REASON_VMPTRST] = 1,
-	[EXIT_REASON_VMREAD] = 1, [EXIT_REASON_VMWRITE] = 1, [EXIT_REASON_VMXON] = 1,
-	[EXIT_REASON_CR_ACCESS] = 1, [EXIT_REASON_DR_ACCESS] = 1, [EXIT_REASON_IO_INSTRUCTION] = 1,
-	[EXIT_REASON_INVALID_GUEST_STATE] = 1, [EXIT_REASON_MSR_LOAD_FAIL] = 1, [EXIT_REASON_MWAIT] = 1,
-	[EXIT_REASON_APIC_ACCESS] = 1, [EXIT_REASON_EOI_INDUCED] = 1, [EXIT_REASON_GDTR_IDTR] = 1,
-	[EXIT_REASON_LDTR_TR] = 1, [EXIT_REASON_EPT_VIOLATION] = 1, [EXIT_REASON_INVEPT] = 1,
-	[EXIT_REASON_INVVPID] = 1, [EXIT_REASON_APIC_WRITE] = 1, [EXIT_REASON_INVPCID] = 1,
-	[EXIT_REASON_PML_FULL] = 1, [EXIT_REASON_XSAVES] = 1, [EXIT_REASON_XRSTORS] = 1,
-};
-
 enum exit_action vmm_dispatch_exit(struct vm *vm, const struct exit_info *ei)
 {
-	exit_handler_fn fn = ei->reason < EXIT_REASON_MAX ? exit_handlers[ei->reason] : 0;
+	const struct exit_reason_row *row = exit_reason_row(ei->reason);
+	exit_handler_fn fn = row ? row->handler : 0;
 	return (fn ? fn : handle_unexpected)(vm, ei);
 }
 

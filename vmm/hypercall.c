@@ -12,6 +12,7 @@
 #include "platform.h"
 #include "record_path.h"
 #include "vmm.h"
+#include "vmm_sched.h"
 #include "vmx_ops.h"
 #include <string.h>
 
@@ -99,6 +100,12 @@ static int64_t hc_nop(struct vm *vm)
 	return NL_HC_OK;
 }
 
+static int64_t hc_yield(struct vm *vm)
+{
+	vmm_sched_yield(vm);
+	return NL_HC_OK;
+}
+
 struct hypercall {
 	const char *name;
 	int64_t (*fn)(struct vm *vm);
@@ -110,7 +117,7 @@ static const struct hypercall hypercalls[NL_HC_COUNT] = {
 	[NL_HC_EMIT_RECORD] = { "EMIT_RECORD", hc_emit_record, EXIT_RESUME },
 	[NL_HC_EXIT] = { "EXIT", 0, EXIT_STOPPED },
 	[NL_HC_NOP] = { "NOP", hc_nop, EXIT_RESUME },
-	[NL_HC_YIELD] = { "YIELD", hc_nop, EXIT_RESCHEDULE },
+	[NL_HC_YIELD] = { "YIELD", hc_yield, EXIT_RESUME },
 	[NL_HC_SET_TIMER] = { "SET_TIMER", 0, EXIT_RESUME },
 	[NL_HC_SCHED_REPORT] = { "SCHED_REPORT", 0, EXIT_RESUME },
 	[NL_HC_GET_MANIFEST] = { "GET_MANIFEST", 0, EXIT_RESUME },

@@ -21,7 +21,8 @@ struct guest_regs {
 };
 
 enum vm_state {
-	VM_RUNNABLE,
+	VM_RUNNABLE, /* the scheduler may run it */
+	VM_BLOCKED,  /* waits for a time or an event (vmm/vmm_sched.c keeps it in step with the scheduler) */
 	VM_EXITED,   /* NL_HC_EXIT */
 	VM_FAULTED,  /* stopped for an illegal act (EPT violation, exception, ...) */
 	VM_TIMEOUT,  /* the experiment's duration ran out */
@@ -52,6 +53,7 @@ struct vm_step {
 
 struct vm {
 	unsigned index;                   /* manifest index */
+	unsigned slot;                    /* its place among this VMM's VMs: its scheduler entity */
 	char name[NL_NAME_MAX];
 	char path[NL_PATH_MAX];
 	const struct nl_manifest_vm *desc;
@@ -94,5 +96,11 @@ static inline int vm_gpa_range_ok(const struct vm *vm, uint64_t gpa, uint64_t le
 }
 
 const char *vm_state_name(enum vm_state s);
+
+/* Not stopped: runnable or blocked. */
+static inline int vm_alive(const struct vm *vm)
+{
+	return vm->state == VM_RUNNABLE || vm->state == VM_BLOCKED;
+}
 
 #endif

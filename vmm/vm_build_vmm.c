@@ -75,6 +75,13 @@ static int add_module(struct placement *p, const char *name, uint64_t size, uint
 	return 0;
 }
 
+/*
+ * What a child VMM's own level records (its scheduler's, its end) take to
+ * leave the machine: under Bochs COM1 sends one character per 87 us
+ * (115200 baud) of emulated time, and those records are some 250.
+ */
+#define REPORT_ALLOWANCE_MS 20
+
 /* The child's own manifest, encoded straight into its memory. */
 static int add_sub_manifest(struct placement *p, const struct nl_manifest_view *m, unsigned index,
 			    struct nl_manifest_vm *sub, uint32_t *count, const char **why)
@@ -91,7 +98,8 @@ static int add_sub_manifest(struct placement *p, const struct nl_manifest_view *
 	 * The child must stop its own VMs and report them before this level's
 	 * deadline stops it, or their records are lost: its deadline is this
 	 * level's less a fifth of the duration (at least 10 ms: reporting
-	 * through a parent's virtual VMX is slow), on the TSC every level
+	 * through a parent's virtual VMX is slow) and the time its own
+	 * level's records take (REPORT_ALLOWANCE_MS), on the TSC every level
 	 * reads alike.
 	 */
 	struct nl_manifest_header hdr = *m->hdr;
@@ -100,6 +108,7 @@ static int add_sub_manifest(struct placement *p, const struct nl_manifest_view *
 	uint64_t margin = hdr.duration_ms * hdr.tsc_khz / 5;
 	if (margin < 10 * hdr.tsc_khz)
 		margin = 10 * hdr.tsc_khz;
+	margin += REPORT_ALLOWANCE_MS * hdr.tsc_khz;
 	uint64_t deadline = vmm_run_deadline();
 	hdr.deadline_tsc = deadline > margin ? deadline - margin : 1;
 	/* Page-aligned in memory that is 2 MiB aligned: the 8-byte alignment encode wants. */

@@ -3,6 +3,7 @@
 #include "nestlab/records.h"
 #include "platform.h"
 #include "vmm.h"
+#include "vmm_sched.h"
 #include "vmcs_setup.h"
 #include "vmx_ops.h"
 #include "x86.h"
@@ -12,6 +13,7 @@ const char *vm_state_name(enum vm_state s)
 {
 	switch (s) {
 	case VM_RUNNABLE: return "running";
+	case VM_BLOCKED: return "blocked";
 	case VM_EXITED: return NL_VM_STATE_EXITED;
 	case VM_FAULTED: return NL_VM_STATE_FAULTED;
 	case VM_TIMEOUT: return NL_VM_STATE_TIMEOUT;
@@ -55,6 +57,7 @@ void vm_console_put(struct vm *vm, const char *s, unsigned n)
 void vm_stop(struct vm *vm, enum vm_state state, int64_t status, const char *reason)
 {
 	console_flush(vm);
+	vmm_sched_removed(vm);
 	vm->state = state;
 	vm->exit_status = status;
 	nl_snprintf(vm->stop_reason, sizeof vm->stop_reason, "%s", reason);
@@ -99,11 +102,11 @@ enum exit_action vm_fault(struct vm *vm, const struct exit_info *ei, const char 
 			    access, (unsigned long long)gpa, (unsigned long long)rip);
 	} else if (ei->reason == EXIT_REASON_EXCEPTION_NMI) {
 		uint32_t info = vmcs_read32(VMCS_VM_EXIT_INTR_INFO);
-		unsigned vector = info & 0xff;
+		unsigned vector = intr_info_vector(info);
 		const char *vname = x86_exception_mnemonic(vector);
 		jsonw_u64(&w, "vector", vector);
 		jsonw_str(&w, "exception", vname);
-		if (info & (1u << 11))
+		if (intr_info_has_error_code(info))
 			jsonw_hex(&w, "error_code", vmcs_read32(VMCS_VM_EXIT_INTR_ERROR_CODE));
 		nl_snprintf(reason, sizeof reason, "exception %s at rip 0x%llx", vname, (unsigned long long)rip);
 	} else {

@@ -7,8 +7,7 @@
 
 /* What the run loop does after an exit handler. */
 enum exit_action {
-	EXIT_RESUME,     /* re-enter the same VM in its time slice */
-	EXIT_RESCHEDULE, /* the slice is over or the VM yielded: pick the next VM */
+	EXIT_RESUME,     /* go on: the scheduler (vmm_sched.h) decides who runs next */
 	EXIT_STOPPED,    /* the handler stopped the VM */
 };
 
@@ -25,14 +24,24 @@ typedef enum exit_action (*exit_handler_fn)(struct vm *vm, const struct exit_inf
 enum exit_action vmm_handle_exit(struct vm *vm, const struct exit_info *ei);
 /* The two halves: count an exit of the VM (its own or its L2's), and run the table's handler. */
 void vmm_count_exit(struct vm *vm, uint32_t reason);
-/* Whether the SDM defines an exit qualification for a basic exit reason (exits.c). */
-extern const uint8_t vmm_exit_has_qualification[EXIT_REASON_MAX];
 enum exit_action vmm_dispatch_exit(struct vm *vm, const struct exit_info *ei);
 /* The hypercall table behind the VMCALL exit handler. */
 enum exit_action vmm_hypercall(struct vm *vm);
 const char *hypercall_name(unsigned nr);
 
-/* MSR and control-register exits (vmm/msr_cr.c). */
+/* The exit handlers the exit table names (exit_table.h): vmm/exits.c's, */
+enum exit_action handle_exception(struct vm *vm, const struct exit_info *ei);
+enum exit_action handle_external_interrupt(struct vm *vm, const struct exit_info *ei);
+enum exit_action handle_triple_fault(struct vm *vm, const struct exit_info *ei);
+enum exit_action handle_cpuid(struct vm *vm, const struct exit_info *ei);
+enum exit_action handle_hlt(struct vm *vm, const struct exit_info *ei);
+enum exit_action handle_vmcall(struct vm *vm, const struct exit_info *ei);
+enum exit_action handle_io(struct vm *vm, const struct exit_info *ei);
+enum exit_action handle_monitor_trap(struct vm *vm, const struct exit_info *ei);
+enum exit_action handle_ept_violation(struct vm *vm, const struct exit_info *ei);
+enum exit_action handle_ept_misconfig(struct vm *vm, const struct exit_info *ei);
+enum exit_action handle_preemption_timer(struct vm *vm, const struct exit_info *ei);
+/* and the MSR and control-register exits (vmm/msr_cr.c). */
 enum exit_action handle_rdmsr(struct vm *vm, const struct exit_info *ei);
 enum exit_action handle_wrmsr(struct vm *vm, const struct exit_info *ei);
 enum exit_action handle_cr_access(struct vm *vm, const struct exit_info *ei);

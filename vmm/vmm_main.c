@@ -7,10 +7,11 @@
 #include "fmt.h"
 #include "nestlab/records.h"
 #include "platform.h"
-#include "rr.h"
 #include "vm_build.h"
 #include "vmcs_setup.h"
 #include "vmm.h"
+#include "exit_table.h"
+#include "vmm_sched.h"
 #include "vmx_ops.h"
 #include "nested_runtime.h"
 #include "single_step.h"
@@ -27,7 +28,8 @@ uint64_t nl_compute_loop(uint64_t iterations, uint64_t seed);
 /* The current VMCS's exit qualification, or 0 without a VMREAD where the SDM says it is cleared. */
 static inline uint64_t exit_qualification(uint32_t basic_reason)
 {
-	if (basic_reason < EXIT_REASON_MAX && !vmm_exit_has_qualification[basic_reason])
+	const struct exit_reason_row *row = exit_reason_row(basic_reason);
+	if (row && !row->has_qualification)
 		return 0;
 	return vmcs_readnat(VMCS_EXIT_QUALIFICATION);
 }
@@ -114,20 +116,6 @@ static void bench_native_loop(const struct nl_manifest_view *m)
 	rec_emit(&w);
 }
 
-static int vm_runnable(unsigned idx, void *ctx)
-{
-	(void)ctx;
-	return vms[idx].state == VM_RUNNABLE;
-}
-
-static unsigned runnable_count(void)
-{
-	unsigned n = 0;
-	for (unsigned i = 0; i < vm_count; i++)
-		n += vms[i].state == VM_RUNNABLE;
-	return n;
-}
-
 static void enter_failed(struct vm *vm, int rc)
 {
 	char reason[160];
@@ -152,86 +140,113 @@ static void entry_failure_exit(struct vm *vm, uint32_t raw_reason)
 	vm_stop(vm, VM_FAILED, -1, reason);
 }
 
-static uint64_t run_deadline;
-
 uint64_t vmm_run_deadline(void)
 {
-	return run_deadline;
+	return vmm_timer_get(TIMER_RUN_DEADLINE, 0);
 }
 
-static void run_vms(const struct nl_manifest_view *m)
+/* The experiment's duration is spent: every VM still alive stops as timed out. */
+static void stop_at_deadline(void)
 {
-	struct rr_sched rr;
-	uint64_t tsc_khz = m->hdr->tsc_khz;
-	uint64_t quantum = m->hdr->quantum_us * tsc_khz / 1000;
-	uint64_t deadline = run_deadline;
-	struct vm *cur = 0;
-	uint64_t slice_end = 0;
+	for (unsigned i = 0; i < vm_count; i++)
+		if (vm_alive(&vms[i]))
+			vm_stop(&vms[i], VM_TIMEOUT, -1, "the experiment's duration ran out");
+}
 
-	if (!quantum)
-		quantum = 1;
-	rr_init(&rr, vm_count);
+/*
+ * Nothing runnable, something blocked: wait for the next time that matters.
+ * No interrupts reach a VMM yet, so it polls the TSC (a halt of the CPU, or
+ * of a child's virtual CPU, comes with virtual interrupts).
+ */
+static void idle_until_next_event(void)
+{
+	uint64_t until = vmm_sched_next_event(), deadline = vmm_run_deadline();
+	if (deadline < until)
+		until = deadline;
+	while (rdtsc() < until)
+		__builtin_ia32_pause();
+}
+
+/* A VMCS this VMM can enter: the VM's own, or the VMCS02 its L2 runs on. */
+struct vmcs_entry {
+	uint64_t hpa;
+	int *launched;
+	uint64_t *host_rsp;
+};
+
+static struct vmcs_entry current_vmcs(struct vm *vm)
+{
+	if (vm->in_l2)
+		return (struct vmcs_entry){ nested_vmcs02(vm), nested_vmcs02_launched(vm), nested_vmcs02_host_rsp(vm) };
+	return (struct vmcs_entry){ vm->vmcs_hpa, &vm->launched, &vm->host_rsp };
+}
+
+/* Phase 2: the VM's current VMCS made current, stepping armed, and the timer set from the multiplexer alone. */
+static struct vmcs_entry prepare_entry(struct vm *vm, uint64_t now)
+{
+	struct vmcs_entry e = current_vmcs(vm);
+	vmcs_load(e.hpa);
+	if (!vm->in_l2 && vm_stepping(vm))
+		vm_step_arm(vm);
+	uint64_t until = vmm_timer_earliest(vm);
+	uint64_t timer = until > now ? (until - now) >> caps.preempt_rate : 0;
+	vmcs_write32(VMCS_VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffffull ? 0xffffffffu : (uint32_t)timer);
+	return e;
+}
+
+/* Phase 4: the exit read once and handed to the VM's handler, or to the child VMM's L2 path. */
+static void dispatch_exit(struct vm *vm, int in_l2, uint32_t raw)
+{
+	struct exit_info ei = {
+		.reason = EXIT_REASON_BASIC(raw),
+		.qualification = exit_qualification(EXIT_REASON_BASIC(raw)),
+		.insn_len = vmcs_read32(VMCS_VM_EXIT_INSTRUCTION_LEN),
+	};
+	if (in_l2)
+		nested_l2_exit(vm, raw, &ei);
+	else if (raw & EXIT_REASON_ENTRY_FAIL)
+		entry_failure_exit(vm, raw);
+	else
+		vmm_handle_exit(vm, &ei);
+}
+
+/*
+ * The run loop, in four phases: pick (the scheduler), prepare the entry,
+ * enter, dispatch the exit.  Handlers tell the scheduler what a VM needs;
+ * the loop asks it again at every turn, which costs one compare while the
+ * choice stands.
+ */
+static void run_vms(void)
+{
 	for (;;) {
 		uint64_t now = rdtsc();
-		if (now >= deadline) {
-			for (unsigned i = 0; i < vm_count; i++)
-				if (vms[i].state == VM_RUNNABLE)
-					vm_stop(&vms[i], VM_TIMEOUT, -1, "the experiment's duration ran out");
+		if (vmm_run_deadline_passed(now)) {
+			stop_at_deadline();
 			return;
 		}
-		if (!cur || cur->state != VM_RUNNABLE || now >= slice_end) {
-			int next = rr_next(&rr, vm_runnable, 0);
-			if (next < 0)
+		struct vm *vm = vmm_sched_pick(now);
+		if (!vm) {
+			if (!vmm_sched_any_alive())
 				return;
-			cur = &vms[next];
-			/* Alone on the CPU, a VM is preempted only by the deadline: a slice would buy nothing. */
-			slice_end = runnable_count() > 1 ? now + quantum : deadline;
+			idle_until_next_event();
+			continue;
 		}
-		/* An L2 runs on this VMM's VMCS02 for it; everything else on the VM's own VMCS. */
-		int in_l2 = cur->in_l2;
-		uint64_t vmcs = in_l2 ? nested_vmcs02(cur) : cur->vmcs_hpa;
-		int *launched = in_l2 ? nested_vmcs02_launched(cur) : &cur->launched;
-		uint64_t *host_rsp = in_l2 ? nested_vmcs02_host_rsp(cur) : &cur->host_rsp;
-		vmcs_load(vmcs);
-		if (!in_l2 && vm_stepping(cur))
-			vm_step_arm(cur);
-
-		uint64_t until = slice_end < deadline ? slice_end : deadline;
-		uint64_t l1_timer = in_l2 ? nested_l2_exit_deadline(cur) : 0;
-		if (l1_timer && l1_timer < until)
-			until = l1_timer > now ? l1_timer : now;
-		uint64_t timer = (until - now) >> caps.preempt_rate;
-		vmcs_write32(VMCS_VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffffull ? 0xffffffffu : (uint32_t)timer);
-
-		int rc = vmx_run(&cur->regs, *launched, host_rsp);
+		int in_l2 = vm->in_l2;
+		struct vmcs_entry e = prepare_entry(vm, now);
+		int rc = vmx_run(&vm->regs, *e.launched, e.host_rsp);
 		if (rc) {
 			if (in_l2)
-				nested_vmcs02_entry_failed(cur, rc);
+				nested_vmcs02_entry_failed(vm, rc);
 			else
-				enter_failed(cur, rc);
+				enter_failed(vm, rc);
 			continue;
 		}
 		uint32_t raw = vmcs_read32(VMCS_VM_EXIT_REASON);
 		/* A VM-entry failure leaves the VMCS clear: the next entry must be a VMLAUNCH (SDM 26.8). */
 		if (!(raw & EXIT_REASON_ENTRY_FAIL))
-			*launched = 1;
-		cur->count.entries++;
-		struct exit_info ei = {
-			.reason = EXIT_REASON_BASIC(raw),
-			.qualification = exit_qualification(EXIT_REASON_BASIC(raw)),
-			.insn_len = vmcs_read32(VMCS_VM_EXIT_INSTRUCTION_LEN),
-		};
-		enum exit_action action;
-		if (in_l2) {
-			action = nested_l2_exit(cur, raw, &ei);
-		} else if (raw & EXIT_REASON_ENTRY_FAIL) {
-			entry_failure_exit(cur, raw);
-			continue;
-		} else {
-			action = vmm_handle_exit(cur, &ei);
-		}
-		if (action == EXIT_RESCHEDULE)
-			slice_end = 0;
+			*e.launched = 1;
+		vm->count.entries++;
+		dispatch_exit(vm, in_l2, raw);
 	}
 }
 
@@ -267,7 +282,7 @@ void vmm_main(const struct nl_manifest_view *m)
 	if (m->hdr->flags & NL_MF_BENCH_NATIVE_LOOP)
 		bench_native_loop(m);
 	/* L0's clock starts now; a child VMM's deadline was set by its parent (manifest.h). */
-	run_deadline = m->hdr->deadline_tsc ? m->hdr->deadline_tsc : rdtsc() + m->hdr->duration_ms * m->hdr->tsc_khz;
+	vmm_timers_start(m->hdr->deadline_tsc ? m->hdr->deadline_tsc : rdtsc() + m->hdr->duration_ms * m->hdr->tsc_khz);
 
 	uint16_t next_vpid = 1;
 	vm_count = 0;
@@ -291,7 +306,12 @@ void vmm_main(const struct nl_manifest_view *m)
 		record_vm_start(vm);
 	}
 
-	run_vms(m);
+	if (vmm_sched_start(m, vms, vm_count, &why)) {
+		nl_snprintf(reason, sizeof reason, "cannot schedule: %s", why);
+		platform_finish(0, reason);
+	}
+	run_vms();
+	vmm_sched_record();
 
 	int all_ok = 1;
 	const struct vm *first_bad = 0;

@@ -27,6 +27,7 @@
 #define NL_REC_NESTED         "nested"         /* per child VMM: emulated VMX instructions, reflected vs handled exits, EPT02, INV* */
 #define NL_REC_SINGLE_STEP    "single_step"    /* per stepped VM: "wanted", "steps", "mechanism", RIPs and their hash */
 #define NL_REC_VMCS_TRAPS     "vmcs_traps"     /* per child VMM: its VMREADs/VMWRITEs that exited, by field (most frequent) */
+#define NL_REC_SCHED          "sched"          /* per VMM at the end: its scheduler, "decisions", "switches", "ticks_deciding", ... */
 #define NL_REC_CONSOLE        "console"        /* "text": a line a guest wrote to its console */
 #define NL_REC_EXCEPTION      "exception"      /* a CPU exception in the VMM itself: fatal */
 #define NL_REC_BENCH          "bench"          /* a figure measured by the VMM */
@@ -38,6 +39,18 @@
 #define NL_REC_GUEST_PHASE    "phase"          /* "phase", "count", "ticks" */
 #define NL_REC_GUEST_REPORT   "report"         /* the guest's final summary */
 #define NL_REC_GUEST_CHECK    "check"          /* a test guest's check: "name", "expected", "got", "ok" */
+
+/*
+ * The keys of a level's "sched" record (vmm/vmm_sched.c), besides
+ * "policy" and "quantum_us": the scheduler's counters (sched/sched.h), each
+ * left out by the VMM when it is zero — at the end of a run COM1 carries
+ * every byte at 115200 baud, which a child VMM's deadline margin must
+ * cover — and filled in as 0 by the host.  "timer_expired" holds one
+ * count per timer source (sched/timer_mux.h), in this order, likewise.
+ */
+#define NL_SCHED_COUNTERS(X) X(decisions) X(switches) X(ticks_deciding) X(yields) X(preemptions) X(blocks) \
+	X(wakeups) X(idle)
+#define NL_TIMER_SOURCES(X) X(run_deadline) X(sched) X(child_preemption) X(mtf_owed)
 
 /* vm_stop "state" values. */
 #define NL_VM_STATE_EXITED   "exited"    /* the guest called NL_HC_EXIT */

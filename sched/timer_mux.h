@@ -1,0 +1,61 @@
+/*
+ * The timer multiplexer: every reason a VMM has to get the CPU back at a
+ * given time registers here, and the run loop arms the VMX-preemption timer
+ * from the earliest of them alone.
+ *
+ * A time belongs either to the VMM itself (its scheduler's next event, the
+ * experiment's deadline) or to one of its VMs (a child VMM's emulated
+ * preemption timer for its L2, an emulated monitor-trap-flag exit owed).  A
+ * VM's times only matter while that VM runs: a VM that is not running cannot
+ * be interrupted, and what fell due meanwhile is seen when it next runs.
+ * Pure logic; times are TSC values (sched/README.md: one clock per VMM).
+ */
+#ifndef NESTLAB_SCHED_TIMER_MUX_H
+#define NESTLAB_SCHED_TIMER_MUX_H
+
+#include <stdint.h>
+#include "sched.h"
+
+enum timer_source {
+	/* The VMM's own. */
+	TIMER_RUN_DEADLINE,     /* the experiment's duration: every VM stops */
+	TIMER_SCHED,            /* the scheduler's next event (end of slice, a wake-up) */
+	/* A VM's: counted only while it runs. */
+	TIMER_CHILD_PREEMPTION, /* the VMX-preemption timer a child VMM gave its L2 (SDM 25.5.1) */
+	TIMER_MTF_OWED,         /* an emulated monitor-trap-flag exit is owed right after an event's delivery */
+	TIMER_SOURCES
+};
+#define TIMER_FIRST_VM_SOURCE TIMER_CHILD_PREEMPTION
+
+#define TIMER_NONE SCHED_NEVER /* a source with no time set */
+
+struct timer_mux {
+	uint64_t vmm_at[TIMER_FIRST_VM_SOURCE];
+	uint64_t vm_at[SCHED_MAX_ENTITIES][TIMER_SOURCES - TIMER_FIRST_VM_SOURCE];
+	/* The earliest of each owner's times, kept as they are set: the run loop reads two values. */
+	uint64_t vmm_earliest;
+	uint64_t vm_earliest[SCHED_MAX_ENTITIES];
+	uint64_t expired[TIMER_SOURCES]; /* times that had come when the VMM looked (timer_mux_count_expired) */
+};
+
+void timer_mux_init(struct timer_mux *t);
+/* Set (at != TIMER_NONE) or clear (TIMER_NONE) a source's time; vm is ignored for the VMM's own sources. */
+void timer_mux_set(struct timer_mux *t, enum timer_source src, unsigned vm, uint64_t at);
+uint64_t timer_mux_get(const struct timer_mux *t, enum timer_source src, unsigned vm);
+/* Whether a source's time is set and has come at now. */
+int timer_mux_due(const struct timer_mux *t, enum timer_source src, unsigned vm, uint64_t now);
+
+/* The earliest time among the VMM's own and VM vm's: what the run loop arms the timer for while vm runs. */
+static inline uint64_t timer_mux_earliest(const struct timer_mux *t, unsigned vm)
+{
+	uint64_t a = t->vmm_earliest, b = t->vm_earliest[vm];
+	return a < b ? a : b;
+}
+
+/* Count every source (the VMM's own and vm's) whose time has come at now; the caller does what each means. */
+void timer_mux_count_expired(struct timer_mux *t, unsigned vm, uint64_t now);
+
+/* The source's name for records ("run_deadline", "sched", "child_preemption", "mtf_owed"). */
+const char *timer_source_name(enum timer_source src);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * This VMM's scheduler and timers, in one place every part of the VMM
+ * reaches: the run loop asks whom to run and until when; exit handlers and
+ * hypercalls say what a VM needs (yield, block until a time, wake); nested/
+ * registers the times a child VMM's L2 must come back at.  The scheduler
+ * itself is pure logic in sched/, chosen per level in policy/.
+ */
+#ifndef NESTLAB_VMM_VMM_SCHED_H
+#define NESTLAB_VMM_VMM_SCHED_H
+
+#include "nestlab/manifest.h"
+#include "sched.h"
+#include "timer_mux.h"
+#include "vm.h"
+
+/* The timers start empty but for the experiment's deadline (a TSC value): before any VM is built. */
+void vmm_timers_start(uint64_t run_deadline);
+/* Set up the level's scheduler (the manifest header's choice) over vms[0..count-1]; 0, or -1 with *why. */
+int vmm_sched_start(const struct nl_manifest_view *m, struct vm *vms, unsigned count, const char **why);
+
+/*
+ * The one instance, for the inline hot paths below: the run loop asks at
+ * every VM exit, where a function call is a cost each level above pays
+ * again (under Bochs every instruction is a tick).  Only vmm_sched.c
+ * changes it.
+ */
+struct vmm_sched {
+	struct sched sched;
+	struct timer_mux timers;
+	struct vm *vms;          /* this VMM's VMs, the scheduler's entities in order */
+	struct vm *current;      /* &vms[sched.current], or NULL */
+};
+extern struct vmm_sched vmm_sched;
+
+/* The slow half of vmm_sched_pick(): a decision, timed and counted. */
+struct vm *vmm_sched_decide(uint64_t now);
+
+/* The VM to run at now; NULL when none is runnable. */
+static inline struct vm *vmm_sched_pick(uint64_t now)
+{
+	return sched_choice_stands(&vmm_sched.sched, now) ? vmm_sched.current : vmm_sched_decide(now);
+}
+/* Whether some VM is still runnable or blocked. */
+int vmm_sched_any_alive(void);
+/* When the scheduler next needs the CPU without any other event (a wake-up, the end of a slice). */
+uint64_t vmm_sched_next_event(void);
+
+void vmm_sched_yield(struct vm *vm);
+void vmm_sched_preempt(struct vm *vm);
+void vmm_sched_block_until(struct vm *vm, uint64_t until); /* SCHED_NEVER: until vmm_sched_wake() */
+void vmm_sched_wake(struct vm *vm);
+/* The VM stopped for good (vm_stop). */
+void vmm_sched_removed(struct vm *vm);
+
+/* The timer multiplexer (sched/timer_mux.h) of this VMM; vm is NULL for the VMM's own sources. */
+void vmm_timer_set(enum timer_source src, const struct vm *vm, uint64_t at);
+uint64_t vmm_timer_get(enum timer_source src, const struct vm *vm);
+int vmm_timer_due(enum timer_source src, const struct vm *vm, uint64_t now);
+/* The earliest time that must bring the CPU back while vm runs. */
+static inline uint64_t vmm_timer_earliest(const struct vm *vm)
+{
+	return timer_mux_earliest(&vmm_sched.timers, vm->slot);
+}
+
+/* Whether the experiment's duration is spent at now. */
+static inline int vmm_run_deadline_passed(uint64_t now)
+{
+	return now >= vmm_sched.timers.vmm_at[TIMER_RUN_DEADLINE];
+}
+/* A VMX-preemption-timer exit of vm at now: count the sources whose time had come. */
+void vmm_timer_expired(const struct vm *vm, uint64_t now);
+
+/* The scheduler's record (NL_REC_SCHED): its policy, parameters and counters. */
+void vmm_sched_record(void);
+
+#endif
