@@ -173,7 +173,7 @@ static void put_l1_regs(struct nested_vm *nv, const struct l1_regs *l1)
 static void update_vmcs02(struct nested_vm *nv, struct shadow_ept *sept, const struct l1_regs *l1)
 {
 	const struct vmcs12 *v = nv->nvmx.cache;
-	vmcs_load(nv->v02->hpa);
+	vmcs_load(nv->v02->ctx.hpa);
 	put(nv, VM_ENTRY_INTR_INFO_FIELD, V12(v, VM_ENTRY_INTR_INFO_FIELD));
 	put(nv, VM_ENTRY_EXCEPTION_ERROR_CODE, V12(v, VM_ENTRY_EXCEPTION_ERROR_CODE));
 	put(nv, VM_ENTRY_INSTRUCTION_LEN, V12(v, VM_ENTRY_INSTRUCTION_LEN));
@@ -255,15 +255,15 @@ static int build_vmcs02(struct vm *vm, struct shadow_ept *sept, const struct l1_
 	const struct vmcs12 *v = nv->nvmx.cache;
 	struct vmcs02_controls c;
 	struct nested_vmcs02 *v02 = nv->v02; /* select_vmcs02() made it the current VMCS12's */
-	int fresh = !v02->launched;
+	int fresh = !v02->ctx.launched;
 
 	if (fresh) {
 		/* Never entered for this VMCS12: nothing it holds can be trusted to match. */
 		for (unsigned i = 0; i < VMCS12_NFIELDS; i++)
 			v02->known[i] = 0;
-		vmcs_clear(v02->hpa);
+		vmcs_clear(v02->ctx.hpa);
 	}
-	vmcs_load(v02->hpa);
+	vmcs_load(v02->ctx.hpa);
 
 	nested_merge_controls(v, vmm_caps, &c);
 	v02->step_by_tf = c.step_by_tf;
@@ -349,7 +349,7 @@ static void select_vmcs02(struct nested_vm *nv)
 	if (v02 == nv->v02) /* not the one just used: it is the likeliest to come back */
 		v02 = &nv->vmcs02s[nv->vmcs02_next++ % NESTED_VMCS02_SLOTS];
 	v02->for_vmcs12 = current;
-	v02->launched = 0;
+	v02->ctx.launched = 0;
 	nv->v02 = v02;
 }
 
@@ -396,7 +396,7 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 	 * exit is taken as checked; VMCS02's own entry checks it again anyway.
 	 */
 	int hot_only = !nv->cur->changed.cold && nv->cur->changed.passed_for == nv->nvmx.current &&
-		       nv->cur->changed.passed_l1_ia32e == l1_ia32e && nv->v02->launched;
+		       nv->cur->changed.passed_l1_ia32e == l1_ia32e && nv->v02->ctx.launched;
 	const char *why;
 	check_caps_of(&nv->caps, &cc);
 	if (hot_only) {
@@ -466,7 +466,7 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 	const char *bad = fresh ? vmcs_self_check(vmm_caps) : 0;
 	if (bad) {
 		/* VMCS12 passed L1's checks but the merge broke a rule: nestlab's bug, said plainly. */
-		vmcs_load(vm->vmcs_hpa);
+		vmcs_load(vm->vmcs01.hpa);
 		vm_stop(vm, VM_FAILED, -1, bad);
 		return (struct nvmx_result){ NVMX_ENTER, 0 };
 	}
@@ -482,6 +482,6 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		nested_shadow_note(nv, VMCS12_IDX_VM_ENTRY_INTR_INFO_FIELD);
 	}
 	start_l1_timer(nv);
-	vm->in_l2 = 1;
+	vm->vmcs = &nv->v02->ctx; /* L2 runs now */
 	return (struct nvmx_result){ NVMX_ENTER, 0 };
 }

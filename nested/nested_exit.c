@@ -92,8 +92,8 @@ void nested_materialize_l2_state(struct vm *vm)
 	struct nested_vm *nv = vm->nested;
 	if (!nv->l2_state_stale || nv->v02->for_vmcs12 != nv->nvmx.current)
 		return;
-	uint64_t back = vm->in_l2 ? nv->v02->hpa : vm->vmcs_hpa;
-	vmcs_load(nv->v02->hpa);
+	uint64_t back = vm->vmcs->hpa;
+	vmcs_load(nv->v02->ctx.hpa);
 	/*
 	 * Only the lazy fields: the hot ones were synced at the exit and L1 may
 	 * have changed them since (its RIP after a VMCALL), which VMCS02 has
@@ -118,6 +118,7 @@ void nested_materialize_l2_state(struct vm *vm)
  */
 void nested_sync_vmcs02_to_vmcs12(struct nested_vm *nv)
 {
+	vmcs_must_be_current(nv->v02->ctx.hpa, "copying L2's exit into VMCS12");
 	struct vmcs12 *v = nv->nvmx.cache;
 	uint64_t old[N_SAVED_ONLY_IF];
 	uint32_t exitc = (uint32_t)V12(v, VM_EXIT_CONTROLS);
@@ -330,26 +331,30 @@ static enum exit_action ept_violation(struct vm *vm, const struct exit_info *ei)
 	return vm_fault(vm, ei, "no memory left for its EPT02");
 }
 
-enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct exit_info *ei)
+/* L2's state passed this VMM's checks but not the processor's: L1 hears it as the SDM says. */
+enum exit_action nested_l2_entry_failure(struct vm *vm, uint32_t raw_reason, const struct exit_info *ei)
 {
 	struct nested_vm *nv = vm->nested;
 	nv->reflect_started = rdtsc();
 	vmm_count_exit(vm, ei->reason);
+	struct vmcs12 *v = nv->nvmx.cache;
+	V12(v, VM_EXIT_REASON) = raw_reason;
+	V12(v, EXIT_QUALIFICATION) = ei->qualification;
+	/* The entry did not happen: VMCS12 stays as L1 left it, not launched, its event not delivered. */
+	if (nv->entry_was_launch)
+		v->launch_state = VMCS12_LAUNCH_CLEAR;
+	V12(v, VM_ENTRY_INTR_INFO_FIELD) = nv->entry_intr_info12;
+	nv->nvmx.cache_dirty = 1;
+	nested_vmcs12_cold(nv);
+	nested_reflect_exit(vm);
+	return EXIT_RESUME;
+}
 
-	if (raw_reason & EXIT_REASON_ENTRY_FAIL) {
-		/* L2's state passed this VMM's checks but not the processor's: L1 hears it as the SDM says. */
-		struct vmcs12 *v = nv->nvmx.cache;
-		V12(v, VM_EXIT_REASON) = raw_reason;
-		V12(v, EXIT_QUALIFICATION) = ei->qualification;
-		/* The entry did not happen: VMCS12 stays as L1 left it, not launched, its event not delivered. */
-		if (nv->entry_was_launch)
-			v->launch_state = VMCS12_LAUNCH_CLEAR;
-		V12(v, VM_ENTRY_INTR_INFO_FIELD) = nv->entry_intr_info12;
-		nv->nvmx.cache_dirty = 1;
-		nested_vmcs12_cold(nv);
-		nested_reflect_exit(vm);
-		return EXIT_RESUME;
-	}
+enum exit_action nested_l2_exit(struct vm *vm, const struct exit_info *ei)
+{
+	struct nested_vm *nv = vm->nested;
+	nv->reflect_started = rdtsc();
+	vmm_count_exit(vm, ei->reason);
 	if (ei->reason == EXIT_REASON_PREEMPTION_TIMER) {
 		uint64_t now = rdtsc();
 		vmm_timer_expired(vm, now);

@@ -102,7 +102,7 @@ void nested_load_l1_host_state(struct vm *vm)
 	uint32_t exitc = (uint32_t)V12(v, VM_EXIT_CONTROLS);
 
 	put01_compares = platform_level() > 0;
-	vmcs_load(vm->vmcs_hpa);
+	vmcs_load(vm->vmcs01.hpa);
 	/* Kept per VMCS12 (its slot): a slot loaded with another VMCS12 starts stale. */
 	if (nv->cur->host_load.stale)
 		build_host_load(nv);
@@ -129,7 +129,7 @@ void nested_load_l1_host_state(struct vm *vm)
 		if (bad < n) /* the failed write once more, for the kind of failure to report */
 			vmcs_access_fault((uint32_t)kv[bad].field, 1, vmx_vmwrite(kv[bad].field, kv[bad].value));
 	}
-	vm->in_l2 = 0;
+	vm->vmcs = &vm->vmcs01; /* L1 runs again */
 	/* L2's times end with its run: L1 runs on this VMM's own timers. */
 	vmm_timer_set(TIMER_CHILD_PREEMPTION, vm, TIMER_NONE);
 	nested_mtf_owe(nv, 0);

@@ -110,6 +110,7 @@ void nested_mtf_after_delivery(struct nested_vm *nv)
 enum exit_action nested_mtf_deliver_own_exception(struct vm *vm, const struct exit_info *ei, uint32_t info)
 {
 	struct nested_vm *nv = vm->nested;
+	vmcs_must_be_current(nv->v02->ctx.hpa, "delivering L2's own exception");
 	unsigned vector = intr_info_vector(info), type = intr_info_type(info);
 	uint32_t inject = info & ~INTR_INFO_NMI_UNBLOCKING; /* no injection bit */
 	uint32_t error_code = intr_info_has_error_code(info) ? vmcs_read32(VMCS_VM_EXIT_INTR_ERROR_CODE) : 0;
@@ -161,7 +162,7 @@ enum exit_action nested_mtf_after_emulation(struct vm *vm, const struct exit_inf
 {
 	struct nested_vm *nv = vm->nested;
 	const struct exit_reason_row *row = exit_reason_row(ei->reason);
-	if (a == EXIT_STOPPED || !vm_alive(vm) || !vm->in_l2 || !row || !row->l0_completes ||
+	if (a == EXIT_STOPPED || !vm_alive(vm) || !vm_in_l2(vm) || !row || !row->l0_completes ||
 	    !(V12(nv->nvmx.cache, CPU_BASED_VM_EXEC_CONTROL) & CPU_MONITOR_TRAP_FLAG))
 		return a;
 	if (intr_info_valid(vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD))) {

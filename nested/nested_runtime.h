@@ -11,6 +11,7 @@
 #include "nested.h"
 #include "vmm.h"
 #include "vmx_ops.h"
+#include "vmm_sched.h"
 
 #define NESTED_SEPT_SLOTS 4 /* EPT02s kept per child, one per EPTP12 it uses */
 #define NESTED_VMCS02_SLOTS 2 /* VMCS02s kept per child, one per VMCS12 it enters */
@@ -67,9 +68,7 @@ struct nested_vmcs12_slot {
  * left it, instead of one rebuilt and self-checked from nothing.
  */
 struct nested_vmcs02 {
-	uint64_t hpa;
-	int launched;
-	uint64_t host_rsp;                 /* HOST_RSP as vmx_run() last wrote it here */
+	struct vmcs_ctx ctx;               /* the context L2 runs in (vm->vmcs while it does) */
 	uint64_t for_vmcs12;               /* the VMCS12 it was built from; NVMX_NO_VMCS: none */
 	uint64_t image[VMCS12_NFIELDS];    /* what it holds, so entries write only changed fields (put()) */
 	uint8_t known[VMCS12_NFIELDS];
@@ -150,7 +149,9 @@ int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei);
 
 /* An exit while the VM's L2 ran (VMCS02 current): reflect it to L1 or handle it here. */
-enum exit_action nested_l2_exit(struct vm *vm, uint32_t raw_reason, const struct exit_info *ei);
+/* An exit of L2 (the VMCS02 context's exit op), and one that failed L2's entry (SDM 26.8). */
+enum exit_action nested_l2_exit(struct vm *vm, const struct exit_info *ei);
+enum exit_action nested_l2_entry_failure(struct vm *vm, uint32_t raw_reason, const struct exit_info *ei);
 
 /*
  * RFLAGS after a VMX instruction's VMsucceed, VMfailInvalid or VMfailValid
@@ -257,9 +258,6 @@ void nested_vmcs12_write_back_all(struct vm *vm);
 /* VMLAUNCH/VMRESUME of VMCS02 itself failed: a bug of this VMM's merge; stops the VM. */
 void nested_vmcs02_entry_failed(struct vm *vm, int rc);
 
-uint64_t nested_vmcs02(const struct vm *vm);
-int *nested_vmcs02_launched(struct vm *vm);
-uint64_t *nested_vmcs02_host_rsp(struct vm *vm);
 /* The TSC by which L2 must exit for L1's sake (its preemption timer, an emulated MTF exit owed); 0 = none. */
 /*
  * The emulated MTF exit is owed right after the event this entry delivers
@@ -267,8 +265,15 @@ uint64_t *nested_vmcs02_host_rsp(struct vm *vm);
  * handler's first instruction, on a time already come in the timer
  * multiplexer (TIMER_MTF_OWED), which is the one record of it.
  */
-void nested_mtf_owe(struct nested_vm *nv, int owed);
-int nested_mtf_owed(const struct nested_vm *nv);
+static inline void nested_mtf_owe(struct nested_vm *nv, int owed)
+{
+	vmm_timer_set(TIMER_MTF_OWED, nv->vm, owed ? 0 : TIMER_NONE); /* 0: long past, the timer starts at zero */
+}
+
+static inline int nested_mtf_owed(const struct nested_vm *nv)
+{
+	return vmm_timer_get(TIMER_MTF_OWED, nv->vm) != TIMER_NONE;
+}
 
 /* The "nested" record: emulated VMX instructions, reflected vs handled exits, EPT02, INV*. */
 void nested_record_counters(const struct vm *vm);

@@ -15,6 +15,14 @@
 #define VPID02_BASE 256
 #define VPID02_PER_CHILD 64
 
+/* A VMCS02's context: L2's exits and failed entries are this VMM's nested business. */
+static const struct vmcs_ctx_ops vmcs02_ops = {
+	.exit = nested_l2_exit,
+	.entry_failure = nested_l2_entry_failure,
+	.vmfail = nested_vmcs02_entry_failed,
+	.runs_l2 = 1,
+};
+
 int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 {
 	static int lists_ready;
@@ -30,12 +38,13 @@ int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 	}
 	for (unsigned k = 0; k < NESTED_VMCS02_SLOTS; k++) {
 		struct nested_vmcs02 *v02 = &nv->vmcs02s[k];
-		v02->hpa = platform_alloc(4096, 4096);
-		if (!v02->hpa) {
+		v02->ctx.hpa = platform_alloc(4096, 4096);
+		if (!v02->ctx.hpa) {
 			*why = "no memory for the child VMM's VMCS02s";
 			return -1;
 		}
-		*(volatile uint32_t *)(uintptr_t)v02->hpa = real->revision;
+		*(volatile uint32_t *)(uintptr_t)v02->ctx.hpa = real->revision;
+		v02->ctx.ops = &vmcs02_ops;
 		v02->for_vmcs12 = NVMX_NO_VMCS;
 	}
 	nv->v02 = &nv->vmcs02s[0];
@@ -54,7 +63,7 @@ int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 	vpid_map_init(&nv->vpids, first, (uint16_t)(first + VPID02_PER_CHILD - 1));
 
 	/* A VMM has its own IDT and handles its own exceptions: intercept none of them. */
-	vmcs_load(vm->vmcs_hpa);
+	vmcs_load(vm->vmcs01.hpa);
 	vmcs_write32(VMCS_EXCEPTION_BITMAP, 0);
 	vm->nested = nv;
 	if (vmcs_shadow_init(vm, real)) {
@@ -64,30 +73,6 @@ int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why)
 	return 0;
 }
 
-uint64_t nested_vmcs02(const struct vm *vm)
-{
-	return vm->nested->v02->hpa;
-}
-
-int *nested_vmcs02_launched(struct vm *vm)
-{
-	return &vm->nested->v02->launched;
-}
-
-uint64_t *nested_vmcs02_host_rsp(struct vm *vm)
-{
-	return &vm->nested->v02->host_rsp;
-}
-
-void nested_mtf_owe(struct nested_vm *nv, int owed)
-{
-	vmm_timer_set(TIMER_MTF_OWED, nv->vm, owed ? 0 : TIMER_NONE); /* 0: long past, the timer starts at zero */
-}
-
-int nested_mtf_owed(const struct nested_vm *nv)
-{
-	return vmm_timer_get(TIMER_MTF_OWED, nv->vm) != TIMER_NONE;
-}
 
 void nested_vmcs02_entry_failed(struct vm *vm, int rc)
 {
@@ -95,7 +80,7 @@ void nested_vmcs02_entry_failed(struct vm *vm, int rc)
 	char reason[120];
 	if (rc == 2)
 		vmx_vmread(VMCS_VM_INSTRUCTION_ERROR, &err);
-	vmcs_load(vm->vmcs_hpa);
+	vmcs_load(vm->vmcs01.hpa);
 	nl_snprintf(reason, sizeof reason, "entering its L2 failed: VM-instruction error %llu (a nestlab bug)",
 		    (unsigned long long)err);
 	vm_stop(vm, VM_FAILED, -1, reason);

@@ -78,7 +78,7 @@ int vmcs_shadow_init(struct vm *vm, const struct vmx_caps *real)
 		((uint8_t *)(uintptr_t)wr)[i] = 0xff;
 	}
 	int may_write_ro = (real->misc & VMX_MISC_VMWRITE_ANY_FIELD) != 0;
-	uint64_t back = vm->vmcs_hpa;
+	uint64_t back = vm->vmcs01.hpa;
 	vmcs_clear(shadow);
 	vmcs_load(shadow);
 	/*
@@ -126,7 +126,7 @@ void vmcs_shadow_to_cache(struct vm *vm)
 	nv->nvmx.cache_dirty = 1;
 	nv->shadow.syncs_in++;
 	release_shadow(nv);
-	vmcs_load(vm->vmcs_hpa);
+	vmcs_load(vm->vmcs01.hpa);
 }
 
 static void forget_noted(struct nested_vm *nv)
@@ -151,7 +151,7 @@ static void push(struct vm *vm, const uint8_t *candidates, unsigned count)
 	}
 	if (!n)
 		return; /* the shadow VMCS already holds every value: no VMPTRLD, no VMCLEAR */
-	uint64_t back = vm->in_l2 ? nv->v02->hpa : vm->vmcs_hpa;
+	uint64_t back = vm->vmcs->hpa;
 	vmcs_load(cur->shadow_hpa);
 	for (unsigned k = 0; k < n; k++) {
 		unsigned i = stale[k];
@@ -200,7 +200,7 @@ void vmcs_shadow_put(struct vm *vm, uint32_t encoding)
 	int i = vmcs12_index_of(encoding);
 	if (!vmcs_shadow_on(vm) || nv->nvmx.current == NVMX_NO_VMCS || i < 0 || !nv->shadow.listed[i])
 		return;
-	uint64_t back = vm->in_l2 ? nv->v02->hpa : vm->vmcs_hpa;
+	uint64_t back = vm->vmcs->hpa;
 	vmcs_load(nv->cur->shadow_hpa);
 	/* The full encoding: the operand may name a 64-bit field's high half, the cache holds it whole. */
 	vmx_vmwrite(vmcs_field_encodings[i], nv->nvmx.cache->field[i]);
@@ -215,7 +215,7 @@ void vmcs_shadow_attach(struct vm *vm, int attach)
 	struct nested_vm *nv = vm->nested;
 	if (!vmcs_shadow_on(vm))
 		return;
-	vmcs_load(vm->vmcs_hpa);
+	vmcs_load(vm->vmcs01.hpa);
 	uint32_t proc2 = vmcs_read32(VMCS_SECONDARY_VM_EXEC_CONTROL);
 	/*
 	 * Without a current VMCS12 the shadowing control goes off and every

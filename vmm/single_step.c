@@ -96,7 +96,7 @@ static void step_taken(struct vm *vm)
 
 int vm_step_exit(struct vm *vm, const struct exit_info *ei)
 {
-	if (!vm_stepping(vm) || vm->in_l2)
+	if (!vm_stepping(vm) || vm_in_l2(vm))
 		return 0;
 	if (ei->reason == EXIT_REASON_MONITOR_TRAP_FLAG && !vm->step.by_tf) {
 		step_taken(vm);

@@ -15,6 +15,22 @@
 /* Guest general-purpose registers not held in the VMCS; order fixed by vmx_entry.S. */
 struct nested_vm;
 
+/*
+ * A VMCS this VMM can enter, as KVM's loaded VMCS: where it is, whether
+ * it was launched, the HOST_RSP vmx_run() last wrote into it, and what
+ * its exits and failed entries mean.  The run loop enters a VM's current
+ * context (vm->vmcs) and asks nothing else: its VMCS01, or the VMCS02 of
+ * the L2 a child VMM runs (nested/), whose ops are the nested ones.
+ */
+struct vmcs_ctx_ops; /* vmm.h */
+
+struct vmcs_ctx {
+	uint64_t hpa;
+	int launched;
+	uint64_t host_rsp;                /* HOST_RSP as vmx_run() last wrote it here; 0 = never */
+	const struct vmcs_ctx_ops *ops;
+};
+
 struct guest_regs {
 	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
@@ -64,9 +80,8 @@ struct vm {
 	uint64_t ept_root;                /* host-physical PML4 of its EPT */
 	uint64_t eptp;
 	uint16_t vpid;                    /* 0 = VPID off for this VM */
-	uint64_t vmcs_hpa;
-	int launched;
-	uint64_t host_rsp;                /* HOST_RSP as vmx_run() last wrote it into vmcs_hpa; 0 = never */
+	struct vmcs_ctx vmcs01;           /* its own VMCS */
+	struct vmcs_ctx *vmcs;            /* the context it runs in now: &vmcs01, or its L2's VMCS02 (nested/) */
 
 	struct guest_regs regs;
 	enum vm_state state;
@@ -85,7 +100,6 @@ struct vm {
 
 	/* A VM that is itself a VMM (NL_VM_VMM): its virtual VMX, NULL for a leaf. */
 	struct nested_vm *nested;
-	int in_l2; /* its L2 is running: the current VMCS is its VMCS02 */
 };
 
 static inline void *vm_gpa_ptr(const struct vm *vm, uint64_t gpa) { return (void *)(uintptr_t)(vm->mem_hpa + gpa); }

@@ -61,8 +61,8 @@ void vm_stop(struct vm *vm, enum vm_state state, int64_t status, const char *rea
 	vm->state = state;
 	vm->exit_status = status;
 	nl_snprintf(vm->stop_reason, sizeof vm->stop_reason, "%s", reason);
-	if (vm->vmcs_hpa)
-		vmcs_clear(vm->vmcs_hpa); /* never entered again */
+	if (vm->vmcs01.hpa)
+		vmcs_clear(vm->vmcs01.hpa); /* never entered again */
 
 	char buf[NL_REC_MAX_LINE];
 	struct jsonw w;

@@ -7,6 +7,8 @@
 #include "platform.h"
 #include "vmcs_check.h"
 #include "vmx_ops.h"
+#include "vmm.h"
+#include "fmt.h"
 
 extern char vmx_exit_entry[];
 
@@ -22,22 +24,30 @@ static const uint32_t want_proc = CPU_HLT_EXITING         /* HLT yields the CPU 
 static const uint32_t want_exit = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER;
 static const uint32_t want_entry = ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_EFER;
 
-static uint64_t loaded_vmcs;
+uint64_t vmcs_loaded_hpa;
 static int last_vmcs_op_failed;
 
 void vmcs_load(uint64_t hpa)
 {
-	if (loaded_vmcs == hpa)
+	if (vmcs_loaded_hpa == hpa)
 		return;
 	last_vmcs_op_failed = vmptrld(hpa) != VMX_OK;
-	loaded_vmcs = last_vmcs_op_failed ? 0 : hpa;
+	vmcs_loaded_hpa = last_vmcs_op_failed ? 0 : hpa;
+}
+
+void vmcs_not_current(uint64_t hpa, const char *where)
+{
+	char reason[128];
+	nl_snprintf(reason, sizeof reason, "VMM bug: %s needs VMCS %llx current, not %llx", where,
+		    (unsigned long long)hpa, (unsigned long long)vmcs_loaded_hpa);
+	platform_finish(0, reason);
 }
 
 void vmcs_clear(uint64_t hpa)
 {
 	last_vmcs_op_failed = vmclear(hpa) != VMX_OK;
-	if (loaded_vmcs == hpa)
-		loaded_vmcs = 0; /* VMCLEAR of the current VMCS leaves none current (SDM 31.3) */
+	if (vmcs_loaded_hpa == hpa)
+		vmcs_loaded_hpa = 0; /* VMCLEAR of the current VMCS leaves none current (SDM 31.3) */
 }
 
 static int vmcs_current_failed(void)
@@ -163,14 +173,16 @@ int vmcs_setup(struct vm *vm, const struct vmx_caps *caps, uint64_t rip, uint64_
 	    adjust(want_entry, caps->entry, &entry, "VM-entry controls lack IA-32e mode guest or EFER load", why))
 		return -1;
 
-	vm->vmcs_hpa = platform_alloc(4096, 4096);
-	if (!vm->vmcs_hpa) {
+	vm->vmcs01.ops = &vmm_vmcs01_ops;
+	vm->vmcs = &vm->vmcs01;
+	vm->vmcs01.hpa = platform_alloc(4096, 4096);
+	if (!vm->vmcs01.hpa) {
 		*why = "no memory for the VMCS";
 		return -1;
 	}
-	*(volatile uint32_t *)(uintptr_t)vm->vmcs_hpa = caps->revision;
-	vmcs_clear(vm->vmcs_hpa);
-	vmcs_load(vm->vmcs_hpa);
+	*(volatile uint32_t *)(uintptr_t)vm->vmcs01.hpa = caps->revision;
+	vmcs_clear(vm->vmcs01.hpa);
+	vmcs_load(vm->vmcs01.hpa);
 	if (vmcs_current_failed()) {
 		*why = "VMCLEAR/VMPTRLD of a fresh VMCS failed";
 		return -1;

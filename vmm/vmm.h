@@ -20,6 +20,35 @@ struct exit_info {
 
 typedef enum exit_action (*exit_handler_fn)(struct vm *vm, const struct exit_info *ei);
 
+/* What a VMCS context's events mean (vm.h: struct vmcs_ctx). */
+struct vmcs_ctx_ops {
+	exit_handler_fn exit;                                   /* a VM exit */
+	enum exit_action (*entry_failure)(struct vm *vm, uint32_t raw_reason, const struct exit_info *ei);
+	void (*vmfail)(struct vm *vm, int rc);                  /* VMLAUNCH/VMRESUME did not enter at all */
+	int runs_l2;                                            /* a child VMM's L2, on a VMCS02 of this VMM */
+};
+/* A VM's own VMCS: its exits through the exit table (vmm_main.c). */
+extern const struct vmcs_ctx_ops vmm_vmcs01_ops;
+
+/* Its L2 runs: the context it is entered in is the VMCS02 of a child VMM's guest. */
+static inline int vm_in_l2(const struct vm *vm)
+{
+	return vm->vmcs->ops->runs_l2;
+}
+
+/*
+ * Whether hpa is the current VMCS, for the functions whose VMREADs and
+ * VMWRITEs must reach one particular VMCS: a VMM bug stops the run rather
+ * than write another VM's state (vmcs_setup.c keeps track of VMPTRLD).
+ */
+extern uint64_t vmcs_loaded_hpa; /* vmcs_setup.c: the current VMCS as this VMM's VMPTRLDs left it; 0 = none */
+void vmcs_not_current(uint64_t hpa, const char *where) __attribute__((noreturn, cold));
+static inline void vmcs_must_be_current(uint64_t hpa, const char *where)
+{
+	if (__builtin_expect(vmcs_loaded_hpa != hpa, 0))
+		vmcs_not_current(hpa, where);
+}
+
 /* Dispatch one exit through the handler table; counts it first. */
 enum exit_action vmm_handle_exit(struct vm *vm, const struct exit_info *ei);
 /* The two halves: count an exit of the VM (its own or its L2's), and run the table's handler. */

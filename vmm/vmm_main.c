@@ -122,23 +122,32 @@ static void enter_failed(struct vm *vm, int rc)
 	if (rc == VMX_FAIL_VALID) {
 		uint32_t err = vmcs_read32(VMCS_VM_INSTRUCTION_ERROR);
 		nl_snprintf(reason, sizeof reason, "%s failed: VM-instruction error %u",
-			    vm->launched ? "VMRESUME" : "VMLAUNCH", err);
+			    vm->vmcs01.launched ? "VMRESUME" : "VMLAUNCH", err);
 	} else {
-		nl_snprintf(reason, sizeof reason, "%s failed: VMfailInvalid", vm->launched ? "VMRESUME" : "VMLAUNCH");
+		nl_snprintf(reason, sizeof reason, "%s failed: VMfailInvalid",
+			    vm->vmcs01.launched ? "VMRESUME" : "VMLAUNCH");
 	}
 	vm_stop(vm, VM_FAILED, -1, reason);
 }
 
 /* An exit with bit 31 set: the processor refused the guest state (SDM 26.8). */
-static void entry_failure_exit(struct vm *vm, uint32_t raw_reason)
+static enum exit_action entry_failure_exit(struct vm *vm, uint32_t raw_reason, const struct exit_info *ei)
 {
 	char reason[160];
-	uint32_t basic = EXIT_REASON_BASIC(raw_reason);
-	const char *name = vmx_exit_reason_name(basic);
+	const char *name = vmx_exit_reason_name(ei->reason);
 	nl_snprintf(reason, sizeof reason, "VM-entry failure: %s, qualification %llu", name ? name : "?",
 		    (unsigned long long)vmcs_readnat(VMCS_EXIT_QUALIFICATION));
+	(void)raw_reason;
 	vm_stop(vm, VM_FAILED, -1, reason);
+	return EXIT_STOPPED;
 }
+
+const struct vmcs_ctx_ops vmm_vmcs01_ops = {
+	.exit = vmm_handle_exit,
+	.entry_failure = entry_failure_exit,
+	.vmfail = enter_failed,
+	.runs_l2 = 0,
+};
 
 uint64_t vmm_run_deadline(void)
 {
@@ -167,47 +176,29 @@ static void idle_until_next_event(void)
 		__builtin_ia32_pause();
 }
 
-/* A VMCS this VMM can enter: the VM's own, or the VMCS02 its L2 runs on. */
-struct vmcs_entry {
-	uint64_t hpa;
-	int *launched;
-	uint64_t *host_rsp;
-};
-
-static struct vmcs_entry current_vmcs(struct vm *vm)
+/* Phase 2: the VM's context made current, stepping armed, and the timer set from the multiplexer alone. */
+static void prepare_entry(struct vm *vm, struct vmcs_ctx *ctx, uint64_t now)
 {
-	if (vm->in_l2)
-		return (struct vmcs_entry){ nested_vmcs02(vm), nested_vmcs02_launched(vm), nested_vmcs02_host_rsp(vm) };
-	return (struct vmcs_entry){ vm->vmcs_hpa, &vm->launched, &vm->host_rsp };
-}
-
-/* Phase 2: the VM's current VMCS made current, stepping armed, and the timer set from the multiplexer alone. */
-static struct vmcs_entry prepare_entry(struct vm *vm, uint64_t now)
-{
-	struct vmcs_entry e = current_vmcs(vm);
-	vmcs_load(e.hpa);
-	if (!vm->in_l2 && vm_stepping(vm))
+	vmcs_load(ctx->hpa);
+	if (!ctx->ops->runs_l2 && vm_stepping(vm))
 		vm_step_arm(vm);
 	uint64_t until = vmm_timer_earliest(vm);
 	uint64_t timer = until > now ? (until - now) >> caps.preempt_rate : 0;
 	vmcs_write32(VMCS_VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffffull ? 0xffffffffu : (uint32_t)timer);
-	return e;
 }
 
-/* Phase 4: the exit read once and handed to the VM's handler, or to the child VMM's L2 path. */
-static void dispatch_exit(struct vm *vm, int in_l2, uint32_t raw)
+/* Phase 4: the exit read once and handed to what the context it came from makes of it. */
+static void dispatch_exit(struct vm *vm, const struct vmcs_ctx_ops *ops, uint32_t raw)
 {
 	struct exit_info ei = {
 		.reason = EXIT_REASON_BASIC(raw),
 		.qualification = exit_qualification(EXIT_REASON_BASIC(raw)),
 		.insn_len = vmcs_read32(VMCS_VM_EXIT_INSTRUCTION_LEN),
 	};
-	if (in_l2)
-		nested_l2_exit(vm, raw, &ei);
-	else if (raw & EXIT_REASON_ENTRY_FAIL)
-		entry_failure_exit(vm, raw);
+	if (raw & EXIT_REASON_ENTRY_FAIL)
+		ops->entry_failure(vm, raw, &ei);
 	else
-		vmm_handle_exit(vm, &ei);
+		ops->exit(vm, &ei);
 }
 
 /*
@@ -231,22 +222,20 @@ static void run_vms(void)
 			idle_until_next_event();
 			continue;
 		}
-		int in_l2 = vm->in_l2;
-		struct vmcs_entry e = prepare_entry(vm, now);
-		int rc = vmx_run(&vm->regs, *e.launched, e.host_rsp);
+		struct vmcs_ctx *ctx = vm->vmcs; /* the exit may change vm->vmcs (an emulated entry or exit) */
+		const struct vmcs_ctx_ops *ops = ctx->ops;
+		prepare_entry(vm, ctx, now);
+		int rc = vmx_run(&vm->regs, ctx->launched, &ctx->host_rsp);
 		if (rc) {
-			if (in_l2)
-				nested_vmcs02_entry_failed(vm, rc);
-			else
-				enter_failed(vm, rc);
+			ops->vmfail(vm, rc);
 			continue;
 		}
 		uint32_t raw = vmcs_read32(VMCS_VM_EXIT_REASON);
 		/* A VM-entry failure leaves the VMCS clear: the next entry must be a VMLAUNCH (SDM 26.8). */
 		if (!(raw & EXIT_REASON_ENTRY_FAIL))
-			*e.launched = 1;
+			ctx->launched = 1;
 		vm->count.entries++;
-		dispatch_exit(vm, in_l2, raw);
+		dispatch_exit(vm, ops, raw);
 	}
 }
 

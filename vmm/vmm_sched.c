@@ -91,21 +91,6 @@ void vmm_sched_removed(struct vm *vm)
 		sched_remove(sched, vm->slot);
 }
 
-void vmm_timer_set(enum timer_source src, const struct vm *vm, uint64_t at)
-{
-	timer_mux_set(timers, src, vm ? vm->slot : 0, at);
-}
-
-uint64_t vmm_timer_get(enum timer_source src, const struct vm *vm)
-{
-	return timer_mux_get(timers, src, vm ? vm->slot : 0);
-}
-
-int vmm_timer_due(enum timer_source src, const struct vm *vm, uint64_t now)
-{
-	return timer_mux_due(timers, src, vm ? vm->slot : 0, now);
-}
-
 void vmm_timer_expired(const struct vm *vm, uint64_t now)
 {
 	/* The timer counts in units of 2^rate TSC ticks, rounded down: it may fire up to one unit early. */

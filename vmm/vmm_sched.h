@@ -52,10 +52,34 @@ void vmm_sched_wake(struct vm *vm);
 /* The VM stopped for good (vm_stop). */
 void vmm_sched_removed(struct vm *vm);
 
-/* The timer multiplexer (sched/timer_mux.h) of this VMM; vm is NULL for the VMM's own sources. */
-void vmm_timer_set(enum timer_source src, const struct vm *vm, uint64_t at);
-uint64_t vmm_timer_get(enum timer_source src, const struct vm *vm);
-int vmm_timer_due(enum timer_source src, const struct vm *vm, uint64_t now);
+/*
+ * The timer multiplexer (sched/timer_mux.h) of this VMM; vm is NULL for
+ * the VMM's own sources.  Inline, and a set to the value a source already
+ * has costs a compare: every emulated VM entry and exit of a child sets
+ * its L2's times, mostly to "none" again.
+ */
+static inline uint64_t *vmm_timer_slot(enum timer_source src, const struct vm *vm)
+{
+	return src < TIMER_FIRST_VM_SOURCE ? &vmm_sched.timers.vmm_at[src]
+					   : &vmm_sched.timers.vm_at[vm->slot][src - TIMER_FIRST_VM_SOURCE];
+}
+
+static inline uint64_t vmm_timer_get(enum timer_source src, const struct vm *vm)
+{
+	return *vmm_timer_slot(src, vm);
+}
+
+static inline void vmm_timer_set(enum timer_source src, const struct vm *vm, uint64_t at)
+{
+	if (*vmm_timer_slot(src, vm) != at)
+		timer_mux_set(&vmm_sched.timers, src, vm ? vm->slot : 0, at);
+}
+
+static inline int vmm_timer_due(enum timer_source src, const struct vm *vm, uint64_t now)
+{
+	uint64_t at = vmm_timer_get(src, vm);
+	return at != TIMER_NONE && at <= now;
+}
 /* The earliest time that must bring the CPU back while vm runs. */
 static inline uint64_t vmm_timer_earliest(const struct vm *vm)
 {
