@@ -66,8 +66,8 @@ static int judge(const struct nl_experiment *exp, const struct nl_records *rs, u
 		nl_msgf(why, cap, "%s: its VMM reported no end for it", path);
 		return 1;
 	}
-	const char *state = nl_record_str(stop, "state");
-	const char *reason = nl_record_str(stop, "reason");
+	const char *state = nl_record_str(stop, NL_KEY_STATE);
+	const char *reason = nl_record_str(stop, NL_KEY_REASON);
 	const char *want = expected_state(vm->expect);
 	state = state && *state ? state : "unknown";
 	reason = reason && *reason ? reason : "no reason given";
@@ -80,7 +80,7 @@ static int judge(const struct nl_experiment *exp, const struct nl_records *rs, u
 		return strcmp(state, NL_VM_STATE_EXITED) ? 3 : 2;
 	}
 	if (vm->expect == NL_EXPECT_EXIT) {
-		const json_t *st = json_object_get(stop, "exit_status");
+		const json_t *st = json_object_get(stop, NL_KEY_EXIT_STATUS);
 		json_int_t want_status = expects_clean_exit(exp, i) ? NL_EXIT_OK : NL_EXIT_FAILED;
 		if (!json_is_integer(st) || json_integer_value(st) != want_status) {
 			nl_msgf(why, cap, "%s exited with status %lld, expected %lld: %s", path,
@@ -92,7 +92,7 @@ static int judge(const struct nl_experiment *exp, const struct nl_records *rs, u
 	}
 	/* A VM meant to be stopped (a hostile test guest) may still say how its checks went. */
 	const json_t *report = nl_records_last(rs, path, NL_REC_GUEST_REPORT);
-	const char *verdict = report ? nl_record_str(report, "status") : NULL;
+	const char *verdict = report ? nl_record_str(report, NL_KEY_STATUS) : NULL;
 	if (report && (!verdict || strcmp(verdict, "ok"))) {
 		nl_msgf(why, cap, "%s %s as expected, but its report says status \"%s\"", path, state,
 			verdict ? verdict : "(none)");
@@ -105,7 +105,7 @@ void nl_outcome_check_vms(const struct nl_experiment *exp, const struct nl_recor
 {
 	int from_ok = !strcmp(o->status, NL_STATUS_OK);
 	const json_t *end = nl_records_last(rs, "L0", NL_REC_END);
-	const char *end_status = end ? nl_record_str(end, "status") : NULL;
+	const char *end_status = end ? nl_record_str(end, NL_KEY_STATUS) : NULL;
 	/* Only L0's plain verdicts are judged; a refusal, a crash or an odd end status stands. */
 	if (!from_ok && !(!strcmp(o->status, NL_STATUS_FAILED) && end_status && !strcmp(end_status, "failed")))
 		return;

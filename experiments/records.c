@@ -1,5 +1,6 @@
 /* COM1 text → records and console text; see records.h. */
 #include "records.h"
+#include "nestlab/records.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,9 +31,9 @@ json_t *nl_record_parse_line(const char *line, size_t len, char *err, size_t cap
 	const char *why = NULL;
 	if (!json_is_object(obj))
 		why = "not a JSON object";
-	else if (!json_is_string(json_object_get(obj, "path")))
+	else if (!json_is_string(json_object_get(obj, NL_KEY_PATH)))
 		why = "no string member \"path\"";
-	else if (!json_is_string(json_object_get(obj, "type")))
+	else if (!json_is_string(json_object_get(obj, NL_KEY_TYPE)))
 		why = "no string member \"type\"";
 	if (why) {
 		snprintf(err, cap, "%s", why);
@@ -142,10 +143,10 @@ static int add_bad_line(struct nl_records *rs, const char *line, size_t len, con
 /* A console record's text goes to the human console too, tagged with its path. */
 static int console_from_record(struct nl_records *rs, const json_t *rec)
 {
-	const char *text = nl_record_str(rec, "text");
+	const char *text = nl_record_str(rec, NL_KEY_TEXT);
 	if (!text || !nl_record_is(rec, NULL, "console"))
 		return 0;
-	const char *path = nl_record_str(rec, "path");
+	const char *path = nl_record_str(rec, NL_KEY_PATH);
 	size_t tlen = strlen(text);
 	while (tlen && (text[tlen - 1] == '\n' || text[tlen - 1] == '\r'))
 		tlen--;
@@ -209,12 +210,12 @@ const char *nl_record_str(const json_t *rec, const char *key)
 
 int nl_record_is(const json_t *rec, const char *path, const char *type)
 {
-	const char *t = nl_record_str(rec, "type");
+	const char *t = nl_record_str(rec, NL_KEY_TYPE);
 	if (!t || strcmp(t, type))
 		return 0;
 	if (!path)
 		return 1;
-	const char *p = nl_record_str(rec, "path");
+	const char *p = nl_record_str(rec, NL_KEY_PATH);
 	return p && !strcmp(p, path);
 }
 

@@ -46,28 +46,28 @@ void nl_outcome_decide(const struct nl_records *rs, const struct nl_run_facts *f
 	 */
 	if ((rec = nl_records_last(rs, "L0", NL_REC_MANIFEST_ERROR))) {
 		out->status = NL_STATUS_MANIFEST_REFUSED;
-		nl_msgf(out->reason, sizeof out->reason, "%s: %s", str_or(rec, "error", "error"),
-			 str_or(rec, "reason", "no reason given"));
+		nl_msgf(out->reason, sizeof out->reason, "%s: %s", str_or(rec, NL_KEY_ERROR, "error"),
+			 str_or(rec, NL_KEY_REASON, "no reason given"));
 		return;
 	}
 	if ((rec = nl_records_last(rs, "L0", NL_REC_VMX_UNAVAILABLE))) {
 		out->status = NL_STATUS_VMX_UNAVAILABLE;
-		nl_msgf(out->reason, sizeof out->reason, "%s", str_or(rec, "reason", "no reason given"));
+		nl_msgf(out->reason, sizeof out->reason, "%s", str_or(rec, NL_KEY_REASON, "no reason given"));
 		return;
 	}
 	if ((rec = nl_records_last(rs, "L0", NL_REC_END))) {
-		const char *st = nl_record_str(rec, "status");
+		const char *st = nl_record_str(rec, NL_KEY_STATUS);
 		if (st && !strcmp(st, "ok")) {
 			out->status = NL_STATUS_OK;
-			nl_msgf(out->reason, sizeof out->reason, "%s", str_or(rec, "reason", ""));
+			nl_msgf(out->reason, sizeof out->reason, "%s", str_or(rec, NL_KEY_REASON, ""));
 		} else {
 			out->status = NL_STATUS_FAILED;
 			if (st && strcmp(st, "failed"))
 				nl_msgf(out->reason, sizeof out->reason, "end record with status \"%s\": %s",
-					 st, str_or(rec, "reason", "no reason given"));
+					 st, str_or(rec, NL_KEY_REASON, "no reason given"));
 			else
 				nl_msgf(out->reason, sizeof out->reason, "%s",
-					 str_or(rec, "reason", "no reason given"));
+					 str_or(rec, NL_KEY_REASON, "no reason given"));
 		}
 		return;
 	}
@@ -93,7 +93,7 @@ void nl_outcome_decide(const struct nl_records *rs, const struct nl_run_facts *f
 	} else if (rec) {
 		nl_msgf(out->reason, sizeof out->reason,
 			"the backend %s without an end record; the last record was \"%s\" from %s",
-			facts->detail, str_or(rec, "type", "?"), str_or(rec, "path", "?"));
+			facts->detail, str_or(rec, NL_KEY_TYPE, "?"), str_or(rec, NL_KEY_PATH, "?"));
 	} else {
 		nl_msgf(out->reason, sizeof out->reason,
 			"the backend %s without emitting a single record", facts->detail);
@@ -120,8 +120,8 @@ int nl_outcome_exit_code(const struct nl_outcome *o)
  */
 static int about_vm(const json_t *rec, const char *type, const char *vm_path)
 {
-	const char *vm = nl_record_str(rec, "vm");
-	const char *path = nl_record_str(rec, "path");
+	const char *vm = nl_record_str(rec, NL_KEY_VM);
+	const char *path = nl_record_str(rec, NL_KEY_PATH);
 	const char *slash = strrchr(vm_path, '/');
 	if (!nl_record_is(rec, NULL, type) || !vm || !path || !slash || strcmp(vm, vm_path))
 		return 0;
@@ -146,7 +146,7 @@ static json_t *copy_or_null(const json_t *rec)
 /* Members of an exits record that say which record it is rather than what it counted. */
 static int is_envelope(const char *key)
 {
-	return !strcmp(key, "path") || !strcmp(key, "type") || !strcmp(key, "tsc") || !strcmp(key, "vm");
+	return !strcmp(key, NL_KEY_PATH) || !strcmp(key, NL_KEY_TYPE) || !strcmp(key, NL_KEY_TSC) || !strcmp(key, NL_KEY_VM);
 }
 
 static json_t *new_exits(void)
@@ -226,12 +226,12 @@ static json_t *vm_entry(const struct nl_experiment *exp, const struct nl_records
 	char path[NL_NAME_MAX * (NL_MAX_VMS + 1) + 8];
 	nl_experiment_vm_path(exp, i, path, sizeof path);
 	const json_t *stop = nl_records_about_vm(rs, NL_REC_VM_STOP, path);
-	const json_t *status = stop ? json_object_get(stop, "exit_status") : NULL;
-	const char *reason = stop ? nl_record_str(stop, "reason") : NULL;
+	const json_t *status = stop ? json_object_get(stop, NL_KEY_EXIT_STATUS) : NULL;
+	const char *reason = stop ? nl_record_str(stop, NL_KEY_REASON) : NULL;
 
 	json_t *vm = json_object();
 	json_object_set_new(vm, "path", json_string(path));
-	json_object_set_new(vm, "state", json_string(stop ? str_or(stop, "state", "unknown") : "unknown"));
+	json_object_set_new(vm, "state", json_string(stop ? str_or(stop, NL_KEY_STATE, "unknown") : "unknown"));
 	json_object_set_new(vm, "exit_status", json_is_integer(status) ? json_deep_copy(status) : json_null());
 	json_object_set_new(vm, "reason", reason ? json_string(reason) : json_null());
 	json_object_set_new(vm, "expect", json_string(nl_outcome_expect_name(exp->vms[i].expect)));
@@ -277,7 +277,7 @@ static json_t *caps_of(const json_t *rec)
 	const char *key;
 	json_t *val;
 	json_object_foreach((json_t *)rec, key, val) {
-		if (strcmp(key, "path") && strcmp(key, "type") && strcmp(key, "tsc"))
+		if (strcmp(key, NL_KEY_PATH) && strcmp(key, NL_KEY_TYPE) && strcmp(key, NL_KEY_TSC))
 			json_object_set_new(caps, key, json_deep_copy(val));
 	}
 	return caps;
@@ -298,7 +298,7 @@ static json_t *sched_of(const json_t *rec)
 		return sched;
 #define ZERO(n) zero_if_absent(sched, #n);
 	NL_SCHED_COUNTERS(ZERO)
-	json_t *expired = json_object_get(sched, "timer_expired");
+	json_t *expired = json_object_get(sched, NL_KEY_TIMER_EXPIRED);
 	if (!json_is_object(expired)) {
 		expired = json_object();
 		json_object_set_new(sched, "timer_expired", expired);
@@ -354,7 +354,7 @@ static json_t *levels_of(const struct nl_experiment *exp, const struct nl_record
 		const json_t *rec = rs->items[i];
 		if (nl_record_is_bad_line(rec) || !nl_record_is(rec, NULL, NL_REC_EXITS))
 			continue;
-		const char *path = nl_record_str(rec, "path");
+		const char *path = nl_record_str(rec, NL_KEY_PATH);
 		if (!has_level(levels, path))
 			json_array_append_new(levels, level_entry(rs, path));
 	}
@@ -403,7 +403,7 @@ static void report_headline(const json_t *report, char *buf, size_t cap)
 	json_t *val;
 	buf[0] = '\0';
 	json_object_foreach((json_t *)report, key, val) {
-		if (!strcmp(key, "path") || !strcmp(key, "type") || !strcmp(key, "tsc"))
+		if (!strcmp(key, NL_KEY_PATH) || !strcmp(key, NL_KEY_TYPE) || !strcmp(key, NL_KEY_TSC))
 			continue;
 		char item[160];
 		if (json_is_string(val))

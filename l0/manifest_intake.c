@@ -30,8 +30,8 @@ static __attribute__((noreturn)) void refuse_manifest(const char *error, const c
 	char buf[NL_REC_MAX_LINE], reason[256];
 	struct jsonw w;
 	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_MANIFEST_ERROR);
-	jsonw_str(&w, "error", error);
-	jsonw_str(&w, "reason", why);
+	jsonw_str(&w, NL_KEY_ERROR, error);
+	jsonw_str(&w, NL_KEY_REASON, why);
 	rec_emit(&w);
 	nl_snprintf(reason, sizeof reason, "manifest refused: %s", why);
 	platform_finish(0, reason);

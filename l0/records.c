@@ -56,9 +56,9 @@ void rec_begin(struct jsonw *w, char *buf, size_t cap, const char *path, const c
 	copy_name(r->type, type);
 
 	jsonw_begin(w, buf, cap);
-	jsonw_str(w, "path", path);
-	jsonw_str(w, "type", type);
-	jsonw_u64(w, "tsc", rdtsc());
+	jsonw_str(w, NL_KEY_PATH, path);
+	jsonw_str(w, NL_KEY_TYPE, type);
+	jsonw_u64(w, NL_KEY_TSC, rdtsc());
 }
 
 static size_t line_length(const char *line)
@@ -81,9 +81,9 @@ void rec_emit(struct jsonw *w)
 		char buf[3 * NAME_COPY + 96];
 		struct jsonw o;
 		jsonw_begin(&o, buf, sizeof buf);
-		jsonw_str(&o, "path", r ? r->path : platform_path());
-		jsonw_str(&o, "type", NL_REC_OVERFLOW);
-		jsonw_u64(&o, "tsc", rdtsc());
+		jsonw_str(&o, NL_KEY_PATH, r ? r->path : platform_path());
+		jsonw_str(&o, NL_KEY_TYPE, NL_REC_OVERFLOW);
+		jsonw_u64(&o, NL_KEY_TSC, rdtsc());
 		jsonw_str(&o, "of", r ? r->type : "unknown");
 		line = jsonw_end(&o);
 		if (line)
@@ -99,8 +99,8 @@ void platform_finish(int ok, const char *reason)
 	static char buf[NL_REC_MAX_LINE];
 	struct jsonw w;
 	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_END);
-	jsonw_str(&w, "status", ok ? "ok" : "failed");
-	jsonw_str(&w, "reason", reason);
+	jsonw_str(&w, NL_KEY_STATUS, ok ? "ok" : "failed");
+	jsonw_str(&w, NL_KEY_REASON, reason);
 	rec_emit(&w);
 	platform_shutdown(ok ? NL_EXIT_OK : NL_EXIT_FAILED);
 }

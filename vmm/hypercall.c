@@ -57,7 +57,7 @@ static int64_t hc_emit_record(struct vm *vm)
 	char buf[NL_REC_MAX_LINE];
 	struct jsonw w;
 	jsonw_begin(&w, buf, sizeof buf);
-	jsonw_str(&w, "path", vm->path);
+	jsonw_str(&w, NL_KEY_PATH, vm->path);
 	/* Splice the guest's members after the path: text is "{...}", maybe "{ }" with none. */
 	size_t first = 1, last = len - 1;
 	while (first < last && (text[first] == ' ' || text[first] == '\t'))

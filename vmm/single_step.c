@@ -117,7 +117,7 @@ void vm_step_record(const struct vm *vm)
 	if (!s->wanted)
 		return;
 	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_SINGLE_STEP);
-	jsonw_str(&w, "vm", vm->path);
+	jsonw_str(&w, NL_KEY_VM, vm->path);
 	jsonw_u64(&w, "wanted", s->wanted);
 	jsonw_u64(&w, "steps", s->steps);
 	jsonw_str(&w, "mechanism", s->by_tf ? "rflags_tf" : "monitor_trap_flag");

@@ -29,7 +29,7 @@ static void console_flush(struct vm *vm)
 	char buf[NL_REC_MAX_LINE];
 	struct jsonw w;
 	rec_begin(&w, buf, sizeof buf, vm->path, NL_REC_CONSOLE);
-	jsonw_strn(&w, "text", vm->console, vm->console_len);
+	jsonw_strn(&w, NL_KEY_TEXT, vm->console, vm->console_len);
 	rec_emit(&w);
 	vm->console_len = 0;
 }
@@ -67,10 +67,10 @@ void vm_stop(struct vm *vm, enum vm_state state, int64_t status, const char *rea
 	char buf[NL_REC_MAX_LINE];
 	struct jsonw w;
 	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_VM_STOP);
-	jsonw_str(&w, "vm", vm->path);
-	jsonw_str(&w, "state", vm_state_name(state));
-	jsonw_i64(&w, "exit_status", status);
-	jsonw_str(&w, "reason", reason);
+	jsonw_str(&w, NL_KEY_VM, vm->path);
+	jsonw_str(&w, NL_KEY_STATE, vm_state_name(state));
+	jsonw_i64(&w, NL_KEY_EXIT_STATUS, status);
+	jsonw_str(&w, NL_KEY_REASON, reason);
 	rec_emit(&w);
 }
 
@@ -83,7 +83,7 @@ enum exit_action vm_fault(struct vm *vm, const struct exit_info *ei, const char 
 	uint64_t rip = vmcs_readnat(VMCS_GUEST_RIP);
 
 	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_VM_FAULT);
-	jsonw_str(&w, "vm", vm->path);
+	jsonw_str(&w, NL_KEY_VM, vm->path);
 	jsonw_str(&w, "exit_reason", rname ? rname : "UNKNOWN");
 	jsonw_u64(&w, "exit_reason_number", ei->reason);
 	jsonw_str(&w, "what", what);

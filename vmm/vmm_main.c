@@ -64,7 +64,7 @@ static void record_vm_start(const struct vm *vm)
 	char buf[NL_REC_MAX_LINE];
 	struct jsonw w;
 	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_VM_START);
-	jsonw_str(&w, "vm", vm->path);
+	jsonw_str(&w, NL_KEY_VM, vm->path);
 	jsonw_str(&w, "image", vm->desc->image);
 	jsonw_u64(&w, "memory_bytes", vm->mem_bytes);
 	jsonw_hex(&w, "memory_hpa", vm->mem_hpa);
@@ -79,10 +79,10 @@ static void record_exits(const struct vm *vm)
 	char buf[NL_REC_MAX_LINE];
 	struct jsonw w;
 	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_EXITS);
-	jsonw_str(&w, "vm", vm->path);
-	jsonw_u64(&w, "total", vm->count.exits_total);
+	jsonw_str(&w, NL_KEY_VM, vm->path);
+	jsonw_u64(&w, NL_KEY_TOTAL, vm->count.exits_total);
 	jsonw_u64(&w, "entries", vm->count.entries);
-	jsonw_obj_begin(&w, "by_reason");
+	jsonw_obj_begin(&w, NL_KEY_BY_REASON);
 	for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
 		if (vm->count.exits[r])
 			jsonw_u64(&w, vmx_exit_reason_name(r) ? vmx_exit_reason_name(r) : "UNNAMED", vm->count.exits[r]);
@@ -244,7 +244,7 @@ static __attribute__((noreturn)) void vmx_unavailable(const char *why)
 	char buf[NL_REC_MAX_LINE], reason[200];
 	struct jsonw w;
 	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_VMX_UNAVAILABLE);
-	jsonw_str(&w, "reason", why);
+	jsonw_str(&w, NL_KEY_REASON, why);
 	rec_emit(&w);
 	nl_snprintf(reason, sizeof reason, "VMX unavailable: %s", why);
 	platform_finish(0, reason);

@@ -111,7 +111,7 @@ void vmm_sched_record(void)
 		jsonw_u64(&w, #n, c->n);
 	NL_SCHED_COUNTERS(COUNTER)
 #undef COUNTER
-	jsonw_obj_begin(&w, "timer_expired");
+	jsonw_obj_begin(&w, NL_KEY_TIMER_EXPIRED);
 	for (unsigned s = 0; s < TIMER_SOURCES; s++)
 		if (timers->expired[s])
 			jsonw_u64(&w, timer_source_name((enum timer_source)s), timers->expired[s]);

@@ -80,7 +80,7 @@ static int emit_report(const struct hostile *h, uint64_t ticks)
 
 	record_begin(&r, NL_REC_GUEST_REPORT);
 	jsonw_str(&r.w, "name", h->name);
-	jsonw_str(&r.w, "status", ok ? "ok" : "failed");
+	jsonw_str(&r.w, NL_KEY_STATUS, ok ? "ok" : "failed");
 	jsonw_u64(&r.w, "checks", checks_run());
 	jsonw_u64(&r.w, "failed", checks_failed());
 	jsonw_u64(&r.w, "ticks", ticks);

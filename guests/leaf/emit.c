@@ -5,6 +5,7 @@
 #include "emit.h"
 #include "fmt.h"
 #include "hypercall.h"
+#include "nestlab/records.h"
 
 #define CONSOLE_LINE_MAX 256
 
@@ -14,7 +15,7 @@ void record_begin(struct record *r, const char *type)
 {
 	r->type = type;
 	jsonw_begin(&r->w, r->buf, sizeof r->buf);
-	jsonw_str(&r->w, "type", type);
+	jsonw_str(&r->w, NL_KEY_TYPE, type);
 }
 
 int record_emit(struct record *r)

@@ -132,7 +132,7 @@ static void emit_report(const char *name, const struct leaf_results *res, uint64
 
 	record_begin(&r, NL_REC_GUEST_REPORT);
 	jsonw_str(&r.w, "name", name);
-	jsonw_str(&r.w, "status", failure ? "failed" : "ok");
+	jsonw_str(&r.w, NL_KEY_STATUS, failure ? "failed" : "ok");
 	if (failure)
 		jsonw_str(&r.w, "reason", failure);
 	jsonw_hex(&r.w, "compute_checksum", res->compute_checksum);

@@ -14,7 +14,7 @@ extern char __leaf_image_end[];
 static void phase_record(struct record *r, const char *phase, uint64_t count, uint64_t ticks)
 {
 	record_begin(r, NL_REC_GUEST_PHASE);
-	jsonw_str(&r->w, "phase", phase);
+	jsonw_str(&r->w, NL_KEY_PHASE, phase);
 	jsonw_u64(&r->w, "count", count);
 	jsonw_u64(&r->w, "ticks", ticks);
 }

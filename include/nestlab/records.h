@@ -52,6 +52,27 @@
 	X(wakeups) X(idle)
 #define NL_TIMER_SOURCES(X) X(run_deadline) X(sched) X(child_preemption) X(mtf_owed)
 
+/*
+ * The keys of the records that the host reads (experiments/records.c,
+ * results.c, outcome.c): one spelling, used by every emitter and by the
+ * host, so that a renamed key is a compile error on both sides rather
+ * than a silent null in summary.json.
+ */
+#define NL_KEY_PATH        "path"        /* every record: who produced it */
+#define NL_KEY_TYPE        "type"        /* every record: one of NL_REC_* */
+#define NL_KEY_TSC         "tsc"         /* a VMM's records: its TSC when it wrote the record */
+#define NL_KEY_VM          "vm"          /* vm_start, vm_stop, vm_fault, exits, nested, ...: the VM it is about */
+#define NL_KEY_STATE       "state"       /* vm_stop: NL_VM_STATE_* */
+#define NL_KEY_EXIT_STATUS "exit_status" /* vm_stop */
+#define NL_KEY_REASON      "reason"      /* vm_stop, end, manifest_error, vmx_unavailable: in words */
+#define NL_KEY_STATUS      "status"      /* end ("ok"/"failed"), a guest's report */
+#define NL_KEY_ERROR       "error"       /* manifest_error: the NL_MFE_* name */
+#define NL_KEY_TEXT        "text"        /* console */
+#define NL_KEY_PHASE       "phase"       /* a guest's phase record: which phase */
+#define NL_KEY_TOTAL       "total"       /* exits: every exit of the VM */
+#define NL_KEY_BY_REASON   "by_reason"   /* exits: counts by exit-reason name */
+#define NL_KEY_TIMER_EXPIRED "timer_expired" /* sched: per timer source, NL_TIMER_SOURCES */
+
 /* vm_stop "state" values. */
 #define NL_VM_STATE_EXITED   "exited"    /* the guest called NL_HC_EXIT */
 #define NL_VM_STATE_FAULTED  "faulted"   /* stopped by its VMM for an illegal act */
