@@ -25,7 +25,7 @@
  * EPT tables, VMCS pages and stacks, and up to 2 MiB lost aligning a VM.
  */
 #define VMM_OWN_MB        16ull
-/* L0 → L1 → L2 → L3: what ARCHITECTURE.md promises and the CI runs toward. */
+/* L0 → L1 → L2 → L3: the depth docs/architecture.md describes and the CI runs. */
 #define MAX_VMM_LEVELS    4u
 /* The images a VM runs unless the description names one. */
 #define DEFAULT_LEAF_IMAGE "leaf"

@@ -84,7 +84,7 @@ void rec_emit(struct jsonw *w)
 		jsonw_str(&o, NL_KEY_PATH, r ? r->path : platform_path());
 		jsonw_str(&o, NL_KEY_TYPE, NL_REC_OVERFLOW);
 		jsonw_u64(&o, NL_KEY_TSC, rdtsc());
-		jsonw_str(&o, "of", r ? r->type : "unknown");
+		jsonw_str(&o, NL_KEY_OVERFLOW_OF, r ? r->type : "unknown");
 		line = jsonw_end(&o);
 		if (line)
 			platform_write_record_line(line, line_length(line));

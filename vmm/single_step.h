@@ -1,5 +1,5 @@
 /*
- * Single-stepping a VM (MISSION mechanism 2): its VMM steps the VM's first
+ * Single-stepping a VM (mechanism 2 in docs/architecture.md): its VMM steps the VM's first
  * N instructions (the manifest's single_steps), one VM exit per completed
  * instruction, then lets it run.  Where the processor offers the monitor
  * trap flag (a child VMM always gets it from its parent, which emulates it

@@ -702,7 +702,7 @@ static void step_l2_monitor_trap(struct hostile *h, uint64_t hlt_rip)
 }
 
 /*
- * Event windows (MISSION mechanism 3, SDM 26.7.5-6): with interrupt-window
+ * Event windows (mechanism 3 in docs/architecture.md, SDM 26.7.5-6): with interrupt-window
  * exiting an entry exits before any instruction when RFLAGS.IF is 1 and
  * nothing blocks interrupts, else as soon as that holds (after STI, past
  * the instruction STI blocks for); NMI-window exiting likewise when no

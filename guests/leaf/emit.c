@@ -27,8 +27,8 @@ int record_emit(struct record *r)
 		const char *lost = r->type;
 
 		failures++;
-		record_begin(r, "record_overflow");
-		jsonw_str(&r->w, "record", lost);
+		record_begin(r, NL_REC_OVERFLOW);
+		jsonw_str(&r->w, NL_KEY_OVERFLOW_OF, lost); /* the spelling a VMM uses too */
 		json = jsonw_end(&r->w);
 		if (json != NULL)
 			hc_emit_record(json, r->w.len);

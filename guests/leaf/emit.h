@@ -22,7 +22,7 @@ void record_begin(struct record *r, const char *type);
 
 /*
  * Closes the record and hands it to the VMM.  A record that overflowed
- * its buffer is replaced by {"type":"record_overflow","record":TYPE}.
+ * its buffer is replaced by {"type":"record_overflow","of":TYPE}.
  * Returns 0 when the VMM accepted the whole record, otherwise -1.
  */
 int record_emit(struct record *r);

@@ -20,7 +20,7 @@
 #define NL_REC_MANIFEST_ERROR "manifest_error" /* manifest refused: "error" (NL_MFE_* name), "reason" */
 #define NL_REC_VMX_CAPS       "vmx_caps"       /* capability MSRs as hex strings */
 #define NL_REC_VMX_UNAVAILABLE "vmx_unavailable" /* "reason": why VMX cannot be used */
-#define NL_REC_VM_START       "vm_start"       /* a VM was built: "vpid", "memory_bytes", "entry" */
+#define NL_REC_VM_START       "vm_start"       /* a VM was built: "vm", "image", "memory_bytes", "memory_hpa", "eptp", "vpid", "entry" */
 #define NL_REC_VM_STOP        "vm_stop"        /* a VM ended: "state", "exit_status", "reason" */
 #define NL_REC_VM_FAULT       "vm_fault"       /* a VM did something fatal (EPT violation, triple fault, ...) */
 #define NL_REC_EXITS          "exits"          /* per-VM exit counts by reason name, at the end */
@@ -32,7 +32,7 @@
 #define NL_REC_EXCEPTION      "exception"      /* a CPU exception in the VMM itself: fatal */
 #define NL_REC_BENCH          "bench"          /* a figure measured by the VMM */
 #define NL_REC_END            "end"            /* last record: "status" ("ok" or "failed"), "reason" */
-#define NL_REC_OVERFLOW       "record_overflow" /* stands in for a record too long to emit: "of" = its type */
+#define NL_REC_OVERFLOW       "record_overflow" /* stands in for a record too long to emit: NL_KEY_OVERFLOW_OF = its type */
 
 /* Records from a leaf guest (emitted through NL_HC_EMIT_RECORD). */
 #define NL_REC_GUEST_START    "guest_start"
@@ -72,6 +72,7 @@
 #define NL_KEY_TOTAL       "total"       /* exits: every exit of the VM */
 #define NL_KEY_BY_REASON   "by_reason"   /* exits: counts by exit-reason name */
 #define NL_KEY_TIMER_EXPIRED "timer_expired" /* sched: per timer source, NL_TIMER_SOURCES */
+#define NL_KEY_OVERFLOW_OF "of"          /* record_overflow: the type of the record that did not fit */
 
 /* vm_stop "state" values. */
 #define NL_VM_STATE_EXITED   "exited"    /* the guest called NL_HC_EXIT */
