@@ -58,6 +58,11 @@ int sched_decide(struct sched *s, uint64_t now)
 		uint64_t until = SCHED_NEVER;
 		int next = s->ops->pick(s, now, &until);
 		s->counts.decisions++;
+		if (next >= 0 && ((unsigned)next >= s->count || s->state[next] != SCHED_RUNNABLE)) {
+			/* Never hand the VMM a stopped or sleeping VM: its VMCS may be cleared. */
+			s->counts.bad_picks++;
+			next = -1;
+		}
 		if (next < 0) {
 			if (sched_alive_count(s))
 				s->counts.idle++;
@@ -86,10 +91,16 @@ static int valid(const struct sched *s, unsigned e)
 	return e < s->count && s->state[e] != SCHED_GONE;
 }
 
-void sched_block(struct sched *s, unsigned e, uint64_t until)
+int sched_block(struct sched *s, unsigned e, uint64_t until)
 {
 	if (!valid(s, e))
-		return;
+		return 0;
+	if (s->state[e] == SCHED_BLOCKED) {
+		s->wake_at[e] = until; /* the new time stands, later or earlier */
+		recompute_next_wake(s);
+		choose_again(s);
+		return 1;
+	}
 	s->state[e] = SCHED_BLOCKED;
 	s->wake_at[e] = until;
 	if (until < s->next_wake)
@@ -98,6 +109,20 @@ void sched_block(struct sched *s, unsigned e, uint64_t until)
 	choose_again(s);
 	if (s->ops->blocked)
 		s->ops->blocked(s, e);
+	return 1;
+}
+
+int sched_wake_by(struct sched *s, unsigned e, uint64_t t)
+{
+	if (!valid(s, e) || s->state[e] != SCHED_BLOCKED)
+		return 0;
+	if (t < s->wake_at[e]) {
+		s->wake_at[e] = t;
+		if (t < s->next_wake)
+			s->next_wake = t;
+		choose_again(s);
+	}
+	return 1;
 }
 
 void sched_wake(struct sched *s, unsigned e)
@@ -124,6 +149,8 @@ void sched_preempt(struct sched *s, unsigned e)
 		return;
 	s->counts.preemptions++;
 	choose_again(s);
+	if (s->ops->preempted)
+		s->ops->preempted(s, e);
 }
 
 void sched_remove(struct sched *s, unsigned e)
@@ -136,6 +163,8 @@ void sched_remove(struct sched *s, unsigned e)
 	if (was_blocked)
 		recompute_next_wake(s);
 	choose_again(s);
+	if (s->ops->removed)
+		s->ops->removed(s, e);
 }
 
 static unsigned count_where(const struct sched *s, int runnable_only)

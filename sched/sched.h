@@ -37,6 +37,7 @@ struct sched_counters {
 	uint64_t blocks;
 	uint64_t wakeups;        /* blocked entities made runnable, by time or by event */
 	uint64_t idle;           /* decisions that found nothing runnable while something was blocked */
+	uint64_t bad_picks;      /* the policy chose an entity that is not runnable (a policy bug): refused */
 };
 
 struct sched;
@@ -54,6 +55,8 @@ struct sched_ops {
 	void (*blocked)(struct sched *s, unsigned e);
 	void (*woken)(struct sched *s, unsigned e);
 	void (*yielded)(struct sched *s, unsigned e);
+	void (*preempted)(struct sched *s, unsigned e);
+	void (*removed)(struct sched *s, unsigned e); /* gone for good: drop it from the policy's own queues */
 };
 
 /* Round robin's own state (sched/rr.c). */
@@ -84,17 +87,17 @@ void sched_init(struct sched *s, const struct sched_ops *ops, unsigned count);
 /* The slow half of sched_pick(): wake what is due, ask the policy. */
 int sched_decide(struct sched *s, uint64_t now);
 
-/*
- * The entity to run at now, -1 if none is runnable: the current one while
- * its choice stands (nothing changed and its slice has not ended), else the
- * policy's new choice.  Inline: the VMM asks at every VM exit.
- */
 /* Whether the current choice stands at now: nothing changed, its slice goes on, no wake-up is due. */
 static inline int sched_choice_stands(const struct sched *s, uint64_t now)
 {
 	return now < s->stands_until; /* one compare at every exit: min(until, next_wake), 0 after a change */
 }
 
+/*
+ * The entity to run at now, -1 if none is runnable: the current one while
+ * its choice stands (nothing changed and its slice has not ended), else the
+ * policy's new choice.  Inline: the VMM asks at every VM exit.
+ */
 static inline int sched_pick(struct sched *s, uint64_t now)
 {
 	return sched_choice_stands(s, now) ? s->current : sched_decide(s, now);
@@ -103,8 +106,14 @@ static inline int sched_pick(struct sched *s, uint64_t now)
 /* When this scheduler next needs the CPU back without any other event: the end of the slice or a wake-up. */
 uint64_t sched_next_event(const struct sched *s);
 
-/* Entity e waits until the time `until` (SCHED_NEVER: until sched_wake()). */
-void sched_block(struct sched *s, unsigned e, uint64_t until);
+/*
+ * Entity e waits until the time `until` (SCHED_NEVER: until sched_wake()).
+ * Returns whether it is blocked now (not for a gone or unknown entity).  A
+ * blocked entity blocked again waits until the new time.
+ */
+int sched_block(struct sched *s, unsigned e, uint64_t until);
+/* A blocked entity's wake-up comes no later than t (a timer of its own fell due earlier); 0 if not blocked. */
+int sched_wake_by(struct sched *s, unsigned e, uint64_t t);
 /* A blocked entity becomes runnable (its event came); nothing for any other. */
 void sched_wake(struct sched *s, unsigned e);
 /* Entity e gives up the rest of its slice. */

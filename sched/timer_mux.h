@@ -52,6 +52,12 @@ static inline uint64_t timer_mux_earliest(const struct timer_mux *t, unsigned vm
 	return a < b ? a : b;
 }
 
+/* The earliest of VM vm's own times alone (not the VMM's). */
+static inline uint64_t timer_mux_earliest_own(const struct timer_mux *t, unsigned vm)
+{
+	return t->vm_earliest[vm];
+}
+
 /* Count every source (the VMM's own and vm's) whose time has come at now; the caller does what each means. */
 void timer_mux_count_expired(struct timer_mux *t, unsigned vm, uint64_t now);
 

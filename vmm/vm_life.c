@@ -58,6 +58,8 @@ void vm_stop(struct vm *vm, enum vm_state state, int64_t status, const char *rea
 {
 	console_flush(vm);
 	vmm_sched_removed(vm);
+	if (vm->vmcs)
+		vm->vmcs = &vm->vmcs01; /* stopped in L2 or not, nothing enters it again; VMCS01 is what is cleared */
 	vm->state = state;
 	vm->exit_status = status;
 	nl_snprintf(vm->stop_reason, sizeof vm->stop_reason, "%s", reason);

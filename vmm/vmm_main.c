@@ -1,7 +1,8 @@
 /*
  * The VMM core's main loop: bring VMX up, build the manifest's VMs, share
- * the CPU among them round-robin on the VMX-preemption timer until each has
- * stopped or the experiment's duration is spent, then report and shut down.
+ * the CPU among them through the level's scheduler (vmm_sched.h) on the
+ * VMX-preemption timer until each has stopped or the experiment's duration
+ * is spent, then report and shut down.
  */
 #include "cpu.h"
 #include "fmt.h"

@@ -74,14 +74,26 @@ void vmm_sched_preempt(struct vm *vm)
 
 void vmm_sched_block_until(struct vm *vm, uint64_t until)
 {
-	sched_block(sched, vm->slot, until);
-	vm->state = VM_BLOCKED;
+	/* Its own timers (a child's L2 preemption timer, an MTF exit owed) wake it too: they count in HLT. */
+	uint64_t own = timer_mux_earliest_own(timers, vm->slot);
+	if (own < until)
+		until = own;
+	if (started && sched_block(sched, vm->slot, until))
+		vm->state = VM_BLOCKED; /* a stopped VM stays stopped */
+}
+
+void vmm_sched_own_timer_set(const struct vm *vm, uint64_t at)
+{
+	if (started && vm->state == VM_BLOCKED)
+		sched_wake_by(sched, vm->slot, at);
 }
 
 void vmm_sched_wake(struct vm *vm)
 {
+	if (!started)
+		return;
 	sched_wake(sched, vm->slot);
-	if (vm->state == VM_BLOCKED)
+	if (vm->state == VM_BLOCKED && sched->state[vm->slot] == SCHED_RUNNABLE)
 		vm->state = VM_RUNNABLE;
 }
 

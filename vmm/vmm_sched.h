@@ -47,7 +47,14 @@ uint64_t vmm_sched_next_event(void);
 
 void vmm_sched_yield(struct vm *vm);
 void vmm_sched_preempt(struct vm *vm);
-void vmm_sched_block_until(struct vm *vm, uint64_t until); /* SCHED_NEVER: until vmm_sched_wake() */
+/*
+ * vm waits until the time until (SCHED_NEVER: until vmm_sched_wake()), or
+ * until one of its own timers falls due, whichever comes first; nothing
+ * for a VM that is stopped.
+ */
+void vmm_sched_block_until(struct vm *vm, uint64_t until);
+/* One of a blocked VM's own timers was set to at: it wakes no later (vmm_timer_set() calls it). */
+void vmm_sched_own_timer_set(const struct vm *vm, uint64_t at);
 void vmm_sched_wake(struct vm *vm);
 /* The VM stopped for good (vm_stop). */
 void vmm_sched_removed(struct vm *vm);
@@ -71,8 +78,11 @@ static inline uint64_t vmm_timer_get(enum timer_source src, const struct vm *vm)
 
 static inline void vmm_timer_set(enum timer_source src, const struct vm *vm, uint64_t at)
 {
-	if (*vmm_timer_slot(src, vm) != at)
-		timer_mux_set(&vmm_sched.timers, src, vm ? vm->slot : 0, at);
+	if (*vmm_timer_slot(src, vm) == at)
+		return;
+	timer_mux_set(&vmm_sched.timers, src, vm ? vm->slot : 0, at);
+	if (src >= TIMER_FIRST_VM_SOURCE && vm->state == VM_BLOCKED)
+		vmm_sched_own_timer_set(vm, at);
 }
 
 static inline int vmm_timer_due(enum timer_source src, const struct vm *vm, uint64_t now)

@@ -49,7 +49,7 @@
  * count per timer source (sched/timer_mux.h), in this order, likewise.
  */
 #define NL_SCHED_COUNTERS(X) X(decisions) X(switches) X(ticks_deciding) X(yields) X(preemptions) X(blocks) \
-	X(wakeups) X(idle)
+	X(wakeups) X(idle) X(bad_picks)
 #define NL_TIMER_SOURCES(X) X(run_deadline) X(sched) X(child_preemption) X(mtf_owed)
 
 /*

@@ -90,6 +90,60 @@ static void test_block_until_an_event_and_idle(void)
 	CU_ASSERT_EQUAL(s.counts.blocks, 3);
 }
 
+/* A policy that hands back whatever it chose last, runnable or not: a bug the core must refuse. */
+static int stubborn_pick(struct sched *s, uint64_t now, uint64_t *until)
+{
+	(void)now;
+	*until = SCHED_NEVER;
+	return s->policy.rr.last;
+}
+
+static unsigned removed_seen, preempted_seen;
+static void note_removed(struct sched *s, unsigned e) { (void)s; removed_seen |= 1u << e; }
+static void note_preempted(struct sched *s, unsigned e) { (void)s; preempted_seen |= 1u << e; }
+
+static void test_bad_pick_refused_and_hooks(void)
+{
+	static const struct sched_ops stubborn = {
+		.name = "stubborn", .pick = stubborn_pick, .removed = note_removed, .preempted = note_preempted,
+	};
+	struct sched s;
+	sched_init(&s, &stubborn, 2);
+	s.policy.rr.last = 1;
+	CU_ASSERT_EQUAL(sched_pick(&s, 0), 1);
+	sched_preempt(&s, 1);
+	CU_ASSERT_EQUAL(preempted_seen, 2u);
+	sched_remove(&s, 1);
+	CU_ASSERT_EQUAL(removed_seen, 2u);
+	CU_ASSERT_EQUAL(sched_pick(&s, 1), -1); /* 1 is gone: refused, never handed to the VMM */
+	CU_ASSERT_EQUAL(s.counts.bad_picks, 1);
+	sched_block(&s, 0, 50);
+	s.policy.rr.last = 0;
+	CU_ASSERT_EQUAL(sched_pick(&s, 2), -1); /* 0 sleeps */
+	CU_ASSERT_EQUAL(s.counts.bad_picks, 2);
+}
+
+static void test_reblock_and_wake_by(void)
+{
+	struct sched s;
+	sched_rr_init(&s, 2, Q);
+	CU_ASSERT_TRUE(sched_block(&s, 0, 100));
+	CU_ASSERT_TRUE(sched_block(&s, 0, 900)); /* blocked again, later: the new time stands */
+	CU_ASSERT_EQUAL(s.next_wake, 900);
+	CU_ASSERT_EQUAL(s.counts.blocks, 1);
+	CU_ASSERT_EQUAL(sched_pick(&s, 100), 1);
+	CU_ASSERT_TRUE(sched_wake_by(&s, 0, 300)); /* its own timer falls due earlier */
+	CU_ASSERT_EQUAL(s.next_wake, 300);
+	CU_ASSERT_TRUE(sched_wake_by(&s, 0, 600)); /* a later one changes nothing */
+	CU_ASSERT_EQUAL(s.wake_at[0], 300);
+	CU_ASSERT_EQUAL(sched_pick(&s, 299), 1);
+	CU_ASSERT_EQUAL(sched_pick(&s, 300), 0);
+	CU_ASSERT_FALSE(sched_wake_by(&s, 0, 1)); /* runnable: nothing to move */
+	sched_remove(&s, 1);
+	CU_ASSERT_FALSE(sched_block(&s, 1, 5)); /* gone: never blocked */
+	CU_ASSERT_EQUAL(s.state[1], SCHED_GONE);
+}
+
 /*
  * The one-compare fast path agrees with asking every time: two schedulers
  * take the same random blocks, wakes, yields, preemptions and removals,
@@ -204,6 +258,8 @@ void register_suite_sched(void)
 	CU_add_test(s, "yield and preemption choose again", test_yield_and_preempt_choose_again);
 	CU_add_test(s, "block until a time, woken by it", test_block_until_a_time);
 	CU_add_test(s, "block until an event, idle, removal", test_block_until_an_event_and_idle);
+	CU_add_test(s, "a policy's pick of a gone or blocked entity is refused; hooks", test_bad_pick_refused_and_hooks);
+	CU_add_test(s, "blocked again, and woken by an earlier own timer", test_reblock_and_wake_by);
 	CU_add_test(s, "one-compare fast path = asking every time", test_fast_path_matches_slow_path);
 	CU_add_test(s, "timer multiplexer: earliest vs brute force", test_timer_mux_earliest);
 	CU_add_test(s, "timer multiplexer: due, expired, per VM", test_timer_mux_due_and_expired);
