@@ -179,10 +179,24 @@ struct nvmx_ctx {
 struct nvmx_result nvmx_vmxon(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr);
 struct nvmx_result nvmx_vmxoff(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c);
 struct nvmx_result nvmx_vmclear(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr);
-struct nvmx_result nvmx_vmptrld(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr);
-/* VMPTRLD's checks alone: VMsucceed means ptr may become current (a caller keeping several VMCS12s does that). */
-struct nvmx_result nvmx_vmptrld_check(struct nvmx *n, const struct guest_mem *m, const struct nvmx_ctx *c,
-				      uint64_t ptr);
+/*
+ * Where VMPTRLD puts the data of the VMCS12 it makes current: a processor
+ * may keep the data of several active VMCSs (SDM 25.11.1), and so may the
+ * caller (nested_vmcs12_slots.c), which decides before the checks and
+ * changes nothing itself until they pass.  cache: the copy to use; loaded:
+ * it holds ptr's data already (an active VMCS12 kept), so nothing is read
+ * from memory; otherwise evict is the VMCS12 whose data it holds until
+ * then (NVMX_NO_VMCS: none), written back to L1's memory before ptr's is
+ * loaded into it.  A caller with one cache passes it, evict the current
+ * VMCS12, loaded 0.
+ */
+struct nvmx_vmcs12_place {
+	struct vmcs12 *cache;
+	uint64_t evict;
+	int loaded;
+};
+struct nvmx_result nvmx_vmptrld(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr,
+				const struct nvmx_vmcs12_place *place);
 struct nvmx_result nvmx_vmptrst(struct nvmx *n, const struct nvmx_ctx *c, uint64_t *ptr_out);
 struct nvmx_result nvmx_vmread(struct nvmx *n, const struct nvmx_ctx *c, uint64_t encoding, uint64_t *value);
 struct nvmx_result nvmx_vmwrite(struct nvmx *n, const struct nvmx_ctx *c, uint64_t encoding, uint64_t value);
@@ -211,6 +225,8 @@ enum nvmx_outcome nvmx_fault_gate(const struct nvmx *n, const struct nvmx_ctx *c
 
 /* Write the cache back to L1's memory (VMCLEAR, VMPTRLD of another, VMXOFF). */
 void nvmx_flush(struct nvmx *n, struct guest_mem *m);
+/* A copy of VMCS12 addr's data back into L1's memory; 0 when addr names none there (NVMX_NO_VMCS, not L1's). */
+int nvmx_write_back(struct guest_mem *m, uint64_t addr, const struct vmcs12 *data);
 
 /* ---- Reflection: does an exit of L2 belong to L1? (nested/reflect.c) ---- */
 struct reflect_input {

@@ -5,9 +5,9 @@
  * every emulated VM exit in nested_host_load.c.
  */
 #include "nested_entry.h"
+#include "nested_mtf.h"
 #include "vmm_sched.h"
 #include "cpu.h"
-#include "single_step.h"
 #include "ept.h"
 #include "platform.h"
 #include "vmcs_check.h"
@@ -124,21 +124,8 @@ void nested_drop_all_ept02(struct vm *vm)
 	}
 }
 
-/*
- * VMCS02 writes go through put(): it remembers what VMCS02 holds (the
- * image) and skips a VMWRITE of the value already there, so a VMRESUME
- * after L1 changed two fields costs two VMWRITEs, not a hundred.
- */
-static void put_idx(struct nested_vm *nv, unsigned i, uint64_t value)
-{
-	struct nested_vmcs02 *v02 = nv->v02;
-	if (v02->known[i] && v02->image[i] == value)
-		return;
-	vmx_vmwrite(vmcs_field_encodings[i], value);
-	v02->image[i] = value;
-	v02->known[i] = 1;
-}
-#define put(nv, NAME, value) put_idx(nv, VMCS12_IDX_##NAME, value)
+/* VMCS02 writes go through its image (nested_vmcs02_put()): only values it does not hold yet. */
+#define put(nv, NAME, value) nested_vmcs02_put(nv, VMCS12_IDX_##NAME, value)
 
 /* L1's own EFER, DR7 and DEBUGCTL: what L2 keeps when L1 does not load its own (SDM 26.3.2.1). */
 struct l1_regs {
@@ -181,71 +168,9 @@ static void update_vmcs02(struct nested_vm *nv, struct shadow_ept *sept, const s
 	for (unsigned k = 0; k < nv->cur->changed.count; k++) {
 		unsigned i = nv->cur->changed.list[k];
 		if (vmcs_field_is_guest_state(vmcs_field_encodings[i]) && i != VMCS12_IDX_VMX_PREEMPTION_TIMER_VALUE)
-			put_idx(nv, i, v->field[i]);
+			nested_vmcs02_put(nv, i, v->field[i]);
 	}
 	put_l1_regs(nv, l1);
-}
-
-/*
- * The monitor trap flag emulated (vmcs02_controls.step_by_tf): L2 runs
- * with RFLAGS.TF and the rest of the state that makes one instruction a
- * step the entry checks accept (step_entry_state()); the exit hides it
- * from L1.  An entry that delivers an event does not step: TF would be
- * pushed onto L2's stack and the handler run unstepped.  It exits right
- * after the delivery instead (step_after_delivery), which is where the
- * SDM puts the MTF exit then (26.7.2).  INT n is such an event too, but
- * one no exit announces: an entry at one delivers it by injection (type
- * 4, the same checks as the instruction's, 26.6.1.2) and exits after.
- */
-static void put_step_by_tf(struct vm *vm)
-{
-	struct nested_vm *nv = vm->nested;
-	const struct vmcs12 *v = nv->nvmx.cache;
-	uint64_t rflags = V12(v, GUEST_RFLAGS);
-	nv->l2_own_tf = (rflags & RFLAGS_TF) != 0;
-	uint32_t event = (uint32_t)V12(v, VM_ENTRY_INTR_INFO_FIELD);
-	int delivers = intr_info_valid(event);
-	/*
-	 * A pending MTF exit injected (type 7, 26.7.2), with or without the
-	 * control: a processor without MTF cannot take it, so the exit is
-	 * made to come at once, before any instruction.
-	 */
-	int pending_mtf = delivers && intr_info_type(event) == INTR_TYPE_OTHER && !vmx_caps_have_mtf(vmm_caps);
-	if (pending_mtf)
-		put(nv, VM_ENTRY_INTR_INFO_FIELD, 0);
-	nested_mtf_owe(nv, pending_mtf || (delivers && nv->v02->step_by_tf));
-	if (!nv->v02->step_by_tf)
-		return;
-	uint8_t op = 0, vector = 0;
-	uint64_t rip = V12(v, GUEST_RIP);
-	/*
-	 * Not where something outranks the instruction (26.7.x): a pending
-	 * debug exception, an event window L1 asked to hear of, L1's
-	 * preemption timer at zero.  L2 then steps by TF as for any other
-	 * instruction.
-	 */
-	int outranked = V12(v, GUEST_PENDING_DBG_EXCEPTIONS) ||
-			(V12(v, CPU_BASED_VM_EXEC_CONTROL) & (CPU_INTR_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING)) ||
-			((V12(v, PIN_BASED_VM_EXEC_CONTROL) & PIN_PREEMPTION_TIMER) && !V12(v, VMX_PREEMPTION_TIMER_VALUE));
-	if (!delivers && !outranked && V12(v, GUEST_ACTIVITY_STATE) == 0 && !nested_l2_code_byte(vm, rip, &op) &&
-	    op == 0xcd && !nested_l2_code_byte(vm, rip + 1, &vector)) {
-		put(nv, VM_ENTRY_INTR_INFO_FIELD, intr_info_event(INTR_TYPE_SW_INTR, vector));
-		put(nv, VM_ENTRY_INSTRUCTION_LEN, 2);
-		delivers = 1;
-		nested_mtf_owe(nv, 1);
-	}
-	struct step_entry e = step_entry_state(rflags, V12(v, GUEST_PENDING_DBG_EXCEPTIONS),
-					       (uint32_t)V12(v, GUEST_INTERRUPTIBILITY_INFO),
-					       (uint32_t)V12(v, GUEST_ACTIVITY_STATE),
-					       nv->v02->image[VMCS12_IDX_GUEST_IA32_DEBUGCTL], !delivers);
-	put(nv, GUEST_RFLAGS, e.rflags);
-	put(nv, GUEST_PENDING_DBG_EXCEPTIONS, e.pending_dbg);
-	put(nv, GUEST_INTERRUPTIBILITY_INFO, e.interruptibility);
-	nv->sti_dropped = (V12(v, GUEST_INTERRUPTIBILITY_INFO) & ~e.interruptibility & INTERRUPTIBILITY_STI) != 0;
-	nv->step_rip = rip;
-	/* The interrupt window stays shut for the instruction in the STI shadow the entry no longer shows. */
-	put(nv, CPU_BASED_VM_EXEC_CONTROL, nv->sti_dropped ? nv->v02->proc & ~CPU_INTR_WINDOW_EXITING : nv->v02->proc);
-	nv->step_if = (rflags & RFLAGS_IF) != 0;
 }
 
 /* Returns 1 when VMCS02 was built from nothing (then it deserves the full self-check). */
@@ -266,7 +191,6 @@ static int build_vmcs02(struct vm *vm, struct shadow_ept *sept, const struct l1_
 	vmcs_load(v02->ctx.hpa);
 
 	nested_merge_controls(v, vmm_caps, &c);
-	v02->step_by_tf = c.step_by_tf;
 	v02->proc = c.proc;
 	uint16_t vpid02 = 0;
 	if (c.proc2 & SEC_ENABLE_VPID) {
@@ -304,7 +228,7 @@ static int build_vmcs02(struct vm *vm, struct shadow_ept *sept, const struct l1_
 	/* L2's state is VMCS12's guest-state area, field for field. */
 	for (unsigned k = 0; k < vmcs12_l2_state.count; k++) {
 		unsigned i = vmcs12_l2_state.idx[k];
-		put_idx(nv, i, v->field[i]);
+		nested_vmcs02_put(nv, i, v->field[i]);
 	}
 	put(nv, VMCS_LINK_POINTER, ~0ull); /* VMCS02 itself is never shadowed */
 	put_l1_regs(nv, l1);
@@ -432,11 +356,12 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 			return fail;
 		}
 		/* Guest state: a VM exit "VM-entry failure, invalid guest state" to L1 (SDM 26.8). */
-		V12(v, VM_EXIT_REASON) = EXIT_REASON_INVALID_GUEST_STATE | EXIT_REASON_ENTRY_FAIL;
-		V12(v, EXIT_QUALIFICATION) = phase == VMCS_CHECK_LINK_POINTER ? ENTRY_FAIL_QUAL_LINK_POINTER : 0;
-		nv->nvmx.cache_dirty = 1;
-		nested_load_l1_host_state(vm);
-		vmcs_shadow_from_cache(vm);
+		nv->reflect_started = rdtsc();
+		nested_emulate_exit(vm, &(struct emulated_exit){
+						.from = EXIT_NO_ENTRY,
+						.flags = EXIT_SHADOW_IN_FULL,
+						.reason = EXIT_REASON_INVALID_GUEST_STATE | EXIT_REASON_ENTRY_FAIL,
+						.qualification = phase == VMCS_CHECK_LINK_POINTER ? ENTRY_FAIL_QUAL_LINK_POINTER : 0 });
 		return (struct nvmx_result){ NVMX_ENTER, 0 };
 	}
 
@@ -456,7 +381,7 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		update_vmcs02(nv, nv->active_sept, &l1);
 	else
 		fresh = build_vmcs02(vm, nv->active_sept, &l1);
-	put_step_by_tf(vm);
+	nested_mtf_before_entry(vm);
 	struct nested_vmcs12_slot *cur = nv->cur;
 	for (unsigned k = 0; k < cur->changed.count; k++)
 		cur->changed.mark[cur->changed.list[k]] = 0;

@@ -6,6 +6,7 @@
 #include "cpu.h"
 #include "guest_state.h"
 #include "nested_entry.h"
+#include "nested_mtf.h"
 #include "platform.h"
 #include "vm_build.h"
 #include "vmcs_setup.h"
@@ -116,7 +117,7 @@ void nested_materialize_l2_state(struct vm *vm)
  * stays in VMCS02 until L1 asks for it (nested_materialize_l2_state()):
  * copying all of it on every exit was most of a reflected exit's cost.
  */
-void nested_sync_vmcs02_to_vmcs12(struct nested_vm *nv)
+static void sync_vmcs02_to_vmcs12(struct nested_vm *nv)
 {
 	vmcs_must_be_current(nv->v02->ctx.hpa, "copying L2's exit into VMCS12");
 	struct vmcs12 *v = nv->nvmx.cache;
@@ -140,15 +141,62 @@ void nested_sync_vmcs02_to_vmcs12(struct nested_vm *nv)
 	nv->nvmx.cache_dirty = 1;
 }
 
+/* A field of an exit this VMM makes up rather than copies from VMCS02, noted for L1's shadow VMCS. */
+static void set_exit_field(struct nested_vm *nv, unsigned idx, uint64_t value)
+{
+	nv->nvmx.cache->field[idx] = value;
+	nested_shadow_note(nv, idx);
+}
+
+/* The exit fields an exit made up or an entry that never happened gives VMCS12, in place of VMCS02's. */
+static void give_exit_fields(struct nested_vm *nv, const struct emulated_exit *x)
+{
+	set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, x->reason);
+	set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, x->qualification);
+	if (x->flags & EXIT_GIVES_EVENT) {
+		set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, x->intr_info);
+		set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, x->intr_error_code);
+	}
+	if (x->flags & EXIT_GIVES_ADDRESSES) {
+		set_exit_field(nv, VMCS12_IDX_GUEST_PHYSICAL_ADDRESS, x->gpa);
+		/* The linear address is reported only when qualification bit 7 says it is valid (28.2.1). */
+		set_exit_field(nv, VMCS12_IDX_GUEST_LINEAR_ADDRESS,
+			       (x->qualification & EPT_QUAL_GLA_VALID) ? x->linear : 0);
+	}
+	if (x->flags & EXIT_NO_DELIVERY) {
+		/* Debug exceptions that remain pending at it: an MTF exit outranks a data breakpoint's trap (26.5.2). */
+		if (x->pending_dbg) {
+			V12(nv->nvmx.cache, GUEST_PENDING_DBG_EXCEPTIONS) |= x->pending_dbg;
+			nested_shadow_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS);
+		}
+		if (x->blocking) {
+			V12(nv->nvmx.cache, GUEST_INTERRUPTIBILITY_INFO) |= x->blocking;
+			nested_shadow_note(nv, VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO);
+		}
+		set_exit_field(nv, VMCS12_IDX_VM_EXIT_INSTRUCTION_LEN, 0);
+		set_exit_field(nv, VMCS12_IDX_IDT_VECTORING_INFO_FIELD, 0);
+	}
+}
+
 /*
- * The end of every emulated VM exit: L1's host state, and the shadow VMCS
- * brought up to date, either wholesale (after changes this VMM did not
- * note) or only in the fields noted since the last push.
+ * The one end of every emulated VM exit (SDM 27.2-27.5): VMCS12's exit
+ * fields, the preemption timer's value saved if L1 asked (27.3.4), L1's
+ * host state loaded, the shadow VMCS brought up to date, the exit counted.
+ * A plain reflection takes the first branch alone: it is the hot path.
  */
-void nested_finish_reflect(struct vm *vm, int only_noted)
+enum exit_action nested_emulate_exit(struct vm *vm, const struct emulated_exit *x)
 {
 	struct nested_vm *nv = vm->nested;
 	struct vmcs12 *v = nv->nvmx.cache;
+	if (x->from == EXIT_AS_REPORTED) {
+		sync_vmcs02_to_vmcs12(nv); /* notes every field it changes */
+	} else {
+		if (x->from == EXIT_MADE_UP)
+			sync_vmcs02_to_vmcs12(nv);
+		else
+			nv->nvmx.cache_dirty = 1;
+		give_exit_fields(nv, x);
+	}
 	uint64_t l1_timer = vmm_timer_get(TIMER_CHILD_PREEMPTION, vm);
 	if ((V12(v, VM_EXIT_CONTROLS) & EXIT_SAVE_PREEMPTION_TIMER) && l1_timer != TIMER_NONE) {
 		uint64_t now = rdtsc(), left = now < l1_timer ? l1_timer - now : 0;
@@ -156,27 +204,26 @@ void nested_finish_reflect(struct vm *vm, int only_noted)
 		nested_shadow_note(nv, VMCS12_IDX_VMX_PREEMPTION_TIMER_VALUE);
 	}
 	nested_load_l1_host_state(vm);
-	if (only_noted)
-		vmcs_shadow_push_noted(vm);
-	else
+	/* L2's times end with its run: L1 runs on this VMM's own timers. */
+	vmm_timer_set(TIMER_CHILD_PREEMPTION, vm, TIMER_NONE);
+	nested_mtf_l2_stopped(nv);
+	/* Wholesale after changes this VMM did not note, else only the fields noted since the last push. */
+	if (x->flags & EXIT_SHADOW_IN_FULL)
 		vmcs_shadow_from_cache(vm);
+	else
+		vmcs_shadow_push_noted(vm);
 	uint32_t basic = EXIT_REASON_BASIC((uint32_t)V12(v, VM_EXIT_REASON));
 	if (basic < EXIT_REASON_MAX)
 		nv->count.reflected[basic]++;
 	nv->count.reflected_ticks += rdtsc() - nv->reflect_started;
-}
-
-void nested_reflect_exit(struct vm *vm)
-{
-	nested_finish_reflect(vm, 0);
+	return EXIT_RESUME;
 }
 
 /* Reflect with the exit information VMCS02 reported. */
 static enum exit_action reflect(struct vm *vm)
 {
-	nested_sync_vmcs02_to_vmcs12(vm->nested); /* notes every field it changes */
-	nested_finish_reflect(vm, 1);
-	return EXIT_RESUME;
+	static const struct emulated_exit as_reported = { .from = EXIT_AS_REPORTED };
+	return nested_emulate_exit(vm, &as_reported);
 }
 
 /*
@@ -192,9 +239,7 @@ static void redeliver_interrupted_event(struct nested_vm *nv)
 	if (intr_info_has_error_code(idt))
 		vmcs_write32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(VMCS_IDT_VECTORING_ERROR_CODE));
 	vmcs_write32(VMCS_VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VMCS_VM_EXIT_INSTRUCTION_LEN));
-	/* Delivered by this VMM now (an INT n among them): under the emulated MTF, without TF, then the MTF exit. */
-	if (nv->v02->step_by_tf)
-		nested_mtf_after_delivery(nv);
+	nested_mtf_delivering(nv); /* delivered by this VMM now (an INT n among them) */
 }
 
 enum exit_action nested_handled(struct vm *vm, const struct exit_info *ei, enum exit_action a)
@@ -202,13 +247,6 @@ enum exit_action nested_handled(struct vm *vm, const struct exit_info *ei, enum 
 	if (ei->reason < EXIT_REASON_MAX)
 		vm->nested->count.handled[ei->reason]++;
 	return a;
-}
-
-/* A field of an exit this VMM makes up rather than copies from VMCS02, noted for L1's shadow VMCS. */
-void nested_set_exit_field(struct nested_vm *nv, unsigned idx, uint64_t value)
-{
-	nv->nvmx.cache->field[idx] = value;
-	nested_shadow_note(nv, idx);
 }
 
 enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t error_code)
@@ -229,61 +267,11 @@ enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t er
 		return nested_handled(vm, &(struct exit_info){ .reason = EXIT_REASON_EXCEPTION_NMI }, EXIT_RESUME);
 	}
 	/* An exception exit: L2's state as at the faulting instruction, no instruction length (28.2.1-2). */
-	nested_sync_vmcs02_to_vmcs12(nv);
-	return nested_finish_made_up_exit(vm, EXIT_REASON_EXCEPTION_NMI, info, error_code);
-}
-
-enum exit_action nested_finish_made_up_exit(struct vm *vm, uint32_t reason, uint32_t intr_info, uint32_t error_code)
-{
-	struct nested_vm *nv = vm->nested;
-	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, reason);
-	nested_set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, 0);
-	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_INFO, intr_info);
-	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INTR_ERROR_CODE, error_code);
-	nested_finish_reflect(vm, 1);
-	return EXIT_RESUME;
-}
-
-/*
- * An exit without qualification or event information that this VMM makes
- * up for L1 (MTF, triple fault); pending: debug exceptions that remain
- * pending at it (an MTF exit outranks a data breakpoint's trap, 26.5.2).
- */
-enum exit_action nested_reflect_made_up(struct vm *vm, uint32_t reason, uint64_t pending, uint32_t blocking)
-{
-	struct nested_vm *nv = vm->nested;
-	nested_sync_vmcs02_to_vmcs12(nv);
-	if (pending) {
-		V12(nv->nvmx.cache, GUEST_PENDING_DBG_EXCEPTIONS) |= pending;
-		nested_shadow_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS);
-	}
-	if (blocking) {
-		V12(nv->nvmx.cache, GUEST_INTERRUPTIBILITY_INFO) |= blocking;
-		nested_shadow_note(nv, VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO);
-	}
-	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_INSTRUCTION_LEN, 0);
-	nested_set_exit_field(nv, VMCS12_IDX_IDT_VECTORING_INFO_FIELD, 0);
-	return nested_finish_made_up_exit(vm, reason, 0, 0);
-}
-
-enum exit_action nested_reflect_mtf(struct vm *vm)
-{
-	vm->nested->count.mtf_made_up++;
-	return nested_reflect_made_up(vm, EXIT_REASON_MONITOR_TRAP_FLAG, 0, 0);
-}
-
-enum exit_action nested_reflect_ept12_fault(struct vm *vm, uint32_t reason, uint64_t gpa2, uint64_t linear,
-					   uint64_t qual12)
-{
-	struct nested_vm *nv = vm->nested;
-	nested_sync_vmcs02_to_vmcs12(nv);
-	nested_set_exit_field(nv, VMCS12_IDX_VM_EXIT_REASON, reason);
-	nested_set_exit_field(nv, VMCS12_IDX_EXIT_QUALIFICATION, qual12);
-	nested_set_exit_field(nv, VMCS12_IDX_GUEST_PHYSICAL_ADDRESS, gpa2);
-	/* The linear address is reported only when qualification bit 7 says it is valid (28.2.1). */
-	nested_set_exit_field(nv, VMCS12_IDX_GUEST_LINEAR_ADDRESS, (qual12 & EPT_QUAL_GLA_VALID) ? linear : 0);
-	nested_finish_reflect(vm, 1);
-	return EXIT_RESUME;
+	return nested_emulate_exit(vm, &(struct emulated_exit){ .from = EXIT_MADE_UP,
+							      .flags = EXIT_GIVES_EVENT,
+							      .reason = EXIT_REASON_EXCEPTION_NMI,
+							      .intr_info = info,
+							      .intr_error_code = error_code });
 }
 
 static enum exit_action ept_violation(struct vm *vm, const struct exit_info *ei)
@@ -310,16 +298,16 @@ static enum exit_action ept_violation(struct vm *vm, const struct exit_info *ei)
 		redeliver_interrupted_event(nv);
 		return nested_handled(vm, ei, EXIT_RESUME);
 	case SEPT_REFLECT:
-		nested_sync_vmcs02_to_vmcs12(nv);
-		V12(nv->nvmx.cache, EXIT_QUALIFICATION) = qual12;
-		nested_reflect_exit(vm);
-		return EXIT_RESUME;
+		/* EPT12 forbids the access: L1 gets the violation as reported, with EPT12's qualification (28.2.1). */
+		return nested_emulate_exit(vm, &(struct emulated_exit){ .from = EXIT_MADE_UP,
+								      .flags = EXIT_SHADOW_IN_FULL,
+								      .reason = EXIT_REASON_EPT_VIOLATION,
+								      .qualification = qual12 });
 	case SEPT_MISCONFIG:
-		nested_sync_vmcs02_to_vmcs12(nv);
-		V12(nv->nvmx.cache, VM_EXIT_REASON) = EXIT_REASON_EPT_MISCONFIG;
-		V12(nv->nvmx.cache, EXIT_QUALIFICATION) = 0;
-		nested_reflect_exit(vm);
-		return EXIT_RESUME;
+		/* EPT12 is misconfigured there: an EPT misconfiguration, no qualification (28.2.1). */
+		return nested_emulate_exit(vm, &(struct emulated_exit){ .from = EXIT_MADE_UP,
+								      .flags = EXIT_SHADOW_IN_FULL,
+								      .reason = EXIT_REASON_EPT_MISCONFIG });
 	case SEPT_L1_FAULT:
 		return vm_fault(vm, ei, "its EPT12 maps L2 memory outside the child VMM's own memory");
 	case SEPT_STALE:
@@ -338,48 +326,46 @@ enum exit_action nested_l2_entry_failure(struct vm *vm, uint32_t raw_reason, con
 	nv->reflect_started = rdtsc();
 	vmm_count_exit(vm, ei->reason);
 	struct vmcs12 *v = nv->nvmx.cache;
-	V12(v, VM_EXIT_REASON) = raw_reason;
-	V12(v, EXIT_QUALIFICATION) = ei->qualification;
 	/* The entry did not happen: VMCS12 stays as L1 left it, not launched, its event not delivered. */
 	if (nv->entry_was_launch)
 		v->launch_state = VMCS12_LAUNCH_CLEAR;
 	V12(v, VM_ENTRY_INTR_INFO_FIELD) = nv->entry_intr_info12;
-	nv->nvmx.cache_dirty = 1;
 	nested_vmcs12_cold(nv);
-	nested_reflect_exit(vm);
-	return EXIT_RESUME;
+	/* Undoing the entry changed VMCS12 unnoted: the shadow VMCS is compared in full. */
+	return nested_emulate_exit(vm, &(struct emulated_exit){ .from = EXIT_NO_ENTRY,
+							      .flags = EXIT_SHADOW_IN_FULL,
+							      .reason = raw_reason,
+							      .qualification = ei->qualification });
 }
 
-enum exit_action nested_l2_exit(struct vm *vm, const struct exit_info *ei)
+/*
+ * Does this VMM keep the exit, whatever L1 asked for?  The VMX-preemption
+ * timer run out for this VMM's own time (a slice, the run's deadline)
+ * rather than for L1's emulated timer.  (One that fired for an MTF exit
+ * owed is the emulated MTF's, which took it first.)
+ */
+static int l0_keeps(const struct vm *vm, uint32_t reason, uint64_t now)
 {
-	struct nested_vm *nv = vm->nested;
-	nv->reflect_started = rdtsc();
-	vmm_count_exit(vm, ei->reason);
-	if (ei->reason == EXIT_REASON_PREEMPTION_TIMER) {
-		uint64_t now = rdtsc();
-		vmm_timer_expired(vm, now);
-		if (nested_mtf_owed(nv)) {
-			nested_mtf_owe(nv, 0);
-			return nested_reflect_mtf(vm); /* the event is delivered: the handler's first instruction is next */
-		}
-		if (vmm_timer_due(TIMER_CHILD_PREEMPTION, vm, now))
-			return reflect(vm);
-		/* This VMM's own time (a slice, the deadline): L2 resumes later, L1's timer keeps its deadline. */
-		vmm_sched_preempt(vm);
-		return nested_handled(vm, ei, EXIT_RESUME);
-	}
-	if (nv->v02->step_by_tf) {
-		enum exit_action a;
-		if (nested_mtf_step_exit(vm, ei, &a))
-			return a;
-	}
+	return reason == EXIT_REASON_PREEMPTION_TIMER && !vmm_timer_due(TIMER_CHILD_PREEMPTION, vm, now);
+}
+
+/*
+ * Does L1 want it?  As the processor would decide had L2 run under VMCS12
+ * alone: the exit table's rule for the reason (nested_reflect()), fed what
+ * it reads of the exit.  A preemption-timer exit this VMM did not keep is
+ * L1's timer run out.
+ */
+static enum reflect_decision l1_decision(struct vm *vm, const struct exit_info *ei)
+{
+	if (ei->reason == EXIT_REASON_PREEMPTION_TIMER)
+		return REFLECT_TO_L1;
 	struct reflect_input in = {
 		.reason = ei->reason,
 		.qualification = ei->qualification,
 		.intr_info = vmcs_read32(VMCS_VM_EXIT_INTR_INFO),
 		.intr_error_code = vmcs_read32(VMCS_VM_EXIT_INTR_ERROR_CODE),
 		.msr = (uint32_t)vm->regs.rcx,
-		.l1mem = &nv->l1mem,
+		.l1mem = &vm->nested->l1mem,
 	};
 	if (ei->reason == EXIT_REASON_CR_ACCESS)
 		in.cr_value = guest_gpr(vm, (unsigned)(ei->qualification >> 8) & 15);
@@ -387,23 +373,48 @@ enum exit_action nested_l2_exit(struct vm *vm, const struct exit_info *ei)
 		uint64_t field = guest_gpr(vm, vmx_insn_reg2(vmcs_read32(VMCS_VMX_INSTRUCTION_INFO)));
 		in.vmcs_field = guest_64bit_mode(vmcs_read64(VMCS_GUEST_IA32_EFER)) ? field : (uint32_t)field;
 	}
-	switch (nested_reflect(nv->nvmx.cache, &in)) {
-	case REFLECT_TO_L1:
-		return reflect(vm);
-	case HANDLE_EPT:
+	return nested_reflect(vm->nested->nvmx.cache, &in);
+}
+
+/* Neither this VMM's nor L1's: handled here for L2, as L1 lets it happen (d: how, by the table). */
+static enum exit_action handle_for_l2(struct vm *vm, const struct exit_info *ei, enum reflect_decision d)
+{
+	if (d == HANDLE_EPT) {
 		if (ei->reason == EXIT_REASON_EPT_VIOLATION)
 			return ept_violation(vm, ei);
 		return vm_fault(vm, ei, "EPT02 misconfiguration (a nestlab bug)");
-	case HANDLE_IN_L0:
-		/* A VMREAD/VMWRITE L1's VMCS shadowing serves from its shadow VMCS, here in L1's place. */
-		if (ei->reason == EXIT_REASON_VMREAD || ei->reason == EXIT_REASON_VMWRITE)
-			return nested_mtf_after_emulation(vm, ei, nested_l2_vmcs_access(vm, ei));
-		break;
 	}
-	/* An exception intercepted only because the MTF is emulated (not an NMI or #MC: those are this VMM's). */
-	if (ei->reason == EXIT_REASON_EXCEPTION_NMI && nv->v02->step_by_tf &&
-	    intr_info_type(in.intr_info) != INTR_TYPE_NMI && intr_info_vector(in.intr_info) != VECTOR_MC)
-		return nested_mtf_deliver_own_exception(vm, ei, in.intr_info);
+	/* A VMREAD/VMWRITE L1's VMCS shadowing serves from its shadow VMCS, here in L1's place. */
+	if (ei->reason == EXIT_REASON_VMREAD || ei->reason == EXIT_REASON_VMWRITE)
+		return nested_mtf_after_emulation(vm, ei, nested_l2_vmcs_access(vm, ei));
 	/* Not L1's business: this VMM treats it as it would for L1 itself (e.g. port I/O L1 lets through). */
 	return nested_mtf_after_emulation(vm, ei, nested_handled(vm, ei, vmm_dispatch_exit(vm, ei)));
+}
+
+/*
+ * An exit of L2, asked in turn: is it the emulated MTF's doing, does this
+ * VMM keep it, does L1 want it; else it is handled here for L2.
+ */
+enum exit_action nested_l2_exit(struct vm *vm, const struct exit_info *ei)
+{
+	struct nested_vm *nv = vm->nested;
+	nv->reflect_started = rdtsc();
+	vmm_count_exit(vm, ei->reason);
+	uint64_t now = 0;
+	if (ei->reason == EXIT_REASON_PREEMPTION_TIMER) {
+		now = rdtsc();
+		vmm_timer_expired(vm, now); /* counted for every source whose time had come */
+	}
+	enum exit_action a;
+	if (nested_mtf_on_exit(vm, ei, &a))
+		return a;
+	if (l0_keeps(vm, ei->reason, now)) {
+		/* L2 resumes later; L1's timer keeps its deadline. */
+		vmm_sched_preempt(vm);
+		return nested_handled(vm, ei, EXIT_RESUME);
+	}
+	enum reflect_decision d = l1_decision(vm, ei);
+	if (d == REFLECT_TO_L1)
+		return reflect(vm);
+	return handle_for_l2(vm, ei, d);
 }

@@ -6,7 +6,6 @@
 #include "platform.h"
 #include "vmcs_setup.h"
 #include "vmx_ops.h"
-#include "vmm_sched.h"
 
 /*
  * A write into VMCS01 while emulating a VM exit.  Under a parent VMM (a
@@ -130,7 +129,4 @@ void nested_load_l1_host_state(struct vm *vm)
 			vmcs_access_fault((uint32_t)kv[bad].field, 1, vmx_vmwrite(kv[bad].field, kv[bad].value));
 	}
 	vm->vmcs = &vm->vmcs01; /* L1 runs again */
-	/* L2's times end with its run: L1 runs on this VMM's own timers. */
-	vmm_timer_set(TIMER_CHILD_PREEMPTION, vm, TIMER_NONE);
-	nested_mtf_owe(nv, 0);
 }

@@ -93,9 +93,9 @@ int nested_l2_code_byte(struct vm *vm, uint64_t rip, uint8_t *out)
 	 * SDM 28.3.3.3), until L1's INVEPT or INVVPID or another CR3 or EPTP12.
 	 */
 	int tagged = (vmcs12_proc2(nv->nvmx.cache) & SEC_ENABLE_VPID) && V12(nv->nvmx.cache, VIRTUAL_PROCESSOR_ID);
-	if (tagged && nv->code_tlb.valid && nv->code_tlb.cr3 == cr3 && nv->code_tlb.eptp12 == tables.eptp12 &&
-	    nv->code_tlb.linear_page == page) {
-		*out = *(const uint8_t *)guest_mem_ptr(&nv->l1mem, nv->code_tlb.gpa1_page | (linear & 0xfff));
+	if (tagged && nv->mtf.code_tlb.valid && nv->mtf.code_tlb.cr3 == cr3 && nv->mtf.code_tlb.eptp12 == tables.eptp12 &&
+	    nv->mtf.code_tlb.linear_page == page) {
+		*out = *(const uint8_t *)guest_mem_ptr(&nv->l1mem, nv->mtf.code_tlb.gpa1_page | (linear & 0xfff));
 		return 0;
 	}
 	/* As the fetch would go: L2's rights for its CPL, then EPT12's execute permission. */
@@ -104,11 +104,11 @@ int nested_l2_code_byte(struct vm *vm, uint64_t rip, uint8_t *out)
 	    shadow_ept_access(&nv->l1mem, tables.eptp12, gpa2, 1, EPT_QUAL_FETCH | EPT_QUAL_GLA_VALID |
 				      EPT_QUAL_GLA_TRANSLATED, &gpa1, &qual) != SEPT_FILLED)
 		return -1;
-	nv->code_tlb.valid = tagged;
-	nv->code_tlb.cr3 = cr3;
-	nv->code_tlb.eptp12 = tables.eptp12;
-	nv->code_tlb.linear_page = page;
-	nv->code_tlb.gpa1_page = gpa1 & ~0xfffull;
+	nv->mtf.code_tlb.valid = tagged;
+	nv->mtf.code_tlb.cr3 = cr3;
+	nv->mtf.code_tlb.eptp12 = tables.eptp12;
+	nv->mtf.code_tlb.linear_page = page;
+	nv->mtf.code_tlb.gpa1_page = gpa1 & ~0xfffull;
 	*out = *(const uint8_t *)guest_mem_ptr(&nv->l1mem, gpa1);
 	return 0;
 }
@@ -118,10 +118,18 @@ static enum exit_action unreachable_operand(struct vm *vm, const struct exit_inf
 {
 	switch (reach->ept) {
 	case SEPT_REFLECT:
-		return nested_reflect_ept12_fault(vm, EXIT_REASON_EPT_VIOLATION, reach->gpa2, reach->linear,
-						  reach->qual12);
+		/* The violation the processor would report for L2's access: EPT12's qualification, its addresses. */
+		return nested_emulate_exit(vm, &(struct emulated_exit){ .from = EXIT_MADE_UP,
+								      .flags = EXIT_GIVES_ADDRESSES,
+								      .reason = EXIT_REASON_EPT_VIOLATION,
+								      .qualification = reach->qual12,
+								      .gpa = reach->gpa2,
+								      .linear = reach->linear });
 	case SEPT_MISCONFIG:
-		return nested_reflect_ept12_fault(vm, EXIT_REASON_EPT_MISCONFIG, reach->gpa2, 0, 0);
+		return nested_emulate_exit(vm, &(struct emulated_exit){ .from = EXIT_MADE_UP,
+								      .flags = EXIT_GIVES_ADDRESSES,
+								      .reason = EXIT_REASON_EPT_MISCONFIG,
+								      .gpa = reach->gpa2 });
 	case SEPT_L1_FAULT:
 		return vm_fault(vm, ei, "its EPT12 maps L2 memory outside the child VMM's own memory");
 	default:

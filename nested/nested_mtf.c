@@ -1,18 +1,19 @@
 /*
  * The monitor trap flag a child is offered, emulated where the processor
- * has none (vmcs02_controls.step_by_tf): L2 steps by RFLAGS.TF in VMCS02
- * (nested_entry.c sets it), and this file turns what comes back into what
- * L1 would see from a processor with the flag (SDM 26.5.2, 26.7.2): the
- * single-step trap into an MTF exit, L2's own exceptions delivered to it
- * without TF and followed by the MTF exit, the MTF exit made up after an
- * instruction this VMM emulated for L2; VMCS12 never shows this VMM's TF.
+ * has none: L2 steps by RFLAGS.TF in VMCS02, and this file turns what
+ * comes back into what L1 would see from a processor with the flag (SDM
+ * 26.5.2, 26.7.2): the single-step trap into an MTF exit, L2's own
+ * exceptions delivered to it without TF and followed by the MTF exit, the
+ * MTF exit made up after an instruction this VMM emulated for L2; VMCS12
+ * never shows this VMM's TF.  Its state is struct nested_mtf, set by the
+ * before-entry hook and read by the on-exit hook (nested_mtf.h); nothing
+ * else touches it.
  */
+#include "nested_mtf.h"
 #include "cpu.h"
 #include "exit_table.h"
 #include "nested_entry.h"
-#include "single_step.h"
 #include "vmcs_setup.h"
-#include "vmx_ops.h"
 
 /*
  * With the monitor trap flag emulated, VMCS02's RFLAGS.TF and pending BS
@@ -22,7 +23,8 @@
  */
 void nested_mtf_hide(struct nested_vm *nv)
 {
-	if (!nv->v02->step_by_tf || nv->l2_own_tf)
+	const struct nested_mtf *m = &nv->mtf;
+	if (!m->by_tf || m->l2_own_tf)
 		return;
 	uint64_t *field = nv->nvmx.cache->field;
 	field[VMCS12_IDX_GUEST_RFLAGS] &= ~RFLAGS_TF;
@@ -30,20 +32,25 @@ void nested_mtf_hide(struct nested_vm *nv)
 	nested_shadow_note(nv, VMCS12_IDX_GUEST_RFLAGS);
 	nested_shadow_note(nv, VMCS12_IDX_GUEST_PENDING_DBG_EXCEPTIONS);
 	/* Still at the instruction whose STI blocking the entry dropped: the blocking still holds. */
-	if (nv->sti_dropped && field[VMCS12_IDX_GUEST_RIP] == nv->step_rip) {
+	if (m->sti_dropped && field[VMCS12_IDX_GUEST_RIP] == m->step_rip) {
 		field[VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO] |= INTERRUPTIBILITY_STI;
 		nested_shadow_note(nv, VMCS12_IDX_GUEST_INTERRUPTIBILITY_INFO);
 	}
 }
 
 /*
- * The single-step trap that stands in for L1's monitor trap flag: L1 gets
- * the MTF exit (reason 37, no qualification, no event information; SDM
- * 26.5.2, 28.2) after the instruction L2 completed.
+ * The MTF exit this VMM makes up for L1: reason 37, no qualification, no
+ * event information, between two instructions (SDM 26.5.2, 28.2); pending:
+ * breakpoints that stay pending for L2, blocking: what L2's state keeps.
  */
-static int is_step_trap(const struct nested_vm *nv, const struct exit_info *ei)
+static enum exit_action mtf_exit(struct vm *vm, uint64_t pending, uint32_t blocking)
 {
-	return nv->v02->step_by_tf && exit_is_step_trap(ei);
+	vm->nested->count.mtf_made_up++;
+	return nested_emulate_exit(vm, &(struct emulated_exit){ .from = EXIT_MADE_UP,
+							      .flags = EXIT_GIVES_EVENT | EXIT_NO_DELIVERY,
+							      .reason = EXIT_REASON_MONITOR_TRAP_FLAG,
+							      .pending_dbg = pending,
+							      .blocking = blocking });
 }
 
 /*
@@ -62,33 +69,35 @@ static void drop_stale_step_trap(struct nested_vm *nv)
 }
 
 /*
- * The step trap's exit.  Breakpoints that hit on the stepped instruction
- * stay pending for L2 (B3:B0, bit 12).  A stepped STI that set IF blocks
- * interrupts for the next instruction; the processor reports no blocking
- * at the trap's exit (Bochs does not), and L1 decides on injection from
- * what VMCS12 shows, so the blocking is put back.
+ * The step trap's exit: L1 gets the MTF exit after the instruction L2
+ * completed.  Breakpoints that hit on the stepped instruction stay pending
+ * for L2 (B3:B0, bit 12).  A stepped STI that set IF blocks interrupts for
+ * the next instruction; the processor reports no blocking at the trap's
+ * exit (Bochs does not), and L1 decides on injection from what VMCS12
+ * shows, so the blocking is put back.
  */
 static enum exit_action reflect_step(struct vm *vm, uint64_t qualification)
 {
-	struct nested_vm *nv = vm->nested;
+	const struct nested_mtf *m = &vm->nested->mtf;
 	uint64_t hit = qualification & 0xf;
 	uint8_t opcode = 0;
 	uint32_t blocking = 0;
-	if (!nv->step_if && (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
-	    !nested_l2_code_byte(vm, nv->step_rip, &opcode) && opcode == 0xfb /* STI */)
+	if (!m->step_if && (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	    !nested_l2_code_byte(vm, m->step_rip, &opcode) && opcode == 0xfb /* STI */)
 		blocking = INTERRUPTIBILITY_STI;
-	nv->count.mtf_made_up++;
-	return nested_reflect_made_up(vm, EXIT_REASON_MONITOR_TRAP_FLAG, hit ? hit | (1ull << 12) : 0, blocking);
+	return mtf_exit(vm, hit ? hit | (1ull << 12) : 0, blocking);
 }
 
 /*
- * L2 resumes to take an event this VMM injects into VMCS02 while the MTF
- * is emulated: not with TF (it would be pushed onto L2's stack), and with
+ * L2 resumes to take an event this VMM injects into VMCS02: while the MTF
+ * is emulated, not with TF (it would be pushed onto L2's stack), and with
  * the MTF exit owed right after the delivery.
  */
-void nested_mtf_after_delivery(struct nested_vm *nv)
+void nested_mtf_delivering(struct nested_vm *nv)
 {
-	if (!nv->l2_own_tf) {
+	if (!nv->mtf.by_tf)
+		return;
+	if (!nv->mtf.l2_own_tf) {
 		/* TF goes, and a BS a MOV-SS shadow kept pending with it (26.3.1.5 ties them). */
 		struct step_entry e = vmcs_step_by_tf(0);
 		nested_vmcs02_note(nv, VMCS12_IDX_GUEST_RFLAGS, e.rflags);
@@ -107,7 +116,7 @@ void nested_mtf_after_delivery(struct nested_vm *nv)
  * while another event was being delivered combines with it (Table 6-5);
  * an interrupt whose delivery it interrupted is not delivered again.
  */
-enum exit_action nested_mtf_deliver_own_exception(struct vm *vm, const struct exit_info *ei, uint32_t info)
+static enum exit_action deliver_own_exception(struct vm *vm, const struct exit_info *ei, uint32_t info)
 {
 	struct nested_vm *nv = vm->nested;
 	vmcs_must_be_current(nv->v02->ctx.hpa, "delivering L2's own exception");
@@ -116,16 +125,20 @@ enum exit_action nested_mtf_deliver_own_exception(struct vm *vm, const struct ex
 	uint32_t error_code = intr_info_has_error_code(info) ? vmcs_read32(VMCS_VM_EXIT_INTR_ERROR_CODE) : 0;
 	switch (nested_combine_events(vmcs_read32(VMCS_IDT_VECTORING_INFO_FIELD), vector)) {
 	case TRIPLE_FAULT:
-		return nested_reflect_made_up(vm, EXIT_REASON_TRIPLE_FAULT, 0, 0); /* shutdown in VMX non-root: an exit (25.2) */
+		/* Shutdown in VMX non-root operation: an exit (25.2), of no instruction, in no delivery. */
+		return nested_emulate_exit(vm, &(struct emulated_exit){ .from = EXIT_MADE_UP,
+								      .flags = EXIT_GIVES_EVENT | EXIT_NO_DELIVERY,
+								      .reason = EXIT_REASON_TRIPLE_FAULT });
 	case DELIVER_DOUBLE_FAULT: {
 		inject = intr_info_event(INTR_TYPE_HW_EXCEPTION, VECTOR_DF) | INTR_INFO_ERROR_CODE;
 		error_code = 0;
 		/* The #DF may be L1's to intercept even where the exception that made it was not. */
 		struct reflect_input df = { .reason = EXIT_REASON_EXCEPTION_NMI, .intr_info = inject, .l1mem = &nv->l1mem };
-		if (nested_reflect(nv->nvmx.cache, &df) == REFLECT_TO_L1) {
-			nested_sync_vmcs02_to_vmcs12(nv); /* IDT-vectoring: the event whose delivery failed */
-			return nested_finish_made_up_exit(vm, EXIT_REASON_EXCEPTION_NMI, inject, 0);
-		}
+		if (nested_reflect(nv->nvmx.cache, &df) == REFLECT_TO_L1) /* IDT-vectoring: the event whose delivery failed */
+			return nested_emulate_exit(vm, &(struct emulated_exit){ .from = EXIT_MADE_UP,
+									      .flags = EXIT_GIVES_EVENT,
+									      .reason = EXIT_REASON_EXCEPTION_NMI,
+									      .intr_info = inject });
 		break;
 	}
 	case DELIVER_SECOND:
@@ -133,7 +146,7 @@ enum exit_action nested_mtf_deliver_own_exception(struct vm *vm, const struct ex
 			write_cr2(ei->qualification);
 		if (vector == VECTOR_DB) {
 			/* B0-B3 are replaced, the rest of DR6 is sticky (SDM 17.2.3); BS only if L2 stepped itself. */
-			uint64_t bits = ei->qualification & (0xf | (1ull << 13) | (nv->l2_own_tf ? DBG_BS : 0));
+			uint64_t bits = ei->qualification & (0xf | (1ull << 13) | (nv->mtf.l2_own_tf ? DBG_BS : 0));
 			write_dr6((read_dr6() & ~0xfull) | bits);
 		}
 		break;
@@ -146,8 +159,62 @@ enum exit_action nested_mtf_deliver_own_exception(struct vm *vm, const struct ex
 	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_INTR_INFO_FIELD);
 	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_EXCEPTION_ERROR_CODE);
 	nested_vmcs02_forget(nv, VMCS12_IDX_VM_ENTRY_INSTRUCTION_LEN);
-	nested_mtf_after_delivery(nv);
+	nested_mtf_delivering(nv);
 	return nested_handled(vm, ei, EXIT_RESUME);
+}
+
+/*
+ * An exception exit while stepping that only the emulated MTF's
+ * interception of every exception caused: one L1's exception bitmap does
+ * not ask for (the exit table's rule, nested_reflect()), and not an NMI or
+ * a machine check, which are this VMM's.  Returns its interruption
+ * information, or 0.
+ */
+static uint32_t own_exception(struct vm *vm, const struct exit_info *ei)
+{
+	if (ei->reason != EXIT_REASON_EXCEPTION_NMI)
+		return 0;
+	uint32_t info = vmcs_read32(VMCS_VM_EXIT_INTR_INFO);
+	if (intr_info_type(info) == INTR_TYPE_NMI || intr_info_vector(info) == VECTOR_MC)
+		return 0;
+	struct reflect_input in = {
+		.reason = EXIT_REASON_EXCEPTION_NMI,
+		.intr_info = info,
+		.intr_error_code = vmcs_read32(VMCS_VM_EXIT_INTR_ERROR_CODE),
+		.l1mem = &vm->nested->l1mem,
+	};
+	return nested_reflect(vm->nested->nvmx.cache, &in) == REFLECT_TO_L1 ? 0 : info;
+}
+
+/*
+ * The on-exit hook (nested_mtf_on_exit() calls this for a preemption-timer
+ * exit or while L2 steps by TF).  A preemption-timer exit with an MTF exit
+ * owed means the event is delivered: the handler's first instruction is
+ * next, and L1 gets the MTF exit.  Any other exit while stepping: the step
+ * trap is the MTF exit after L2's instruction; an exception of L2's own is
+ * delivered to it.
+ */
+int nested_mtf_claims_exit(struct vm *vm, const struct exit_info *ei, enum exit_action *a)
+{
+	struct nested_vm *nv = vm->nested;
+	if (ei->reason == EXIT_REASON_PREEMPTION_TIMER) {
+		if (!nested_mtf_owed(nv))
+			return 0;
+		nested_mtf_owe(nv, 0);
+		*a = mtf_exit(vm, 0, 0);
+		return 1;
+	}
+	drop_stale_step_trap(nv);
+	if (exit_is_step_trap(ei)) {
+		nv->mtf.sti_dropped = 0; /* an instruction completed: whatever STI blocking there was is over */
+		*a = reflect_step(vm, ei->qualification);
+		return 1;
+	}
+	uint32_t info = own_exception(vm, ei);
+	if (!info)
+		return 0;
+	*a = deliver_own_exception(vm, ei, info);
+	return 1;
 }
 
 /*
@@ -167,20 +234,8 @@ enum exit_action nested_mtf_after_emulation(struct vm *vm, const struct exit_inf
 		return a;
 	if (intr_info_valid(vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD))) {
 		/* The emulation injected an event (#GP): the MTF exit comes after its delivery. */
-		if (nv->v02->step_by_tf)
-			nested_mtf_after_delivery(nv);
-		return a; /* the processor's own MTF does that by itself */
+		nested_mtf_delivering(nv); /* when stepping by TF; the processor's own MTF does that by itself */
+		return a;
 	}
-	return nested_reflect_mtf(vm);
-}
-
-int nested_mtf_step_exit(struct vm *vm, const struct exit_info *ei, enum exit_action *a)
-{
-	struct nested_vm *nv = vm->nested;
-	drop_stale_step_trap(nv);
-	if (!is_step_trap(nv, ei))
-		return 0;
-	nv->sti_dropped = 0; /* an instruction completed: whatever STI blocking there was is over */
-	*a = reflect_step(vm, ei->qualification);
-	return 1;
+	return mtf_exit(vm, 0, 0);
 }

@@ -72,8 +72,32 @@ struct nested_vmcs02 {
 	uint64_t for_vmcs12;               /* the VMCS12 it was built from; NVMX_NO_VMCS: none */
 	uint64_t image[VMCS12_NFIELDS];    /* what it holds, so entries write only changed fields (put()) */
 	uint8_t known[VMCS12_NFIELDS];
-	int step_by_tf;                    /* its controls emulate L1's monitor trap flag (vmcs02_controls) */
-	uint32_t proc;                     /* its primary controls as merged (an entry may drop one: put_step_by_tf()) */
+	uint32_t proc;                     /* its primary controls as merged (an entry may drop one: nested_mtf_before_entry()) */
+};
+
+/*
+ * The monitor trap flag emulated for a child (nested_mtf.h and .c, which
+ * alone read and write this): set by its before-entry hook at every
+ * emulated entry of L2, read by its on-exit hook at L2's exits.  An MTF exit owed
+ * after an event's delivery is no field here but a time in the timer
+ * multiplexer (TIMER_MTF_OWED), the one record of it.
+ */
+struct nested_mtf {
+	int by_tf;                       /* L2 steps by RFLAGS.TF: L1 asked for the MTF, VMCS02's controls lack it */
+	int l2_own_tf;                   /* RFLAGS.TF was L2's own at the last entry (not the emulated MTF's) */
+	int sti_dropped;                 /* the entry dropped STI blocking to step (step_entry_state()), at step_rip */
+	uint64_t step_rip;               /* where the step the last entry began starts, and whether */
+	int step_if;                     /* RFLAGS.IF was set there (an STI that sets it blocks, one that does not, not) */
+	/*
+	 * The L1-physical page of L2's code the emulated MTF last read an
+	 * opcode from (nested_l2_code_byte()), kept as a TLB keeps it: until
+	 * L1's INVEPT or INVVPID (nested_mtf_forget_code()), or another CR3
+	 * or EPTP12.
+	 */
+	struct {
+		int valid;
+		uint64_t cr3, eptp12, linear_page, gpa1_page;
+	} code_tlb;
 };
 
 struct nested_vm {
@@ -106,20 +130,8 @@ struct nested_vm {
 	 * was written with, so an unchanged stale value is never written back.
 	 */
 	int l2_state_stale;
-	int l2_own_tf;                   /* RFLAGS.TF was L2's own at the last entry (not the emulated MTF's) */
 	struct vm *vm;                   /* the child VMM this is the virtual VMX of */
-	int sti_dropped;                 /* the entry dropped STI blocking to step (step_entry_state()), at step_rip */
-	/*
-	 * The L1-physical page of L2's code the emulated MTF last read an
-	 * opcode from (nested_l2_code_byte()), kept as a TLB keeps it: until
-	 * L1's INVEPT or INVVPID, or another CR3 or EPTP12.
-	 */
-	struct {
-		int valid;
-		uint64_t cr3, eptp12, linear_page, gpa1_page;
-	} code_tlb;
-	uint64_t step_rip;               /* where the step the last entry began starts, and whether */
-	int step_if;                     /* RFLAGS.IF was set there (an STI that sets it blocks, one that does not, not) */
+	struct nested_mtf mtf;
 	uint32_t exit_controls_at_exit;  /* VMCS12's VM-exit controls at the last reflected exit */
 	struct nested_vmcs12_slot vmcs12s[NESTED_VMCS12_SLOTS];
 	struct nested_vmcs12_slot *cur;  /* the current VMCS12's slot (some free one while there is none) */
@@ -145,8 +157,19 @@ struct nested_vm {
 /* Set up the virtual VMX of a VMM-kind VM after vm_build(); its VMCS01 is current. */
 int nested_vm_init(struct vm *vm, const struct vmx_caps *real, const char **why);
 
-/* VMXON ... INVVPID executed by a VM (L1 context); for a leaf this injects #UD. */
-enum exit_action nested_vmx_insn_exit(struct vm *vm, const struct exit_info *ei);
+/*
+ * VMXON ... INVVPID executed by a VM (L1 context), one handler each (the
+ * exit table's handler column, nested_insn.c); for a leaf each injects #UD.
+ */
+enum exit_action nested_vmxon_exit(struct vm *vm, const struct exit_info *ei);
+enum exit_action nested_vmxoff_exit(struct vm *vm, const struct exit_info *ei);
+enum exit_action nested_vmclear_exit(struct vm *vm, const struct exit_info *ei);
+enum exit_action nested_vmptrld_exit(struct vm *vm, const struct exit_info *ei);
+enum exit_action nested_vmptrst_exit(struct vm *vm, const struct exit_info *ei);
+enum exit_action nested_vmread_exit(struct vm *vm, const struct exit_info *ei);
+enum exit_action nested_vmwrite_exit(struct vm *vm, const struct exit_info *ei);
+enum exit_action nested_vmentry_exit(struct vm *vm, const struct exit_info *ei);       /* VMLAUNCH, VMRESUME */
+enum exit_action nested_invept_invvpid_exit(struct vm *vm, const struct exit_info *ei);
 
 /* An exit while the VM's L2 ran (VMCS02 current): reflect it to L1 or handle it here. */
 /* An exit of L2 (the VMCS02 context's exit op), and one that failed L2's entry (SDM 26.8). */
@@ -194,32 +217,38 @@ void nested_copy_from_pieces(struct nested_vm *nv, const struct l1_pieces *p, vo
  */
 enum exit_action nested_l2_vmcs_access(struct vm *vm, const struct exit_info *ei);
 /*
- * Emulating VM exits for L1 (nested_exit.c), shared with the emulated
- * monitor trap flag (nested_mtf.c).  VMCS02 is current for all of them.
+ * One VM exit emulated into L1 (SDM 27.1-27.5: VMCS12's exit fields, then
+ * L1's host state).  Every exit L1 gets, the processor's reflected or one
+ * this VMM makes up, and every VM-entry failure L1 hears of as an exit
+ * (26.8), is described by one of these and finished by
+ * nested_emulate_exit() alone: the copy from VMCS02, the fields the
+ * description gives, the preemption-timer value saved, L1's host state,
+ * the shadow VMCS, the counters.
  */
-/* Exit information and L2's hot state from VMCS02 into VMCS12, noting what changed. */
-void nested_sync_vmcs02_to_vmcs12(struct nested_vm *nv);
-/* L1's host state loaded, the shadow VMCS brought up to date (only_noted: the noted fields), counted. */
-void nested_finish_reflect(struct vm *vm, int only_noted);
-/* A VMCS12 exit field this VMM makes up rather than copies from VMCS02, noted for L1's shadow VMCS. */
-void nested_set_exit_field(struct nested_vm *nv, unsigned idx, uint64_t value);
+enum emulated_exit_from {
+	EXIT_AS_REPORTED, /* L2's exit as the processor reported it in VMCS02: all of it copied, nothing given */
+	EXIT_MADE_UP,     /* by this VMM: L2's state, and the exit fields not given, copied from VMCS02 */
+	EXIT_NO_ENTRY,    /* an entry that never happened (26.8): nothing copied, VMCS12 as L1 left it */
+};
+#define EXIT_GIVES_EVENT     (1u << 0) /* intr_info and intr_error_code, not VMCS02's (27.2.2) */
+#define EXIT_GIVES_ADDRESSES (1u << 1) /* gpa and linear: an EPT12 fault of an access this VMM made for L2 */
+#define EXIT_NO_DELIVERY     (1u << 2) /* no instruction length, no event in delivery; pending_dbg, blocking ORed */
+#define EXIT_SHADOW_IN_FULL  (1u << 3) /* the shadow VMCS compared with all of VMCS12, not the noted fields only */
+struct emulated_exit {
+	enum emulated_exit_from from;
+	unsigned flags;                  /* EXIT_GIVES_*, EXIT_NO_DELIVERY, EXIT_SHADOW_IN_FULL */
+	/* Reason and qualification are given unless from is EXIT_AS_REPORTED. */
+	uint32_t reason;                 /* as VMCS12 shows it: bit 31 set for a VM-entry failure (24.9.1) */
+	uint64_t qualification;
+	uint32_t intr_info, intr_error_code; /* EXIT_GIVES_EVENT */
+	uint64_t gpa, linear;            /* EXIT_GIVES_ADDRESSES; linear only where qualification bit 7 says valid */
+	uint64_t pending_dbg;            /* EXIT_NO_DELIVERY: debug exceptions still pending at the exit */
+	uint32_t blocking;               /* EXIT_NO_DELIVERY: interruptibility L2's state keeps at the exit */
+};
+/* Emulate x into L1 (VMCS02 current, but for EXIT_NO_ENTRY); L1 runs next: returns EXIT_RESUME. */
+enum exit_action nested_emulate_exit(struct vm *vm, const struct emulated_exit *x);
 /* Count an exit of L2 this VMM handled itself; returns a. */
 enum exit_action nested_handled(struct vm *vm, const struct exit_info *ei, enum exit_action a);
-/* An exit with no qualification or event information (MTF, triple fault); pending and blocking ORed into VMCS12. */
-enum exit_action nested_reflect_made_up(struct vm *vm, uint32_t reason, uint64_t pending, uint32_t blocking);
-enum exit_action nested_reflect_mtf(struct vm *vm);
-/* After the sync: the exit reason, no qualification, the event (0: none) and its error code set, then L1 resumes. */
-enum exit_action nested_finish_made_up_exit(struct vm *vm, uint32_t reason, uint32_t intr_info, uint32_t error_code);
-
-/* The emulated monitor trap flag (nested_mtf.c). */
-void nested_mtf_hide(struct nested_vm *nv);          /* VMCS12 shows L2's TF, BS and STI blocking, not this VMM's */
-void nested_mtf_after_delivery(struct nested_vm *nv); /* the event VMCS02 injects now: no TF, then the MTF exit */
-/* Whether the exit is the single-step trap (then *a is the MTF exit given to L1); drops Bochs's stale BS. */
-int nested_mtf_step_exit(struct vm *vm, const struct exit_info *ei, enum exit_action *a);
-/* An exception of L2's caught only because every exception is while stepping: delivered to L2 here. */
-enum exit_action nested_mtf_deliver_own_exception(struct vm *vm, const struct exit_info *ei, uint32_t info);
-/* After an exit this VMM handled for L2: the MTF exit an instruction it emulated owes L1. */
-enum exit_action nested_mtf_after_emulation(struct vm *vm, const struct exit_info *ei, enum exit_action a);
 
 /* The byte of L2's code at rip (through CS, L2's tables and EPT12; VMCS02 current): 0, or -1 if unreachable. */
 int nested_l2_code_byte(struct vm *vm, uint64_t rip, uint8_t *out);
@@ -231,23 +260,16 @@ int nested_l2_code_byte(struct vm *vm, uint64_t rip, uint8_t *out);
  */
 enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t error_code);
 
-/*
- * An access this VMM made on L2's behalf faulted in EPT12: L1 gets the EPT
- * violation (reason, gpa2, linear address, qualification qual12) or the
- * misconfiguration the processor would have reported for L2's access.
- */
-enum exit_action nested_reflect_ept12_fault(struct vm *vm, uint32_t reason, uint64_t gpa2, uint64_t linear,
-					   uint64_t qual12);
-
 /* The kept VMCS12s (nested_vmcs12_slots.c).  Caches: NESTED_VMCS12_SLOTS regions of VMCS12_SIZE from first_cache. */
 void nested_vmcs12_slots_init(struct nested_vm *nv, uint64_t first_cache);
 /*
- * VMPTRLD of ptr passed its checks: make it current, from its slot if this
- * VMM keeps it, else loaded from L1's memory into a free slot or the least
- * recently used one (written back first).  Returns 1 when it was kept:
- * what this VMM knows of it, its shadow VMCS included, still holds.
+ * L1's VMPTRLD of ptr (c: L1's mode): nvmx_vmptrld() makes it current when
+ * its checks pass, from its slot if this VMM keeps it, else loaded from
+ * L1's memory into a free slot or the least recently used one (written
+ * back first).  *kept is 1 when it was kept: what this VMM knows of it, its
+ * shadow VMCS included, still holds.
  */
-int nested_vmcs12_make_current(struct vm *vm, uint64_t ptr);
+struct nvmx_result nested_vmcs12_vmptrld(struct vm *vm, const struct nvmx_ctx *c, uint64_t ptr, int *kept);
 /* L1's memory at ptr brought up to date from a kept copy (VMCLEAR, an entry that reads it there). */
 void nested_vmcs12_write_back(struct vm *vm, uint64_t ptr);
 /* After VMCLEAR of ptr: a copy kept of it (not current) is no longer valid. */
@@ -257,23 +279,6 @@ void nested_vmcs12_write_back_all(struct vm *vm);
 
 /* VMLAUNCH/VMRESUME of VMCS02 itself failed: a bug of this VMM's merge; stops the VM. */
 void nested_vmcs02_entry_failed(struct vm *vm, int rc);
-
-/* The TSC by which L2 must exit for L1's sake (its preemption timer, an emulated MTF exit owed); 0 = none. */
-/*
- * The emulated MTF exit is owed right after the event this entry delivers
- * (SDM 26.7.2): L2 was entered without TF and exits at once, before the
- * handler's first instruction, on a time already come in the timer
- * multiplexer (TIMER_MTF_OWED), which is the one record of it.
- */
-static inline void nested_mtf_owe(struct nested_vm *nv, int owed)
-{
-	vmm_timer_set(TIMER_MTF_OWED, nv->vm, owed ? 0 : TIMER_NONE); /* 0: long past, the timer starts at zero */
-}
-
-static inline int nested_mtf_owed(const struct nested_vm *nv)
-{
-	return vmm_timer_get(TIMER_MTF_OWED, nv->vm) != TIMER_NONE;
-}
 
 /* The "nested" record: emulated VMX instructions, reflected vs handled exits, EPT02, INV*. */
 void nested_record_counters(const struct vm *vm);
@@ -314,6 +319,20 @@ static inline void nested_vmcs02_note(struct nested_vm *nv, unsigned vmcs12_idx,
 	nv->v02->image[vmcs12_idx] = value;
 	nv->v02->known[vmcs12_idx] = 1;
 }
+/*
+ * A VMCS02 write (VMCS02 current) through its image: a VMWRITE only when
+ * the value is not the one VMCS02 holds, so a VMRESUME after L1 changed two
+ * fields costs two VMWRITEs, not a hundred.
+ */
+static inline void nested_vmcs02_put(struct nested_vm *nv, unsigned vmcs12_idx, uint64_t value)
+{
+	struct nested_vmcs02 *v02 = nv->v02;
+	if (v02->known[vmcs12_idx] && v02->image[vmcs12_idx] == value)
+		return;
+	vmx_vmwrite(vmcs_field_encodings[vmcs12_idx], value);
+	v02->image[vmcs12_idx] = value;
+	v02->known[vmcs12_idx] = 1;
+}
 /* A field of VMCS02 (by VMCS12 index) the processor may have changed behind the image. */
 static inline void nested_vmcs02_forget(struct nested_vm *nv, unsigned vmcs12_idx)
 {
@@ -322,9 +341,6 @@ static inline void nested_vmcs02_forget(struct nested_vm *nv, unsigned vmcs12_id
 
 /* Bring all of L2's state from VMCS02 into VMCS12 when L1 may see it (VMREAD, flush to memory). */
 void nested_materialize_l2_state(struct vm *vm);
-
-/* Emulate a VM exit from L2 to L1 (reason and exit information already in the cache). */
-void nested_reflect_exit(struct vm *vm);
 
 /* Inject a hardware exception into the VM through the current VMCS. */
 void vm_inject_exception(struct vm *vm, unsigned vector, int has_error, uint32_t error_code);

@@ -39,12 +39,11 @@ static struct nested_vmcs12_slot *slot_of(struct nested_vm *nv, uint64_t addr)
 /* Its data back into L1's memory; the slot is free again. */
 static void write_back(struct nested_vm *nv, struct nested_vmcs12_slot *s)
 {
-	if (s->addr != NVMX_NO_VMCS && guest_mem_ok(&nv->l1mem, s->addr, sizeof *s->cache))
-		memcpy(guest_mem_ptr(&nv->l1mem, s->addr), s->cache, sizeof *s->cache);
+	nvmx_write_back(&nv->l1mem, s->addr, s->cache);
 	s->addr = NVMX_NO_VMCS;
 }
 
-/* A free slot, else the least recently used one that is not current, written back. */
+/* A free slot, else the least recently used one that is not current (nvmx_vmptrld() writes its VMCS12 back). */
 static struct nested_vmcs12_slot *take_slot(struct nested_vm *nv)
 {
 	struct nested_vmcs12_slot *victim = NULL;
@@ -55,22 +54,33 @@ static struct nested_vmcs12_slot *take_slot(struct nested_vm *nv)
 		if (s->addr != nv->nvmx.current && (!victim || s->last_used < victim->last_used))
 			victim = s;
 	}
-	write_back(nv, victim);
 	return victim;
 }
 
-int nested_vmcs12_make_current(struct vm *vm, uint64_t ptr)
+/*
+ * The slot is chosen before nvmx_vmptrld() checks the instruction, and
+ * changes only once they pass: a failed VMPTRLD evicts nothing.
+ */
+struct nvmx_result nested_vmcs12_vmptrld(struct vm *vm, const struct nvmx_ctx *c, uint64_t ptr, int *kept)
 {
 	struct nested_vm *nv = vm->nested;
-	if (nv->nvmx.current == ptr)
-		return 1;
-	/* What this VMM changed in the current one and not yet pushed goes to its shadow VMCS now. */
-	vmcs_shadow_push_noted(vm);
-	struct nested_vmcs12_slot *s = slot_of(nv, ptr);
-	int kept = s != NULL;
-	if (!s) {
+	uint64_t was = nv->nvmx.current;
+	struct nested_vmcs12_slot *s = ptr == was ? nv->cur : slot_of(nv, ptr);
+	*kept = s != NULL;
+	if (!s)
 		s = take_slot(nv);
-		memcpy(s->cache, guest_mem_ptr(&nv->l1mem, ptr), sizeof *s->cache);
+	struct nvmx_vmcs12_place place = { .cache = s->cache, .evict = s->addr, .loaded = *kept };
+	/*
+	 * What this VMM changed in the current one and not yet pushed goes to
+	 * its shadow VMCS while it is current (the list is not per slot); should
+	 * the checks fail, L1 merely sees those values sooner.
+	 */
+	if (ptr != was)
+		vmcs_shadow_push_noted(vm);
+	struct nvmx_result r = nvmx_vmptrld(&nv->nvmx, &nv->l1mem, c, ptr, &place);
+	if (r.outcome != NVMX_SUCCEED || ptr == was)
+		return r;
+	if (!*kept) {
 		s->addr = ptr;
 		/* Fresh from L1's memory: nothing known of it holds (its VMCS02 image still does). */
 		for (unsigned k = 0; k < s->changed.count; k++)
@@ -83,10 +93,7 @@ int nested_vmcs12_make_current(struct vm *vm, uint64_t ptr)
 	}
 	s->last_used = ++nv->slot_clock;
 	nv->cur = s;
-	nv->nvmx.current = ptr;
-	nv->nvmx.cache = s->cache;
-	nv->nvmx.cache_dirty = 0;
-	return kept;
+	return r;
 }
 
 void nested_vmcs12_write_back(struct vm *vm, uint64_t ptr)

@@ -103,14 +103,21 @@ static int cr_fixed_ok(uint64_t cr, uint64_t fixed0, uint64_t fixed1)
 	return (cr & fixed0) == fixed0 && (cr & ~fixed1) == 0;
 }
 
+int nvmx_write_back(struct guest_mem *m, uint64_t addr, const struct vmcs12 *data)
+{
+	/* NVMX_NO_VMCS lies beyond any L1's memory. */
+	if (!guest_mem_ok(m, addr, sizeof *data))
+		return 0;
+	memcpy(guest_mem_ptr(m, addr), data, sizeof *data);
+	return 1;
+}
+
 void nvmx_flush(struct nvmx *n, struct guest_mem *m)
 {
 	/* Written back whether or not dirty: whoever changed the cache directly
 	 * (exit reflection, VMCS-shadowing sync) need not have said so. */
-	if (n->current == NVMX_NO_VMCS || !n->cache || !guest_mem_ok(m, n->current, sizeof *n->cache))
-		return;
-	memcpy(guest_mem_ptr(m, n->current), n->cache, sizeof *n->cache);
-	n->cache_dirty = 0;
+	if (n->cache && nvmx_write_back(m, n->current, n->cache))
+		n->cache_dirty = 0;
 }
 
 struct nvmx_result nvmx_vmxon(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr)
@@ -188,8 +195,8 @@ struct nvmx_result nvmx_vmclear(struct nvmx *n, struct guest_mem *m, const struc
 	return outcome(NVMX_SUCCEED);
 }
 
-struct nvmx_result nvmx_vmptrld_check(struct nvmx *n, const struct guest_mem *m, const struct nvmx_ctx *c,
-				      uint64_t ptr)
+struct nvmx_result nvmx_vmptrld(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr,
+				const struct nvmx_vmcs12_place *place)
 {
 	struct nvmx_result r;
 	if (vmcs_pointer_fails(n, m, c, ptr, VMXERR_VMPTRLD_INVALID_ADDRESS, VMXERR_VMPTRLD_VMXON_POINTER, &r))
@@ -198,17 +205,13 @@ struct nvmx_result nvmx_vmptrld_check(struct nvmx *n, const struct guest_mem *m,
 	int shadow_ok = (offered_sec(n) & SEC_VMCS_SHADOWING) != 0;
 	if ((rev & ~VMCS_SHADOW_INDICATOR) != VMCS12_REVISION || ((rev & VMCS_SHADOW_INDICATOR) && !shadow_ok))
 		return vmfail(n, VMXERR_VMPTRLD_INCORRECT_REVISION);
-	return outcome(NVMX_SUCCEED);
-}
-
-struct nvmx_result nvmx_vmptrld(struct nvmx *n, struct guest_mem *m, const struct nvmx_ctx *c, uint64_t ptr)
-{
-	struct nvmx_result r = nvmx_vmptrld_check(n, m, c, ptr);
-	if (r.outcome != NVMX_SUCCEED)
-		return r;
-	nvmx_flush(n, m);
-	memcpy(n->cache, guest_mem_ptr(m, ptr), sizeof *n->cache);
+	if (!place->loaded) {
+		/* The copy's old data must reach memory before ptr's overwrites it (the previous current one, with one copy). */
+		nvmx_write_back(m, place->evict, place->cache);
+		memcpy(place->cache, guest_mem_ptr(m, ptr), sizeof *place->cache);
+	}
 	n->current = ptr;
+	n->cache = place->cache;
 	n->cache_dirty = 0;
 	return outcome(NVMX_SUCCEED);
 }

@@ -5,7 +5,7 @@
 /* The host's unit tests: the handlers are bare-metal code, not linked there. */
 #define HANDLER(fn) .handler = 0
 #else
-#include "nested_runtime.h" /* nested_vmx_insn_exit */
+#include "nested_runtime.h" /* the VMX-instruction handlers (nested_insn.c) */
 #define HANDLER(fn) .handler = fn
 #endif
 #define QUAL         .has_qualification = 1

@@ -82,7 +82,13 @@ static void teardown(void)
 	} while (0)
 
 static void vmxon_ok(void) { CU_ASSERT_EQUAL_FATAL(OUT(nvmx_vmxon(&n, &gm, &ctx, VMXON_REGION)), NVMX_SUCCEED); }
-static void load(uint64_t p) { CU_ASSERT_EQUAL_FATAL(OUT(nvmx_vmptrld(&n, &gm, &ctx, p)), NVMX_SUCCEED); }
+/* VMPTRLD with one copy of the current VMCS12: its data goes back to memory before the next one's is loaded. */
+static struct nvmx_result vmptrld(const struct nvmx_ctx *c, uint64_t p)
+{
+	struct nvmx_vmcs12_place one = { .cache = n.cache, .evict = n.current, .loaded = 0 };
+	return nvmx_vmptrld(&n, &gm, c, p, &one);
+}
+static void load(uint64_t p) { CU_ASSERT_EQUAL_FATAL(OUT(vmptrld(&ctx, p)), NVMX_SUCCEED); }
 
 /* The #UD/#GP checks made before a memory operand is touched. */
 static void test_fault_gate(void)
@@ -189,7 +195,7 @@ static void test_outside_vmx_operation_every_instruction_is_ud(void)
 	uint64_t v, desc[2] = { 1, 0 };
 	CU_ASSERT_EQUAL(OUT(nvmx_vmxoff(&n, &gm, &ctx)), NVMX_UD);
 	CU_ASSERT_EQUAL(OUT(nvmx_vmclear(&n, &gm, &ctx, VMCS_A)), NVMX_UD);
-	CU_ASSERT_EQUAL(OUT(nvmx_vmptrld(&n, &gm, &ctx, VMCS_A)), NVMX_UD);
+	CU_ASSERT_EQUAL(OUT(vmptrld(&ctx, VMCS_A)), NVMX_UD);
 	CU_ASSERT_EQUAL(OUT(nvmx_vmptrst(&n, &ctx, &v)), NVMX_UD);
 	CU_ASSERT_EQUAL(OUT(nvmx_vmread(&n, &ctx, VMCS_GUEST_RIP, &v)), NVMX_UD);
 	CU_ASSERT_EQUAL(OUT(nvmx_vmwrite(&n, &ctx, VMCS_GUEST_RIP, 1)), NVMX_UD);
@@ -200,7 +206,7 @@ static void test_outside_vmx_operation_every_instruction_is_ud(void)
 	/* Not in VMX operation outranks CPL: #UD even at CPL 3 */
 	struct nvmx_ctx c3 = ctx;
 	c3.cpl = 3;
-	CU_ASSERT_EQUAL(OUT(nvmx_vmptrld(&n, &gm, &c3, VMCS_A)), NVMX_UD);
+	CU_ASSERT_EQUAL(OUT(vmptrld(&c3, VMCS_A)), NVMX_UD);
 }
 
 static void test_cpl3_is_gp(void)
@@ -212,7 +218,7 @@ static void test_cpl3_is_gp(void)
 	uint64_t v, desc[2] = { 1, 0 };
 	CU_ASSERT_EQUAL(OUT(nvmx_vmxoff(&n, &gm, &c3)), NVMX_GP);
 	CU_ASSERT_EQUAL(OUT(nvmx_vmclear(&n, &gm, &c3, VMCS_A)), NVMX_GP);
-	CU_ASSERT_EQUAL(OUT(nvmx_vmptrld(&n, &gm, &c3, VMCS_B)), NVMX_GP);
+	CU_ASSERT_EQUAL(OUT(vmptrld(&c3, VMCS_B)), NVMX_GP);
 	CU_ASSERT_EQUAL(OUT(nvmx_vmptrst(&n, &c3, &v)), NVMX_GP);
 	CU_ASSERT_EQUAL(OUT(nvmx_vmread(&n, &c3, VMCS_GUEST_RIP, &v)), NVMX_GP);
 	CU_ASSERT_EQUAL(OUT(nvmx_vmwrite(&n, &c3, VMCS_GUEST_RIP, 1)), NVMX_GP);
@@ -238,7 +244,7 @@ static void test_wrong_mode_is_ud_in_vmx_operation(void)
 	CU_ASSERT_EQUAL(OUT(nvmx_vmclear(&n, &gm, &v86, VMCS_A)), NVMX_UD);
 	struct nvmx_ctx no_vmxe = ctx;
 	no_vmxe.cr4_vmxe = 0;
-	CU_ASSERT_EQUAL(OUT(nvmx_vmptrld(&n, &gm, &no_vmxe, VMCS_B)), NVMX_UD);
+	CU_ASSERT_EQUAL(OUT(vmptrld(&no_vmxe, VMCS_B)), NVMX_UD);
 }
 
 /* ---- VMCLEAR, VMPTRLD, VMPTRST ---- */
@@ -261,14 +267,14 @@ static void test_vmptrld_bad_address(void)
 {
 	vmxon_ok();
 	/* Without a current VMCS the failure is VMfailInvalid ... */
-	CU_ASSERT_EQUAL(OUT(nvmx_vmptrld(&n, &gm, &ctx, VMCS_A + 8)), NVMX_FAIL_INVALID);
+	CU_ASSERT_EQUAL(OUT(vmptrld(&ctx, VMCS_A + 8)), NVMX_FAIL_INVALID);
 	CU_ASSERT_EQUAL(n.current, NVMX_NO_VMCS);
 	/* ... with one, VMfailValid(9) recorded in the current VMCS, which stays current. */
 	load(VMCS_A);
-	ASSERT_FAIL_VALID(nvmx_vmptrld(&n, &gm, &ctx, VMCS_B + 8), VMXERR_VMPTRLD_INVALID_ADDRESS);
-	ASSERT_FAIL_VALID(nvmx_vmptrld(&n, &gm, &ctx, 1ull << PHYS_BITS), VMXERR_VMPTRLD_INVALID_ADDRESS);
-	ASSERT_FAIL_VALID(nvmx_vmptrld(&n, &gm, &ctx, 1ull << 63), VMXERR_VMPTRLD_INVALID_ADDRESS);
-	ASSERT_FAIL_VALID(nvmx_vmptrld(&n, &gm, &ctx, MEM_SIZE), VMXERR_VMPTRLD_INVALID_ADDRESS); /* not L1's */
+	ASSERT_FAIL_VALID(vmptrld(&ctx, VMCS_B + 8), VMXERR_VMPTRLD_INVALID_ADDRESS);
+	ASSERT_FAIL_VALID(vmptrld(&ctx, 1ull << PHYS_BITS), VMXERR_VMPTRLD_INVALID_ADDRESS);
+	ASSERT_FAIL_VALID(vmptrld(&ctx, 1ull << 63), VMXERR_VMPTRLD_INVALID_ADDRESS);
+	ASSERT_FAIL_VALID(vmptrld(&ctx, MEM_SIZE), VMXERR_VMPTRLD_INVALID_ADDRESS); /* not L1's */
 	CU_ASSERT_EQUAL(n.current, VMCS_A);
 	uint64_t err = 0;
 	CU_ASSERT_EQUAL(OUT(nvmx_vmread(&n, &ctx, VMCS_VM_INSTRUCTION_ERROR, &err)), NVMX_SUCCEED);
@@ -278,14 +284,14 @@ static void test_vmptrld_bad_address(void)
 static void test_vmptrld_vmxon_region_and_revision(void)
 {
 	vmxon_ok();
-	CU_ASSERT_EQUAL(OUT(nvmx_vmptrld(&n, &gm, &ctx, VMXON_REGION)), NVMX_FAIL_INVALID);
+	CU_ASSERT_EQUAL(OUT(vmptrld(&ctx, VMXON_REGION)), NVMX_FAIL_INVALID);
 	load(VMCS_A);
-	ASSERT_FAIL_VALID(nvmx_vmptrld(&n, &gm, &ctx, VMXON_REGION), VMXERR_VMPTRLD_VMXON_POINTER);
+	ASSERT_FAIL_VALID(vmptrld(&ctx, VMXON_REGION), VMXERR_VMPTRLD_VMXON_POINTER);
 	put_u32(VMCS_B, 0x2b); /* a real processor's revision, not nestlab's */
-	ASSERT_FAIL_VALID(nvmx_vmptrld(&n, &gm, &ctx, VMCS_B), VMXERR_VMPTRLD_INCORRECT_REVISION);
+	ASSERT_FAIL_VALID(vmptrld(&ctx, VMCS_B), VMXERR_VMPTRLD_INCORRECT_REVISION);
 	CU_ASSERT_EQUAL(n.current, VMCS_A);
 	/* The address check precedes the revision check */
-	ASSERT_FAIL_VALID(nvmx_vmptrld(&n, &gm, &ctx, VMCS_B + 0x800), VMXERR_VMPTRLD_INVALID_ADDRESS);
+	ASSERT_FAIL_VALID(vmptrld(&ctx, VMCS_B + 0x800), VMXERR_VMPTRLD_INVALID_ADDRESS);
 }
 
 static void test_vmptrld_shadow_vmcs(void)
@@ -306,7 +312,7 @@ static void test_vmptrld_shadow_vmcs(void)
 	r.has_vmcs_shadowing = 0;
 	nested_caps_compute(&caps, &r, NL_FEAT_EPT | NL_FEAT_VPID, 0);
 	load(VMCS_A);
-	ASSERT_FAIL_VALID(nvmx_vmptrld(&n, &gm, &ctx, VMCS_B), VMXERR_VMPTRLD_INCORRECT_REVISION);
+	ASSERT_FAIL_VALID(vmptrld(&ctx, VMCS_B), VMXERR_VMPTRLD_INCORRECT_REVISION);
 }
 
 static void test_vmclear_writes_launch_state_back(void)
@@ -532,7 +538,7 @@ static void test_cache_flush_semantics(void)
 
 	/* A failed VMPTRLD leaves the cache as it is (only the error field changes). */
 	nvmx_vmwrite(&n, &ctx, VMCS_HOST_RIP, 0xcccc);
-	nvmx_vmptrld(&n, &gm, &ctx, VMXON_REGION);
+	vmptrld(&ctx, VMXON_REGION);
 	CU_ASSERT_EQUAL(n.current, VMCS_B);
 	CU_ASSERT_EQUAL(mem_field(VMCS_B, VMCS12_IDX_HOST_RIP), 0xbbbb);
 	nvmx_vmread(&n, &ctx, VMCS_HOST_RIP, &v);
@@ -549,6 +555,59 @@ static void test_cache_flush_semantics(void)
 	nvmx_flush(&n, &gm);
 	CU_ASSERT_EQUAL(mem_field(VMCS_A, VMCS12_IDX_HOST_RIP), 0xdddd);
 	CU_ASSERT_EQUAL(n.current, VMCS_A);
+	CU_ASSERT_FALSE(n.cache_dirty);
+}
+
+/*
+ * VMPTRLD as a VMM keeping several active VMCS12s calls it
+ * (nested_vmcs12_slots.c): into a free copy, back into a kept copy
+ * without a reload, into a copy another VMCS12 is evicted from.
+ */
+static void test_vmptrld_into_kept_copies(void)
+{
+	static struct vmcs12 copy_b;
+	uint64_t v = 0;
+	vmxon_ok();
+	load(VMCS_A);
+	nvmx_vmwrite(&n, &ctx, VMCS_HOST_RIP, 0xaaaa);
+	struct vmcs12 b;
+	memset(&b, 0, sizeof b);
+	b.revision = VMCS12_REVISION;
+	b.field[VMCS12_IDX_HOST_RIP] = 0xbbbb;
+	memcpy(mem + VMCS_B, &b, sizeof b);
+
+	/* A free copy: B loaded into it, A stays active in its own, not written back. */
+	struct nvmx_vmcs12_place free_copy = { .cache = &copy_b, .evict = NVMX_NO_VMCS, .loaded = 0 };
+	CU_ASSERT_EQUAL(OUT(nvmx_vmptrld(&n, &gm, &ctx, VMCS_B, &free_copy)), NVMX_SUCCEED);
+	CU_ASSERT_EQUAL(n.current, VMCS_B);
+	CU_ASSERT_PTR_EQUAL(n.cache, &copy_b);
+	nvmx_vmread(&n, &ctx, VMCS_HOST_RIP, &v);
+	CU_ASSERT_EQUAL(v, 0xbbbb);
+	CU_ASSERT_EQUAL(mem_field(VMCS_A, VMCS12_IDX_HOST_RIP), 0);
+	nvmx_vmwrite(&n, &ctx, VMCS_HOST_RIP, 0xcccc);
+
+	/* A kept: current again with what was written to it, nothing read from or written to memory. */
+	struct nvmx_vmcs12_place kept = { .cache = &cache, .evict = NVMX_NO_VMCS, .loaded = 1 };
+	CU_ASSERT_EQUAL(OUT(nvmx_vmptrld(&n, &gm, &ctx, VMCS_A, &kept)), NVMX_SUCCEED);
+	CU_ASSERT_PTR_EQUAL(n.cache, &cache);
+	nvmx_vmread(&n, &ctx, VMCS_HOST_RIP, &v);
+	CU_ASSERT_EQUAL(v, 0xaaaa);
+	CU_ASSERT_EQUAL(mem_field(VMCS_A, VMCS12_IDX_HOST_RIP), 0);
+	CU_ASSERT_EQUAL(mem_field(VMCS_B, VMCS12_IDX_HOST_RIP), 0xbbbb);
+
+	/* A failed VMPTRLD evicts nothing. */
+	struct nvmx_vmcs12_place evict_b = { .cache = &copy_b, .evict = VMCS_B, .loaded = 0 };
+	ASSERT_FAIL_VALID(nvmx_vmptrld(&n, &gm, &ctx, VMXON_REGION, &evict_b), VMXERR_VMPTRLD_VMXON_POINTER);
+	CU_ASSERT_EQUAL(mem_field(VMCS_B, VMCS12_IDX_HOST_RIP), 0xbbbb);
+	CU_ASSERT_EQUAL(copy_b.field[VMCS12_IDX_HOST_RIP], 0xcccc);
+
+	/* C into B's copy: B's data goes back to memory first. */
+	CU_ASSERT_EQUAL(OUT(nvmx_vmptrld(&n, &gm, &ctx, VMCS_C, &evict_b)), NVMX_SUCCEED);
+	CU_ASSERT_EQUAL(mem_field(VMCS_B, VMCS12_IDX_HOST_RIP), 0xcccc);
+	CU_ASSERT_EQUAL(n.current, VMCS_C);
+	CU_ASSERT_PTR_EQUAL(n.cache, &copy_b);
+	nvmx_vmread(&n, &ctx, VMCS_HOST_RIP, &v);
+	CU_ASSERT_EQUAL(v, 0);
 	CU_ASSERT_FALSE(n.cache_dirty);
 }
 
@@ -692,6 +751,7 @@ void register_suite_nested_insn(void)
 	CU_add_test(s, "VMLAUNCH twice: error 4", test_vmlaunch_twice);
 	CU_add_test(s, "blocked by MOV SS: error 26", test_vmentry_blocked_by_mov_ss);
 	CU_add_test(s, "cache flush semantics", test_cache_flush_semantics);
+	CU_add_test(s, "VMPTRLD into kept copies", test_vmptrld_into_kept_copies);
 	CU_add_test(s, "VMXOFF", test_vmxoff);
 	CU_add_test(s, "INVEPT", test_invept);
 	CU_add_test(s, "INVEPT not offered: #UD", test_invept_not_offered_is_ud);
