@@ -372,7 +372,7 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 		return (struct nvmx_result){ NVMX_ENTER, 0 };
 	}
 	struct l1_regs l1 = {
-		.efer = vmcs_read64(VMCS_GUEST_IA32_EFER), /* VMCS01 is current here */
+		.efer = vmcs_read64(VMCS_GUEST_IA32_EFER), /* VMCS01 is current: L1's VMLAUNCH/VMRESUME exited */
 		.dr7 = vmcs_readnat(VMCS_GUEST_DR7),
 		.debugctl = vmcs_read64(VMCS_GUEST_IA32_DEBUGCTL),
 	};

@@ -198,7 +198,9 @@ enum exit_action nested_emulate_exit(struct vm *vm, const struct emulated_exit *
 		give_exit_fields(nv, x);
 	}
 	uint64_t l1_timer = vmm_timer_get(TIMER_CHILD_PREEMPTION, vm);
-	if ((V12(v, VM_EXIT_CONTROLS) & EXIT_SAVE_PREEMPTION_TIMER) && l1_timer != TIMER_NONE) {
+	/* A VM-entry failure saves no guest state (26.8), the timer's value included. */
+	if ((V12(v, VM_EXIT_CONTROLS) & EXIT_SAVE_PREEMPTION_TIMER) && l1_timer != TIMER_NONE &&
+	    !(V12(v, VM_EXIT_REASON) & EXIT_REASON_ENTRY_FAIL)) {
 		uint64_t now = rdtsc(), left = now < l1_timer ? l1_timer - now : 0;
 		V12(v, VMX_PREEMPTION_TIMER_VALUE) = (uint32_t)(left >> (nv->caps.misc & 0x1f));
 		nested_shadow_note(nv, VMCS12_IDX_VMX_PREEMPTION_TIMER_VALUE);
@@ -252,6 +254,7 @@ enum exit_action nested_handled(struct vm *vm, const struct exit_info *ei, enum 
 enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t error_code)
 {
 	struct nested_vm *nv = vm->nested;
+	vmcs_must_be_current(nv->v02->ctx.hpa, "an exception for L2");
 	/* A hardware exception with its error code (SDM 25.8.3, 28.2.2). */
 	uint32_t info = intr_info_event(INTR_TYPE_HW_EXCEPTION, vector) | INTR_INFO_ERROR_CODE;
 	struct reflect_input in = {
@@ -277,6 +280,7 @@ enum exit_action nested_l2_exception(struct vm *vm, unsigned vector, uint32_t er
 static enum exit_action ept_violation(struct vm *vm, const struct exit_info *ei)
 {
 	struct nested_vm *nv = vm->nested;
+	vmcs_must_be_current(nv->v02->ctx.hpa, "filling EPT02 for L2");
 	uint64_t qual12 = 0;
 	uint64_t gpa2 = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
 	uint64_t eptp12 = V12(nv->nvmx.cache, EPT_POINTER);

@@ -171,7 +171,6 @@ enum exit_action nested_vmwrite_exit(struct vm *vm, const struct exit_info *ei);
 enum exit_action nested_vmentry_exit(struct vm *vm, const struct exit_info *ei);       /* VMLAUNCH, VMRESUME */
 enum exit_action nested_invept_invvpid_exit(struct vm *vm, const struct exit_info *ei);
 
-/* An exit while the VM's L2 ran (VMCS02 current): reflect it to L1 or handle it here. */
 /* An exit of L2 (the VMCS02 context's exit op), and one that failed L2's entry (SDM 26.8). */
 enum exit_action nested_l2_exit(struct vm *vm, const struct exit_info *ei);
 enum exit_action nested_l2_entry_failure(struct vm *vm, uint32_t raw_reason, const struct exit_info *ei);
