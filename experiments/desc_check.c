@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "desc.h"
 #include "nestlab/guest_boot.h"
@@ -244,9 +245,18 @@ static int check_image(const struct checker *c, unsigned i)
 	for (unsigned k = 0; k < set->count; k++)
 		if (!strcmp(set->names[k], image))
 			return 0;
-	for (unsigned k = 0; k < set->count && used < sizeof there; k++)
+	if (set->more) {
+		/* A folder with more images than are listed: the file itself says. */
+		char file[NL_SOURCE_PATH_MAX + NL_NAME_MAX + 8];
+		snprintf(file, sizeof file, "%s/%s.elf", set->dir, image);
+		if (!access(file, R_OK))
+			return 0;
+	}
+	for (unsigned k = 0; k < set->count && used + 1 < sizeof there; k++)
 		used += (size_t)snprintf(there + used, sizeof there - used, "%s%s", k ? ", " : "",
 					 set->names[k]);
+	if (used + 1 >= sizeof there || set->more)
+		snprintf(there + (used + 1 < sizeof there ? used : sizeof there - 5), 5, " ...");
 	return refuse(c, i, NL_DF_VM_IMAGE, "no image '%s' in %s (%s%s)", image, set->dir,
 		      set->count ? "there are: " : "it holds no <name>.elf", there);
 }

@@ -34,6 +34,9 @@ void nl_diag_set(struct nl_diag *d, const char *file, int line, const char *fiel
 	va_start(ap, fmt);
 	vsnprintf(d->message, sizeof d->message, fmt, ap);
 	va_end(ap);
+	nl_defang(d->file);
+	nl_defang(d->field);
+	nl_defang(d->message);
 }
 
 /* Descriptions are a few KiB; anything past this is not one. */

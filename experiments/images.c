@@ -48,12 +48,16 @@ int nl_images_list(const char *dir, struct nl_image_set *set)
 	set->dir = dir;
 	if (!d)
 		return -1;
-	while ((e = readdir(d)) && set->count < NL_IMAGES_MAX) {
+	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
 
 		/* Only names a description could give: anything else is no image of ours. */
 		if (len <= 4 || strcmp(e->d_name + len - 4, ".elf") || len - 4 >= NL_NAME_MAX)
 			continue;
+		if (set->count == NL_IMAGES_MAX) {
+			set->more++; /* listed no further; an image is still found by its file (images_has()) */
+			continue;
+		}
 		memcpy(set->names[set->count], e->d_name, len - 4);
 		set->names[set->count][len - 4] = '\0';
 		if (!nl_desc_name_ok(set->names[set->count]))

@@ -4,6 +4,13 @@
 
 #include "model.h"
 
+void nl_defang(char *s)
+{
+	for (unsigned char *c = (unsigned char *)s; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			*c = '?';
+}
+
 void nl_diag_print(FILE *out, const struct nl_diag *d)
 {
 	fputs(d->file, out);

@@ -83,6 +83,14 @@ struct nl_diag {
 void nl_diag_print(FILE *out, const struct nl_diag *d);
 
 /*
+ * Control characters (newlines, escape sequences) in s become '?': every
+ * message the host prints or files is built with nl_msgf() or
+ * nl_diag_set(), which apply it, so no echoed value can forge a
+ * "FILE:LINE:" line or drive the terminal.
+ */
+void nl_defang(char *s);
+
+/*
  * Load path (".xml" → libxml2 + schema configs/nestlab.xsd; ".json" →
  * jansson), then run the semantic checks shared by both formats.
  * Returns 0 or -1 with *diag filled in.
@@ -95,6 +103,7 @@ struct nl_image_set {
 	const char *dir;
 	unsigned count;
 	char names[NL_IMAGES_MAX][NL_NAME_MAX];
+	unsigned more; /* <name>.elf files past NL_IMAGES_MAX, not listed (an image is then looked up by its file) */
 };
 
 /* nl_desc_load, and every VM's image must be one of *images (NULL: not checked). */

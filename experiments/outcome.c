@@ -83,9 +83,12 @@ static int judge(const struct nl_experiment *exp, const struct nl_records *rs, u
 		const json_t *st = json_object_get(stop, NL_KEY_EXIT_STATUS);
 		json_int_t want_status = expects_clean_exit(exp, i) ? NL_EXIT_OK : NL_EXIT_FAILED;
 		if (!json_is_integer(st) || json_integer_value(st) != want_status) {
+			/* A VMM's own end record says why it ended so; its EXIT hypercall does not. */
+			const json_t *own_end = vm->kind == NL_VM_VMM ? nl_records_last(rs, path, NL_REC_END) : NULL;
+			const char *own = own_end ? nl_record_str(own_end, NL_KEY_REASON) : NULL;
 			nl_msgf(why, cap, "%s exited with status %lld, expected %lld: %s", path,
 				json_is_integer(st) ? (long long)json_integer_value(st) : -1LL,
-				(long long)want_status, reason);
+				(long long)want_status, own && *own ? own : reason);
 			return 2;
 		}
 		return 0;
@@ -101,6 +104,33 @@ static int judge(const struct nl_experiment *exp, const struct nl_records *rs, u
 	return 0;
 }
 
+/*
+ * A CPU exception in a VMM itself (l0/exception.c) ends its level, whatever
+ * its VMs did: the first level, L0 or a VMM of the description, that
+ * reported one, and why its end record says it ended.  Leaves are not
+ * asked: a guest may only write records under its own path, and an
+ * "exception" there is not a VMM's.
+ */
+static int vmm_exception(const struct nl_experiment *exp, const struct nl_records *rs, char *why, size_t cap)
+{
+	char path[NL_NAME_MAX * (NL_MAX_VMS + 1) + 8];
+	for (int i = -1; i < (int)exp->vm_count; i++) {
+		if (i >= 0 && exp->vms[i].kind != NL_VM_VMM)
+			continue;
+		if (i < 0)
+			snprintf(path, sizeof path, "L0");
+		else
+			nl_experiment_vm_path(exp, (unsigned)i, path, sizeof path);
+		if (!nl_records_last(rs, path, NL_REC_EXCEPTION))
+			continue;
+		const json_t *end = nl_records_last(rs, path, NL_REC_END);
+		const char *reason = end ? nl_record_str(end, NL_KEY_REASON) : NULL;
+		nl_msgf(why, cap, "%s: %s", path, reason && *reason ? reason : "a CPU exception in the VMM itself");
+		return 1;
+	}
+	return 0;
+}
+
 void nl_outcome_check_vms(const struct nl_experiment *exp, const struct nl_records *rs, struct nl_outcome *o)
 {
 	int from_ok = !strcmp(o->status, NL_STATUS_OK);
@@ -109,6 +139,13 @@ void nl_outcome_check_vms(const struct nl_experiment *exp, const struct nl_recor
 	/* Only L0's plain verdicts are judged; a refusal, a crash or an odd end status stands. */
 	if (!from_ok && !(!strcmp(o->status, NL_STATUS_FAILED) && end_status && !strcmp(end_status, "failed")))
 		return;
+	/* A VMM that crashed failed the run, even where every VM had already ended as expected. */
+	char crash[sizeof o->reason];
+	if (vmm_exception(exp, rs, crash, sizeof crash)) {
+		o->status = NL_STATUS_FAILED;
+		nl_msgf(o->reason, sizeof o->reason, "%s", crash);
+		return;
+	}
 
 	int worst = 0;
 	unsigned worst_depth = 0;

@@ -144,7 +144,7 @@ static int add_bad_line(struct nl_records *rs, const char *line, size_t len, con
 static int console_from_record(struct nl_records *rs, const json_t *rec)
 {
 	const char *text = nl_record_str(rec, NL_KEY_TEXT);
-	if (!text || !nl_record_is(rec, NULL, "console"))
+	if (!text || !nl_record_is(rec, NULL, NL_REC_CONSOLE))
 		return 0;
 	const char *path = nl_record_str(rec, NL_KEY_PATH);
 	size_t tlen = strlen(text);

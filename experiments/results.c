@@ -301,7 +301,7 @@ static json_t *sched_of(const json_t *rec)
 	json_t *expired = json_object_get(sched, NL_KEY_TIMER_EXPIRED);
 	if (!json_is_object(expired)) {
 		expired = json_object();
-		json_object_set_new(sched, "timer_expired", expired);
+		json_object_set_new(sched, NL_KEY_TIMER_EXPIRED, expired);
 	}
 #define ZERO_IN_EXPIRED(n) zero_if_absent(expired, #n);
 	NL_TIMER_SOURCES(ZERO_IN_EXPIRED)
@@ -481,9 +481,9 @@ static void safe_printf(FILE *out, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
+	/* A line's own newline is the last character: any other came from a value, as '?'. */
 	for (const unsigned char *c = (const unsigned char *)buf; *c; c++)
-		if ((*c >= 0x20 && *c != 0x7f) || *c == '\n')
-			fputc(*c, out);
+		fputc((*c >= 0x20 && *c != 0x7f) || (*c == '\n' && !c[1]) ? *c : '?', out);
 }
 
 /* "; phases done: compute, hypercalls" after line[len], for a VM stopped before its report. */
@@ -492,7 +492,7 @@ static void phase_names(const json_t *phases, char *line, size_t cap, size_t len
 	size_t i;
 	json_t *p;
 	json_array_foreach(phases, i, p) {
-		const char *name = json_string_value(json_object_get(p, "phase"));
+		const char *name = json_string_value(json_object_get(p, NL_KEY_PHASE));
 		if (len < cap)
 			len += (size_t)snprintf(line + len, cap - len, "%s%s", i ? ", " : "; phases done: ",
 						name ? name : "?");

@@ -130,6 +130,6 @@ int nl_pathf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(
  * A formatted message into buf, cut short if it must be: a message that
  * quotes a long path is still worth reading truncated.
  */
-void nl_msgf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void nl_msgf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));/* (nl_msgf() applies nl_defang(), model.h, to what it formats.) */
 
 #endif

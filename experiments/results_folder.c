@@ -24,6 +24,7 @@ void nl_msgf(char *buf, size_t cap, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, cap, fmt, ap);
 	va_end(ap);
+	nl_defang(buf); /* a message is one line of text, whatever a guest or a description put in it */
 }
 
 int nl_results_path(char *buf, size_t cap, const char *dir, const char *name)

@@ -260,6 +260,9 @@ static const struct bad_case {
 	{ "scheduler-quantum.json", 2, "scheduler.quantum_us", "a quantum of 2000000 us is outside 100..1000000" },
 	{ "scheduler-policy.json", 2, "scheduler.policy", "'edf' is not one of: rr" },
 	{ "scheduler-key.json", 3, "vms[0].scheduler.quantum", "unknown key (expected one of: policy, quantum_us)" },
+	/* An echoed value cannot forge a second "FILE:LINE:" line or a terminal escape. */
+	{ "injected-name.json", 6, "vms[0].name", "'vm0?forged.json:1: vms[0]: fake?[31m'" },
+	{ "injected-name.xml", 3, "experiment/vm[vm?forged.xml:1: x: fake?[31m]/@name", "not a name" },
 	/* The expected outcome of a VM. */
 	{ "expect-unknown.json", 3, "vms[0].expect", "'crash' is not one of: exit, fault, timeout" },
 	{ "expect-unknown.xml", 3, "experiment/vm[vm0]/@expect", "'crash' is not an element of the set" },
@@ -287,6 +290,11 @@ static void test_bad_inputs(void)
 		CU_ASSERT_STRING_EQUAL(d.field, c->field);
 		CU_ASSERT_PTR_NOT_NULL(strstr(d.message, c->words));
 		CU_ASSERT_PTR_NOT_NULL(strstr(d.file, c->file));
+		/* Whatever a file holds, a diagnostic is one line of plain text. */
+		for (const unsigned char *m = (const unsigned char *)d.message; *m; m++)
+			CU_ASSERT_FATAL(*m >= 0x20 && *m != 0x7f);
+		for (const unsigned char *m = (const unsigned char *)d.field; *m; m++)
+			CU_ASSERT_FATAL(*m >= 0x20 && *m != 0x7f);
 	}
 }
 

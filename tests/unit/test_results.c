@@ -541,6 +541,63 @@ static void test_expected_outcomes(void)
 	CU_ASSERT_STRING_EQUAL(o.reason, "L0/vm0 faulted: r");
 	nl_records_free(&rs);
 
+	/* A VMM that crashed after its VMs ended as expected: failed, and its own end says why. */
+	exp.vms[0].expect = NL_EXPECT_FAULT;
+	parse(&rs, STOP("L0/vm0", "L0", "faulted", "-1") STOP("L0/vm1", "L0", "exited", "0")
+		   STOP("L0/hv/rt", "L0/hv", "exited", "0") STOP("L0/hv", "L0", "exited", "0")
+		   "{\"path\":\"L0\",\"type\":\"exception\",\"vector\":14}\n"
+		   "{\"path\":\"L0\",\"type\":\"end\",\"status\":\"failed\",\"reason\":\"exception #PF in the VMM\"}\n");
+	nl_outcome_decide(&rs, &f, &o);
+	nl_outcome_check_vms(&exp, &rs, &o);
+	CU_ASSERT_STRING_EQUAL(o.status, NL_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(o.reason, "L0: exception #PF in the VMM");
+	nl_records_free(&rs);
+	/* ... the same for a child VMM, whose status 1 alone would look as expected. */
+	exp.vms[3].expect = NL_EXPECT_FAULT; /* hv's rt */
+	parse(&rs, STOP("L0/vm0", "L0", "faulted", "-1") STOP("L0/vm1", "L0", "exited", "0")
+		   STOP("L0/hv/rt", "L0/hv", "faulted", "-1")
+		   "{\"path\":\"L0/hv\",\"type\":\"exception\",\"vector\":13}\n"
+		   "{\"path\":\"L0/hv\",\"type\":\"end\",\"status\":\"failed\",\"reason\":\"exception #GP\"}\n"
+		   STOP("L0/hv", "L0", "exited", "1") END_FAILED);
+	nl_outcome_decide(&rs, &f, &o);
+	nl_outcome_check_vms(&exp, &rs, &o);
+	CU_ASSERT_STRING_EQUAL(o.status, NL_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(o.reason, "L0/hv: exception #GP");
+	nl_records_free(&rs);
+	/* A leaf cannot pass for a crashed VMM: its "exception" record is only a guest's words. */
+	parse(&rs, STOP("L0/vm0", "L0", "faulted", "-1") STOP("L0/vm1", "L0", "exited", "0")
+		   "{\"path\":\"L0/vm1\",\"type\":\"exception\"}\n"
+		   STOP("L0/hv/rt", "L0/hv", "faulted", "-1") STOP("L0/hv", "L0", "exited", "1") END_FAILED);
+	nl_outcome_decide(&rs, &f, &o);
+	nl_outcome_check_vms(&exp, &rs, &o);
+	CU_ASSERT_STRING_EQUAL(o.status, NL_STATUS_OK);
+	nl_records_free(&rs);
+	exp.vms[3].expect = NL_EXPECT_EXIT;
+
+	/* A child VMM that exited 1 for a reason of its own: the headline gives that reason. */
+	exp.vms[0].expect = NL_EXPECT_EXIT;
+	parse(&rs, STOP("L0/vm0", "L0", "exited", "0") STOP("L0/vm1", "L0", "exited", "0")
+		   "{\"path\":\"L0/hv\",\"type\":\"end\",\"status\":\"failed\",\"reason\":\"cannot schedule: x\"}\n"
+		   STOP("L0/hv", "L0", "exited", "1") END_FAILED);
+	nl_outcome_decide(&rs, &f, &o);
+	nl_outcome_check_vms(&exp, &rs, &o);
+	CU_ASSERT_STRING_EQUAL(o.status, NL_STATUS_FAILED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(o.reason, "L0/hv exited with status 1, expected 0: cannot schedule: x"));
+	nl_records_free(&rs);
+
+	/* A guest's words reach the headline as one line: no newline, no escape sequence. */
+	exp.vms[0].expect = NL_EXPECT_FAULT;
+	parse(&rs, "{\"path\":\"L0/vm0\",\"type\":\"report\",\"status\":\"\\u001b[2Jok\\nnestlab: ok\"}\n"
+		   STOP("L0/vm0", "L0", "faulted", "-1") STOP("L0/vm1", "L0", "exited", "0")
+		   STOP("L0/hv/rt", "L0/hv", "exited", "0") STOP("L0/hv", "L0", "exited", "0") END_FAILED);
+	nl_outcome_decide(&rs, &f, &o);
+	nl_outcome_check_vms(&exp, &rs, &o);
+	CU_ASSERT_STRING_EQUAL(o.status, NL_STATUS_FAILED);
+	CU_ASSERT_PTR_NULL(strchr(o.reason, '\n'));
+	CU_ASSERT_PTR_NULL(strchr(o.reason, '\x1b'));
+	CU_ASSERT_PTR_NOT_NULL(strstr(o.reason, "?[2Jok?nestlab: ok"));
+	nl_records_free(&rs);
+
 	/* A refusal is never turned into ok by expectations. */
 	exp.vms[0].expect = NL_EXPECT_FAULT;
 	parse(&rs, BOOT "{\"path\":\"L0\",\"type\":\"manifest_error\",\"error\":\"magic\",\"reason\":\"x\"}\n");
