@@ -17,6 +17,21 @@ static const uint8_t field_attrs[VMCS12_NFIELDS] = {
 #undef X
 };
 
+/*
+ * The emulated monitor trap flag works out whether L2 steps by TF again at
+ * every entry from VMCS12's primary controls (nested_mtf_before_entry()),
+ * which is exact only because a change to them forces a full entry and a
+ * new merge of VMCS02: they must never be a field the hot checks alone
+ * may pass.
+ */
+enum {
+#define X(name, enc, attrs) ATTRS_OF_##name = (attrs),
+#include "nestlab/vmcs_fields.def"
+#undef X
+};
+_Static_assert(!(ATTRS_OF_CPU_BASED_VM_EXEC_CONTROL & VF_HOT_CHECKED),
+	       "a change to the primary controls must re-merge VMCS02 (nested_mtf.h)");
+
 /* Read by no entry check but the hot ones: the VF_HOT_CHECKED fields and the read-only ones. */
 uint8_t vmcs12_hot_only[VMCS12_NFIELDS];
 

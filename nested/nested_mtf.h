@@ -1,9 +1,10 @@
 /*
  * The monitor trap flag emulated for a child where the processor has none
  * (nested_mtf.c says how).  Its state is struct nested_mtf
- * (nested_runtime.h), which only this header and nested_mtf.c touch,
- * through two hooks: before every emulated entry of L2 and at every exit
- * of L2, before anything else asks about the exit.  Both are inline: they
+ * (nested_runtime.h), set through two hooks — before every emulated entry
+ * of L2 and at every exit of L2, before anything else asks about the exit
+ * — and read by this header, nested_mtf.c and the code-page cache of
+ * nested_l2_code_byte() (nested_l2_vmcs.c, where L2's tables are walked).  Both are inline: they
  * run on every entry and exit, most of which are none of the MTF's
  * business, and under Bochs every instruction is a tick.  VMCS02 is
  * current for everything here.
