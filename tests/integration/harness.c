@@ -115,6 +115,32 @@ json_t *vm_by_path(json_t *summary, const char *path)
 	return NULL;
 }
 
+/* The summary's levels[] entry for one level, NULL when absent. */
+static json_t *level_entry(json_t *summary, const char *level)
+{
+	size_t i;
+	json_t *lv;
+	json_array_foreach(json_object_get(summary, "levels"), i, lv)
+	{
+		const char *p = json_string_value(json_object_get(lv, "path"));
+		if (p && !strcmp(p, level))
+			return lv;
+	}
+	return NULL;
+}
+
+json_int_t level_sched(json_t *summary, const char *level, const char *group, const char *key)
+{
+	json_t *sched = json_object_get(level_entry(summary, level), "sched");
+	json_t *v = json_object_get(group ? json_object_get(sched, group) : sched, key);
+	return json_is_integer(v) ? json_integer_value(v) : -1;
+}
+
+const char *level_sched_policy(json_t *summary, const char *level)
+{
+	return json_string_value(json_object_get(json_object_get(level_entry(summary, level), "sched"), "policy"));
+}
+
 json_int_t level_exits(json_t *summary, const char *level, const char *reason)
 {
 	size_t i;

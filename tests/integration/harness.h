@@ -19,6 +19,10 @@ const char *status_of(json_t *summary);
 json_t *vm_by_path(json_t *summary, const char *path);
 /* A level's exits for one reason (NULL: the total), -1 when the level is absent. */
 json_int_t level_exits(json_t *summary, const char *level, const char *reason);
+/* A level's scheduler counter (levels[].sched, or its group such as "timer_expired"), -1 when absent. */
+json_int_t level_sched(json_t *summary, const char *level, const char *group, const char *key);
+/* A level's scheduler policy ("rr"), NULL when it reported none. */
+const char *level_sched_policy(json_t *summary, const char *level);
 json_int_t vm_exits(json_t *vm, const char *reason);
 const char *vm_state(json_t *vm);
 /* The first record of the given type (and vm, if not NULL) in records.jsonl; caller decrefs. */

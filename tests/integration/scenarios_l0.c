@@ -76,6 +76,14 @@ static void test_two_vms_share_cpu(void)
 	/* Each was preempted at least twice: the CPU really was shared, not run one after the other. */
 	CU_ASSERT(vm_exits(vm0, "PREEMPTION_TIMER") >= 2);
 	CU_ASSERT(vm_exits(vm1, "PREEMPTION_TIMER") >= 2);
+	/* L0's scheduler says the same: round robin, switching between the two on its slices. */
+	CU_ASSERT_STRING_EQUAL(level_sched_policy(s, "L0"), "rr");
+	CU_ASSERT(level_sched(s, "L0", NULL, "switches") >= 4);
+	CU_ASSERT(level_sched(s, "L0", NULL, "decisions") >= level_sched(s, "L0", NULL, "switches"));
+	CU_ASSERT(level_sched(s, "L0", NULL, "preemptions") >= 4);
+	CU_ASSERT(level_sched(s, "L0", "timer_expired", "sched") >= 4); /* the slice ends were the scheduler's times */
+	CU_ASSERT(level_sched(s, "L0", NULL, "ticks_deciding") > 0);
+	CU_ASSERT_EQUAL(level_sched(s, "L0", NULL, "bad_picks"), 0);
 	json_decref(s);
 }
 

@@ -44,6 +44,9 @@ static void test_depth2(void)
 	CU_ASSERT(nested_count(hv1, "ept02", "fills") > 0);
 	/* hv1 handled its leaf's exits as a VMM of its own: a level of its own in the summary. */
 	CU_ASSERT(level_exits(s, "L0/hv1", "VMCALL") >= 100);
+	/* ... with a scheduler of its own, the one its sub-manifest named, which reported. */
+	CU_ASSERT_STRING_EQUAL(level_sched_policy(s, "L0/hv1"), "rr");
+	CU_ASSERT(level_sched(s, "L0/hv1", NULL, "decisions") >= 1);
 	json_decref(s);
 }
 
@@ -149,7 +152,7 @@ static void test_depth3_vmcs_shadowing(void)
 }
 
 /* Two leaves under one child VMM, whose VMCS12s it switches between: both finish, in both modes. */
-static void run_two_leaves(const char *name, const char *config)
+static void run_two_leaves(const char *name, const char *config, json_int_t hv1_quantum_us)
 {
 	json_t *s = run_nested(name, config, "L0/hv1/a");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
@@ -159,13 +162,18 @@ static void run_two_leaves(const char *name, const char *config)
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(b, "report"), "status")), "ok");
 	json_t *hv1 = vm_by_path(s, "L0/hv1");
 	CU_ASSERT(nested_count(hv1, "emulated", "VMPTRLD") >= 4); /* it really switched */
+	/* Each level ran the scheduler its description chose: L0 the experiment's quantum, hv1 its own. */
+	CU_ASSERT_EQUAL(level_sched(s, "L0", NULL, "quantum_us"), 1000);
+	CU_ASSERT_EQUAL(level_sched(s, "L0/hv1", NULL, "quantum_us"), hv1_quantum_us);
+	CU_ASSERT(level_sched(s, "L0/hv1", NULL, "switches") >= 4); /* between a and b */
 	json_decref(s);
 }
 
 static void test_two_leaves_under_a_child_vmm(void)
 {
-	run_two_leaves("depth2-two-leaves", "tests/integration/configs/depth2-two-leaves.xml");
-	run_two_leaves("depth2-two-leaves-shadow", "tests/integration/configs/depth2-two-leaves-shadow.xml");
+	run_two_leaves("depth2-two-leaves", "tests/integration/configs/depth2-two-leaves.xml", 1000);
+	/* This one gives hv1 a scheduler of its own (<scheduler quantum-us="500"/>). */
+	run_two_leaves("depth2-two-leaves-shadow", "tests/integration/configs/depth2-two-leaves-shadow.xml", 500);
 }
 
 /* The duration at depth 2: the child VMM stops its leaf and reports it before L0's deadline. */
