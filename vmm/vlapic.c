@@ -184,7 +184,14 @@ unsigned vlapic_ppr(const struct vlapic *l)
  * is dispatched when its class is above PPR[7:4]. */
 int vlapic_pending_vector(const struct vlapic *l)
 {
-	if (!apic_on(l))
+	/*
+	 * Only a globally disabled APIC delivers nothing: a software-disabled
+	 * one refuses new interrupts (accept()) but the ones it holds in the
+	 * IRR "are held and require masking or handling by the CPU" (SDM
+	 * "Local APIC State After It Has Been Software Disabled"), as KVM and
+	 * Bochs deliver them.
+	 */
+	if (vlapic_mode(l) == VLAPIC_MODE_DISABLED)
 		return VLAPIC_NO_VECTOR;
 	int v = vec_highest(l->irr);
 	if (v < 0 || APIC_PRIO_CLASS((unsigned)v) <= APIC_PRIO_CLASS(vlapic_ppr(l)))
@@ -258,7 +265,7 @@ static uint64_t timer_period(const struct vlapic *l)
 
 static uint64_t add_sat(uint64_t a, uint64_t b)
 {
-	return a > UINT64_MAX - b ? UINT64_MAX - 1 : a + b; /* never VLAPIC_TIMER_NONE */
+	return b >= UINT64_MAX - a ? UINT64_MAX - 1 : a + b; /* never VLAPIC_TIMER_NONE (UINT64_MAX) */
 }
 
 static void timer_stop(struct vlapic *l)
@@ -281,7 +288,15 @@ static void timer_start(struct vlapic *l, uint64_t now)
 uint64_t vlapic_timer_next(const struct vlapic *l, uint64_t now)
 {
 	(void)now;
-	if (vlapic_mode(l) == VLAPIC_MODE_DISABLED || (l->lvt[VLAPIC_LVT_TIMER] & APIC_LVT_MASKED))
+	if (vlapic_mode(l) == VLAPIC_MODE_DISABLED)
+		return VLAPIC_TIMER_NONE;
+	/*
+	 * A masked one-shot or periodic timer needs no wake-up: its count is
+	 * computed from time when read.  A TSC deadline disarms itself and
+	 * clears IA32_TSC_DEADLINE when it passes, masked or not (SDM
+	 * "TSC-Deadline Mode"), so it is advanced on time either way.
+	 */
+	if ((l->lvt[VLAPIC_LVT_TIMER] & APIC_LVT_MASKED) && timer_mode(l) != APIC_LVT_TIMER_TSC_DEADLINE)
 		return VLAPIC_TIMER_NONE;
 	return l->timer.next;
 }
@@ -297,7 +312,8 @@ unsigned vlapic_timer_advance(struct vlapic *l, uint64_t now)
 		 * periods after the last, whenever advance runs. */
 		uint64_t period = timer_period(l);
 		n = (now - l->timer.next) / period + 1;
-		l->timer.next = add_sat(l->timer.next, n * period);
+		/* n * period cannot wrap: it is at most now - next + period. */
+		l->timer.next = n > (UINT64_MAX - 1) / period ? UINT64_MAX - 1 : add_sat(l->timer.next, n * period);
 		break;
 	}
 	case APIC_LVT_TIMER_TSC_DEADLINE:
@@ -504,7 +520,7 @@ static uint64_t rd_ldr(struct vlapic *l, unsigned idx, uint64_t now, int x2)
 	if (!x2)
 		return l->ldr;
 	uint32_t id = l->cfg.apic_id;
-	return ((uint64_t)(id >> 4) << X2APIC_LDR_CLUSTER_SHIFT) | (1u << (id & 0xf));
+	return (uint32_t)(((id >> 4) & 0xffffu) << X2APIC_LDR_CLUSTER_SHIFT) | (1u << (id & 0xf)); /* ID[19:4], 32 bits */
 }
 
 static enum vlapic_status wr_ldr(struct vlapic *l, unsigned idx, uint64_t val, uint64_t now, int x2)
@@ -686,25 +702,41 @@ static uint64_t rd_tdcr(struct vlapic *l, unsigned idx, uint64_t now, int x2)
 
 static enum vlapic_status wr_tdcr(struct vlapic *l, unsigned idx, uint64_t val, uint64_t now, int x2)
 {
-	/* A new divisor takes effect from now: the count goes on from its
-	 * current value at the new rate (the part of a tick already counted
-	 * is dropped), and a periodic timer's next periods use it. */
+	/*
+	 * A new divisor takes effect from now: what is left of the count,
+	 * partial tick included, goes on at the new rate (scaled by new/old,
+	 * as KVM does), and a periodic timer's next periods use it.  The same
+	 * divisor written again changes nothing, so rewriting TDCR cannot
+	 * postpone the timer.
+	 */
 	(void)idx, (void)x2;
 	vlapic_timer_advance(l, now);
-	uint32_t count = vlapic_timer_current_count(l, now);
-	l->timer.tdcr = (uint32_t)val & APIC_TDCR_MASK;
-	if (l->timer.running)
-		l->timer.next = add_sat(now, (uint64_t)count * vlapic_timer_tick(l));
+	uint32_t tdcr = (uint32_t)val & APIC_TDCR_MASK;
+	uint64_t old_div = vlapic_divisor(l->timer.tdcr), new_div = vlapic_divisor(tdcr);
+	l->timer.tdcr = tdcr;
+	if (old_div == new_div || !l->timer.running || timer_mode(l) == APIC_LVT_TIMER_TSC_DEADLINE)
+		return VLAPIC_OK;
+	uint64_t left = l->timer.next > now ? l->timer.next - now : 0;
+	/* left * new / old without overflow: left < 2^63 and the divisors are at most 128. */
+	uint64_t scaled = (left / old_div) * new_div + (left % old_div) * new_div / old_div;
+	l->timer.next = add_sat(now, scaled);
 	return VLAPIC_OK;
 }
 
 static enum vlapic_status wr_self_ipi(struct vlapic *l, unsigned idx, uint64_t val, uint64_t now, int x2)
 {
-	/* SDM "Self IPI Register": a fixed, edge-triggered IPI to this APIC.
-	 * Being generated locally, an illegal vector is a receive error. */
+	/*
+	 * SDM "Self IPI Register": a fixed, edge-triggered IPI to this APIC.
+	 * An illegal vector written there is a send error (ESR bit 5, "a write
+	 * to the ICR ... or to SELF IPI register"), and, this APIC receiving
+	 * it, a receive error too (accept()).
+	 */
 	(void)idx, (void)now, (void)x2;
 	l->stats.ipi_self++;
-	accept(l, (unsigned)(val & APIC_VECTOR_MASK), VLAPIC_EDGE);
+	unsigned vector = (unsigned)(val & APIC_VECTOR_MASK);
+	if (vector < APIC_FIRST_LEGAL_VECTOR)
+		log_error(l, APIC_ESR_SEND_ILLEGAL);
+	accept(l, vector, VLAPIC_EDGE);
 	return VLAPIC_OK;
 }
 

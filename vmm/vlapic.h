@@ -182,10 +182,17 @@ int vlapic_take_level_eoi(struct vlapic *l);
 unsigned vlapic_divisor(uint32_t tdcr);
 /* TSC ticks one count of the timer takes now: divisor x tsc_per_bus_tick. */
 uint64_t vlapic_timer_tick(const struct vlapic *l);
-/* The TSC at which the timer next raises an interrupt (possibly already
- * past: it is due), or VLAPIC_TIMER_NONE when it is idle or masked.  A
- * function of the state alone; now is there for callers that ask "from
- * now" and is not needed by this model. */
+/* The TSC at which the timer next fires (possibly already past: it is
+ * due), or VLAPIC_TIMER_NONE when it is idle, or a masked one-shot or
+ * periodic timer (a masked TSC deadline still comes: it must disarm and
+ * clear IA32_TSC_DEADLINE on time).  A function of the state alone; now
+ * is there for callers that ask "from now".
+ *
+ * Times are TSC values that only grow (the VMM's one clock, never
+ * wrapped); register reads do not move time on, so the VMM calls
+ * vlapic_timer_advance(now) before it handles a guest's APIC access and
+ * before every entry, and what has come by then shows (IRR, a passed
+ * deadline reading 0). */
 uint64_t vlapic_timer_next(const struct vlapic *l, uint64_t now);
 /* Fire every expiration up to now: the LVT timer vector into the IRR unless
  * masked; a periodic timer reloads on its own grid (expirations at start +

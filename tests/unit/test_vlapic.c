@@ -447,7 +447,7 @@ static void test_illegal_vectors_and_errors(void)
 	CU_ASSERT_EQUAL(wr(&l, APIC_REG_ICR_LO, APIC_ICR_SH_SELF | 3, 0), VLAPIC_OK);
 	CU_ASSERT_EQUAL(read_esr(&l), APIC_ESR_SEND_ILLEGAL);
 	CU_ASSERT_EQUAL(wr(&l, APIC_REG_SELF_IPI, 0xf, 0), VLAPIC_OK);
-	CU_ASSERT_EQUAL(read_esr(&l), APIC_ESR_RECV_ILLEGAL);
+	CU_ASSERT_EQUAL(read_esr(&l), APIC_ESR_SEND_ILLEGAL | APIC_ESR_RECV_ILLEGAL);
 	/* The error interrupt, when the LVT error entry is unmasked. */
 	CU_ASSERT_EQUAL(wr(&l, APIC_REG_LVT_ERROR, 0xe0, 0), VLAPIC_OK);
 	CU_ASSERT_EQUAL(vlapic_set_irq(&l, 2, VLAPIC_EDGE), VLAPIC_REJECTED);
@@ -474,19 +474,19 @@ static void test_sw_disable_masks_lvts(void)
 		CU_ASSERT_EQUAL(rd(&l, off, 0), 0x40);
 	}
 	CU_ASSERT_EQUAL(vlapic_set_irq(&l, 0x40, VLAPIC_EDGE), VLAPIC_ACCEPTED);
-	/* Disabling masks every entry, holds the IRR, delivers nothing. */
+	/* Disabling masks every entry and takes nothing new, but what the IRR holds is still delivered. */
 	CU_ASSERT_EQUAL(wr(&l, APIC_REG_SVR, 0xff, 0), VLAPIC_OK);
 	for (uint32_t off = APIC_REG_LVT_TIMER; off <= APIC_REG_LVT_ERROR; off += APIC_REG_STRIDE)
 		CU_ASSERT_EQUAL(rd(&l, off, 0), APIC_LVT_MASKED | 0x40);
 	CU_ASSERT_EQUAL(wr(&l, APIC_REG_LVT_TIMER, 0x41, 0), VLAPIC_OK);
 	CU_ASSERT_EQUAL(rd(&l, APIC_REG_LVT_TIMER, 0), APIC_LVT_MASKED | 0x41);
-	CU_ASSERT_EQUAL(vlapic_pending_vector(&l), VLAPIC_NO_VECTOR);
+	CU_ASSERT_EQUAL(vlapic_set_irq(&l, 0x50, VLAPIC_EDGE), VLAPIC_REJECTED);
 	CU_ASSERT_EQUAL(irr_bit(&l, 0x40), 1);
-	CU_ASSERT_EQUAL(vlapic_ack(&l, 0x40), 0xff);
-	/* Re-enabling leaves the masks for software to clear; the held interrupt comes. */
+	CU_ASSERT_EQUAL(vlapic_pending_vector(&l), 0x40);
+	CU_ASSERT_EQUAL(vlapic_ack(&l, 0x40), 0x40);
+	/* Re-enabling leaves the masks for software to clear. */
 	sw_enable(&l, 0xff);
 	CU_ASSERT_EQUAL(rd(&l, APIC_REG_LVT_ERROR, 0), APIC_LVT_MASKED | 0x40);
-	CU_ASSERT_EQUAL(vlapic_pending_vector(&l), 0x40);
 }
 
 static void test_ipis(void)
@@ -699,6 +699,34 @@ static void timer_setup(struct vlapic *l, uint32_t mode, uint32_t tdcr)
 	CU_ASSERT_FATAL(wr(l, APIC_REG_LVT_TIMER, mode | 0xec, 0) == VLAPIC_OK);
 }
 
+/* What the review of the first version found, each kept found. */
+static void test_review_fixes(void)
+{
+	struct vlapic l;
+	/* The same divisor written again and again never postpones a one-shot timer. */
+	timer_setup(&l, APIC_LVT_TIMER_ONESHOT, APIC_TDCR_DIV_128);
+	CU_ASSERT_EQUAL(wr(&l, APIC_REG_TMICT, 10, 0), VLAPIC_OK);
+	const uint64_t due = 10 * 128 * RATIO;
+	for (uint64_t t = 100; t < due; t += 100)
+		CU_ASSERT_EQUAL_FATAL(wr(&l, APIC_REG_TDCR, APIC_TDCR_DIV_128, t), VLAPIC_OK);
+	CU_ASSERT_EQUAL(vlapic_timer_next(&l, 0), due);
+	/* A new divisor scales what is left, partial tick included: half way, /128 -> /64. */
+	CU_ASSERT_EQUAL(wr(&l, APIC_REG_TMICT, 10, 0), VLAPIC_OK);
+	CU_ASSERT_EQUAL(wr(&l, APIC_REG_TDCR, APIC_TDCR_DIV_64, due / 2 + 3), VLAPIC_OK);
+	CU_ASSERT_EQUAL(vlapic_timer_next(&l, 0), due / 2 + 3 + (due - (due / 2 + 3)) / 2);
+	/* x2APIC LDR: ID[19:4] into bits 31:16, whatever lies above bit 19 of the ID. */
+	static const struct vlapic_config big = { .apic_id = 0x123456, .tsc_per_bus_tick = RATIO, .x2apic = 1 };
+	vlapic_init(&l, &big);
+	CU_ASSERT_EQUAL(vlapic_msr_write(&l, MSR_IA32_APIC_BASE, APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_EXTD, 0),
+			VLAPIC_OK);
+	CU_ASSERT_EQUAL(rd(&l, APIC_REG_LDR, 0), 0x23450040u);
+	/* A timer set to end at the very top of the clock still ends (never "no timer"). */
+	timer_setup(&l, APIC_LVT_TIMER_ONESHOT, APIC_TDCR_DIV_1);
+	uint64_t late = UINT64_MAX - 1000 * RATIO;
+	CU_ASSERT_EQUAL(wr(&l, APIC_REG_TMICT, 1000, late), VLAPIC_OK);
+	CU_ASSERT_NOT_EQUAL(vlapic_timer_next(&l, 0), VLAPIC_TIMER_NONE);
+}
+
 static void test_divide_math(void)
 {
 	for (uint32_t tdcr = 0; tdcr < 16; tdcr++) {
@@ -864,7 +892,7 @@ static void test_tsc_deadline(void)
 	CU_ASSERT_EQUAL(wr(&l, APIC_REG_LVT_TIMER, APIC_LVT_MASKED | APIC_LVT_TIMER_TSC_DEADLINE | 0xec, 0),
 			VLAPIC_OK);
 	CU_ASSERT_EQUAL(vlapic_msr_write(&l, MSR_IA32_TSC_DEADLINE, 200000, 100000), VLAPIC_OK);
-	CU_ASSERT_EQUAL(vlapic_timer_next(&l, 0), VLAPIC_TIMER_NONE);
+	CU_ASSERT_EQUAL(vlapic_timer_next(&l, 0), 200000); /* the VMM must still come back to disarm it */
 	CU_ASSERT_EQUAL(vlapic_timer_advance(&l, 200000), 1);
 	CU_ASSERT_EQUAL(l.stats.timer_masked, 1);
 	CU_ASSERT_EQUAL(vlapic_pending_vector(&l), VLAPIC_NO_VECTOR);
@@ -940,6 +968,7 @@ void register_suite_vlapic(void)
 	CU_add_test(s, "IPIs to self: shorthands, physical, logical, SELF IPI", test_ipis);
 	CU_add_test(s, "acceptance and priority against a brute-force model", test_against_reference);
 	CU_add_test(s, "divide configuration: every encoding", test_divide_math);
+	CU_add_test(s, "after review: TDCR rewrites, x2APIC LDR, the time limit", test_review_fixes);
 	CU_add_test(s, "one-shot timer", test_oneshot);
 	CU_add_test(s, "periodic timer: no drift, folded periods, masking", test_periodic_no_drift);
 	CU_add_test(s, "TSC-deadline timer", test_tsc_deadline);
