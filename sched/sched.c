@@ -74,7 +74,7 @@ int sched_decide(struct sched *s, uint64_t now)
 		s->until = until;
 		s->repick = 0;
 	}
-	s->stands_until = s->current < 0 ? 0 : s->until < s->next_wake ? s->until : s->next_wake;
+	s->stands_until = s->current < 0 ? 0 : sched_next_event(s);
 	return s->current;
 }
 

@@ -45,21 +45,6 @@ void timer_mux_set(struct timer_mux *t, enum timer_source src, unsigned vm, uint
 	}
 }
 
-uint64_t timer_mux_get(const struct timer_mux *t, enum timer_source src, unsigned vm)
-{
-	if (src < TIMER_FIRST_VM_SOURCE)
-		return t->vmm_at[src];
-	if (src < TIMER_SOURCES && vm < SCHED_MAX_ENTITIES)
-		return t->vm_at[vm][src - TIMER_FIRST_VM_SOURCE];
-	return TIMER_NONE;
-}
-
-int timer_mux_due(const struct timer_mux *t, enum timer_source src, unsigned vm, uint64_t now)
-{
-	uint64_t at = timer_mux_get(t, src, vm);
-	return at != TIMER_NONE && at <= now;
-}
-
 void timer_mux_count_expired(struct timer_mux *t, unsigned vm, uint64_t now)
 {
 	for (unsigned s = 0; s < TIMER_SOURCES; s++)

@@ -41,9 +41,33 @@ struct timer_mux {
 void timer_mux_init(struct timer_mux *t);
 /* Set (at != TIMER_NONE) or clear (TIMER_NONE) a source's time; vm is ignored for the VMM's own sources. */
 void timer_mux_set(struct timer_mux *t, enum timer_source src, unsigned vm, uint64_t at);
-uint64_t timer_mux_get(const struct timer_mux *t, enum timer_source src, unsigned vm);
+/*
+ * A source's time, for a src and vm known to be valid (the VMM's callers,
+ * with src a constant): no checks, since every emulated entry and exit of
+ * a child asks.  timer_mux_get() is the checked form.
+ */
+static inline uint64_t timer_mux_at(const struct timer_mux *t, enum timer_source src, unsigned vm)
+{
+	return src < TIMER_FIRST_VM_SOURCE ? t->vmm_at[src] : t->vm_at[vm][src - TIMER_FIRST_VM_SOURCE];
+}
+
+/* Whether a time is set and has come at now. */
+static inline int timer_at_due(uint64_t at, uint64_t now)
+{
+	return at != TIMER_NONE && at <= now;
+}
+
+/* A source's time (TIMER_NONE: not set, or no such source or VM). */
+static inline uint64_t timer_mux_get(const struct timer_mux *t, enum timer_source src, unsigned vm)
+{
+	return src < TIMER_SOURCES && vm < SCHED_MAX_ENTITIES ? timer_mux_at(t, src, vm) : TIMER_NONE;
+}
+
 /* Whether a source's time is set and has come at now. */
-int timer_mux_due(const struct timer_mux *t, enum timer_source src, unsigned vm, uint64_t now);
+static inline int timer_mux_due(const struct timer_mux *t, enum timer_source src, unsigned vm, uint64_t now)
+{
+	return timer_at_due(timer_mux_get(t, src, vm), now);
+}
 
 /* The earliest time among the VMM's own and VM vm's: what the run loop arms the timer for while vm runs. */
 static inline uint64_t timer_mux_earliest(const struct timer_mux *t, unsigned vm)

@@ -170,9 +170,7 @@ static void stop_at_deadline(void)
  */
 static void idle_until_next_event(void)
 {
-	uint64_t until = vmm_sched_next_event(), deadline = vmm_run_deadline();
-	if (deadline < until)
-		until = deadline;
+	uint64_t until = vmm_timer_earliest_own(); /* the scheduler's next event or the deadline */
 	while (rdtsc() < until)
 		__builtin_ia32_pause();
 }

@@ -57,11 +57,6 @@ int vmm_sched_any_alive(void)
 	return sched_alive_count(sched) != 0;
 }
 
-uint64_t vmm_sched_next_event(void)
-{
-	return sched_next_event(sched);
-}
-
 void vmm_sched_yield(struct vm *vm)
 {
 	sched_yield(sched, vm->slot);

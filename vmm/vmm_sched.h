@@ -42,8 +42,6 @@ static inline struct vm *vmm_sched_pick(uint64_t now)
 }
 /* Whether some VM is still runnable or blocked. */
 int vmm_sched_any_alive(void);
-/* When the scheduler next needs the CPU without any other event (a wake-up, the end of a slice). */
-uint64_t vmm_sched_next_event(void);
 
 void vmm_sched_yield(struct vm *vm);
 void vmm_sched_preempt(struct vm *vm);
@@ -65,30 +63,29 @@ void vmm_sched_removed(struct vm *vm);
  * has costs a compare: every emulated VM entry and exit of a child sets
  * its L2's times, mostly to "none" again.
  */
-static inline uint64_t *vmm_timer_slot(enum timer_source src, const struct vm *vm)
+/* The multiplexer's index of a source's owner: the VMM's own sources take none. */
+static inline unsigned vmm_timer_owner(enum timer_source src, const struct vm *vm)
 {
-	return src < TIMER_FIRST_VM_SOURCE ? &vmm_sched.timers.vmm_at[src]
-					   : &vmm_sched.timers.vm_at[vm->slot][src - TIMER_FIRST_VM_SOURCE];
+	return src < TIMER_FIRST_VM_SOURCE ? 0 : vm->slot;
 }
 
 static inline uint64_t vmm_timer_get(enum timer_source src, const struct vm *vm)
 {
-	return *vmm_timer_slot(src, vm);
+	return timer_mux_at(&vmm_sched.timers, src, vmm_timer_owner(src, vm));
 }
 
 static inline void vmm_timer_set(enum timer_source src, const struct vm *vm, uint64_t at)
 {
-	if (*vmm_timer_slot(src, vm) == at)
+	if (vmm_timer_get(src, vm) == at)
 		return;
-	timer_mux_set(&vmm_sched.timers, src, vm ? vm->slot : 0, at);
+	timer_mux_set(&vmm_sched.timers, src, vmm_timer_owner(src, vm), at);
 	if (src >= TIMER_FIRST_VM_SOURCE && vm->state == VM_BLOCKED)
 		vmm_sched_own_timer_set(vm, at);
 }
 
 static inline int vmm_timer_due(enum timer_source src, const struct vm *vm, uint64_t now)
 {
-	uint64_t at = vmm_timer_get(src, vm);
-	return at != TIMER_NONE && at <= now;
+	return timer_at_due(vmm_timer_get(src, vm), now);
 }
 /* The earliest time that must bring the CPU back while vm runs. */
 static inline uint64_t vmm_timer_earliest(const struct vm *vm)
@@ -96,10 +93,16 @@ static inline uint64_t vmm_timer_earliest(const struct vm *vm)
 	return timer_mux_earliest(&vmm_sched.timers, vm->slot);
 }
 
-/* Whether the experiment's duration is spent at now. */
+/* Whether the experiment's duration is spent at now (the deadline is always set). */
 static inline int vmm_run_deadline_passed(uint64_t now)
 {
 	return now >= vmm_sched.timers.vmm_at[TIMER_RUN_DEADLINE];
+}
+
+/* The earliest of the VMM's own times (the deadline, the scheduler's next event): when an idle VMM must look again. */
+static inline uint64_t vmm_timer_earliest_own(void)
+{
+	return vmm_sched.timers.vmm_earliest;
 }
 /* A VMX-preemption-timer exit of vm at now: count the sources whose time had come. */
 void vmm_timer_expired(const struct vm *vm, uint64_t now);

@@ -102,31 +102,28 @@ const char *status_of(json_t *summary)
 	return s ? s : "(absent)";
 }
 
-json_t *vm_by_path(json_t *summary, const char *path)
+/* The entry of summary's array (vms, levels) whose "path" is path, NULL when absent. */
+static json_t *entry_by_path(json_t *summary, const char *array, const char *path)
 {
 	size_t i;
-	json_t *vm;
-	json_array_foreach(json_object_get(summary, "vms"), i, vm)
+	json_t *e;
+	json_array_foreach(json_object_get(summary, array), i, e)
 	{
-		const char *p = json_string_value(json_object_get(vm, "path"));
+		const char *p = json_string_value(json_object_get(e, "path"));
 		if (p && !strcmp(p, path))
-			return vm;
+			return e;
 	}
 	return NULL;
 }
 
-/* The summary's levels[] entry for one level, NULL when absent. */
+json_t *vm_by_path(json_t *summary, const char *path)
+{
+	return entry_by_path(summary, "vms", path);
+}
+
 static json_t *level_entry(json_t *summary, const char *level)
 {
-	size_t i;
-	json_t *lv;
-	json_array_foreach(json_object_get(summary, "levels"), i, lv)
-	{
-		const char *p = json_string_value(json_object_get(lv, "path"));
-		if (p && !strcmp(p, level))
-			return lv;
-	}
-	return NULL;
+	return entry_by_path(summary, "levels", level);
 }
 
 json_int_t level_sched(json_t *summary, const char *level, const char *group, const char *key)
@@ -143,19 +140,13 @@ const char *level_sched_policy(json_t *summary, const char *level)
 
 json_int_t level_exits(json_t *summary, const char *level, const char *reason)
 {
-	size_t i;
-	json_t *lv;
-	json_array_foreach(json_object_get(summary, "levels"), i, lv)
-	{
-		const char *p = json_string_value(json_object_get(lv, "path"));
-		if (p && !strcmp(p, level)) {
-			json_t *exits = json_object_get(lv, "exits");
-			if (!reason)
-				return json_integer_value(json_object_get(exits, "total"));
-			return json_integer_value(json_object_get(json_object_get(exits, "by_reason"), reason));
-		}
-	}
-	return -1;
+	json_t *lv = level_entry(summary, level);
+	if (!lv)
+		return -1;
+	json_t *exits = json_object_get(lv, "exits");
+	if (!reason)
+		return json_integer_value(json_object_get(exits, "total"));
+	return json_integer_value(json_object_get(json_object_get(exits, "by_reason"), reason));
 }
 
 json_int_t vm_exits(json_t *vm, const char *reason)
