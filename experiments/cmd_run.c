@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wakeups.h"
 #include "backend.h"
 #include "commands.h"
 #include "images.h"
@@ -399,6 +400,11 @@ static int finish(struct run *r)
 		fprintf(stderr, "%s: %s\n", nl_prog, err);
 		if (code == NL_EXIT_SUCCESS)
 			code = NL_EXIT_BACKEND; /* the results are incomplete: never a success */
+	}
+	if (nl_wakeup_write_histograms(r->dir, &r->exp, &r->records, err, sizeof err)) {
+		fprintf(stderr, "%s: %s\n", nl_prog, err);
+		if (code == NL_EXIT_SUCCESS)
+			code = NL_EXIT_BACKEND;
 	}
 	json_t *summary = nl_summary_build(&r->exp, &r->records, &r->facts, &o);
 	if (!summary || nl_results_write_summary(r->dir, summary, err, sizeof err)) {

@@ -208,6 +208,20 @@ const char *nl_record_str(const json_t *rec, const char *key)
 	return json_string_value(json_object_get(rec, key));
 }
 
+json_t *nl_record_body(const json_t *rec)
+{
+	if (!rec)
+		return json_null();
+	json_t *body = json_object();
+	const char *key;
+	json_t *val;
+	json_object_foreach((json_t *)rec, key, val) {
+		if (strcmp(key, NL_KEY_PATH) && strcmp(key, NL_KEY_TYPE) && strcmp(key, NL_KEY_TSC))
+			json_object_set_new(body, key, json_deep_copy(val));
+	}
+	return body;
+}
+
 int nl_record_is(const json_t *rec, const char *path, const char *type)
 {
 	const char *t = nl_record_str(rec, NL_KEY_TYPE);

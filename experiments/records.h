@@ -64,6 +64,9 @@ int nl_record_is_bad_line(const json_t *item);
 const char *nl_record_str(const json_t *rec, const char *key);
 int nl_record_is(const json_t *rec, const char *path, const char *type); /* path NULL: any */
 
+/* A copy of rec without the stream's own "path", "type" and "tsc"; NULL rec gives JSON null. */
+json_t *nl_record_body(const json_t *rec);
+
 /* The last record of that type (and path, unless NULL), or NULL. */
 const json_t *nl_records_last(const struct nl_records *rs, const char *path, const char *type);
 /* The first record of that type (any path), or NULL. */

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "iso.h"
 #include "nestlab/records.h"
+#include "wakeups.h"
 
 /* ---------------------------------------------------------------- status */
 
@@ -196,18 +197,12 @@ static json_t *exits_of(const json_t *rec)
 	return e;
 }
 
-/* A record's own fields, its envelope (path, type, tsc) left out; null without one. */
+/* A record's own fields, its envelope (path, type, tsc, the VM it is about) left out; null without one. */
 static json_t *body_of(const json_t *rec)
 {
-	if (!rec)
-		return json_null();
-	json_t *n = json_object();
-	const char *key;
-	json_t *val;
-	json_object_foreach((json_t *)rec, key, val) {
-		if (!is_envelope(key))
-			json_object_set_new(n, key, json_deep_copy(val));
-	}
+	json_t *n = nl_record_body(rec);
+	if (json_is_object(n))
+		json_object_del(n, NL_KEY_VM);
 	return n;
 }
 
@@ -219,6 +214,25 @@ static json_t *phases_of(const struct nl_records *rs, const char *path)
 		if (!nl_record_is_bad_line(rs->items[i]) && nl_record_is(rs->items[i], path, NL_REC_GUEST_PHASE))
 			json_array_append_new(phases, body_of(rs->items[i]));
 	return phases;
+}
+
+/* A counter the VMM left out because it was zero (nestlab/records.h) is 0 here. */
+static void zero_if_absent(json_t *obj, const char *key)
+{
+	if (!json_object_get(obj, key))
+		json_object_set_new(obj, key, json_integer(0));
+}
+
+static json_t *lapic_of(const json_t *rec)
+{
+	json_t *l = body_of(rec);
+	if (json_is_null(l))
+		return l;
+#define ZERO(s, n) zero_if_absent(l, #n);
+	NL_LAPIC_COUNTERS(ZERO, _)
+	NL_EVENT_COUNTERS(ZERO, _)
+#undef ZERO
+	return l;
 }
 
 static json_t *vm_entry(const struct nl_experiment *exp, const struct nl_records *rs, unsigned i)
@@ -245,6 +259,10 @@ static json_t *vm_entry(const struct nl_experiment *exp, const struct nl_records
 	json_object_set_new(vm, "vmcs_traps", body_of(nl_records_about_vm(rs, NL_REC_VMCS_TRAPS, path)));
 	/* How its VMM single-stepped it, null when its description asked for no steps. */
 	json_object_set_new(vm, "single_step", body_of(nl_records_about_vm(rs, NL_REC_SINGLE_STEP, path)));
+	/* Its timer wake-ups as the leaf measured them (wakeups.h), null when it ran none. */
+	json_object_set_new(vm, "wakeup", nl_wakeup_summary(rs, path));
+	/* Its local APIC as its VMM saw it: every counter, zero where the VMM left one out; null when silent. */
+	json_object_set_new(vm, "lapic", lapic_of(nl_records_about_vm(rs, NL_REC_LAPIC, path)));
 	return vm;
 }
 
@@ -268,27 +286,6 @@ static json_t *level_nested(const struct nl_records *rs, const char *level)
 	return json_null();
 }
 
-/* The capability record's members, without the stream's own "path", "type" and "tsc". */
-static json_t *caps_of(const json_t *rec)
-{
-	if (!rec)
-		return json_null();
-	json_t *caps = json_object();
-	const char *key;
-	json_t *val;
-	json_object_foreach((json_t *)rec, key, val) {
-		if (strcmp(key, NL_KEY_PATH) && strcmp(key, NL_KEY_TYPE) && strcmp(key, NL_KEY_TSC))
-			json_object_set_new(caps, key, json_deep_copy(val));
-	}
-	return caps;
-}
-
-/* A counter the VMM left out because it was zero (nestlab/records.h) is 0 here. */
-static void zero_if_absent(json_t *obj, const char *key)
-{
-	if (!json_object_get(obj, key))
-		json_object_set_new(obj, key, json_integer(0));
-}
 
 /* The level's sched record, every counter present; null if it never reported. */
 static json_t *sched_of(const json_t *rec)
@@ -316,7 +313,7 @@ static json_t *level_entry(const struct nl_records *rs, const char *path)
 	json_object_set_new(level, "path", json_string(path));
 	json_object_set_new(level, "exits", level_sum(rs, path, NL_REC_EXITS, new_exits()));
 	json_object_set_new(level, "nested", level_nested(rs, path));
-	json_object_set_new(level, "vmx_caps", caps_of(nl_records_last(rs, path, NL_REC_VMX_CAPS)));
+	json_object_set_new(level, "vmx_caps", nl_record_body(nl_records_last(rs, path, NL_REC_VMX_CAPS)));
 	/* The level's scheduler: its policy, quantum and counters (vmm/vmm_sched.c), null if it never reported. */
 	json_object_set_new(level, "sched", sched_of(nl_records_last(rs, path, NL_REC_SCHED)));
 	return level;
@@ -539,6 +536,15 @@ void nl_summary_print(FILE *out, const json_t *s, const char *results_dir)
 		while (len && line[len - 1] == ' ')
 			line[--len] = '\0';
 		safe_printf(out, "%s\n", line);
+		const json_t *wk = json_object_get(vm, "wakeup");
+		if (json_is_object(wk))
+			safe_printf(out, "  %-20s wakeups %lld of %lld, latency in TSC ticks: min %lld p50 %lld p99 %lld max %lld\n",
+				    "", (long long)json_integer_value(json_object_get(wk, "count")),
+				    (long long)json_integer_value(json_object_get(wk, "wanted")),
+				    (long long)json_integer_value(json_object_get(wk, "min")),
+				    (long long)json_integer_value(json_object_get(wk, "p50")),
+				    (long long)json_integer_value(json_object_get(wk, "p99")),
+				    (long long)json_integer_value(json_object_get(wk, "max")));
 	}
 	json_t *level;
 	json_array_foreach(json_object_get(s, "levels"), i, level) {

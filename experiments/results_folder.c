@@ -1,5 +1,7 @@
 /* The results folder's files; see results.h. */
 #define _GNU_SOURCE
+#include <dirent.h>
+#include "wakeups.h"
 #include "results.h"
 
 #include <errno.h>
@@ -66,12 +68,23 @@ static const char *const run_outputs[] = {
 	"grub-mkrescue.log", "bochsrc", "bochs.rc", "bochs.log", "bochs.out", "qemu.out",
 };
 
+static int is_histogram(const char *name);
+
 int nl_results_is_output(const char *name)
 {
+	if (is_histogram(name))
+		return 1;
 	for (size_t i = 0; i < sizeof run_outputs / sizeof run_outputs[0]; i++)
 		if (!strcmp(name, run_outputs[i]))
 			return 1;
 	return 0;
+}
+
+/* A wake-up histogram of an earlier run (experiments/wakeups.h). */
+static int is_histogram(const char *name)
+{
+	size_t n = strlen(name), p = strlen(NL_WAKEUP_HIST_PREFIX), s = strlen(NL_WAKEUP_HIST_SUFFIX);
+	return n > p + s && !strncmp(name, NL_WAKEUP_HIST_PREFIX, p) && !strcmp(name + n - s, NL_WAKEUP_HIST_SUFFIX);
 }
 
 void nl_results_clear(const char *dir)
@@ -80,6 +93,13 @@ void nl_results_clear(const char *dir)
 	for (size_t i = 0; i < sizeof run_outputs / sizeof run_outputs[0]; i++)
 		if (!nl_results_path(path, sizeof path, dir, run_outputs[i]))
 			unlink(path);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	for (struct dirent *e; (e = readdir(d));)
+		if (is_histogram(e->d_name) && !nl_results_path(path, sizeof path, dir, e->d_name))
+			unlink(path);
+	closedir(d);
 }
 
 int nl_results_read(const char *path, char **buf, size_t *len, char *err, size_t cap)

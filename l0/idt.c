@@ -7,36 +7,15 @@
 #include "idt.h"
 #include "gdt.h"
 #include "nestlab/vmx.h" /* VECTOR_DF */
+#include "x86.h"
 
-struct __attribute__((packed)) idt_gate {
-	uint16_t offset_low;
-	uint16_t selector;
-	uint8_t ist;
-	uint8_t type_attr;
-	uint16_t offset_mid;
-	uint32_t offset_high;
-	uint32_t reserved;
-};
-_Static_assert(sizeof(struct idt_gate) == 16, "64-bit IDT gate layout");
-
-#define GATE_INTERRUPT_PRESENT 0x8e /* P, DPL 0, 64-bit interrupt gate: IF cleared on entry */
-
-static struct idt_gate idt[IDT_VECTORS] __attribute__((aligned(16)));
+static struct x86_idt_gate idt[IDT_VECTORS] __attribute__((aligned(16)));
 
 extern void (*const isr_stub_table[IDT_EXCEPTIONS])(void);
 
 void idt_set_gate(unsigned vector, void (*handler)(void), unsigned ist)
 {
-	uint64_t off = (uint64_t)(uintptr_t)handler;
-	idt[vector] = (struct idt_gate){
-		.offset_low = (uint16_t)off,
-		.selector = GDT_KERNEL_CS,
-		.ist = (uint8_t)(ist & 7),
-		.type_attr = GATE_INTERRUPT_PRESENT,
-		.offset_mid = (uint16_t)(off >> 16),
-		.offset_high = (uint32_t)(off >> 32),
-		.reserved = 0,
-	};
+	idt[vector] = x86_interrupt_gate(handler, GDT_KERNEL_CS, ist);
 }
 
 void idt_init(void)
@@ -46,10 +25,7 @@ void idt_init(void)
 		unsigned ist = v == VECTOR_DF ? IST_DOUBLE_FAULT : 0;
 		idt_set_gate(v, isr_stub_table[v], ist);
 	}
-	struct __attribute__((packed)) {
-		uint16_t limit;
-		uint64_t base;
-	} ptr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+	struct x86_idt_pointer ptr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 	__asm__ volatile("lidt %0" ::"m"(ptr) : "memory");
 }
 

@@ -50,6 +50,27 @@ isr_common:
 	hlt
 	jmp 1b
 
+/*
+ * The VMM's local APIC timer (lapic_timer.c): it only ends an idle halt.
+ * Counted, ended with an x2APIC EOI (WRMSR 0x80b), returned from; the
+ * registers WRMSR uses are kept.
+ */
+	.globl isr_lapic_timer
+	.balign 16
+isr_lapic_timer:
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	incq lapic_timer_irqs(%rip)
+	movl $0x80b, %ecx
+	xorl %eax, %eax
+	xorl %edx, %edx
+	wrmsr
+	popq %rdx
+	popq %rcx
+	popq %rax
+	iretq
+
 /* The stub addresses, indexed by vector, for idt.c. */
 .macro stub_address vector
 	.quad isr_stub_\vector

@@ -6,6 +6,7 @@
 #include "fmt.h"
 #include "gdt.h"
 #include "idt.h"
+#include "lapic_timer.h"
 #include "manifest_intake.h"
 #include "memory.h"
 #include "multiboot2.h"
@@ -42,6 +43,7 @@ void l0_main(uint64_t mb2_info_phys)
 	pic_mask_all();
 	gdt_init();
 	idt_init();
+	lapic_timer_init();
 	/* A line of plain text first: it marks where L0's output starts in a shared console log. */
 	con_printf("nestlab L0: long mode, console up\n");
 

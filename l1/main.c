@@ -5,6 +5,7 @@
  * the child platform up, take the sub-manifest in and hand over to the VMM
  * core, exactly as l0_main does on the hardware.
  */
+#include "lapic_timer.h"
 #include "cpu.h"
 #include "fmt.h"
 #include "gdt.h"
@@ -62,6 +63,7 @@ void l1_main(const struct nl_guest_boot *boot)
 	platform_select(&l1_ops, "L?", 1);
 	gdt_init();
 	idt_init();
+	lapic_timer_init(); /* the virtual local APIC its parent gives it */
 
 	uint64_t image_start = (uint64_t)(uintptr_t)__image_start, image_end = (uint64_t)(uintptr_t)__image_end;
 	const char *why = l1_boot_info_problem(boot, image_start, image_end);

@@ -71,13 +71,16 @@ static void emit_string(struct jsonw *w, const char *s, size_t n)
 	emit_char(w, '"');
 }
 
-/* `,"key":` — the separator and the key of the next member. */
+/* `,"key":` — the separator and the key of the next member; key NULL: the next array element. */
 static void member(struct jsonw *w, const char *key)
 {
 	if (w->depth <= 0)
 		w->overflow = 1;
 	if (w->need_comma)
 		emit_char(w, ',');
+	w->need_comma = 1;
+	if (!key)
+		return;
 	size_t n = 0;
 	while (key[n] != '\0')
 		n++;
@@ -171,16 +174,34 @@ void jsonw_obj_begin(struct jsonw *w, const char *key)
 	w->need_comma = 0;
 }
 
-void jsonw_obj_end(struct jsonw *w)
+static void close_nested(struct jsonw *w, char c)
 {
 	/* Depth 1 is the record itself: only jsonw_end() closes that. */
 	if (w->depth <= 1) {
 		w->overflow = 1;
 		return;
 	}
-	emit_char(w, '}');
+	emit_char(w, c);
 	w->depth--;
 	w->need_comma = 1;
+}
+
+void jsonw_obj_end(struct jsonw *w)
+{
+	close_nested(w, '}');
+}
+
+void jsonw_arr_begin(struct jsonw *w, const char *key)
+{
+	member(w, key);
+	emit_char(w, '[');
+	w->depth++;
+	w->need_comma = 0;
+}
+
+void jsonw_arr_end(struct jsonw *w)
+{
+	close_nested(w, ']');
 }
 
 void jsonw_raw_members(struct jsonw *w, const char *members, size_t len)

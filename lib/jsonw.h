@@ -1,5 +1,6 @@
 /*
- * A JSON object writer into a fixed buffer, for records.  No allocation; an
+ * A JSON object writer into a fixed buffer, for records (objects and arrays
+ * nest; the writer trusts its caller to close what it opened in order).  No allocation; an
  * overflow is sticky and jsonw_end() then returns NULL, so a truncated
  * record is never emitted as if it were whole.
  */
@@ -27,6 +28,9 @@ void jsonw_hex(struct jsonw *w, const char *key, uint64_t v);  /* "0x1f" as a st
 void jsonw_bool(struct jsonw *w, const char *key, int v);
 void jsonw_obj_begin(struct jsonw *w, const char *key);        /* "key":{ */
 void jsonw_obj_end(struct jsonw *w);
+/* "key":[ ... ]; inside an array every writer above takes key NULL for an element. */
+void jsonw_arr_begin(struct jsonw *w, const char *key);
+void jsonw_arr_end(struct jsonw *w);
 /* Splice raw members (already valid JSON "k":v pairs, no braces). */
 void jsonw_raw_members(struct jsonw *w, const char *members, size_t len);
 /* Closes the object; returns buf (NUL-terminated) or NULL after an overflow. */

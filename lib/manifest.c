@@ -189,6 +189,15 @@ static int check_vm(const struct nl_manifest_vm *vms, uint32_t i, const char **w
 		return fail(why, "VM features has unknown bits", NL_MFE_VALUE);
 	if (vm->single_steps > NL_SINGLE_STEP_MAX)
 		return fail(why, "VM single_steps exceeds NL_SINGLE_STEP_MAX", NL_MFE_VALUE);
+	const struct nl_workload *w = &vm->workload;
+	if (w->wakeups > NL_WAKEUPS_MAX)
+		return fail(why, "VM workload.wakeups exceeds NL_WAKEUPS_MAX", NL_MFE_VALUE);
+	if (w->wakeups && (w->period_us < NL_WAKEUP_PERIOD_US_MIN || w->period_us > NL_WAKEUP_PERIOD_US_MAX))
+		return fail(why, "VM workload.period_us is outside NL_WAKEUP_PERIOD_US_MIN..MAX", NL_MFE_VALUE);
+	if (w->wakeups && w->irq_off_us >= w->period_us)
+		return fail(why, "VM workload.irq_off_us is not below period_us", NL_MFE_VALUE);
+	if (w->reserved)
+		return fail(why, "VM workload.reserved is not zero", NL_MFE_VALUE);
 	if (vm->kind == NL_VM_VMM && check_sched(&vm->sched, why))
 		return NL_MFE_VALUE;
 	if (vm->kind == NL_VM_LEAF && (vm->sched.policy || vm->sched.quantum_us))

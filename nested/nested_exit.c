@@ -344,8 +344,8 @@ enum exit_action nested_l2_entry_failure(struct vm *vm, uint32_t raw_reason, con
 
 /*
  * Does this VMM keep the exit, whatever L1 asked for?  The VMX-preemption
- * timer run out for this VMM's own time (a slice, the run's deadline)
- * rather than for L1's emulated timer.  (One that fired for an MTF exit
+ * timer run out for this VMM's own time (a slice, the run's deadline) or
+ * for L1's APIC timer rather than for L1's emulated preemption timer.  (One that fired for an MTF exit
  * owed is the emulated MTF's, which took it first.)
  */
 static int l0_keeps(const struct vm *vm, uint32_t reason, uint64_t now)
@@ -413,9 +413,14 @@ enum exit_action nested_l2_exit(struct vm *vm, const struct exit_info *ei)
 	if (nested_mtf_on_exit(vm, ei, &a))
 		return a;
 	if (l0_keeps(vm, ei->reason, now)) {
-		/* L2 resumes later; L1's timer keeps its deadline. */
-		vmm_sched_preempt(vm);
+		/* L2 resumes later; L1's timer keeps its deadline.  A VM's own time (L1's APIC timer) is delivered at entry. */
+		if (vmm_own_time_due(now))
+			vmm_sched_preempt(vm);
 		return nested_handled(vm, ei, EXIT_RESUME);
+	}
+	if (ei->reason == EXIT_REASON_EXTERNAL_INTERRUPT) {
+		/* A real interrupt is this VMM's own: L1's come emulated (nested_interrupt.c). */
+		return nested_handled(vm, ei, handle_external_interrupt(vm, ei));
 	}
 	enum reflect_decision d = l1_decision(vm, ei);
 	if (d == REFLECT_TO_L1)

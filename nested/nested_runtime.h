@@ -246,6 +246,13 @@ struct emulated_exit {
 };
 /* Emulate x into L1 (VMCS02 current, but for EXIT_NO_ENTRY); L1 runs next: returns EXIT_RESUME. */
 enum exit_action nested_emulate_exit(struct vm *vm, const struct emulated_exit *x);
+
+/*
+ * L1's local APIC has an interrupt to deliver while L2 runs (vm_events.c
+ * asks, before an entry of VMCS02): an emulated external-interrupt exit
+ * when VMCS12 asks for one, which leaves vm in VMCS01 (nested_interrupt.c).
+ */
+void nested_l2_interrupt(struct vm *vm, uint64_t now);
 /* Count an exit of L2 this VMM handled itself; returns a. */
 enum exit_action nested_handled(struct vm *vm, const struct exit_info *ei, enum exit_action a);
 

@@ -64,11 +64,13 @@ static const uint32_t proc2_own = SEC_ENABLE_EPT; /* EPT02 = EPT12 ∘ EPT01, or
  * runtime when it reflects.  This VMM runs in 64-bit mode with its own
  * EFER, and needs L2's EFER and debug controls saved to give them to L1.
  * PAT is switched by the processor only when L1 has L2 load its own.
- * Interrupts are not acknowledged on exit: this VMM takes them through its
- * IDT, as under VMCS01.
+ * A real external interrupt while L2 runs is always this VMM's own (its
+ * timer): it is acknowledged on exit, as under VMCS01, so that it does not
+ * stay pending and end every entry of L2 at once.  L1's interrupts are
+ * emulated, never real (nested_interrupt.c).
  */
 static const uint32_t exit_own = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
-				 EXIT_SAVE_DEBUG_CONTROLS;
+				 EXIT_SAVE_DEBUG_CONTROLS | EXIT_ACK_INTR_ON_EXIT;
 
 /*
  * VM-entry controls (SDM 25.8.1): L2's mode and PAT as L1 asked.  EFER and

@@ -41,11 +41,11 @@
 	 CPU_USE_MSR_BITMAPS | CPU_MONITOR_EXITING | CPU_PAUSE_EXITING | CPU_ACTIVATE_SECONDARY)
 /* Unrestricted guest is not offered: L2 always runs paged protected mode. */
 #define OFFER_PROC2_ALWAYS (SEC_ENABLE_RDTSCP | SEC_WBINVD_EXITING | SEC_DESCRIPTOR_TABLE_EXITING)
-/* Not "acknowledge interrupt on exit": a reflected external interrupt carries no vector yet. */
+/* "Acknowledge interrupt on exit": an emulated external-interrupt exit then carries the vector (nested_interrupt.c). */
 #define OFFER_EXIT                                                                          \
 	(EXIT_SAVE_DEBUG_CONTROLS | EXIT_HOST_ADDR_SPACE_SIZE |                                 \
 	 EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER | \
-	 EXIT_SAVE_PREEMPTION_TIMER)
+	 EXIT_SAVE_PREEMPTION_TIMER | EXIT_ACK_INTR_ON_EXIT)
 #define OFFER_ENTRY (ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_IA32_EFER)
 
 #define OFFER_EPT_CAPS                                                                \

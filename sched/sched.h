@@ -37,6 +37,7 @@ struct sched_counters {
 	uint64_t blocks;
 	uint64_t wakeups;        /* blocked entities made runnable, by time or by event */
 	uint64_t idle;           /* decisions that found nothing runnable while something was blocked */
+	uint64_t idle_ticks;     /* TSC ticks the VMM waited with nothing runnable (measured by the VMM core) */
 	uint64_t bad_picks;      /* the policy chose an entity that is not runnable (a policy bug): refused */
 };
 

@@ -5,9 +5,11 @@
  *
  * A time belongs either to the VMM itself (its scheduler's next event, the
  * experiment's deadline) or to one of its VMs (a child VMM's emulated
- * preemption timer for its L2, an emulated monitor-trap-flag exit owed).  A
- * VM's times only matter while that VM runs: a VM that is not running cannot
- * be interrupted, and what fell due meanwhile is seen when it next runs.
+ * preemption timer for its L2, an emulated monitor-trap-flag exit owed, its
+ * virtual local APIC's timer).  A VM's times interrupt it only while it
+ * runs: what fell due while it was runnable but not running is seen when it
+ * next runs (and the delay counted); a blocked VM wakes at the earliest of
+ * its own times (vmm_sched_block_until()).
  * Pure logic; times are TSC values (sched/README.md: one clock per VMM).
  */
 #ifndef NESTLAB_SCHED_TIMER_MUX_H
@@ -23,6 +25,7 @@ enum timer_source {
 	/* A VM's: counted only while it runs. */
 	TIMER_CHILD_PREEMPTION, /* the VMX-preemption timer a child VMM gave its L2 (SDM 25.5.1) */
 	TIMER_MTF_OWED,         /* an emulated monitor-trap-flag exit is owed right after an event's delivery */
+	TIMER_LAPIC,            /* the VM's virtual local APIC timer (vmm/vm_events.c): it raises an interrupt */
 	TIMER_SOURCES
 };
 #define TIMER_FIRST_VM_SOURCE TIMER_CHILD_PREEMPTION
@@ -85,7 +88,7 @@ static inline uint64_t timer_mux_earliest_own(const struct timer_mux *t, unsigne
 /* Count every source (the VMM's own and vm's) whose time has come at now; the caller does what each means. */
 void timer_mux_count_expired(struct timer_mux *t, unsigned vm, uint64_t now);
 
-/* The source's name for records ("run_deadline", "sched", "child_preemption", "mtf_owed"). */
+/* The source's name for records ("run_deadline", "sched", "child_preemption", "mtf_owed", "lapic_timer"). */
 const char *timer_source_name(enum timer_source src);
 
 #endif

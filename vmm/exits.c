@@ -13,6 +13,8 @@
 #include "nested_runtime.h"
 #include "single_step.h"
 #include "vmx_ops.h"
+#include "vm_events.h"
+#include "lapic_timer.h"
 #include <string.h>
 
 void vm_skip_instruction(struct vm *vm, const struct exit_info *ei)
@@ -53,6 +55,10 @@ enum exit_action handle_cpuid(struct vm *vm, const struct exit_info *ei)
 			else
 				c |= CPUID_1_ECX_VMX;
 			c |= CPUID_1_ECX_HYPERVISOR;
+			/* The VM's local APIC is the virtual one (vm_events.h): x2APIC and TSC deadline, its ID. */
+			c |= CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE;
+			d |= CPUID_1_EDX_APIC;
+			b = (b & 0x00ffffffu) | ((vm->ev.lapic.cfg.apic_id & 0xffu) << 24);
 		}
 	}
 	vm->regs.rax = a;
@@ -63,11 +69,27 @@ enum exit_action handle_cpuid(struct vm *vm, const struct exit_info *ei)
 	return EXIT_RESUME;
 }
 
-/* HLT: the guest has nothing to do until an event; with no virtual timer yet it simply yields. */
+/*
+ * HLT: the VM waits for an interrupt (vm_events.h).  An HLT of a child's
+ * L2 that L1 does not intercept reaches here with L1's APIC not L2's to
+ * wait on: it gives the CPU up for a turn.
+ */
 enum exit_action handle_hlt(struct vm *vm, const struct exit_info *ei)
 {
 	vm_skip_instruction(vm, ei);
-	vmm_sched_yield(vm);
+	if (vm_in_l2(vm))
+		vmm_sched_yield(vm);
+	else
+		vm_events_halt(vm);
+	return EXIT_RESUME;
+}
+
+/* The interrupt window this VMM asked for is open (vm_events.c); an L2's is not asked for here. */
+enum exit_action handle_interrupt_window(struct vm *vm, const struct exit_info *ei)
+{
+	if (vm_in_l2(vm))
+		return vm_fault(vm, ei, "interrupt-window exit of an L2 this VMM did not ask for (a nestlab bug)");
+	vm_events_window_open(vm);
 	return EXIT_RESUME;
 }
 
@@ -132,23 +154,32 @@ enum exit_action handle_ept_misconfig(struct vm *vm, const struct exit_info *ei)
 	return vm_fault(vm, ei, "EPT misconfiguration (a VMM bug)");
 }
 
-/* A time this VMM registered with its timer multiplexer has come: the run loop looks at what it was. */
+/*
+ * A time this VMM registered with its timer multiplexer has come.  The
+ * scheduler is told only when one of the VMM's own times came (a slice, the
+ * deadline); the VM's own (its APIC timer) is the run loop's to deliver.
+ */
 enum exit_action handle_preemption_timer(struct vm *vm, const struct exit_info *ei)
 {
 	(void)ei;
-	vmm_timer_expired(vm, rdtsc());
-	vmm_sched_preempt(vm);
+	uint64_t now = rdtsc();
+	vmm_timer_expired(vm, now);
+	if (vmm_own_time_due(now))
+		vmm_sched_preempt(vm);
 	return EXIT_RESUME;
 }
 
 /*
- * An external interrupt while a guest ran.  L0 masks the PICs at boot, so
- * one can only be a latecomer latched before that; it is dropped (never
- * acknowledged) and the slice ends so the run loop looks at time again.
+ * An interrupt of this VMM's own while a guest ran: acknowledged on exit
+ * (VMCS01 and VMCS02 ask for that), its vector in the exit's interruption
+ * information.  The VMM's only interrupt is its local APIC timer, armed
+ * while it idles (lapic_timer_idle_until()); it is retired and the run loop
+ * looks at time again.  L0 masks the PICs at boot, so nothing else comes.
  */
 enum exit_action handle_external_interrupt(struct vm *vm, const struct exit_info *ei)
 {
 	(void)ei;
+	lapic_timer_exit_interrupt(vmcs_read32(VMCS_VM_EXIT_INTR_INFO));
 	vmm_sched_preempt(vm);
 	return EXIT_RESUME;
 }

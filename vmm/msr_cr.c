@@ -1,13 +1,16 @@
 /*
  * RDMSR/WRMSR and control-register exits.  A leaf sees only the MSRs a
- * 64-bit kernel needs; a VM that is a VMM also sees IA32_FEATURE_CONTROL and
- * the VMX capability MSRs of its virtual VMX (nested/vmx_msr.c).  Anything
+ * 64-bit kernel needs and its local APIC's (IA32_APIC_BASE, the x2APIC
+ * range, IA32_TSC_DEADLINE: vm_events.h); a VM that is a VMM also sees
+ * IA32_FEATURE_CONTROL and the VMX capability MSRs of its virtual VMX
+ * (nested/vmx_msr.c).  Anything
  * else gets #GP, as on a processor without that MSR.
  */
 #include "guest_state.h"
 #include "nested_runtime.h"
 #include "vmx_ops.h"
 #include "x86.h"
+#include "vm_events.h"
 
 #define MSR_IA32_KERNEL_GS_BASE 0xc0000102u
 #define PAT_POWER_ON 0x0007040600070406ull
@@ -93,7 +96,8 @@ static int msr_write(struct vm *vm, uint32_t msr, uint64_t v)
 enum exit_action handle_rdmsr(struct vm *vm, const struct exit_info *ei)
 {
 	uint64_t v;
-	if (msr_read(vm, (uint32_t)vm->regs.rcx, &v)) {
+	uint32_t msr = (uint32_t)vm->regs.rcx;
+	if (vlapic_is_apic_msr(msr) ? vm_apic_msr_read(vm, msr, &v) : msr_read(vm, msr, &v)) {
 		vm_inject_exception(vm, VECTOR_GP, 1, 0);
 		return EXIT_RESUME;
 	}
@@ -106,7 +110,8 @@ enum exit_action handle_rdmsr(struct vm *vm, const struct exit_info *ei)
 enum exit_action handle_wrmsr(struct vm *vm, const struct exit_info *ei)
 {
 	uint64_t v = (vm->regs.rdx << 32) | (uint32_t)vm->regs.rax;
-	if (msr_write(vm, (uint32_t)vm->regs.rcx, v)) {
+	uint32_t msr = (uint32_t)vm->regs.rcx;
+	if (vlapic_is_apic_msr(msr) ? vm_apic_msr_write(vm, msr, v) : msr_write(vm, msr, v)) {
 		vm_inject_exception(vm, VECTOR_GP, 1, 0);
 		return EXIT_RESUME;
 	}

@@ -11,6 +11,7 @@
 #include "nestlab/manifest.h"
 #include "nestlab/vmx.h"
 #include "nestlab/hypercall.h"
+#include "vlapic.h"
 
 /* Guest general-purpose registers not held in the VMCS; order fixed by vmx_entry.S. */
 struct nested_vm;
@@ -67,6 +68,36 @@ struct vm_step {
 	uint64_t first_tsc, last_tsc; /* when the first and the last step were taken */
 };
 
+/* What the VMM did to get interrupts into the VM (vmm/vm_events.c). */
+struct vm_event_counters {
+	uint64_t injected;          /* external interrupts injected at a VM entry */
+	uint64_t window_asks;       /* interrupt-window exiting turned on: an interrupt waited for IF or blocking */
+	uint64_t window_exits;      /* interrupt-window exits that came */
+	uint64_t window_wait_ticks; /* TSC ticks from asking for the window to its exit, summed */
+	uint64_t window_wait_max;
+	uint64_t timer_delay_ticks; /* TSC ticks from a LAPIC timer expiration to the VMM seeing it, summed */
+	uint64_t timer_delay_max;
+	uint64_t hlt_blocks;        /* HLTs that blocked the VM: nothing deliverable was pending */
+	uint64_t hlt_passed;        /* HLTs that did not: an interrupt was ready */
+	uint64_t l1_exits;          /* external-interrupt exits emulated for a child VMM's L2 (nested/) */
+	uint64_t l1_exits_acked;    /* ... of them with the vector acknowledged on exit */
+};
+
+/*
+ * The VM's interrupt state: its local APIC (vlapic.h) and what the VMM
+ * does about delivering from it.  check says something may have become
+ * deliverable since the VMM last looked (an APIC register written, an
+ * interrupt window opened); a LAPIC timer that has come says so too, through
+ * the timer multiplexer (TIMER_LAPIC).  The run loop looks only then.
+ */
+struct vm_events {
+	struct vlapic lapic;
+	uint8_t check;
+	uint8_t window;             /* interrupt-window exiting is on in the VM's VMCS01 */
+	uint64_t window_since;      /* TSC when it was turned on */
+	struct vm_event_counters count;
+};
+
 struct vm {
 	unsigned index;                   /* manifest index */
 	unsigned slot;                    /* its place among this VMM's VMs: its scheduler entity */
@@ -93,6 +124,7 @@ struct vm {
 
 	struct vm_counters count;
 	struct vm_step step;
+	struct vm_events ev;
 
 	/* MSRs a guest may write that no VMCS field holds. */
 	uint64_t msr_kernel_gs_base;

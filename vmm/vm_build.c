@@ -1,5 +1,6 @@
 /* Building a VM: memory, EPT, image, boot structures, VMCS; a child VMM's payload in vm_build_vmm.c. */
 #include "vm_build.h"
+#include "vm_events.h"
 #include "ept.h"
 #include "elf64.h"
 #include "fmt.h"
@@ -92,6 +93,7 @@ int vm_build(struct vm *vm, const struct nl_manifest_view *m, unsigned index,
 		return -1;
 	}
 	vm->state = VM_RUNNABLE;
+	vm_events_init(vm, m->hdr->tsc_khz);
 
 	const struct boot_module *img = platform_module(d->image);
 	if (!img) {

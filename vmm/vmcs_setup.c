@@ -21,7 +21,9 @@ static const uint32_t want_proc = CPU_HLT_EXITING         /* HLT yields the CPU 
 				| CPU_MWAIT_EXITING | CPU_MONITOR_EXITING
 				| CPU_ACTIVATE_SECONDARY;
 /* Without "use MSR bitmaps" every RDMSR/WRMSR exits: a leaf never touches real MSRs. */
-static const uint32_t want_exit = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER;
+/* The VMM's own interrupts (its local APIC timer, l0/lapic_timer.h) are acknowledged on exit. */
+static const uint32_t want_exit = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
+				  EXIT_ACK_INTR_ON_EXIT;
 static const uint32_t want_entry = ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_EFER;
 
 uint64_t vmcs_loaded_hpa;
@@ -169,7 +171,7 @@ int vmcs_setup(struct vm *vm, const struct vmx_caps *caps, uint64_t rip, uint64_
 	if (adjust(want_pin, caps->pinbased, &pin, "pin-based controls lack the VMX-preemption timer", why) ||
 	    adjust(want_proc, caps->procbased, &proc, "primary controls lack HLT/I-O/secondary controls", why) ||
 	    adjust(want_proc2, caps->procbased2, &proc2, "secondary controls lack EPT or VPID", why) ||
-	    adjust(want_exit, caps->exit, &exitc, "VM-exit controls lack 64-bit host or EFER save/load", why) ||
+	    adjust(want_exit, caps->exit, &exitc, "VM-exit controls lack 64-bit host, EFER save/load or interrupt acknowledge", why) ||
 	    adjust(want_entry, caps->entry, &entry, "VM-entry controls lack IA-32e mode guest or EFER load", why))
 		return -1;
 

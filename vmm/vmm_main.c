@@ -16,6 +16,8 @@
 #include "vmx_ops.h"
 #include "nested_runtime.h"
 #include "single_step.h"
+#include "vm_events.h"
+#include "lapic_timer.h"
 #include <string.h>
 
 _Static_assert(VMCS_HOST_RSP == 0x6c14, "vmx_entry.S hard-codes the HOST_RSP encoding");
@@ -164,15 +166,15 @@ static void stop_at_deadline(void)
 }
 
 /*
- * Nothing runnable, something blocked: wait for the next time that matters.
- * No interrupts reach a VMM yet, so it polls the TSC (a halt of the CPU, or
- * of a child's virtual CPU, comes with virtual interrupts).
+ * Nothing runnable, something blocked: wait for the next time that matters
+ * (the scheduler's next event, which a blocked VM's wake-up is, or the
+ * deadline), halted with the local APIC timer armed where there is one.
  */
 static void idle_until_next_event(void)
 {
-	uint64_t until = vmm_timer_earliest_own(); /* the scheduler's next event or the deadline */
-	while (rdtsc() < until)
-		__builtin_ia32_pause();
+	uint64_t t0 = rdtsc();
+	lapic_timer_idle_until(vmm_timer_earliest_own());
+	vmm_sched.sched.counts.idle_ticks += rdtsc() - t0;
 }
 
 /* Phase 2: the VM's context made current, stepping armed, and the timer set from the multiplexer alone. */
@@ -221,6 +223,7 @@ static void run_vms(void)
 			idle_until_next_event();
 			continue;
 		}
+		vm_events_before_entry(vm, now); /* may end its L2's run: an interrupt for L1 */
 		struct vmcs_ctx *ctx = vm->vmcs; /* the exit may change vm->vmcs (an emulated entry or exit) */
 		const struct vmcs_ctx_ops *ops = ctx->ops;
 		prepare_entry(vm, ctx, now);
@@ -305,6 +308,7 @@ void vmm_main(const struct nl_manifest_view *m)
 	const struct vm *first_bad = 0;
 	for (unsigned i = 0; i < vm_count; i++) {
 		record_exits(&vms[i]);
+		vm_events_record(&vms[i]);
 		vm_step_record(&vms[i]);
 		if (vms[i].nested)
 			nested_record_counters(&vms[i]);

@@ -12,6 +12,7 @@
 #include "sched.h"
 #include "timer_mux.h"
 #include "vm.h"
+#include "vmm.h"
 
 /* The timers start empty but for the experiment's deadline (a TSC value): before any VM is built. */
 void vmm_timers_start(uint64_t run_deadline);
@@ -103,6 +104,12 @@ static inline int vmm_run_deadline_passed(uint64_t now)
 static inline uint64_t vmm_timer_earliest_own(void)
 {
 	return vmm_sched.timers.vmm_earliest;
+}
+/* Whether one of the VMM's own times (the deadline, the scheduler's next event) has come at now,
+ * with the preemption timer's rounding (it counts 2^rate TSC ticks). */
+static inline int vmm_own_time_due(uint64_t now)
+{
+	return vmm_sched.timers.vmm_earliest <= now + (1ull << vmm_caps->preempt_rate);
 }
 /* A VMX-preemption-timer exit of vm at now: count the sources whose time had come. */
 void vmm_timer_expired(const struct vm *vm, uint64_t now);

@@ -10,28 +10,12 @@
 #include "../leaf/hypercall.h"
 #include "exit_status.h"
 #include "idt.h"
+#include "../../lib/x86.h" /* the gate layout; this folder's x86.h is another file */
 
 #define IDT_VECTORS 32
-#define GATE_INTERRUPT_64 0x8eu /* present, DPL 0, 64-bit interrupt gate: IF stays 0 */
-
-struct idt_gate {
-	uint16_t offset_low;
-	uint16_t selector;
-	uint8_t ist;
-	uint8_t type_attr;
-	uint16_t offset_mid;
-	uint32_t offset_high;
-	uint32_t reserved;
-} __attribute__((packed));
-
-struct idt_pointer {
-	uint16_t limit;
-	uint64_t base;
-} __attribute__((packed));
-
 extern const uint64_t exc_stubs[IDT_VECTORS];
 
-static struct idt_gate idt[IDT_VECTORS] __attribute__((aligned(16)));
+static struct x86_idt_gate idt[IDT_VECTORS] __attribute__((aligned(16)));
 
 void idt_install(void)
 {
@@ -40,18 +24,9 @@ void idt_install(void)
 	/* The gates name the code segment the parent entered us with (NL_GUEST_CS). */
 	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
 	for (unsigned v = 0; v < IDT_VECTORS; v++) {
-		uint64_t target = exc_stubs[v];
-
-		idt[v] = (struct idt_gate){
-			.offset_low = (uint16_t)target,
-			.selector = cs,
-			.ist = 0,
-			.type_attr = GATE_INTERRUPT_64,
-			.offset_mid = (uint16_t)(target >> 16),
-			.offset_high = (uint32_t)(target >> 32),
-		};
+		idt[v] = x86_interrupt_gate((void (*)(void))(uintptr_t)exc_stubs[v], cs, 0);
 	}
-	struct idt_pointer p = { sizeof idt - 1, (uint64_t)(uintptr_t)idt };
+	struct x86_idt_pointer p = { sizeof idt - 1, (uint64_t)(uintptr_t)idt };
 	__asm__ volatile("lidt %0" : : "m"(p) : "memory");
 }
 

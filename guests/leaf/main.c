@@ -3,9 +3,11 @@
  * runs the workload phases in order, reports, and exits through the
  * hypercall ABI with a status that says whether every check passed.
  *
- * Bare metal with interrupts off and no IDT: any exception here becomes a
- * triple fault, which the VMM records, so the code avoids anything that
- * could fault except the deliberately hostile touch_addr phase.
+ * Bare metal with interrupts off and no exception handlers: any exception
+ * here becomes a triple fault, which the VMM records, so the code avoids
+ * anything that could fault except the deliberately hostile touch_addr
+ * phase.  Interrupts come only in the wake-up phase (wakeup.h), through an
+ * IDT with the timer's gate.
  */
 #include <stdint.h>
 
@@ -17,6 +19,7 @@
 #include "nestlab/vmx.h"
 #include "phases.h"
 #include "tsc.h"
+#include "wakeup.h"
 
 __attribute__((noreturn)) void leaf_main(const struct nl_guest_boot *boot);
 
@@ -107,13 +110,22 @@ static void emit_start(const struct nl_guest_boot *boot, const char *name)
 	jsonw_u64(&r.w, "hypercalls", boot->workload.hypercalls);
 	jsonw_u64(&r.w, "touch_pages", boot->workload.touch_pages);
 	jsonw_hex(&r.w, "touch_addr", boot->workload.touch_addr);
+	if (boot->workload.wakeups) {
+		jsonw_u64(&r.w, "wakeups", boot->workload.wakeups);
+		jsonw_u64(&r.w, "period_us", boot->workload.period_us);
+		jsonw_u64(&r.w, "irq_off_us", boot->workload.irq_off_us);
+	}
 	jsonw_obj_end(&r.w);
 	record_emit(&r);
 }
 
 /* The first failed check, or NULL when all passed. */
-static const char *first_failure(const struct leaf_results *res)
+static const char *first_failure(const struct leaf_results *res, const struct wakeup_results *wk)
 {
+	if (wk->failure)
+		return wk->failure;
+	if (wk->done != wk->wanted)
+		return "fewer timer wake-ups than asked for";
 	if (res->mismatches != 0)
 		return "touched memory did not read back as written";
 	if (res->hypercall_errors != 0)
@@ -149,6 +161,7 @@ static void emit_report(const char *name, const struct leaf_results *res, uint64
 void leaf_main(const struct nl_guest_boot *boot)
 {
 	struct leaf_results res = { 0 };
+	struct wakeup_results wk;
 	char name[NL_NAME_MAX];
 
 	check_boot(boot);
@@ -161,9 +174,10 @@ void leaf_main(const struct nl_guest_boot *boot)
 	phase_hypercalls(boot, &res);
 	phase_touch(boot, &res);
 	phase_touch_addr(boot, name, &res);
+	phase_wakeups(boot, &wk);
 
 	uint64_t total = tsc_now() - t0;
-	const char *failure = first_failure(&res);
+	const char *failure = first_failure(&res, &wk);
 	emit_report(name, &res, total, failure);
 	console_printf("leaf %s: done, %s\n", name, failure ? failure : "ok");
 	hc_exit(failure ? LEAF_EXIT_CHECK_FAILED : LEAF_EXIT_OK);

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define NL_MANIFEST_MAGIC   0x464d4c4eu /* "NLMF" read as little-endian */
-#define NL_MANIFEST_VERSION 4u
+#define NL_MANIFEST_VERSION 5u /* 5: timer wake-ups in the workload */
 #define NL_NAME_MAX         32u  /* names, including the terminating NUL */
 #define NL_MAX_VMS          16u
 #define NL_MANIFEST_MAX_SIZE 65536u
@@ -45,6 +45,15 @@ enum nl_vm_kind {
  * an exit, so the count is bounded.
  */
 #define NL_SINGLE_STEP_MAX  100000u
+
+/*
+ * Timer wake-ups of a leaf (cyclictest's loop): how many, and the period
+ * between them.  A period below the minimum cannot be kept below L0: a
+ * wake-up at depth 3 costs tens of microseconds of emulated time.
+ */
+#define NL_WAKEUPS_MAX            1000000u
+#define NL_WAKEUP_PERIOD_US_MIN   50u
+#define NL_WAKEUP_PERIOD_US_MAX   1000000u
 
 /*
  * The scheduler a VMM runs for its own VMs (sched/), chosen per level by the
@@ -81,6 +90,11 @@ struct nl_workload {
 	uint64_t hypercalls;  /* null-hypercall round trips */
 	uint64_t touch_pages; /* 4 KiB pages written then read back */
 	uint64_t touch_addr;  /* guest-physical address touched last (0 = none); hostile tests */
+	/* Timer wake-ups, cyclictest's loop (guests/leaf/wakeup.c): last, after the phases above. */
+	uint32_t wakeups;     /* how many; 0: none */
+	uint32_t period_us;   /* between programmed wake-ups, NL_WAKEUP_PERIOD_US_MIN..MAX */
+	uint32_t irq_off_us;  /* interrupts kept off this long after each is programmed; < period_us */
+	uint32_t reserved;    /* 0 */
 };
 
 struct nl_manifest_vm {
@@ -119,7 +133,7 @@ struct nl_manifest_header {
 	uint64_t deadline_tsc;
 };
 
-_Static_assert(sizeof(struct nl_manifest_vm) == 128, "manifest VM entry layout");
+_Static_assert(sizeof(struct nl_manifest_vm) == 144, "manifest VM entry layout");
 _Static_assert(sizeof(struct nl_manifest_header) == 104, "manifest header layout");
 
 /* A decoded manifest: pointers into the caller's buffer, valid while it lives. */

@@ -28,6 +28,7 @@
 #define NL_REC_SINGLE_STEP    "single_step"    /* per stepped VM: "wanted", "steps", "mechanism", RIPs and their hash */
 #define NL_REC_VMCS_TRAPS     "vmcs_traps"     /* per child VMM: its VMREADs/VMWRITEs that exited, by field (most frequent) */
 #define NL_REC_SCHED          "sched"          /* per VMM at the end: its scheduler, "decisions", "switches", "ticks_deciding", ... */
+#define NL_REC_LAPIC          "lapic"          /* per VM at the end: its local APIC's mode, NL_LAPIC_COUNTERS, NL_EVENT_COUNTERS */
 #define NL_REC_CONSOLE        "console"        /* "text": a line a guest wrote to its console */
 #define NL_REC_EXCEPTION      "exception"      /* a CPU exception in the VMM itself: fatal */
 #define NL_REC_BENCH          "bench"          /* a figure measured by the VMM */
@@ -39,6 +40,8 @@
 #define NL_REC_GUEST_PHASE    "phase"          /* "phase", "count", "ticks" */
 #define NL_REC_GUEST_REPORT   "report"         /* the guest's final summary */
 #define NL_REC_GUEST_CHECK    "check"          /* a test guest's check: "name", "expected", "got", "ok" */
+#define NL_REC_WAKEUP         "wakeup"         /* a leaf's timer wake-ups: count, min/avg/p50/p99/max in TSC ticks, ... */
+#define NL_REC_WAKEUP_HIST    "wakeup_hist"    /* before it: NL_KEY_BUCKETS [[bucket, count], ...] or "outliers" */
 
 /*
  * The keys of a level's "sched" record (vmm/vmm_sched.c), besides
@@ -49,8 +52,15 @@
  * count per timer source (sched/timer_mux.h), in this order, likewise.
  */
 #define NL_SCHED_COUNTERS(X) X(decisions) X(switches) X(ticks_deciding) X(yields) X(preemptions) X(blocks) \
-	X(wakeups) X(idle) X(bad_picks)
-#define NL_TIMER_SOURCES(X) X(run_deadline) X(sched) X(child_preemption) X(mtf_owed)
+	X(wakeups) X(idle) X(idle_ticks) X(bad_picks)
+/* The lapic record's counters: struct vlapic_counters (vmm/vlapic.h) and struct vm_event_counters (vmm/vm.h). */
+#define NL_LAPIC_COUNTERS(X, s) X(s, accepted) X(s, coalesced) X(s, rejected) X(s, delivered) X(s, spurious) \
+	X(s, eoi) X(s, eoi_empty) X(s, eoi_broadcasts) X(s, timer_fires) X(s, timer_missed) X(s, timer_masked) \
+	X(s, ipi_self) X(s, ipi_nowhere) X(s, ipi_unsupported) X(s, errors) X(s, gp) X(s, ignored)
+#define NL_EVENT_COUNTERS(X, s) X(s, injected) X(s, window_asks) X(s, window_exits) X(s, window_wait_ticks) \
+	X(s, window_wait_max) X(s, timer_delay_ticks) X(s, timer_delay_max) X(s, hlt_blocks) X(s, hlt_passed) \
+	X(s, l1_exits) X(s, l1_exits_acked)
+#define NL_TIMER_SOURCES(X) X(run_deadline) X(sched) X(child_preemption) X(mtf_owed) X(lapic_timer)
 
 /*
  * The keys of the records that the host reads (experiments/records.c,
@@ -72,6 +82,7 @@
 #define NL_KEY_TOTAL       "total"       /* exits: every exit of the VM */
 #define NL_KEY_BY_REASON   "by_reason"   /* exits: counts by exit-reason name */
 #define NL_KEY_TIMER_EXPIRED "timer_expired" /* sched: per timer source, NL_TIMER_SOURCES */
+#define NL_KEY_BUCKETS     "buckets"     /* wakeup_hist: the histogram's non-empty buckets, [index, count] pairs */
 #define NL_KEY_OVERFLOW_OF "of"          /* record_overflow: the type of the record that did not fit */
 
 /* vm_stop "state" values. */

@@ -41,7 +41,7 @@ static void sample(void)
 	vms_in[1].kind = NL_VM_LEAF;
 	vms_in[1].memory_bytes = 4 * MIB;
 	vms_in[1].features = NL_FEAT_EPT;
-	vms_in[1].workload = (struct nl_workload){ 100, 200, 300, 0x20000000 };
+	vms_in[1].workload = (struct nl_workload){ 100, 200, 300, 0x20000000, 200, 1000, 100, 0 };
 	vms_in[1].single_steps = 250;
 
 	/* Same name as the VM under hv: allowed, they are not siblings. */

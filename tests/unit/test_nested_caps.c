@@ -103,7 +103,7 @@ static void test_full_offer_is_consistent_and_within_real(void)
 	CU_ASSERT_EQUAL(may1(c.procbased2), sec); /* exactly these: no unrestricted guest, APIC, VMFUNC, ... */
 	const uint32_t ex = EXIT_SAVE_DEBUG_CONTROLS | EXIT_HOST_ADDR_SPACE_SIZE |
 			    EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
-			    EXIT_SAVE_PREEMPTION_TIMER;
+			    EXIT_SAVE_PREEMPTION_TIMER | EXIT_ACK_INTR_ON_EXIT;
 	CU_ASSERT_EQUAL(may1(c.true_exit) & ~EXIT_DEFAULT1, ex & ~EXIT_DEFAULT1);
 	CU_ASSERT_EQUAL(may1(c.true_exit) & ex, ex);
 	const uint32_t en = ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_IA32_EFER;

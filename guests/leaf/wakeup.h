@@ -1,0 +1,28 @@
+/*
+ * The timer wake-up phase: cyclictest's measuring loop in a guest kernel.
+ * Each wake-up is programmed on a fixed grid (deadline k = start + k x
+ * period, never moved by how late the previous one came), the leaf halts
+ * with interrupts on, and the timer interrupt's handler reads the TSC:
+ * latency = handler TSC - programmed deadline, in TSC ticks, kept in a
+ * lib/latency.h accumulator with 1 us buckets (cyclictest's -h layout).
+ *
+ * With irq_off_us, every period instead has an interrupts-off section of
+ * that length centred on the deadline (the leaf spins with interrupts on
+ * until it starts): the timer fires while RFLAGS.IF = 0, so the interrupt
+ * waits for the event window (mechanism 3) and the latency includes the
+ * second half of the section.
+ */
+#ifndef NESTLAB_LEAF_WAKEUP_H
+#define NESTLAB_LEAF_WAKEUP_H
+
+#include "nestlab/guest_boot.h"
+
+struct wakeup_results {
+	uint64_t wanted, done;
+	uint64_t overruns; /* deadlines that had passed before they could be programmed */
+	const char *failure; /* NULL, or why the phase could not run */
+};
+
+void phase_wakeups(const struct nl_guest_boot *boot, struct wakeup_results *res);
+
+#endif

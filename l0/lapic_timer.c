@@ -1,0 +1,72 @@
+/* The VMM's own local APIC timer, in x2APIC mode at every level (lapic_timer.h). */
+#include "cpu.h"
+#include "idt.h"
+#include "lapic_timer.h"
+#include "nestlab/apic.h"
+#include "nestlab/vmx.h"
+
+void isr_lapic_timer(void); /* isr.S: counts, EOIs, returns */
+uint64_t lapic_timer_irqs;  /* isr.S counts here */
+
+static int usable;
+static uint64_t exit_interrupts;
+
+void lapic_timer_init(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(d & CPUID_1_EDX_APIC) || !(c & CPUID_1_ECX_X2APIC) || !(c & CPUID_1_ECX_TSC_DEADLINE))
+		return;
+	uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
+	if (!(base & APIC_BASE_EN))
+		return; /* never enable it here: a disabled APIC stays disabled under Bochs */
+	/* xAPIC -> x2APIC directly (SDM "x2APIC State Transitions"); never back. */
+	wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EXTD);
+	/* Software-enabled first: while disabled, LVT mask bits cannot be cleared (SDM "Spurious-Interrupt Vector Register"). */
+	wrmsr(X2APIC_MSR(APIC_REG_SVR), APIC_SVR_ENABLE | APIC_SVR_RESET);
+	wrmsr(X2APIC_MSR(APIC_REG_TPR), 0);
+	wrmsr(X2APIC_MSR(APIC_REG_LVT_LINT0), APIC_LVT_MASKED);
+	wrmsr(X2APIC_MSR(APIC_REG_LVT_LINT1), APIC_LVT_MASKED);
+	wrmsr(X2APIC_MSR(APIC_REG_LVT_ERROR), APIC_LVT_MASKED);
+	wrmsr(X2APIC_MSR(APIC_REG_LVT_TIMER), APIC_LVT_TIMER_TSC_DEADLINE | LAPIC_TIMER_VECTOR);
+	idt_set_gate(LAPIC_TIMER_VECTOR, isr_lapic_timer, 0);
+	usable = 1;
+}
+
+int lapic_timer_usable(void)
+{
+	return usable;
+}
+
+void lapic_timer_idle_until(uint64_t until)
+{
+	if (!usable) {
+		while (rdtsc() < until)
+			__builtin_ia32_pause();
+		return;
+	}
+	/*
+	 * The deadline is one-shot: the interrupt that ends the halt spends it.
+	 * STI's one-instruction shadow covers the HLT, so an interrupt that came
+	 * between the WRMSR and here still wakes the halt rather than being
+	 * taken before it (and leaving the CPU halted for good).
+	 */
+	while (rdtsc() < until) {
+		wrmsr(MSR_IA32_TSC_DEADLINE, until);
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
+}
+
+void lapic_timer_exit_interrupt(uint32_t intr_info)
+{
+	if (!intr_info_valid(intr_info))
+		return; /* not acknowledged: a latecomer from the masked PICs, never taken */
+	exit_interrupts++;
+	if (usable)
+		wrmsr(X2APIC_MSR(APIC_REG_EOI), 0);
+}
+
+uint64_t lapic_timer_interrupts(void)
+{
+	return lapic_timer_irqs + exit_interrupts;
+}

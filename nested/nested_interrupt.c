@@ -1,0 +1,58 @@
+/*
+ * An interrupt for a child VMM (L1) that becomes deliverable while its L2
+ * runs, following VMCS12 as the processor follows a VMCS (SDM Vol. 3 26.2,
+ * 27.2.2): with "external-interrupt exiting", a VM exit to L1 with basic
+ * reason 1, which carries the vector (and has acknowledged it: IRR -> ISR
+ * in L1's local APIC) when L1 set "acknowledge interrupt on exit", and
+ * leaves it pending in the IRR for L1 to take through its IDT otherwise.
+ * As KVM does, neither RFLAGS.IF nor STI or MOV SS blocking of L2 holds
+ * such an exit back: they mask interrupts for L2, not exits for L1.
+ */
+#include "cpu.h"
+#include "nested_runtime.h"
+#include "vm_events.h"
+#include "vmcs_setup.h"
+#include "vmx_ops.h"
+
+void nested_l2_interrupt(struct vm *vm, uint64_t now)
+{
+	struct nested_vm *nv = vm->nested;
+	struct vm_events *ev = &vm->ev;
+	int vector = vlapic_pending_vector(&ev->lapic);
+	if (vector < 0) {
+		ev->check = 0;
+		return;
+	}
+	const struct vmcs12 *v = nv->nvmx.cache;
+	if (!(V12(v, PIN_BASED_VM_EXEC_CONTROL) & PIN_EXT_INTR_EXITING)) {
+		/*
+		 * L1 lets its interrupts reach L2's IDT.  Not emulated yet: the
+		 * interrupt waits in L1's IRR until L1 runs again (its next exit).
+		 */
+		ev->check = 0;
+		return;
+	}
+	vmcs_load(nv->v02->ctx.hpa);
+	if (intr_info_valid(vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD))) {
+		/*
+		 * An event is being delivered to L2 (one L1 injected, or one this
+		 * VMM delivers again): the processor delivers it first, and the
+		 * interrupt's exit comes at the boundary after.  A zero preemption
+		 * timer brings L2 back right there (SDM 25.5.1: after the event).
+		 */
+		vmm_timer_set(TIMER_LAPIC, vm, now);
+		return;
+	}
+	uint32_t info = 0;
+	if (V12(v, VM_EXIT_CONTROLS) & EXIT_ACK_INTR_ON_EXIT) {
+		info = intr_info_event(INTR_TYPE_EXT_INTR, (unsigned)vlapic_ack(&ev->lapic, (unsigned)vector));
+		ev->count.l1_exits_acked++;
+	}
+	ev->count.l1_exits++;
+	nv->reflect_started = rdtsc();
+	nested_emulate_exit(vm, &(struct emulated_exit){ .from = EXIT_MADE_UP,
+							 .flags = EXIT_GIVES_EVENT | EXIT_NO_DELIVERY,
+							 .reason = EXIT_REASON_EXTERNAL_INTERRUPT,
+							 .intr_info = info });
+	ev->check = 1; /* L1 now: unacknowledged, it waits for L1's window */
+}

@@ -1,0 +1,180 @@
+/* Interrupts into a VM: its local APIC, the APIC timer, injection and event windows (vm_events.h). */
+#include "cpu.h"
+#include "event_gate.h"
+#include "jsonw.h"
+#include "nested_runtime.h"
+#include "nestlab/records.h"
+#include "platform.h"
+#include "vm_events.h"
+#include "vmcs_setup.h"
+#include "vmm.h"
+#include "vmx_ops.h"
+
+/* Every counter has its place in the record's list (nestlab/records.h). */
+#define ONE(s, n) +1
+_Static_assert(sizeof(struct vlapic_counters) == 8 * (0 NL_LAPIC_COUNTERS(ONE, _)), "NL_LAPIC_COUNTERS lists every counter");
+_Static_assert(sizeof(struct vm_event_counters) == 8 * (0 NL_EVENT_COUNTERS(ONE, _)), "NL_EVENT_COUNTERS lists every counter");
+#undef ONE
+
+void vm_events_init(struct vm *vm, uint64_t tsc_khz)
+{
+	uint64_t ratio = tsc_khz / VM_APIC_BUS_KHZ;
+	struct vlapic_config cfg = {
+		.apic_id = 0, /* one virtual CPU per VM */
+		.tsc_per_bus_tick = ratio ? (uint32_t)(ratio < VLAPIC_MAX_TSC_PER_BUS_TICK ? ratio : VLAPIC_MAX_TSC_PER_BUS_TICK) : 1,
+		.bsp = 1,
+		.x2apic = 1,
+		.tsc_deadline = 1,
+		.eoi_suppress = 1,
+	};
+	vm->ev = (struct vm_events){ 0 };
+	vlapic_init(&vm->ev.lapic, &cfg);
+}
+
+/* The timer's next expiration, as the multiplexer must know it. */
+static void register_timer(struct vm *vm)
+{
+	uint64_t next = vlapic_timer_next(&vm->ev.lapic, 0);
+	vmm_timer_set(TIMER_LAPIC, vm, next == VLAPIC_TIMER_NONE ? TIMER_NONE : next);
+}
+
+void vm_events_advance(struct vm *vm, uint64_t now)
+{
+	struct vlapic *l = &vm->ev.lapic;
+	uint64_t due = vlapic_timer_next(l, now);
+	if (due == VLAPIC_TIMER_NONE || due > now)
+		return;
+	/* How late the VMM saw it: the guest was not running, or the VMM was busy elsewhere. */
+	uint64_t late = now - due;
+	vm->ev.count.timer_delay_ticks += late;
+	if (late > vm->ev.count.timer_delay_max)
+		vm->ev.count.timer_delay_max = late;
+	vlapic_timer_advance(l, now);
+	register_timer(vm);
+	vm->ev.check = 1;
+}
+
+int vm_apic_msr_read(struct vm *vm, uint32_t msr, uint64_t *val)
+{
+	uint64_t now = rdtsc();
+	vm_events_advance(vm, now); /* a read shows what has come by now (vlapic.h's time contract) */
+	return vlapic_msr_read(&vm->ev.lapic, msr, now, val) == VLAPIC_OK ? 0 : -1;
+}
+
+int vm_apic_msr_write(struct vm *vm, uint32_t msr, uint64_t val)
+{
+	uint64_t now = rdtsc();
+	vm_events_advance(vm, now);
+	enum vlapic_status st = vlapic_msr_write(&vm->ev.lapic, msr, val, now);
+	register_timer(vm);
+	vm->ev.check = 1; /* an EOI, TPR or self IPI may have made a vector deliverable */
+	return st == VLAPIC_OK ? 0 : -1;
+}
+
+static void window_set(struct vm *vm, int on)
+{
+	uint32_t proc = vmcs_read32(VMCS_CPU_BASED_VM_EXEC_CONTROL);
+	vmcs_write32(VMCS_CPU_BASED_VM_EXEC_CONTROL,
+		     on ? proc | CPU_INTR_WINDOW_EXITING : proc & ~CPU_INTR_WINDOW_EXITING);
+	vm->ev.window = (uint8_t)on;
+}
+
+/* VMCS01 current: inject the deliverable vector if the guest can take it, else ask for the window. */
+static void deliver(struct vm *vm, uint64_t now)
+{
+	struct vm_events *ev = &vm->ev;
+	ev->check = 0;
+	int vector = vlapic_pending_vector(&ev->lapic);
+	if (vector < 0) {
+		if (ev->window)
+			window_set(vm, 0);
+		return;
+	}
+	if (!event_gate_open(vmcs_readnat(VMCS_GUEST_RFLAGS), vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO),
+			     vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD))) {
+		if (!ev->window) {
+			window_set(vm, 1);
+			ev->window_since = now;
+			ev->count.window_asks++;
+		}
+		return;
+	}
+	if (ev->window)
+		window_set(vm, 0);
+	/* The acknowledge: IRR -> ISR, or the spurious vector if priorities changed meanwhile (they cannot here). */
+	int taken = vlapic_ack(&ev->lapic, (unsigned)vector);
+	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, intr_info_event(INTR_TYPE_EXT_INTR, (unsigned)taken));
+	ev->count.injected++;
+}
+
+void vm_events_look(struct vm *vm, uint64_t now)
+{
+	vm_events_advance(vm, now);
+	register_timer(vm); /* also undoes a "look again at once" (nested_interrupt.c) */
+	if (vm_in_l2(vm)) {
+		/* L1's interrupt while its L2 runs: VMCS12 says what becomes of it; it may bring L1 back. */
+		nested_l2_interrupt(vm, now);
+		if (vm_in_l2(vm))
+			return;
+	}
+	vmcs_load(vm->vmcs01.hpa);
+	deliver(vm, now);
+}
+
+void vm_events_halt(struct vm *vm)
+{
+	struct vm_events *ev = &vm->ev;
+	/* The HLT is done: the STI or MOV SS blocking it stood in has ended with it. */
+	uint32_t blocking = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	if (blocking & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY_INFO,
+			     blocking & ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	vm_events_advance(vm, rdtsc());
+	if ((vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && vlapic_pending_vector(&ev->lapic) >= 0) {
+		ev->count.hlt_passed++;
+		ev->check = 1;
+		return;
+	}
+	ev->count.hlt_blocks++;
+	vmm_sched_block_until(vm, SCHED_NEVER); /* its APIC timer, an own timer, wakes it */
+	ev->check = 1;
+}
+
+void vm_events_window_open(struct vm *vm)
+{
+	struct vm_events *ev = &vm->ev;
+	uint64_t waited = rdtsc() - ev->window_since;
+	ev->count.window_exits++;
+	ev->count.window_wait_ticks += waited;
+	if (waited > ev->count.window_wait_max)
+		ev->count.window_wait_max = waited;
+	window_set(vm, 0);
+	ev->check = 1;
+}
+
+static const char *mode_name(enum vlapic_mode m)
+{
+	return m == VLAPIC_MODE_X2APIC ? "x2apic" : m == VLAPIC_MODE_XAPIC ? "xapic" : "disabled";
+}
+
+void vm_events_record(const struct vm *vm)
+{
+	const struct vlapic_counters *a = &vm->ev.lapic.stats;
+	const struct vm_event_counters *e = &vm->ev.count;
+	/* A VM whose APIC never raised or delivered anything has nothing to say, and bytes cost time. */
+	if (!a->accepted && !a->rejected && !a->gp && !e->hlt_blocks && !e->hlt_passed)
+		return;
+	char buf[NL_REC_MAX_LINE];
+	struct jsonw w;
+	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_LAPIC);
+	jsonw_str(&w, NL_KEY_VM, vm->path);
+	jsonw_str(&w, "mode", mode_name(vlapic_mode(&vm->ev.lapic)));
+	/* Zeros left out: every byte costs emulated time at the end of a run (nestlab/records.h). */
+#define COUNTER(s, n)                     \
+	if ((s)->n)                       \
+		jsonw_u64(&w, #n, (s)->n);
+	NL_LAPIC_COUNTERS(COUNTER, a)
+	NL_EVENT_COUNTERS(COUNTER, e)
+#undef COUNTER
+	rec_emit(&w);
+}

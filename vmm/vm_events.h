@@ -1,0 +1,63 @@
+/*
+ * Interrupts into a VM, at any level: its virtual local APIC (vlapic.h)
+ * behind the guest's APIC MSRs, the APIC timer on the VMM's timer
+ * multiplexer (TIMER_LAPIC), and delivery at VM entry.
+ *
+ * Before each entry the run loop asks vm_events_before_entry().  When
+ * something may be deliverable it looks: the timer is brought up to now, and
+ * the vector the APIC would have the processor take now is injected if the
+ * guest can take it (event_gate.h), or else the VMM turns on
+ * interrupt-window exiting and injects at that exit (mechanism 3, the
+ * event-window check).  A VM whose L2 runs (a child VMM's guest) gets its
+ * interrupt as the child's VMCS12 says: an emulated external-interrupt
+ * exit (nested/nested_interrupt.c).  HLT blocks the VM until an interrupt
+ * for it is pending.
+ *
+ * Where nestlab deviates from the SDM: a VM that halts with RFLAGS.IF = 0
+ * wakes at its next APIC timer expiration and resumes after the HLT (the
+ * processor would stay halted until an NMI or reset); nestlab's guests
+ * halt with IF = 0 only in a loop around HLT.
+ */
+#ifndef NESTLAB_VMM_VM_EVENTS_H
+#define NESTLAB_VMM_VM_EVENTS_H
+
+#include "vm.h"
+#include "vmm_sched.h"
+
+/*
+ * The APIC timer's input clock, in kHz: the bus clock the SDM's divide
+ * configuration divides (CPUID leaf 15H would report it on newer models).
+ * Below 100 MHz of TSC the timer counts the TSC itself.
+ */
+#define VM_APIC_BUS_KHZ 100000u
+
+/* A VM's APIC at power-up: x2APIC and TSC deadline offered (CPUID says so), xAPIC mode. */
+void vm_events_init(struct vm *vm, uint64_t tsc_khz);
+
+/* RDMSR/WRMSR of an MSR vlapic_is_apic_msr() owns: 0, or -1 for #GP. */
+int vm_apic_msr_read(struct vm *vm, uint32_t msr, uint64_t *val);
+int vm_apic_msr_write(struct vm *vm, uint32_t msr, uint64_t val);
+
+/* The slow half of vm_events_before_entry(): bring the timer to now and deliver what can be. */
+void vm_events_look(struct vm *vm, uint64_t now);
+
+/* Before every entry; costs two compares while nothing is pending. */
+static inline void vm_events_before_entry(struct vm *vm, uint64_t now)
+{
+	if (__builtin_expect(vm->ev.check || vmm_timer_due(TIMER_LAPIC, vm, now), 0))
+		vm_events_look(vm, now);
+}
+
+/* The APIC timer brought up to now (expirations into the IRR, the delay counted) and re-registered. */
+void vm_events_advance(struct vm *vm, uint64_t now);
+
+/* HLT of the VM itself (VMCS01 current, RIP already past it): block unless an interrupt can be taken. */
+void vm_events_halt(struct vm *vm);
+/* An interrupt-window exit of VMCS01: the window is open, the interrupt goes in at this entry. */
+void vm_events_window_open(struct vm *vm);
+
+/* The VM's "lapic" record (NL_REC_LAPIC): its APIC mode and what was delivered how; none
+ * for a VM whose APIC raised nothing and that never halted. */
+void vm_events_record(const struct vm *vm);
+
+#endif
