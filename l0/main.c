@@ -62,5 +62,8 @@ void l0_main(uint64_t mb2_info_phys)
 		.cmdline = boot_info.cmdline,
 	});
 
-	vmm_main(manifest_intake());
+	const struct nl_manifest_view *m = manifest_intake();
+	/* From here the records of every level go out off the guests' time (serial.c). */
+	serial_buffer_start(m->hdr->tsc_khz);
+	vmm_main(m);
 }

@@ -3,16 +3,29 @@
 #define NESTLAB_L0_SERIAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* 115200 baud, 8N1, FIFOs on, no interrupts. Call before any output. */
 void serial_init(void);
 
-/* Bytes to COM1, polled; a wedged UART costs bytes, never a hang. */
+/* Bytes to COM1: polled until serial_buffer_start(), then into the ring; never dropped, never a hang. */
 void serial_write(const char *s, size_t n);
 
 /*
- * Wait until the last byte has left the UART.  Before a power-off: bytes
- * still in the transmitter would never reach the host (Bochs stops at once).
+ * From now on output is buffered and sent off the guests' time (serial.c).
+ * tsc_khz says how many TSC ticks the UART takes per FIFO's worth.
+ */
+void serial_buffer_start(uint64_t tsc_khz);
+
+/* When the run loop should call serial_pump() (UINT64_MAX: nothing buffered); a child never sets it. */
+extern uint64_t serial_output_due;
+/* Send what the UART takes now; returns the new serial_output_due. */
+uint64_t serial_pump(uint64_t now);
+
+/*
+ * Send everything buffered and wait until the last byte has left the UART.
+ * Before a power-off: bytes still in the transmitter would never reach the
+ * host (Bochs stops at once).
  */
 void serial_flush(void);
 

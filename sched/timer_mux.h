@@ -22,6 +22,7 @@ enum timer_source {
 	/* The VMM's own. */
 	TIMER_RUN_DEADLINE,     /* the experiment's duration: every VM stops */
 	TIMER_SCHED,            /* the scheduler's next event (end of slice, a wake-up) */
+	TIMER_OUTPUT,           /* the platform's buffered output has room to go out (l0/serial.h) */
 	/* A VM's: counted only while it runs. */
 	TIMER_CHILD_PREEMPTION, /* the VMX-preemption timer a child VMM gave its L2 (SDM 25.5.1) */
 	TIMER_MTF_OWED,         /* an emulated monitor-trap-flag exit is owed right after an event's delivery */
@@ -88,7 +89,7 @@ static inline uint64_t timer_mux_earliest_own(const struct timer_mux *t, unsigne
 /* Count every source (the VMM's own and vm's) whose time has come at now; the caller does what each means. */
 void timer_mux_count_expired(struct timer_mux *t, unsigned vm, uint64_t now);
 
-/* The source's name for records ("run_deadline", "sched", "child_preemption", "mtf_owed", "lapic_timer"). */
+/* The source's name for records ("run_deadline", "sched", "output", "child_preemption", ...). */
 const char *timer_source_name(enum timer_source src);
 
 #endif

@@ -18,6 +18,7 @@
 #include "single_step.h"
 #include "vm_events.h"
 #include "lapic_timer.h"
+#include "serial.h"
 #include <string.h>
 
 _Static_assert(VMCS_HOST_RSP == 0x6c14, "vmx_entry.S hard-codes the HOST_RSP encoding");
@@ -172,6 +173,8 @@ static void stop_at_deadline(void)
  */
 static void idle_until_next_event(void)
 {
+	if (serial_output_due != vmm_timer_get(TIMER_OUTPUT, 0))
+		vmm_timer_set(TIMER_OUTPUT, 0, serial_output_due); /* wake for the output too */
 	uint64_t t0 = rdtsc();
 	lapic_timer_idle_until(vmm_timer_earliest_own());
 	vmm_sched.sched.counts.idle_ticks += rdtsc() - t0;
@@ -181,6 +184,9 @@ static void idle_until_next_event(void)
 static void prepare_entry(struct vm *vm, struct vmcs_ctx *ctx, uint64_t now)
 {
 	vmcs_load(ctx->hpa);
+	/* Buffered output that has come since (a record): it must go out while the VM runs too. */
+	if (__builtin_expect(serial_output_due != vmm_timer_get(TIMER_OUTPUT, 0), 0))
+		vmm_timer_set(TIMER_OUTPUT, 0, serial_output_due);
 	if (!ctx->ops->runs_l2 && vm_stepping(vm))
 		vm_step_arm(vm);
 	uint64_t until = vmm_timer_earliest(vm);
@@ -216,6 +222,8 @@ static void run_vms(void)
 			stop_at_deadline();
 			return;
 		}
+		if (__builtin_expect(vmm_timer_due(TIMER_OUTPUT, 0, now), 0))
+			vmm_timer_set(TIMER_OUTPUT, 0, serial_pump(now));
 		struct vm *vm = vmm_sched_pick(now);
 		if (!vm) {
 			if (!vmm_sched_any_alive())

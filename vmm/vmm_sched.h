@@ -105,11 +105,13 @@ static inline uint64_t vmm_timer_earliest_own(void)
 {
 	return vmm_sched.timers.vmm_earliest;
 }
-/* Whether one of the VMM's own times (the deadline, the scheduler's next event) has come at now,
- * with the preemption timer's rounding (it counts 2^rate TSC ticks). */
+/* Whether a time that ends the running VM's turn (the deadline, the scheduler's next event) has
+ * come at now, with the preemption timer's rounding (it counts 2^rate TSC ticks). */
 static inline int vmm_own_time_due(uint64_t now)
 {
-	return vmm_sched.timers.vmm_earliest <= now + (1ull << vmm_caps->preempt_rate);
+	const uint64_t *at = vmm_sched.timers.vmm_at;
+	uint64_t t = now + (1ull << vmm_caps->preempt_rate);
+	return at[TIMER_SCHED] <= t || at[TIMER_RUN_DEADLINE] <= t;
 }
 /* A VMX-preemption-timer exit of vm at now: count the sources whose time had come. */
 void vmm_timer_expired(const struct vm *vm, uint64_t now);

@@ -60,7 +60,7 @@
 #define NL_EVENT_COUNTERS(X, s) X(s, injected) X(s, window_asks) X(s, window_exits) X(s, window_wait_ticks) \
 	X(s, window_wait_max) X(s, timer_delay_ticks) X(s, timer_delay_max) X(s, hlt_blocks) X(s, hlt_passed) \
 	X(s, l1_exits) X(s, l1_exits_acked)
-#define NL_TIMER_SOURCES(X) X(run_deadline) X(sched) X(child_preemption) X(mtf_owed) X(lapic_timer)
+#define NL_TIMER_SOURCES(X) X(run_deadline) X(sched) X(output) X(child_preemption) X(mtf_owed) X(lapic_timer)
 
 /*
  * The keys of the records that the host reads (experiments/records.c,
