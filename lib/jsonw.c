@@ -74,7 +74,7 @@ static void emit_string(struct jsonw *w, const char *s, size_t n)
 /* `,"key":` — the separator and the key of the next member; key NULL: the next array element. */
 static void member(struct jsonw *w, const char *key)
 {
-	if (w->depth <= 0)
+	if (w->depth <= 0 || ((w->arrays >> w->depth) & 1) != (key == NULL))
 		w->overflow = 1;
 	if (w->need_comma)
 		emit_char(w, ',');
@@ -108,6 +108,7 @@ void jsonw_begin(struct jsonw *w, char *buf, size_t cap)
 	w->len = 0;
 	w->need_comma = 0;
 	w->depth = 1;
+	w->arrays = 0;
 	w->overflow = 0;
 	emit_char(w, '{');
 }
@@ -166,18 +167,28 @@ void jsonw_bool(struct jsonw *w, const char *key, int v)
 	emit_cstr(w, v ? "true" : "false");
 }
 
-void jsonw_obj_begin(struct jsonw *w, const char *key)
+static void open_nested(struct jsonw *w, const char *key, char c, int array)
 {
 	member(w, key);
-	emit_char(w, '{');
+	if (w->depth >= JSONW_MAX_DEPTH) {
+		w->overflow = 1;
+		return;
+	}
+	emit_char(w, c);
 	w->depth++;
+	w->arrays = array ? w->arrays | (1u << w->depth) : w->arrays & ~(1u << w->depth);
 	w->need_comma = 0;
+}
+
+void jsonw_obj_begin(struct jsonw *w, const char *key)
+{
+	open_nested(w, key, '{', 0);
 }
 
 static void close_nested(struct jsonw *w, char c)
 {
-	/* Depth 1 is the record itself: only jsonw_end() closes that. */
-	if (w->depth <= 1) {
+	/* Depth 1 is the record itself: only jsonw_end() closes that; an array closes with ']' alone. */
+	if (w->depth <= 1 || ((w->arrays >> w->depth) & 1) != (c == ']')) {
 		w->overflow = 1;
 		return;
 	}
@@ -193,10 +204,7 @@ void jsonw_obj_end(struct jsonw *w)
 
 void jsonw_arr_begin(struct jsonw *w, const char *key)
 {
-	member(w, key);
-	emit_char(w, '[');
-	w->depth++;
-	w->need_comma = 0;
+	open_nested(w, key, '[', 1);
 }
 
 void jsonw_arr_end(struct jsonw *w)
@@ -225,7 +233,7 @@ const char *jsonw_end(struct jsonw *w)
 	if (w->depth <= 0)
 		w->overflow = 1;
 	while (w->depth > 0) {
-		emit_char(w, '}');
+		emit_char(w, (w->arrays >> w->depth) & 1 ? ']' : '}');
 		w->depth--;
 	}
 	w->need_comma = 0;

@@ -1,6 +1,8 @@
 /*
- * A JSON object writer into a fixed buffer, for records (objects and arrays
- * nest; the writer trusts its caller to close what it opened in order).  No allocation; an
+ * A JSON object writer into a fixed buffer, for records.  Objects and arrays
+ * nest up to JSONW_MAX_DEPTH; a member with a key inside an array, one
+ * without inside an object, or a close of the wrong kind is a bug that
+ * refuses the record, as an overflow does.  No allocation; an
  * overflow is sticky and jsonw_end() then returns NULL, so a truncated
  * record is never emitted as if it were whole.
  */
@@ -10,12 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define JSONW_MAX_DEPTH 31
+
 struct jsonw {
 	char *buf;
 	size_t cap;
 	size_t len;
 	int need_comma;
 	int depth;
+	uint32_t arrays; /* bit d: nesting level d is an array, not an object */
 	int overflow;
 };
 

@@ -142,12 +142,14 @@ static void test_same_model_both_formats(void)
 	assert_same_model("configs/depth3.xml", "configs/depth3.json");
 	assert_same_model("configs/hostile.xml", "configs/hostile.json");
 	assert_same_model("tests/data/good/scheduler.xml", "tests/data/good/scheduler.json");
+	assert_same_model("configs/wakeup.xml", "configs/wakeup.json");
 }
 
 static void test_same_manifest_both_formats(void)
 {
 	assert_same_manifest("configs/hello.xml", "configs/hello.json", NULL);
 	assert_same_manifest("configs/hello.xml", "configs/hello.json", "qemu");
+	assert_same_manifest("configs/wakeup.xml", "configs/wakeup.json", NULL);
 	assert_same_manifest("configs/two-vms.xml", "configs/two-vms.json", NULL);
 	assert_same_manifest("configs/depth2.xml", "configs/depth2.json", NULL);
 	assert_same_manifest("configs/depth3.xml", "configs/depth3.json", NULL);
@@ -263,6 +265,12 @@ static const struct bad_case {
 	/* An echoed value cannot forge a second "FILE:LINE:" line or a terminal escape. */
 	{ "injected-name.json", 6, "vms[0].name", "'vm0?forged.json:1: vms[0]: fake?[31m'" },
 	{ "injected-name.xml", 3, "experiment/vm[vm?forged.xml:1: x: fake?[31m]/@name", "not a name" },
+	/* Timer wake-ups: periods the platform can keep, an interrupts-off section shorter than the period. */
+	{ "wakeup-period-short.xml", 4, "experiment/vm[rt]/workload/@period-us",
+	  "a wake-up period of 20 us is outside 50..1000000" },
+	{ "wakeup-irq-off-long.xml", 4, "experiment/vm[rt]/workload/@irq-off-us",
+	  "500 us with interrupts off is not shorter than the wake-up period of 500 us" },
+	{ "wakeup-too-many.json", 9, "vms[0].workload.wakeups", "1000001 timer wake-ups; at most 1000000" },
 	/* The expected outcome of a VM. */
 	{ "expect-unknown.json", 3, "vms[0].expect", "'crash' is not one of: exit, fault, timeout" },
 	{ "expect-unknown.xml", 3, "experiment/vm[vm0]/@expect", "'crash' is not an element of the set" },

@@ -180,6 +180,62 @@ static void test_end_closes_open_objects(void)
 	CU_ASSERT_STRING_EQUAL(jsonw_end(&w), "{\"a\":{\"b\":{\"c\":1}}}");
 }
 
+/* Arrays: elements without keys, nested in objects and arrays, closed by end() with ']'. */
+static void test_arrays(void)
+{
+	char buf[128];
+	struct jsonw w;
+
+	jsonw_begin(&w, buf, sizeof buf);
+	jsonw_arr_begin(&w, "buckets");
+	jsonw_arr_begin(&w, 0);
+	jsonw_u64(&w, 0, 3);
+	jsonw_u64(&w, 0, 17);
+	jsonw_arr_end(&w);
+	jsonw_arr_begin(&w, 0);
+	jsonw_arr_end(&w);
+	jsonw_obj_begin(&w, 0);
+	jsonw_str(&w, "k", "v");
+	jsonw_obj_end(&w);
+	jsonw_arr_end(&w);
+	jsonw_arr_begin(&w, "open");
+	jsonw_bool(&w, 0, 1);
+	const char *out = jsonw_end(&w);
+	CU_ASSERT_STRING_EQUAL(out, "{\"buckets\":[[3,17],[],{\"k\":\"v\"}],\"open\":[true]}");
+	json_t *j = parse(out, 0);
+	CU_ASSERT_PTR_NOT_NULL(j);
+	json_decref(j);
+}
+
+/* A key inside an array, none inside an object, or a close of the wrong kind: refused. */
+static void test_array_misuse(void)
+{
+	char buf[128];
+	struct jsonw w;
+
+	jsonw_begin(&w, buf, sizeof buf);
+	jsonw_arr_begin(&w, "a");
+	jsonw_u64(&w, "key", 1);
+	CU_ASSERT_PTR_NULL(jsonw_end(&w));
+	jsonw_begin(&w, buf, sizeof buf);
+	jsonw_u64(&w, 0, 1);
+	CU_ASSERT_PTR_NULL(jsonw_end(&w));
+	jsonw_begin(&w, buf, sizeof buf);
+	jsonw_arr_begin(&w, "a");
+	jsonw_obj_end(&w);
+	CU_ASSERT_PTR_NULL(jsonw_end(&w));
+	jsonw_begin(&w, buf, sizeof buf);
+	jsonw_obj_begin(&w, "o");
+	jsonw_arr_end(&w);
+	CU_ASSERT_PTR_NULL(jsonw_end(&w));
+	/* Deeper than JSONW_MAX_DEPTH: refused, not wrapped around. */
+	char big[256];
+	jsonw_begin(&w, big, sizeof big);
+	for (int d = 0; d < JSONW_MAX_DEPTH + 2; d++)
+		jsonw_arr_begin(&w, d ? 0 : "deep");
+	CU_ASSERT_PTR_NULL(jsonw_end(&w));
+}
+
 /* An obj_end with no nested object open is a bug: the record is refused. */
 static void test_unbalanced_obj_end(void)
 {
@@ -286,6 +342,8 @@ void register_suite_jsonw(void)
 	CU_add_test(s, "end closes open objects", test_end_closes_open_objects);
 	CU_add_test(s, "unbalanced obj_end refused", test_unbalanced_obj_end);
 	CU_add_test(s, "raw members", test_raw_members);
+	CU_add_test(s, "arrays", test_arrays);
+	CU_add_test(s, "arrays misused", test_array_misuse);
 	CU_add_test(s, "overflow at every buffer size", test_overflow_every_size);
 	CU_add_test(s, "overflow is sticky", test_overflow_is_sticky);
 }

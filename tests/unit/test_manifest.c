@@ -367,6 +367,29 @@ static void test_values(void)
 	vm(0)->single_steps = NL_SINGLE_STEP_MAX; /* the limit itself is allowed */
 	reseal();
 	CU_ASSERT_EQUAL(nl_manifest_decode(buf, buf_len, &(struct nl_manifest_view){ 0 }, NULL), 0);
+	/* Timer wake-ups: a count, a period the platform can keep, an off section below the period. */
+	encode_sample();
+	vm(1)->workload.wakeups = NL_WAKEUPS_MAX + 1;
+	reseal();
+	expect(NL_MFE_VALUE, "wakeups");
+	encode_sample();
+	vm(1)->workload.period_us = NL_WAKEUP_PERIOD_US_MIN - 1;
+	reseal();
+	expect(NL_MFE_VALUE, "period_us");
+	encode_sample();
+	vm(1)->workload.irq_off_us = vm(1)->workload.period_us;
+	reseal();
+	expect(NL_MFE_VALUE, "irq_off_us");
+	encode_sample();
+	vm(1)->workload.reserved = 1;
+	reseal();
+	expect(NL_MFE_VALUE, "reserved");
+	encode_sample();
+	vm(1)->workload.wakeups = 0; /* no wake-ups: period and off section are not looked at */
+	vm(1)->workload.period_us = 0;
+	vm(1)->workload.irq_off_us = 7;
+	reseal();
+	CU_ASSERT_EQUAL(nl_manifest_decode(buf, buf_len, &(struct nl_manifest_view){ 0 }, NULL), 0);
 	encode_sample();
 	hdr()->flags = 1u << 7;
 	reseal();

@@ -1,0 +1,133 @@
+/*
+ * Integration scenarios of time and interrupts: timer wake-ups of a leaf at
+ * depths 1, 2 and 3 (the leaf's x2APIC is its VMM's virtual one, each VMM
+ * idles halted on the APIC beneath it), and the event window.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static json_int_t member(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	return json_is_integer(v) ? json_integer_value(v) : -1;
+}
+
+/*
+ * A leaf woke `wanted` times at 1 ms and its VMM delivered each timer
+ * interrupt once; latencies sane (below the period), the histogram whole
+ * and the cyclictest file written.  Returns the leaf's wakeup object.
+ */
+static json_t *check_wakeups(json_t *s, const char *dir, const char *path, json_int_t wanted)
+{
+	json_t *vm = vm_by_path(s, path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(vm);
+	CU_ASSERT_STRING_EQUAL(vm_state(vm), "exited");
+	json_t *w = json_object_get(vm, "wakeup");
+	CU_ASSERT_FATAL(json_is_object(w));
+	CU_ASSERT_EQUAL(member(w, "wanted"), wanted);
+	CU_ASSERT_EQUAL(member(w, "count"), wanted);
+	CU_ASSERT_EQUAL(member(w, "overruns"), 0);
+	json_int_t period = member(w, "period_ticks");
+	CU_ASSERT(member(w, "min") > 0);
+	CU_ASSERT(member(w, "min") <= member(w, "p50"));
+	CU_ASSERT(member(w, "p50") <= member(w, "p99"));
+	CU_ASSERT(member(w, "p99") <= member(w, "max"));
+	CU_ASSERT(member(w, "max") < period);
+	/* The histogram's buckets hold every sample (none over 1 ms: no overflow). */
+	json_t *hist = json_object_get(w, "histogram");
+	json_int_t in_buckets = 0;
+	size_t i;
+	json_t *pair;
+	json_array_foreach(json_object_get(hist, "buckets"), i, pair)
+		in_buckets += json_integer_value(json_array_get(pair, 1));
+	CU_ASSERT_EQUAL(in_buckets, wanted);
+	/* The VMM beneath saw as many timer interrupts as it delivered, and the leaf EOIed each. */
+	json_t *lapic = json_object_get(vm, "lapic");
+	CU_ASSERT_EQUAL(member(lapic, "timer_fires"), wanted);
+	CU_ASSERT_EQUAL(member(lapic, "injected"), wanted);
+	CU_ASSERT_EQUAL(member(lapic, "eoi"), wanted);
+	CU_ASSERT_EQUAL(member(lapic, "gp"), 0);
+	/* cyclictest's -h layout, one file per VM. */
+	char file[4600], total[64], name[256];
+	snprintf(name, sizeof name, "wakeup-%s.hist", path);
+	for (char *c = name + strlen("wakeup-"); *c; c++)
+		if (*c == '/')
+			*c = '.';
+	snprintf(file, sizeof file, "%s/%s", dir, name);
+	char *text = slurp(file, NULL);
+	CU_ASSERT_PTR_NOT_NULL(text);
+	snprintf(total, sizeof total, "# Total: %09lld\n", (long long)wanted);
+	CU_ASSERT(text && !strncmp(text, "# Histogram\n", 12));
+	CU_ASSERT(text && strstr(text, total) != NULL);
+	CU_ASSERT(text && strstr(text, "# Histogram Overflows: 00000\n") != NULL);
+	free(text);
+	return w;
+}
+
+/* configs/wakeup.xml: a leaf at depth 1 beside one at depth 3, 200 wake-ups each. */
+static void test_wakeups_depth1_and_3(void)
+{
+	char dir[4096];
+	json_t *s = run_config("wakeup", "configs/wakeup.xml", 0, dir, sizeof dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_STRING_EQUAL(status_of(s), "ok");
+	json_t *w1 = check_wakeups(s, dir, "L0/rt1", 200);
+	json_t *w3 = check_wakeups(s, dir, "L0/hv1/hv2/rt3", 200);
+	/* Three levels of delivery cost more than one (here about 20 times). */
+	CU_ASSERT(member(w3, "p50") > member(w1, "p50"));
+	/* Each VMM above rt3 idled halted on the APIC its parent gave it, woken by its timer. */
+	json_t *hv1 = vm_by_path(s, "L0/hv1"), *hv2 = vm_by_path(s, "L0/hv1/hv2");
+	CU_ASSERT(member(json_object_get(hv1, "lapic"), "hlt_blocks") > 0);
+	CU_ASSERT(member(json_object_get(hv1, "lapic"), "timer_fires") > 0);
+	CU_ASSERT(member(json_object_get(hv2, "lapic"), "timer_fires") > 0);
+	CU_ASSERT(level_sched(s, "L0/hv1/hv2", NULL, "idle_ticks") > 0);
+	json_decref(s);
+}
+
+/* Depth 2: hv1 delivers its leaf's timer interrupts; L0 delivers hv1's. */
+static void test_wakeups_depth2(void)
+{
+	char dir[4096];
+	json_t *s = run_config("wakeup-d2", "tests/integration/configs/wakeup-d2.xml", 0, dir, sizeof dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_STRING_EQUAL(status_of(s), "ok");
+	check_wakeups(s, dir, "L0/hv1/rt", 200);
+	/* The leaf's HLTs are hv1's to handle: it blocked the leaf each time. */
+	json_t *rt = vm_by_path(s, "L0/hv1/rt");
+	CU_ASSERT_EQUAL(member(json_object_get(rt, "lapic"), "hlt_blocks"), 200);
+	CU_ASSERT_EQUAL(level_exits(s, "L0/hv1", "HLT"), 200);
+	CU_ASSERT(member(json_object_get(vm_by_path(s, "L0/hv1"), "lapic"), "injected") > 0);
+	json_decref(s);
+}
+
+/*
+ * The event window: with interrupts off around each deadline the VMM finds
+ * the timer's interrupt pending with RFLAGS.IF = 0, asks for an
+ * interrupt-window exit, and injects there; the wait is counted.
+ */
+static void test_wakeups_event_window(void)
+{
+	char dir[4096];
+	json_t *s = run_config("wakeup-irq-off", "tests/integration/configs/wakeup-irq-off.xml", 0, dir, sizeof dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	json_t *w = check_wakeups(s, dir, "L0/rt", 200);
+	json_t *lapic = json_object_get(vm_by_path(s, "L0/rt"), "lapic");
+	CU_ASSERT_EQUAL(member(lapic, "window_asks"), 200);
+	CU_ASSERT_EQUAL(member(lapic, "window_exits"), 200);
+	CU_ASSERT_EQUAL(level_exits(s, "L0", "INTERRUPT_WINDOW"), 200);
+	/* Half the 100 us section (50 us) lies between each deadline and its window. */
+	json_int_t half = member(w, "irq_off_ticks") / 2;
+	CU_ASSERT(member(w, "min") >= half);
+	CU_ASSERT(member(lapic, "window_wait_ticks") >= 200 * (half - half / 5));
+	json_decref(s);
+}
+
+void register_time_scenarios(CU_pSuite s)
+{
+	CU_add_test(s, "timer wake-ups at depths 1 and 3 (configs/wakeup.xml)", test_wakeups_depth1_and_3);
+	CU_add_test(s, "timer wake-ups at depth 2", test_wakeups_depth2);
+	CU_add_test(s, "interrupts off around each deadline: the event window", test_wakeups_event_window);
+}
