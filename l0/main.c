@@ -62,8 +62,5 @@ void l0_main(uint64_t mb2_info_phys)
 		.cmdline = boot_info.cmdline,
 	});
 
-	const struct nl_manifest_view *m = manifest_intake();
-	/* From here the records of every level go out off the guests' time (serial.c). */
-	serial_buffer_start(m->hdr->tsc_khz);
-	vmm_main(m);
+	vmm_main(manifest_intake());
 }

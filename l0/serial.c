@@ -6,9 +6,9 @@
  *
  * Once the VMM runs (serial_buffer_start()), output goes into a ring in
  * memory and leaves it a FIFO's worth (16 bytes) at a time, whenever the
- * UART has room: serial_output_due says when the run loop should next look
- * (the timer multiplexer's TIMER_OUTPUT), which costs one short exit per
- * 1.4 ms of output, or nothing while L0 idles.  All of it goes before a
+ * UART has room: the run loop pumps it on the timer multiplexer's
+ * TIMER_OUTPUT, which costs one short exit per 1.4 ms of output, or nothing
+ * while L0 idles.  All of it goes before a
  * power-off.  At 115200 baud a byte takes 87 us, and a
  * record of a few hundred bytes written synchronously held the CPU for tens
  * of milliseconds while every VM's timers waited: with records from many
@@ -49,7 +49,7 @@ static char ring[RING_BYTES];
 static uint64_t ring_read, ring_written; /* bytes taken out and put in, ever */
 static int buffered;
 static uint64_t fifo_ticks;              /* TSC ticks the UART takes to send a FIFO's worth */
-uint64_t serial_output_due = UINT64_MAX; /* serial.h */
+static void (*output_due)(uint64_t at);  /* serial_buffer_start()'s caller: wants the CPU back then */
 
 void serial_init(void)
 {
@@ -89,8 +89,9 @@ static int push_fifo(void)
 	return 1;
 }
 
-void serial_buffer_start(uint64_t tsc_khz)
+void serial_buffer_start(uint64_t tsc_khz, void (*due)(uint64_t at))
 {
+	output_due = due;
 	/* A FIFO takes BITS_PER_BYTE x UART_FIFO_BYTES / BAUD seconds; tsc_khz x 1000 ticks a second. */
 	fifo_ticks = tsc_khz * 1000 * BITS_PER_BYTE * UART_FIFO_BYTES / BAUD;
 	buffered = 1;
@@ -100,8 +101,7 @@ uint64_t serial_pump(uint64_t now)
 {
 	push_fifo();
 	/* Not empty: look again when the FIFO has drained. */
-	serial_output_due = ring_used() ? now + (fifo_ticks ? fifo_ticks : 1) : UINT64_MAX;
-	return serial_output_due;
+	return ring_used() ? now + (fifo_ticks ? fifo_ticks : 1) : UINT64_MAX;
 }
 
 void serial_write(const char *s, size_t n)
@@ -111,20 +111,21 @@ void serial_write(const char *s, size_t n)
 			serial_putc(s[i]);
 		return;
 	}
+	int was_empty = !ring_used();
 	for (size_t i = 0; i < n; i++) {
 		if (ring_used() == RING_BYTES) /* full: make room the slow way rather than drop a byte */
 			serial_putc(ring[ring_read++ % RING_BYTES]);
 		ring[ring_written++ % RING_BYTES] = s[i];
 	}
-	if (serial_output_due == UINT64_MAX && ring_used())
-		serial_output_due = rdtsc();
+	/* The pump runs while the ring holds bytes; it must be started when they first come. */
+	if (was_empty && n)
+		output_due(rdtsc());
 }
 
 void serial_flush(void)
 {
 	while (ring_used())
 		serial_putc(ring[ring_read++ % RING_BYTES]);
-	serial_output_due = UINT64_MAX;
 	for (unsigned i = 0; i < THR_SPIN_LIMIT && !(inb(UART_LSR) & LSR_TX_IDLE); i++)
 		cpu_relax();
 }

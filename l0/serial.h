@@ -13,13 +13,13 @@ void serial_write(const char *s, size_t n);
 
 /*
  * From now on output is buffered and sent off the guests' time (serial.c).
- * tsc_khz says how many TSC ticks the UART takes per FIFO's worth.
+ * tsc_khz says how many TSC ticks the UART takes per FIFO's worth; due(at)
+ * is told when buffered output first needs the CPU (at: now), and the run
+ * loop then calls serial_pump() at that time.
  */
-void serial_buffer_start(uint64_t tsc_khz);
+void serial_buffer_start(uint64_t tsc_khz, void (*due)(uint64_t at));
 
-/* When the run loop should call serial_pump() (UINT64_MAX: nothing buffered); a child never sets it. */
-extern uint64_t serial_output_due;
-/* Send what the UART takes now; returns the new serial_output_due. */
+/* Send what the UART takes now; returns when to pump again (UINT64_MAX: the ring is empty). */
 uint64_t serial_pump(uint64_t now);
 
 /*

@@ -19,17 +19,14 @@ void nested_l2_interrupt(struct vm *vm, uint64_t now)
 	struct nested_vm *nv = vm->nested;
 	struct vm_events *ev = &vm->ev;
 	int vector = vlapic_pending_vector(&ev->lapic);
-	if (vector < 0) {
-		ev->check = 0;
+	if (vector < 0)
 		return;
-	}
 	const struct vmcs12 *v = nv->nvmx.cache;
 	if (!(V12(v, PIN_BASED_VM_EXEC_CONTROL) & PIN_EXT_INTR_EXITING)) {
 		/*
 		 * L1 lets its interrupts reach L2's IDT.  Not emulated yet: the
 		 * interrupt waits in L1's IRR until L1 runs again (its next exit).
 		 */
-		ev->check = 0;
 		return;
 	}
 	vmcs_load(nv->v02->ctx.hpa);
@@ -40,7 +37,7 @@ void nested_l2_interrupt(struct vm *vm, uint64_t now)
 		 * interrupt's exit comes at the boundary after.  A zero preemption
 		 * timer brings L2 back right there (SDM 25.5.1: after the event).
 		 */
-		vmm_timer_set(TIMER_LAPIC, vm, now);
+		vmm_timer_set(TIMER_LAPIC, vm, now); /* after the look has registered the APIC's own time */
 		return;
 	}
 	uint32_t info = 0;
@@ -54,5 +51,5 @@ void nested_l2_interrupt(struct vm *vm, uint64_t now)
 							 .flags = EXIT_GIVES_EVENT | EXIT_NO_DELIVERY,
 							 .reason = EXIT_REASON_EXTERNAL_INTERRUPT,
 							 .intr_info = info });
-	ev->check = 1; /* L1 now: unacknowledged, it waits for L1's window */
+	/* L1 runs now; vm_events_look() goes on to deliver to it (unacknowledged: when its window opens). */
 }

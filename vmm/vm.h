@@ -85,14 +85,12 @@ struct vm_event_counters {
 
 /*
  * The VM's interrupt state: its local APIC (vlapic.h) and what the VMM
- * does about delivering from it.  check says something may have become
- * deliverable since the VMM last looked (an APIC register written, an
- * interrupt window opened); a LAPIC timer that has come says so too, through
- * the timer multiplexer (TIMER_LAPIC).  The run loop looks only then.
+ * does about delivering from it.  When the VMM must look at it again is the
+ * VM's TIMER_LAPIC time (vm_events.h): the APIC timer's next expiration, or
+ * 0 ("before the next entry") once something may have become deliverable.
  */
 struct vm_events {
 	struct vlapic lapic;
-	uint8_t check;
 	uint8_t window;             /* interrupt-window exiting is on in the VM's VMCS01 */
 	uint64_t window_since;      /* TSC when it was turned on */
 	struct vm_event_counters count;

@@ -38,36 +38,37 @@ static void register_timer(struct vm *vm)
 	vmm_timer_set(TIMER_LAPIC, vm, next == VLAPIC_TIMER_NONE ? TIMER_NONE : next);
 }
 
-void vm_events_advance(struct vm *vm, uint64_t now)
+/* The APIC timer brought up to now: expirations into the IRR, how late the VMM saw them counted. */
+static unsigned advance(struct vm *vm, uint64_t now)
 {
 	struct vlapic *l = &vm->ev.lapic;
 	uint64_t due = vlapic_timer_next(l, now);
 	if (due == VLAPIC_TIMER_NONE || due > now)
-		return;
+		return 0;
 	/* How late the VMM saw it: the guest was not running, or the VMM was busy elsewhere. */
 	uint64_t late = now - due;
 	vm->ev.count.timer_delay_ticks += late;
 	if (late > vm->ev.count.timer_delay_max)
 		vm->ev.count.timer_delay_max = late;
-	vlapic_timer_advance(l, now);
-	register_timer(vm);
-	vm->ev.check = 1;
+	return vlapic_timer_advance(l, now);
 }
 
 int vm_apic_msr_read(struct vm *vm, uint32_t msr, uint64_t *val)
 {
 	uint64_t now = rdtsc();
-	vm_events_advance(vm, now); /* a read shows what has come by now (vlapic.h's time contract) */
+	/* A read shows what has come by now (vlapic.h's time contract); what came is delivered next. */
+	if (advance(vm, now))
+		vm_events_poke(vm);
 	return vlapic_msr_read(&vm->ev.lapic, msr, now, val) == VLAPIC_OK ? 0 : -1;
 }
 
 int vm_apic_msr_write(struct vm *vm, uint32_t msr, uint64_t val)
 {
 	uint64_t now = rdtsc();
-	vm_events_advance(vm, now);
+	advance(vm, now);
 	enum vlapic_status st = vlapic_msr_write(&vm->ev.lapic, msr, val, now);
-	register_timer(vm);
-	vm->ev.check = 1; /* an EOI, TPR or self IPI may have made a vector deliverable */
+	/* An EOI, TPR or self IPI may have made a vector deliverable; the look registers a new timer. */
+	vm_events_poke(vm);
 	return st == VLAPIC_OK ? 0 : -1;
 }
 
@@ -83,7 +84,6 @@ static void window_set(struct vm *vm, int on)
 static void deliver(struct vm *vm, uint64_t now)
 {
 	struct vm_events *ev = &vm->ev;
-	ev->check = 0;
 	int vector = vlapic_pending_vector(&ev->lapic);
 	if (vector < 0) {
 		if (ev->window)
@@ -109,8 +109,8 @@ static void deliver(struct vm *vm, uint64_t now)
 
 void vm_events_look(struct vm *vm, uint64_t now)
 {
-	vm_events_advance(vm, now);
-	register_timer(vm); /* also undoes a "look again at once" (nested_interrupt.c) */
+	advance(vm, now);
+	register_timer(vm); /* the next look: the APIC timer's next expiration, unless poked again */
 	if (vm_in_l2(vm)) {
 		/* L1's interrupt while its L2 runs: VMCS12 says what becomes of it; it may bring L1 back. */
 		nested_l2_interrupt(vm, now);
@@ -129,15 +129,16 @@ void vm_events_halt(struct vm *vm)
 	if (blocking & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
 		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY_INFO,
 			     blocking & ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-	vm_events_advance(vm, rdtsc());
+	advance(vm, rdtsc());
 	if ((vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && vlapic_pending_vector(&ev->lapic) >= 0) {
 		ev->count.hlt_passed++;
-		ev->check = 1;
+		vm_events_poke(vm);
 		return;
 	}
 	ev->count.hlt_blocks++;
-	vmm_sched_block_until(vm, SCHED_NEVER); /* its APIC timer, an own timer, wakes it */
-	ev->check = 1;
+	/* Its APIC timer's next expiration wakes it (an own timer, folded in by block_until), not a poke. */
+	register_timer(vm);
+	vmm_sched_block_until(vm, SCHED_NEVER);
 }
 
 void vm_events_window_open(struct vm *vm)
@@ -149,7 +150,7 @@ void vm_events_window_open(struct vm *vm)
 	if (waited > ev->count.window_wait_max)
 		ev->count.window_wait_max = waited;
 	window_set(vm, 0);
-	ev->check = 1;
+	vm_events_poke(vm);
 }
 
 static const char *mode_name(enum vlapic_mode m)

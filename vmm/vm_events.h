@@ -4,7 +4,7 @@
  * multiplexer (TIMER_LAPIC), and delivery at VM entry.
  *
  * Before each entry the run loop asks vm_events_before_entry().  When
- * something may be deliverable it looks: the timer is brought up to now, and
+ * something may be deliverable (vm_events_poke()) it looks: the timer is brought up to now, and
  * the vector the APIC would have the processor take now is injected if the
  * guest can take it (event_gate.h), or else the VMM turns on
  * interrupt-window exiting and injects at that exit (mechanism 3, the
@@ -41,15 +41,28 @@ int vm_apic_msr_write(struct vm *vm, uint32_t msr, uint64_t val);
 /* The slow half of vm_events_before_entry(): bring the timer to now and deliver what can be. */
 void vm_events_look(struct vm *vm, uint64_t now);
 
-/* Before every entry; costs two compares while nothing is pending. */
-static inline void vm_events_before_entry(struct vm *vm, uint64_t now)
+/*
+ * The VM's TIMER_LAPIC time is when the VMM must look at its interrupts:
+ * its APIC timer's next expiration, or 0 once something may have become
+ * deliverable (an APIC register written, a window opened), so that one
+ * compare before each entry covers both.
+ */
+static inline void vm_events_poke(struct vm *vm)
 {
-	if (__builtin_expect(vm->ev.check || vmm_timer_due(TIMER_LAPIC, vm, now), 0))
-		vm_events_look(vm, now);
+	vmm_timer_set(TIMER_LAPIC, vm, 0);
 }
 
-/* The APIC timer brought up to now (expirations into the IRR, the delay counted) and re-registered. */
-void vm_events_advance(struct vm *vm, uint64_t now);
+/*
+ * Before every entry; one compare while nothing is pending.  It compares
+ * the earliest of all the VM's own times, which the multiplexer keeps: one
+ * load, where TIMER_LAPIC's own slot would take more; another of them due
+ * (an emulated preemption timer of its L2) costs a look that finds nothing.
+ */
+static inline void vm_events_before_entry(struct vm *vm, uint64_t now)
+{
+	if (__builtin_expect(timer_mux_earliest_own(&vmm_sched.timers, vm->slot) <= now, 0))
+		vm_events_look(vm, now);
+}
 
 /* HLT of the VM itself (VMCS01 current, RIP already past it): block unless an interrupt can be taken. */
 void vm_events_halt(struct vm *vm);

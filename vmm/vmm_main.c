@@ -153,6 +153,12 @@ const struct vmcs_ctx_ops vmm_vmcs01_ops = {
 	.runs_l2 = 0,
 };
 
+/* Buffered output needs the CPU at: the run loop pumps it on TIMER_OUTPUT. */
+static void output_due(uint64_t at)
+{
+	vmm_timer_set(TIMER_OUTPUT, 0, at);
+}
+
 uint64_t vmm_run_deadline(void)
 {
 	return vmm_timer_get(TIMER_RUN_DEADLINE, 0);
@@ -173,8 +179,6 @@ static void stop_at_deadline(void)
  */
 static void idle_until_next_event(void)
 {
-	if (serial_output_due != vmm_timer_get(TIMER_OUTPUT, 0))
-		vmm_timer_set(TIMER_OUTPUT, 0, serial_output_due); /* wake for the output too */
 	uint64_t t0 = rdtsc();
 	lapic_timer_idle_until(vmm_timer_earliest_own());
 	vmm_sched.sched.counts.idle_ticks += rdtsc() - t0;
@@ -184,9 +188,6 @@ static void idle_until_next_event(void)
 static void prepare_entry(struct vm *vm, struct vmcs_ctx *ctx, uint64_t now)
 {
 	vmcs_load(ctx->hpa);
-	/* Buffered output that has come since (a record): it must go out while the VM runs too. */
-	if (__builtin_expect(serial_output_due != vmm_timer_get(TIMER_OUTPUT, 0), 0))
-		vmm_timer_set(TIMER_OUTPUT, 0, serial_output_due);
 	if (!ctx->ops->runs_l2 && vm_stepping(vm))
 		vm_step_arm(vm);
 	uint64_t until = vmm_timer_earliest(vm);
@@ -218,12 +219,15 @@ static void run_vms(void)
 {
 	for (;;) {
 		uint64_t now = rdtsc();
-		if (vmm_run_deadline_passed(now)) {
-			stop_at_deadline();
-			return;
+		/* One compare while none of the VMM's own times has come (the scheduler's is pick's). */
+		if (__builtin_expect(now >= vmm_timer_earliest_own(), 0)) {
+			if (vmm_run_deadline_passed(now)) {
+				stop_at_deadline();
+				return;
+			}
+			if (vmm_timer_due(TIMER_OUTPUT, 0, now))
+				vmm_timer_set(TIMER_OUTPUT, 0, serial_pump(now));
 		}
-		if (__builtin_expect(vmm_timer_due(TIMER_OUTPUT, 0, now), 0))
-			vmm_timer_set(TIMER_OUTPUT, 0, serial_pump(now));
 		struct vm *vm = vmm_sched_pick(now);
 		if (!vm) {
 			if (!vmm_sched_any_alive())
@@ -282,6 +286,8 @@ void vmm_main(const struct nl_manifest_view *m)
 		bench_native_loop(m);
 	/* L0's clock starts now; a child VMM's deadline was set by its parent (manifest.h). */
 	vmm_timers_start(m->hdr->deadline_tsc ? m->hdr->deadline_tsc : rdtsc() + m->hdr->duration_ms * m->hdr->tsc_khz);
+	/* From here output goes out off the guests' time (l0/serial.c; a child's goes up by hypercall). */
+	serial_buffer_start(m->hdr->tsc_khz, output_due);
 
 	uint16_t next_vpid = 1;
 	vm_count = 0;
