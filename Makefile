@@ -40,8 +40,8 @@ VMM_PURE += nested/reflect.c nested/vmcs02_merge.c nested/ept_shadow.c nested/vp
 VMM_SRCS := $(wildcard l0/*.c l0/*.S l1/*.c l1/*.S vmm/*.c vmm/*.S nested/*.c sched/*.c policy/*.c) $(LIB_BM) \
 	guests/leaf/compute.c # the bench's native baseline runs the leaf's own loop
 LEAF_SRCS := $(wildcard guests/leaf/*.c guests/leaf/*.S) $(LIB_BM)
-# The hostile test VMM (guests/hostile/) links the leaf's record/console code rather than copying it.
-HOSTILE_SRCS := $(wildcard guests/hostile/*.c guests/hostile/*.S) guests/leaf/emit.c $(LIB_BM)
+# The hostile test VMM (guests/hostile/) links the leaf's record/console and x2APIC code rather than copying them.
+HOSTILE_SRCS := $(wildcard guests/hostile/*.c guests/hostile/*.S) guests/leaf/emit.c guests/leaf/x2apic.c $(LIB_BM)
 
 HOST_TOOL_SRCS := $(filter-out experiments/main.c,$(wildcard experiments/*.c experiments/*.S))
 UNIT_SRCS := $(wildcard tests/unit/*.c)

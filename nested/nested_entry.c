@@ -4,6 +4,7 @@
  * lists are in nested_fields.c, the load of L1's host state that ends
  * every emulated VM exit in nested_host_load.c.
  */
+#include "vm_events.h"
 #include "nested_entry.h"
 #include "nested_mtf.h"
 #include "vmm_sched.h"
@@ -408,5 +409,13 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 	}
 	start_l1_timer(nv);
 	vm->vmcs = &nv->v02->ctx; /* L2 runs now */
+	/*
+	 * An interrupt of L1's that waited for L1's window (IF = 0 in its own
+	 * code) is L2's run's business now: with external-interrupt exiting it
+	 * ends that run at once (nested_interrupt.c).  The window flag says one
+	 * waits, so an entry with none costs one compare.
+	 */
+	if (vm->ev.window)
+		vm_events_poke(vm);
 	return (struct nvmx_result){ NVMX_ENTER, 0 };
 }

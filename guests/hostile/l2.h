@@ -35,7 +35,7 @@ struct l2_controls {
 /* Entry points in l2_code.S besides its start, and the L2-physical address of one. */
 extern const uint8_t l2_dr7_probe[], l2_shadow_probe[], l2_shadow_ept_probe[], l2_mtf_probe[], l2_window_probe[],
 	l2_icebp_probe[], l2_out_probe[], l2_isr[], l2_ud_probe[], l2_sti_cpuid_probe[], l2_store_probe[],
-	l2_int_probe[], l2_store_int_probe[], l2_sti_jmp_probe[];
+	l2_int_probe[], l2_store_int_probe[], l2_sti_jmp_probe[], l2_spin_probe[];
 void l2_ept12_own_perms(unsigned page, uint64_t perms);
 #define L2_WATCHED_GPA 0x5f08ull /* l2_store_probe writes here */
 #define L2_IDT_GPA 0x5c00ull /* gates 0-6 for the MTF checks, in the stack page below its use */

@@ -7,7 +7,7 @@
 	.section .rodata
 	.globl l2_code_start, l2_code_end, l2_dr7_probe, l2_shadow_probe, l2_shadow_ept_probe, l2_mtf_probe
 	.globl l2_window_probe, l2_icebp_probe, l2_out_probe, l2_isr, l2_ud_probe, l2_sti_cpuid_probe
-	.globl l2_store_probe, l2_int_probe, l2_store_int_probe, l2_sti_jmp_probe
+	.globl l2_store_probe, l2_int_probe, l2_store_int_probe, l2_sti_jmp_probe, l2_spin_probe
 l2_code_start:
 	cpuid
 1:	hlt
@@ -101,6 +101,9 @@ l2_isr:
 9:	hlt
 	jmp 9b
 /* Event windows (steps.c): STI opens the interrupt window after the next instruction. */
+/* Spins on one instruction with interrupts off: only an external interrupt of L1 ends it (steps_interrupts.c). */
+l2_spin_probe:
+	jmp l2_spin_probe
 l2_window_probe:
 	sti
 	nop

@@ -898,6 +898,7 @@ void step_run_l2(struct hostile *h)
 	step_l2_dr7_not_saved();
 	step_l2_monitor_trap(h, hlt_rip);
 	step_l2_event_windows(h, hlt_rip);
+	step_l2_external_interrupts(h, hlt_rip);
 	step_many_active_vmcs(h, hlt_rip);
 	step_edit_active_vmcs(h);
 	step_vmcs_shadowing(h, pa_of(&vmcs_l2));

@@ -61,6 +61,30 @@ exc_common:
 2:	hlt			/* it never returns */
 	jmp 2b
 
+/*
+ * Its local APIC timer's interrupt, taken when the hostile VMM lets it in
+ * (steps_interrupts.c): counted, EOIed (x2APIC EOI, WRMSR 0x80b), returned
+ * from with the registers WRMSR uses kept.
+ */
+	.globl hostile_timer_isr, hostile_timer_irqs
+hostile_timer_isr:
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	incq hostile_timer_irqs(%rip)
+	movl $0x80b, %ecx
+	xorl %eax, %eax
+	xorl %edx, %edx
+	wrmsr
+	popq %rdx
+	popq %rcx
+	popq %rax
+	iretq
+
+	.section .bss
+	.balign 8
+hostile_timer_irqs:	.quad 0
+
 	.section .rodata
 	.balign 8
 	.globl exc_stubs
