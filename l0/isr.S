@@ -5,6 +5,8 @@
  * reports and shuts down: nothing here ever returns to the faulting code.
  */
 
+#include "nestlab/x2apic_isr.h"
+
 	.text
 	.altmacro
 
@@ -55,21 +57,7 @@ isr_common:
  * Counted, ended with an x2APIC EOI (WRMSR 0x80b), returned from; the
  * registers WRMSR uses are kept.
  */
-	.globl isr_lapic_timer
-	.balign 16
-isr_lapic_timer:
-	pushq %rax
-	pushq %rcx
-	pushq %rdx
-	incq lapic_timer_irqs(%rip)
-	movl $0x80b, %ecx
-	xorl %eax, %eax
-	xorl %edx, %edx
-	wrmsr
-	popq %rdx
-	popq %rcx
-	popq %rax
-	iretq
+	x2apic_counting_isr isr_lapic_timer, lapic_timer_irqs
 
 /* The stub addresses, indexed by vector, for idt.c. */
 .macro stub_address vector

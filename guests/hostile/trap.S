@@ -12,6 +12,8 @@
  * pushes none, then the vector, so that exc_common sees one frame layout:
  *   0(%rsp) vector, 8 error code, 16 RIP, 24 CS, 32 RFLAGS, 40 RSP, 48 SS
  */
+#include "nestlab/x2apic_isr.h"
+
 #define FRAME_VECTOR 0
 #define FRAME_ERROR  8
 #define FRAME_RIP    16
@@ -66,20 +68,8 @@ exc_common:
  * (steps_interrupts.c): counted, EOIed (x2APIC EOI, WRMSR 0x80b), returned
  * from with the registers WRMSR uses kept.
  */
-	.globl hostile_timer_isr, hostile_timer_irqs
-hostile_timer_isr:
-	pushq %rax
-	pushq %rcx
-	pushq %rdx
-	incq hostile_timer_irqs(%rip)
-	movl $0x80b, %ecx
-	xorl %eax, %eax
-	xorl %edx, %edx
-	wrmsr
-	popq %rdx
-	popq %rcx
-	popq %rax
-	iretq
+	.globl hostile_timer_irqs
+	x2apic_counting_isr hostile_timer_isr, hostile_timer_irqs
 
 	.section .bss
 	.balign 8
