@@ -59,6 +59,12 @@ isr_common:
  */
 	x2apic_counting_isr isr_lapic_timer, lapic_timer_irqs
 
+/* The local APIC's spurious vector: no EOI (SDM "Spurious Interrupt"), just back. */
+	.globl isr_lapic_spurious
+	.balign 16
+isr_lapic_spurious:
+	iretq
+
 /* The stub addresses, indexed by vector, for idt.c. */
 .macro stub_address vector
 	.quad isr_stub_\vector

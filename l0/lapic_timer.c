@@ -5,7 +5,8 @@
 #include "nestlab/apic.h"
 #include "nestlab/vmx.h"
 
-void isr_lapic_timer(void); /* isr.S: counts, EOIs, returns */
+void isr_lapic_timer(void);    /* isr.S: counts, EOIs, returns */
+void isr_lapic_spurious(void); /* isr.S: returns */
 uint64_t lapic_timer_irqs;  /* isr.S counts here */
 
 static int usable;
@@ -30,6 +31,7 @@ void lapic_timer_init(void)
 	wrmsr(X2APIC_MSR(APIC_REG_LVT_ERROR), APIC_LVT_MASKED);
 	wrmsr(X2APIC_MSR(APIC_REG_LVT_TIMER), APIC_LVT_TIMER_TSC_DEADLINE | LAPIC_TIMER_VECTOR);
 	idt_set_gate(LAPIC_TIMER_VECTOR, isr_lapic_timer, 0);
+	idt_set_gate(APIC_SVR_RESET, isr_lapic_spurious, 0); /* the spurious vector SVR names */
 	usable = 1;
 }
 
@@ -62,6 +64,8 @@ void lapic_timer_exit_interrupt(uint32_t intr_info)
 	if (!intr_info_valid(intr_info))
 		return; /* not acknowledged: a latecomer from the masked PICs, never taken */
 	exit_interrupts++;
+	if (intr_info_vector(intr_info) == APIC_SVR_RESET)
+		return; /* the spurious vector sets no ISR bit: no EOI */
 	if (usable)
 		wrmsr(X2APIC_MSR(APIC_REG_EOI), 0);
 }

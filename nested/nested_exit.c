@@ -3,6 +3,7 @@
  * (this VMM's time slice, EPT02 fills, what L1 did not ask for).
  * SDM Vol. 3 chapter 27 (VM exits) for what L1 must find in VMCS12.
  */
+#include "vm_events.h"
 #include "cpu.h"
 #include "guest_state.h"
 #include "nested_entry.h"
@@ -206,6 +207,11 @@ enum exit_action nested_emulate_exit(struct vm *vm, const struct emulated_exit *
 		nested_shadow_note(nv, VMCS12_IDX_VMX_PREEMPTION_TIMER_VALUE);
 	}
 	nested_load_l1_host_state(vm);
+	/* An interrupt of L1's that its L2 could not take to L1 (no external-interrupt exiting): L1's now. */
+	if (__builtin_expect(vm->ev.for_l1_later, 0)) {
+		vm->ev.for_l1_later = 0;
+		vm_events_poke(vm);
+	}
 	/* L2's times end with its run: L1 runs on this VMM's own timers. */
 	vmm_timer_set(TIMER_CHILD_PREEMPTION, vm, TIMER_NONE);
 	nested_mtf_l2_stopped(nv);

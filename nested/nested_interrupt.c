@@ -13,6 +13,7 @@
 #include "vm_events.h"
 #include "vmcs_setup.h"
 #include "vmx_ops.h"
+#include "event_gate.h"
 
 void nested_l2_interrupt(struct vm *vm, uint64_t now)
 {
@@ -25,18 +26,27 @@ void nested_l2_interrupt(struct vm *vm, uint64_t now)
 	if (!(V12(v, PIN_BASED_VM_EXEC_CONTROL) & PIN_EXT_INTR_EXITING)) {
 		/*
 		 * L1 lets its interrupts reach L2's IDT.  Not emulated yet: the
-		 * interrupt waits in L1's IRR until L1 runs again (its next exit).
+		 * interrupt waits in L1's IRR, and L1's next emulated exit looks
+		 * at it again (nested_emulate_exit() pokes).
 		 */
+		ev->for_l1_later = 1;
 		return;
 	}
 	vmcs_load(nv->v02->ctx.hpa);
-	if (intr_info_valid(vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD))) {
-		/*
-		 * An event is being delivered to L2 (one L1 injected, or one this
-		 * VMM delivers again): the processor delivers it first, and the
-		 * interrupt's exit comes at the boundary after.  A zero preemption
-		 * timer brings L2 back right there (SDM 25.5.1: after the event).
-		 */
+	/*
+	 * What comes before the interrupt's exit at this boundary: an event
+	 * being delivered to L2 (one L1 injected, or one this VMM delivers
+	 * again: the processor delivers it first, SDM 26.6), L1's preemption
+	 * timer run out (its exit ranks above external interrupts, 26.7.4),
+	 * and an interrupt window L1 asked for that is open (26.7.5).  The
+	 * processor gives those at the entry; a zero preemption timer brings
+	 * L2 back right after them (26.7.4: after any event injection).
+	 */
+	uint32_t proc12 = (uint32_t)V12(v, CPU_BASED_VM_EXEC_CONTROL);
+	if (intr_info_valid(vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD)) ||
+	    vmm_timer_due(TIMER_CHILD_PREEMPTION, vm, now) ||
+	    ((proc12 & CPU_INTR_WINDOW_EXITING) &&
+	     event_gate_open(vmcs_readnat(VMCS_GUEST_RFLAGS), vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO), 0))) {
 		vmm_timer_set(TIMER_LAPIC, vm, now); /* after the look has registered the APIC's own time */
 		return;
 	}

@@ -22,6 +22,7 @@
 #include "platform.h"
 #include "single_step.h"
 #include "vmx_ops.h"
+#include "vm_events.h"
 
 struct step_entry vmcs_step_by_tf(int on)
 {
@@ -92,6 +93,7 @@ static void step_taken(struct vm *vm)
 		vmcs_step_by_tf(0);
 	else
 		set_mtf(0);
+	vm_events_poke(vm); /* interrupts that waited for the stepping to end (vm_events.c) */
 }
 
 int vm_step_exit(struct vm *vm, const struct exit_info *ei)

@@ -92,6 +92,8 @@ struct vm_event_counters {
 struct vm_events {
 	struct vlapic lapic;
 	uint8_t window;             /* interrupt-window exiting is on in the VM's VMCS01 */
+	uint8_t for_l1_later;       /* an interrupt of L1's waits for L1's next emulated exit (nested/) */
+	uint8_t at_halt;            /* the next look follows the VM's HLT: no STI shadow can be open */
 	uint64_t window_since;      /* TSC when it was turned on */
 	struct vm_event_counters count;
 };

@@ -14,9 +14,9 @@
  * for it is pending.
  *
  * Where nestlab deviates from the SDM: a VM that halts with RFLAGS.IF = 0
- * wakes at its next APIC timer expiration and resumes after the HLT (the
- * processor would stay halted until an NMI or reset); nestlab's guests
- * halt with IF = 0 only in a loop around HLT.
+ * wakes at its next APIC timer expiration, if one is armed, and resumes
+ * after the HLT (the processor would stay halted until an NMI or reset);
+ * nestlab's guests halt with IF = 0 only in a loop around HLT.
  */
 #ifndef NESTLAB_VMM_VM_EVENTS_H
 #define NESTLAB_VMM_VM_EVENTS_H
