@@ -18,6 +18,12 @@ const struct nl_desc_enum nl_desc_expectations[] = {
 	{ NULL, 0 },
 };
 
+const struct nl_desc_enum nl_desc_apic_modes[] = {
+	{ "x2apic", NL_LEAF_X2APIC },
+	{ "xapic", NL_LEAF_XAPIC },
+	{ NULL, 0 },
+};
+
 #define AT(type, member) offsetof(type, member), sizeof(((type *)0)->member)
 #define NOWHERE 0, 0
 

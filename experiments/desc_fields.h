@@ -43,6 +43,7 @@ struct nl_desc_enum {
 };
 extern const struct nl_desc_enum nl_desc_sched_policies[]; /* ends with a NULL name */
 extern const struct nl_desc_enum nl_desc_expectations[];
+extern const struct nl_desc_enum nl_desc_apic_modes[];
 
 /* Every field of a description, whatever the format calls it. */
 enum nl_desc_field {

@@ -146,6 +146,9 @@ enum exit_action handle_triple_fault(struct vm *vm, const struct exit_info *ei)
 
 enum exit_action handle_ept_violation(struct vm *vm, const struct exit_info *ei)
 {
+	/* The one device page a VM has: its local APIC in xAPIC mode (vm_events.c). */
+	if (vm_events_xapic_access(vm, ei))
+		return vm->state == VM_FAULTED ? EXIT_STOPPED : EXIT_RESUME;
 	return vm_fault(vm, ei, "access outside the VM's memory");
 }
 

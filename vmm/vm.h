@@ -81,6 +81,7 @@ struct vm_event_counters {
 	uint64_t hlt_passed;        /* HLTs that did not: an interrupt was ready */
 	uint64_t l1_exits;          /* external-interrupt exits emulated for a child VMM's L2 (nested/) */
 	uint64_t l1_exits_acked;    /* ... of them with the vector acknowledged on exit */
+	uint64_t xapic_accesses;    /* MOVs to or from the xAPIC page, decoded and emulated */
 };
 
 /*

@@ -10,6 +10,9 @@
 #include "vmm.h"
 #include "vmx_ops.h"
 #include "single_step.h"
+#include "guest_state.h"
+#include "mmio_decode.h"
+#include "nested.h"
 
 /* Every counter has its place in the record's list (nestlab/records.h). */
 #define ONE(s, n) +1
@@ -174,6 +177,66 @@ void vm_events_window_open(struct vm *vm)
 		ev->count.window_wait_max = waited;
 	window_set(vm, 0);
 	vm_events_poke(vm);
+}
+
+/* Up to MMIO_INSN_MAX bytes of the VM's code at its RIP, through its own page tables; how many. */
+static unsigned fetch_code(struct vm *vm, uint8_t *code)
+{
+	const struct guest_mem mem = { vm_gpa_ptr(vm, 0), vm->mem_bytes };
+	uint64_t rip = vmcs_readnat(VMCS_GUEST_RIP), cr0 = vmcs_readnat(VMCS_GUEST_CR0), cr3 = vmcs_readnat(VMCS_GUEST_CR3);
+	uint64_t cr4 = vmcs_readnat(VMCS_GUEST_CR4), efer = vmcs_read64(VMCS_GUEST_IA32_EFER), gpa = 0;
+	unsigned n = 0;
+	for (; n < MMIO_INSN_MAX; n++) {
+		/* A new translation at the start and where the instruction crosses into the next page. */
+		if ((n == 0 || ((rip + n) & 0xfff) == 0) && guest_linear_to_phys(&mem, cr0, cr3, cr4, efer, rip + n, 0, &gpa))
+			break;
+		if (!guest_mem_ok(&mem, gpa, 1))
+			break;
+		code[n] = *(const uint8_t *)guest_mem_ptr(&mem, gpa++);
+	}
+	return n;
+}
+
+int vm_events_xapic_access(struct vm *vm, const struct exit_info *ei)
+{
+	struct vlapic *l = &vm->ev.lapic;
+	if (vm_in_l2(vm) || vlapic_mode(l) != VLAPIC_MODE_XAPIC)
+		return 0;
+	uint64_t gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS), base = vlapic_base_gpa(l);
+	if (gpa < base || gpa - base >= APIC_MMIO_SIZE)
+		return 0;
+	uint8_t code[MMIO_INSN_MAX];
+	struct mmio_insn in;
+	if (mmio_decode(code, fetch_code(vm, code), &in)) {
+		vm_fault(vm, ei, "an access to the xAPIC page that is not a MOV nestlab emulates");
+		return 1;
+	}
+	uint32_t offset = (uint32_t)(gpa - base);
+	uint64_t now = rdtsc();
+	advance(vm, now);
+	if (in.store) {
+		uint64_t v = in.has_imm ? in.imm : guest_gpr(vm, in.reg) >> (in.high_byte ? 8 : 0);
+		vlapic_mmio_write(l, offset, in.size, v, now);
+		vm_events_poke(vm); /* an EOI, TPR or timer write: look before the entry */
+	} else {
+		uint64_t v = 0, old = guest_gpr(vm, in.reg);
+		vlapic_mmio_read(l, offset, in.size, now, &v);
+		/* A 32-bit load zero-extends into the 64-bit register; 8- and 16-bit ones merge (SDM Vol. 1 3.4.1.1). */
+		if (in.high_byte)
+			v = (old & ~0xff00ull) | ((v & 0xff) << 8);
+		else if (in.size == 1)
+			v = (old & ~0xffull) | (v & 0xff);
+		else if (in.size == 2)
+			v = (old & ~0xffffull) | (v & 0xffff);
+		else if (in.size == 4)
+			v &= 0xffffffffull;
+		guest_set_gpr(vm, in.reg, v);
+		if (advance(vm, now))
+			vm_events_poke(vm);
+	}
+	vmcs_writenat(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + in.len);
+	vm->ev.count.xapic_accesses++;
+	return 1;
 }
 
 static const char *mode_name(enum vlapic_mode m)

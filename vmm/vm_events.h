@@ -69,6 +69,15 @@ void vm_events_halt(struct vm *vm);
 /* An interrupt-window exit of VMCS01: the window is open, the interrupt goes in at this entry. */
 void vm_events_window_open(struct vm *vm);
 
+/*
+ * An EPT violation of the VM's own (VMCS01): if it hit the xAPIC page while
+ * the APIC is in xAPIC mode, the MOV that made it is decoded
+ * (mmio_decode.h) and done on the APIC, and RIP moves past it; 1 then (or
+ * when the access could not be decoded: the VM was stopped), 0 when the
+ * access was not the APIC's.
+ */
+int vm_events_xapic_access(struct vm *vm, const struct exit_info *ei);
+
 /* The VM's "lapic" record (NL_REC_LAPIC): its APIC mode and what was delivered how; none
  * for a VM whose APIC raised nothing and that never halted. */
 void vm_events_record(const struct vm *vm);

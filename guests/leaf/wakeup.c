@@ -17,7 +17,7 @@ void leaf_timer_interrupt(void)
 {
 	irq_tsc = tsc_now();
 	irq_count++;
-	x2apic_eoi();
+	leaf_apic_eoi();
 }
 
 static void spin_until(uint64_t tsc)
@@ -90,6 +90,7 @@ static void emit_wakeups(const struct wakeup_results *res, uint64_t period, uint
 	emit_histogram();
 	record_begin(&r, NL_REC_WAKEUP);
 	jsonw_u64(&r.w, "wanted", res->wanted);
+	jsonw_str(&r.w, "apic", res->xapic ? "xapic" : "x2apic");
 	jsonw_u64(&r.w, "count", lat.count);
 	jsonw_u64(&r.w, "period_ticks", period);
 	jsonw_u64(&r.w, "irq_off_ticks", off);
@@ -114,7 +115,7 @@ static void emit_wakeups(const struct wakeup_results *res, uint64_t period, uint
 void phase_wakeups(const struct nl_guest_boot *boot, struct wakeup_results *res)
 {
 	const struct nl_workload *w = &boot->workload;
-	*res = (struct wakeup_results){ .wanted = w->wakeups };
+	*res = (struct wakeup_results){ .wanted = w->wakeups, .xapic = w->apic_mode == NL_LEAF_XAPIC };
 	if (!w->wakeups)
 		return;
 	uint64_t per_us = boot->tsc_khz / 1000 ? boot->tsc_khz / 1000 : 1;
@@ -122,7 +123,7 @@ void phase_wakeups(const struct nl_guest_boot *boot, struct wakeup_results *res)
 	uint64_t off = (uint64_t)w->irq_off_us * boot->tsc_khz / 1000;
 	latency_init(&lat, per_us, LATENCY_MAX_BUCKETS); /* 1 us buckets, cyclictest's -h1000 */
 	uint64_t t0 = tsc_now();
-	res->failure = x2apic_start();
+	res->failure = leaf_apic_start(w->apic_mode == NL_LEAF_XAPIC);
 	if (res->failure) {
 		emit_wakeups(res, period, off, 0);
 		return;

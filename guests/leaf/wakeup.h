@@ -20,6 +20,7 @@
 struct wakeup_results {
 	uint64_t wanted, done;
 	uint64_t overruns; /* deadlines that had passed before they could be programmed */
+	int xapic;         /* the APIC driven through its MMIO page, not its MSRs */
 	const char *failure; /* NULL, or why the phase could not run */
 };
 

@@ -1,8 +1,8 @@
 /*
- * The leaf's local APIC driver: x2APIC mode (MSRs, no MMIO page) with the
- * timer in TSC-deadline mode, as a real-time kernel on real hardware would
- * program it.  The same code runs at any depth: the APIC it finds is the
- * virtual one of its VMM (vmm/vm_events.h).
+ * The leaf's local APIC driver: x2APIC mode (MSRs) or xAPIC mode (the
+ * MMIO page), the timer in TSC-deadline mode, as a real-time kernel on real
+ * hardware would program it.  The same code runs at any depth: the APIC it
+ * finds is the virtual one of its VMM (vmm/vm_events.h).
  */
 #ifndef NESTLAB_LEAF_X2APIC_H
 #define NESTLAB_LEAF_X2APIC_H
@@ -14,8 +14,17 @@
 #define LEAF_TIMER_VECTOR    0x40u
 #define LEAF_SPURIOUS_VECTOR 0xffu
 
-/* CPUID must offer the x2APIC and the TSC deadline; then x2APIC on, software-enabled, timer armed off. */
-const char *x2apic_start(void); /* NULL, or what is missing */
+/*
+ * CPUID must offer the APIC, the TSC deadline and, for x2APIC mode, the
+ * x2APIC; then the mode on, the APIC software-enabled, the timer in
+ * TSC-deadline mode and not yet armed.  NULL, or what is missing.
+ */
+const char *leaf_apic_start(int use_xapic);
+static inline const char *x2apic_start(void) { return leaf_apic_start(0); }
+/* A register by its xAPIC offset, through whichever interface leaf_apic_start() chose. */
+void leaf_apic_write(uint32_t offset, uint32_t value);
+uint32_t leaf_apic_read(uint32_t offset);
+void leaf_apic_eoi(void);
 
 static inline void leaf_wrmsr(uint32_t msr, uint64_t v)
 {

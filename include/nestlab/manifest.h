@@ -51,6 +51,9 @@ enum nl_vm_kind {
  * between them.  A period below the minimum cannot be kept below L0: a
  * wake-up at depth 3 costs tens of microseconds of emulated time.
  */
+/* The local APIC interface a leaf's wake-ups use: MSRs, or the 4 KiB MMIO page at 0xfee00000. */
+enum nl_leaf_apic { NL_LEAF_X2APIC = 0, NL_LEAF_XAPIC = 1 };
+
 #define NL_WAKEUPS_MAX            1000000u
 #define NL_WAKEUP_PERIOD_US_MIN   50u
 #define NL_WAKEUP_PERIOD_US_MAX   1000000u
@@ -94,7 +97,7 @@ struct nl_workload {
 	uint32_t wakeups;     /* how many; 0: none */
 	uint32_t period_us;   /* between programmed wake-ups, NL_WAKEUP_PERIOD_US_MIN..MAX */
 	uint32_t irq_off_us;  /* interrupts kept off this long after each is programmed; < period_us */
-	uint32_t reserved;    /* 0 */
+	uint32_t apic_mode;   /* enum nl_leaf_apic: how the leaf drives its local APIC */
 };
 
 struct nl_manifest_vm {

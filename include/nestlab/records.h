@@ -59,7 +59,7 @@
 	X(s, ipi_self) X(s, ipi_nowhere) X(s, ipi_unsupported) X(s, errors) X(s, gp) X(s, ignored)
 #define NL_EVENT_COUNTERS(X, s) X(s, injected) X(s, window_asks) X(s, window_exits) X(s, window_wait_ticks) \
 	X(s, window_wait_max) X(s, timer_delay_ticks) X(s, timer_delay_max) X(s, hlt_blocks) X(s, hlt_passed) \
-	X(s, l1_exits) X(s, l1_exits_acked)
+	X(s, l1_exits) X(s, l1_exits_acked) X(s, xapic_accesses)
 #define NL_TIMER_SOURCES(X) X(run_deadline) X(sched) X(output) X(child_preemption) X(mtf_owed) X(lapic_timer)
 
 /*

@@ -190,6 +190,22 @@ static void test_wakeups_while_stepped(void)
 	json_decref(s);
 }
 
+/* The same wake-ups through the xAPIC page: decoded MOVs, the same counts as through the MSRs. */
+static void test_wakeups_xapic(void)
+{
+	char dir[4096];
+	json_t *s = run_config("wakeup-xapic", "tests/integration/configs/wakeup-xapic.xml", 0, dir, sizeof dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	json_t *w = check_wakeups(s, dir, "L0/hv1/rt", 200);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(w, "apic")), "xapic");
+	json_t *lapic = json_object_get(vm_by_path(s, "L0/hv1/rt"), "lapic");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(lapic, "mode")), "xapic");
+	/* Three set-up writes (SVR, TPR, LVT timer) and one EOI per wake-up; the deadline is an MSR. */
+	CU_ASSERT_EQUAL(member(lapic, "xapic_accesses"), 3 + 200);
+	CU_ASSERT_EQUAL(level_exits(s, "L0/hv1", "EPT_VIOLATION"), 3 + 200);
+	json_decref(s);
+}
+
 void register_time_scenarios(CU_pSuite s)
 {
 	CU_add_test(s, "timer wake-ups at depths 1 and 3 (configs/wakeup.xml)", test_wakeups_depth1_and_3);
@@ -198,4 +214,5 @@ void register_time_scenarios(CU_pSuite s)
 	CU_add_test(s, "a 20 kHz timer storm beside a 1 kHz timer VM", test_wakeups_beside_a_storm);
 	CU_add_test(s, "the same description twice: identical records", test_wakeups_deterministic);
 	CU_add_test(s, "wake-ups while single-stepped by RFLAGS.TF", test_wakeups_while_stepped);
+	CU_add_test(s, "wake-ups through the xAPIC page at depth 2", test_wakeups_xapic);
 }

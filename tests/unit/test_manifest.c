@@ -381,9 +381,9 @@ static void test_values(void)
 	reseal();
 	expect(NL_MFE_VALUE, "irq_off_us");
 	encode_sample();
-	vm(1)->workload.reserved = 1;
+	vm(1)->workload.apic_mode = 2;
 	reseal();
-	expect(NL_MFE_VALUE, "reserved");
+	expect(NL_MFE_VALUE, "apic_mode");
 	encode_sample();
 	vm(1)->workload.wakeups = 0; /* no wake-ups: period and off section are not looked at */
 	vm(1)->workload.period_us = 0;
