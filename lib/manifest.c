@@ -196,6 +196,10 @@ static int check_vm(const struct nl_manifest_vm *vms, uint32_t i, const char **w
 		return fail(why, "VM workload.period_us is outside NL_WAKEUP_PERIOD_US_MIN..MAX", NL_MFE_VALUE);
 	if (w->wakeups && w->irq_off_us >= w->period_us)
 		return fail(why, "VM workload.irq_off_us is not below period_us", NL_MFE_VALUE);
+	if (w->nmis > NL_NMIS_MAX)
+		return fail(why, "VM workload.nmis exceeds NL_NMIS_MAX", NL_MFE_VALUE);
+	if (w->reserved)
+		return fail(why, "VM workload.reserved is not zero", NL_MFE_VALUE);
 	if (w->apic_mode != NL_LEAF_X2APIC && w->apic_mode != NL_LEAF_XAPIC)
 		return fail(why, "VM workload.apic_mode is neither x2apic nor xapic", NL_MFE_VALUE);
 	if (vm->kind == NL_VM_VMM && check_sched(&vm->sched, why))

@@ -19,6 +19,9 @@ void nested_l2_interrupt(struct vm *vm, uint64_t now)
 {
 	struct nested_vm *nv = vm->nested;
 	struct vm_events *ev = &vm->ev;
+	/* An NMI of L1's is not made into an exit of L2 (yet): it waits for L1's next emulated exit. */
+	if (vlapic_nmi_pending(&ev->lapic))
+		ev->for_l1_later = 1;
 	int vector = vlapic_pending_vector(&ev->lapic);
 	if (vector < 0)
 		return;

@@ -390,15 +390,34 @@ static int icr_names_self(const struct vlapic *l, uint64_t icr, int x2)
 	}
 }
 
+/* Whether an IPI's destination includes this APIC: shorthand self or all, or its ID or logical group. */
+static int ipi_to_self(const struct vlapic *l, uint64_t icr, int x2)
+{
+	uint32_t sh = (uint32_t)icr & APIC_ICR_SH_MASK;
+	return sh == APIC_ICR_SH_SELF || sh == APIC_ICR_SH_ALL || (sh == APIC_ICR_SH_NONE && icr_names_self(l, icr, x2));
+}
+
 /* One APIC per VM today, so an IPI reaches this APIC or no one.  Fixed and
  * lowest-priority IPIs are delivered (lowest priority among one APIC is
- * this one); the other delivery modes (SMI, NMI, INIT, SIPI) are counted
- * and kept for the VMM, not acted on. */
+ * this one); an NMI is latched for the VMM to deliver (vlapic_nmi_pending());
+ * the other delivery modes (SMI, INIT, SIPI) are counted and kept for the
+ * VMM, not acted on. */
 static void send_ipi(struct vlapic *l, uint64_t icr, int x2)
 {
 	unsigned vector = (unsigned)(icr & APIC_ICR_VECTOR_MASK);
 	unsigned dm = (unsigned)((icr & APIC_ICR_DM_MASK) >> APIC_ICR_DM_SHIFT);
-	uint32_t sh = (uint32_t)icr & APIC_ICR_SH_MASK;
+	if (dm == APIC_DM_NMI) {
+		/* The vector is ignored (SDM "Interrupt Command Register"); one NMI waits at most. */
+		if (!ipi_to_self(l, icr, x2)) {
+			l->stats.ipi_nowhere++;
+			return;
+		}
+		l->stats.ipi_self++;
+		if (l->nmi_pending)
+			l->stats.nmi_coalesced++;
+		l->nmi_pending = 1;
+		return;
+	}
 	if (dm != APIC_DM_FIXED && dm != APIC_DM_LOWEST) {
 		l->stats.ipi_unsupported++;
 		l->last_unsupported_icr = icr;
@@ -408,14 +427,20 @@ static void send_ipi(struct vlapic *l, uint64_t icr, int x2)
 		log_error(l, APIC_ESR_SEND_ILLEGAL);
 		return;
 	}
-	int self = sh == APIC_ICR_SH_SELF || sh == APIC_ICR_SH_ALL ||
-		   (sh == APIC_ICR_SH_NONE && icr_names_self(l, icr, x2));
-	if (!self) {
+	if (!ipi_to_self(l, icr, x2)) {
 		l->stats.ipi_nowhere++;
 		return;
 	}
 	l->stats.ipi_self++;
 	accept(l, vector, VLAPIC_EDGE); /* fixed IPIs are edge-triggered on Pentium 4 and later */
+}
+
+void vlapic_nmi_take(struct vlapic *l)
+{
+	if (l->nmi_pending) {
+		l->nmi_pending = 0;
+		l->stats.nmi_taken++;
+	}
 }
 
 /* ---- The register table ---------------------------------------------------- */

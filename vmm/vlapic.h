@@ -14,6 +14,9 @@
  * IA32_APIC_BASE, IA32_TSC_DEADLINE and CR8 (the TPR in 64-bit mode) are
  * here too, so everything the guest can see of its APIC is in one place.
  *
+ * NMIs: an NMI IPI to this APIC latches one NMI (another while it waits is
+ * counted as coalesced); the VMM delivers it as the processor's NMI.
+ *
  * Interrupts: set_irq() accepts a vector into the IRR (the VMM's sources:
  * lines, timers, self-IPIs); pending_vector() says which one the processor
  * would take now, by the priority rule; the VMM injects it and calls ack()
@@ -92,7 +95,9 @@ struct vlapic_counters {
 	uint64_t timer_masked;    /* expirations with the LVT timer entry masked */
 	uint64_t ipi_self;        /* IPIs (ICR or SELF IPI) that reached this APIC */
 	uint64_t ipi_nowhere;     /* IPIs whose destination is no APIC of this VM */
-	uint64_t ipi_unsupported; /* IPIs with a delivery mode other than fixed/lowest priority */
+	uint64_t ipi_unsupported; /* IPIs with a delivery mode other than fixed, lowest priority or NMI */
+	uint64_t nmi_coalesced;   /* NMIs sent while one was already waiting: the latch holds one */
+	uint64_t nmi_taken;       /* NMIs the VMM took from the latch to deliver */
 	uint64_t errors;          /* errors logged to the ESR */
 	uint64_t gp;              /* accesses answered with #GP */
 	uint64_t ignored;         /* xAPIC accesses that did nothing: reserved, read-only, bad size */
@@ -124,6 +129,7 @@ struct vlapic {
 	struct vlapic_timer timer;
 	uint64_t last_unsupported_icr;
 	uint8_t in_error;          /* raising the LVT error interrupt: no recursion */
+	uint8_t nmi_pending;       /* an NMI IPI reached this APIC and waits for the VMM to deliver it */
 	struct vlapic_counters stats;
 };
 
@@ -175,6 +181,10 @@ int vlapic_eoi(struct vlapic *l);
  * message to the I/O APIC, unless SVR suppresses it), highest first, then
  * forgotten; VLAPIC_NO_VECTOR when none. */
 int vlapic_take_level_eoi(struct vlapic *l);
+
+/* An NMI waits (an NMI IPI to this APIC); the VMM delivers it and then calls vlapic_nmi_take(). */
+static inline int vlapic_nmi_pending(const struct vlapic *l) { return l->nmi_pending; }
+void vlapic_nmi_take(struct vlapic *l);
 
 /* ---- Timer ------------------------------------------------------------ */
 

@@ -82,6 +82,9 @@ struct vm_event_counters {
 	uint64_t l1_exits;          /* external-interrupt exits emulated for a child VMM's L2 (nested/) */
 	uint64_t l1_exits_acked;    /* ... of them with the vector acknowledged on exit */
 	uint64_t xapic_accesses;    /* MOVs to or from the xAPIC page, decoded and emulated */
+	uint64_t nmi_injected;      /* NMIs injected at a VM entry */
+	uint64_t nmi_window_asks;   /* NMI-window exiting turned on: an NMI waited for the guest's IRET */
+	uint64_t nmi_window_exits;  /* NMI-window exits that came */
 };
 
 /*
@@ -93,6 +96,7 @@ struct vm_event_counters {
 struct vm_events {
 	struct vlapic lapic;
 	uint8_t window;             /* interrupt-window exiting is on in the VM's VMCS01 */
+	uint8_t nmi_window;         /* NMI-window exiting is on in the VM's VMCS01 */
 	uint8_t for_l1_later;       /* an interrupt of L1's waits for L1's next emulated exit (nested/) */
 	uint8_t at_halt;            /* the next look follows the VM's HLT: no STI shadow can be open */
 	uint64_t window_since;      /* TSC when it was turned on */

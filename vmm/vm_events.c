@@ -87,6 +87,48 @@ static void window_set(struct vm *vm, int on)
 	vm->ev.window = (uint8_t)on;
 }
 
+static void nmi_window_set(struct vm *vm, int on)
+{
+	uint32_t proc = vmcs_read32(VMCS_CPU_BASED_VM_EXEC_CONTROL);
+	vmcs_write32(VMCS_CPU_BASED_VM_EXEC_CONTROL, on ? proc | CPU_NMI_WINDOW_EXITING : proc & ~CPU_NMI_WINDOW_EXITING);
+	vm->ev.nmi_window = (uint8_t)on;
+}
+
+/*
+ * The NMI the APIC latched: injected when nothing blocks it (SDM 26.3.1.5:
+ * no MOV-SS blocking for an NMI; as KVM, no STI blocking either; and no
+ * virtual-NMI blocking, which the processor keeps from the injection to
+ * the guest's IRET), else NMI-window exiting, where the processor has
+ * virtual NMIs, or a look at the next exit.  1 when an event is in the
+ * entry now (the NMI, or one there before it), so nothing else goes in.
+ */
+static int deliver_nmi(struct vm *vm, uint64_t now)
+{
+	struct vm_events *ev = &vm->ev;
+	uint32_t info = vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD);
+	uint32_t blocking = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	if (!intr_info_valid(info) &&
+	    !(blocking & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI))) {
+		if (ev->nmi_window)
+			nmi_window_set(vm, 0);
+		vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, intr_info_event(INTR_TYPE_NMI, VECTOR_NMI));
+		vlapic_nmi_take(&ev->lapic);
+		ev->count.nmi_injected++;
+		return 1;
+	}
+	if (((uint32_t)(vmm_caps->pinbased >> 32) & PIN_VIRTUAL_NMIS) && !(blocking & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))) {
+		/* Blocked by the guest's own NMI handler: the window opens at its IRET (26.7.6). */
+		if (!ev->nmi_window) {
+			nmi_window_set(vm, 1);
+			ev->count.nmi_window_asks++;
+		}
+	} else {
+		vm_events_poke(vm); /* STI/MOV-SS blocking ends after one instruction: the next exit looks */
+	}
+	(void)now;
+	return intr_info_valid(info);
+}
+
 /*
  * VMCS01 current: inject the deliverable vector if the guest can take it,
  * else ask for the window.  No exit of VMCS01 is followed by re-delivery
@@ -97,8 +139,10 @@ static void window_set(struct vm *vm, int on)
 static void deliver(struct vm *vm, uint64_t now)
 {
 	struct vm_events *ev = &vm->ev;
-	int vector = vlapic_pending_vector(&ev->lapic);
-	if (vector < 0) {
+	int vector = vlapic_pending_vector(&ev->lapic), nmi = vlapic_nmi_pending(&ev->lapic);
+	int at_halt = ev->at_halt;
+	ev->at_halt = 0;
+	if (vector < 0 && !nmi) {
 		if (ev->window)
 			window_set(vm, 0);
 		return;
@@ -111,10 +155,16 @@ static void deliver(struct vm *vm, uint64_t now)
 	 * it shields.  The interrupt waits for the VM's HLT (where the shadow
 	 * has ended) or for its last step (single_step.c pokes).
 	 */
-	int at_halt = ev->at_halt;
-	ev->at_halt = 0;
 	if (vm->step.by_tf && vm_stepping(vm) && !at_halt)
 		return;
+	/* An NMI first (SDM 6.9: above maskable interrupts); one event per entry. */
+	if (nmi && deliver_nmi(vm, now))
+		return;
+	if (vector < 0) {
+		if (ev->window)
+			window_set(vm, 0);
+		return;
+	}
 	if (!event_gate_open(vmcs_readnat(VMCS_GUEST_RFLAGS), vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO),
 			     vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD))) {
 		if (!ev->window) {
@@ -155,7 +205,9 @@ void vm_events_halt(struct vm *vm)
 		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY_INFO,
 			     blocking & ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 	advance(vm, rdtsc());
-	if ((vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && vlapic_pending_vector(&ev->lapic) >= 0) {
+	/* An NMI ends a halt whatever RFLAGS.IF says; an interrupt only with IF set. */
+	if (vlapic_nmi_pending(&ev->lapic) ||
+	    ((vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && vlapic_pending_vector(&ev->lapic) >= 0)) {
 		ev->count.hlt_passed++;
 		ev->at_halt = 1; /* the halt's own look: the interrupt goes in now, even while stepped */
 		vm_events_poke(vm);
@@ -165,6 +217,13 @@ void vm_events_halt(struct vm *vm)
 	/* Its APIC timer's next expiration wakes it (an own timer, folded in by block_until), not a poke. */
 	register_timer(vm);
 	vmm_sched_block_until(vm, SCHED_NEVER);
+}
+
+void vm_events_nmi_window_open(struct vm *vm)
+{
+	vm->ev.count.nmi_window_exits++;
+	nmi_window_set(vm, 0);
+	vm_events_poke(vm);
 }
 
 void vm_events_window_open(struct vm *vm)
@@ -248,9 +307,11 @@ void vm_events_record(const struct vm *vm)
 {
 	const struct vlapic_counters *a = &vm->ev.lapic.stats;
 	const struct vm_event_counters *e = &vm->ev.count;
-	/* A VM whose APIC never raised or delivered anything has nothing to say, and bytes cost time. */
-	if (!a->accepted && !a->rejected && !a->gp && !e->hlt_blocks && !e->hlt_passed)
+	/* A VM whose APIC and delivery counters are all zero has nothing to say, and bytes cost time. */
+#define ANY(s, n) || (s)->n
+	if (!(0 NL_LAPIC_COUNTERS(ANY, a) NL_EVENT_COUNTERS(ANY, e)))
 		return;
+#undef ANY
 	char buf[NL_REC_MAX_LINE];
 	struct jsonw w;
 	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_LAPIC);

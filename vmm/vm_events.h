@@ -68,6 +68,8 @@ static inline void vm_events_before_entry(struct vm *vm, uint64_t now)
 void vm_events_halt(struct vm *vm);
 /* An interrupt-window exit of VMCS01: the window is open, the interrupt goes in at this entry. */
 void vm_events_window_open(struct vm *vm);
+/* An NMI-window exit of VMCS01: the guest's NMI handler returned, the NMI goes in at this entry. */
+void vm_events_nmi_window_open(struct vm *vm);
 
 /*
  * An EPT violation of the VM's own (VMCS01): if it hit the xAPIC page while
@@ -79,7 +81,7 @@ void vm_events_window_open(struct vm *vm);
 int vm_events_xapic_access(struct vm *vm, const struct exit_info *ei);
 
 /* The VM's "lapic" record (NL_REC_LAPIC): its APIC mode and what was delivered how; none
- * for a VM whose APIC raised nothing and that never halted. */
+ * for a VM whose counters are all zero. */
 void vm_events_record(const struct vm *vm);
 
 #endif

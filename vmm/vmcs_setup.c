@@ -168,7 +168,9 @@ int vmcs_setup(struct vm *vm, const struct vmx_caps *caps, uint64_t rip, uint64_
 	uint32_t pin, proc, proc2, exitc, entry;
 	uint32_t want_proc2 = SEC_ENABLE_EPT | (vm->vpid ? SEC_ENABLE_VPID : 0);
 
-	if (adjust(want_pin, caps->pinbased, &pin, "pin-based controls lack the VMX-preemption timer", why) ||
+	/* Virtual NMIs where the processor has them: NMI blocking tracked for the guest, NMI-window exiting (vm_events.c). */
+	uint32_t vnmi = (uint32_t)(caps->pinbased >> 32) & PIN_VIRTUAL_NMIS;
+	if (adjust(want_pin | vnmi, caps->pinbased, &pin, "pin-based controls lack the VMX-preemption timer", why) ||
 	    adjust(want_proc, caps->procbased, &proc, "primary controls lack HLT/I-O/secondary controls", why) ||
 	    adjust(want_proc2, caps->procbased2, &proc2, "secondary controls lack EPT or VPID", why) ||
 	    adjust(want_exit, caps->exit, &exitc, "VM-exit controls lack 64-bit host, EFER save/load or interrupt acknowledge", why) ||

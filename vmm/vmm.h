@@ -71,6 +71,7 @@ enum exit_action handle_ept_violation(struct vm *vm, const struct exit_info *ei)
 enum exit_action handle_ept_misconfig(struct vm *vm, const struct exit_info *ei);
 enum exit_action handle_preemption_timer(struct vm *vm, const struct exit_info *ei);
 enum exit_action handle_interrupt_window(struct vm *vm, const struct exit_info *ei);
+enum exit_action handle_nmi_window(struct vm *vm, const struct exit_info *ei);
 /* and the MSR and control-register exits (vmm/msr_cr.c). */
 enum exit_action handle_rdmsr(struct vm *vm, const struct exit_info *ei);
 enum exit_action handle_wrmsr(struct vm *vm, const struct exit_info *ei);

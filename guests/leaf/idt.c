@@ -4,9 +4,11 @@
 #include "idt.h"
 #include "x86.h"
 #include "x2apic.h"
+#include "nestlab/vmx.h"
 
 void leaf_timer_isr(void);    /* irq.S */
 void leaf_spurious_isr(void); /* irq.S: the APIC's spurious vector needs no EOI */
+void leaf_nmi_isr(void);      /* irq.S */
 
 static struct x86_idt_gate idt[X86_IDT_VECTORS] __attribute__((aligned(16)));
 
@@ -17,6 +19,7 @@ void leaf_idt_install(void)
 	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
 	idt[LEAF_TIMER_VECTOR] = x86_interrupt_gate(leaf_timer_isr, cs, 0);
 	idt[LEAF_SPURIOUS_VECTOR] = x86_interrupt_gate(leaf_spurious_isr, cs, 0);
+	idt[VECTOR_NMI] = x86_interrupt_gate(leaf_nmi_isr, cs, 0);
 	struct x86_idt_pointer p = { sizeof idt - 1, (uint64_t)(uintptr_t)idt };
 	__asm__ volatile("lidt %0" : : "m"(p) : "memory");
 }

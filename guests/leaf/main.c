@@ -120,12 +120,15 @@ static void emit_start(const struct nl_guest_boot *boot, const char *name)
 }
 
 /* The first failed check, or NULL when all passed. */
-static const char *first_failure(const struct leaf_results *res, const struct wakeup_results *wk)
+static const char *first_failure(const struct leaf_results *res, const struct wakeup_results *wk,
+				 uint64_t boot_nmis)
 {
 	if (wk->failure)
 		return wk->failure;
 	if (wk->done != wk->wanted)
 		return "fewer timer wake-ups than asked for";
+	if (wk->nmis != boot_nmis)
+		return "fewer NMIs than asked for";
 	if (res->mismatches != 0)
 		return "touched memory did not read back as written";
 	if (res->hypercall_errors != 0)
@@ -175,9 +178,10 @@ void leaf_main(const struct nl_guest_boot *boot)
 	phase_touch(boot, &res);
 	phase_touch_addr(boot, name, &res);
 	phase_wakeups(boot, &wk);
+	phase_nmis(boot, &wk);
 
 	uint64_t total = tsc_now() - t0;
-	const char *failure = first_failure(&res, &wk);
+	const char *failure = first_failure(&res, &wk, boot->workload.nmis);
 	emit_report(name, &res, total, failure);
 	console_printf("leaf %s: done, %s\n", name, failure ? failure : "ok");
 	hc_exit(failure ? LEAF_EXIT_CHECK_FAILED : LEAF_EXIT_OK);

@@ -9,6 +9,8 @@
 #include "wakeup.h"
 #include "x2apic.h"
 
+static volatile uint64_t nmi_count;  /* NMIs taken */
+static uint64_t nmi_wanted;
 static volatile uint64_t irq_tsc;    /* the handler's TSC, first thing */
 static volatile uint64_t irq_count;  /* timer interrupts taken */
 static struct latency lat;
@@ -18,6 +20,40 @@ void leaf_timer_interrupt(void)
 	irq_tsc = tsc_now();
 	irq_count++;
 	leaf_apic_eoi();
+}
+
+/* Each NMI sends the next from inside its handler: blocked until this handler's IRET. */
+void leaf_nmi_interrupt(void)
+{
+	if (++nmi_count < nmi_wanted)
+		leaf_apic_send_self_nmi();
+}
+
+void phase_nmis(const struct nl_guest_boot *boot, struct wakeup_results *res)
+{
+	const struct nl_workload *w = &boot->workload;
+	if (!w->nmis || res->failure)
+		return;
+	if (!res->apic_up) {
+		res->failure = leaf_apic_start(w->apic_mode == NL_LEAF_XAPIC);
+		if (res->failure)
+			return;
+		leaf_idt_install();
+		res->apic_up = 1;
+	}
+	nmi_wanted = w->nmis;
+	uint64_t t0 = tsc_now(), give_up = t0 + 1000 * boot->tsc_khz; /* a second: NMIs are never masked */
+	leaf_apic_send_self_nmi();
+	while (nmi_count < nmi_wanted && tsc_now() < give_up)
+		__builtin_ia32_pause();
+	res->nmis = nmi_count;
+	struct record r;
+	record_begin(&r, NL_REC_GUEST_PHASE);
+	jsonw_str(&r.w, NL_KEY_PHASE, "nmis");
+	jsonw_u64(&r.w, "count", nmi_count);
+	jsonw_u64(&r.w, "wanted", nmi_wanted);
+	jsonw_u64(&r.w, "ticks", tsc_now() - t0);
+	record_emit(&r);
 }
 
 static void spin_until(uint64_t tsc)
@@ -129,6 +165,7 @@ void phase_wakeups(const struct nl_guest_boot *boot, struct wakeup_results *res)
 		return;
 	}
 	leaf_idt_install();
+	res->apic_up = 1;
 	uint64_t deadline = tsc_now() + period;
 	for (uint64_t k = 0; k < w->wakeups; k++) {
 		wait_for(deadline, off);

@@ -21,9 +21,18 @@ struct wakeup_results {
 	uint64_t wanted, done;
 	uint64_t overruns; /* deadlines that had passed before they could be programmed */
 	int xapic;         /* the APIC driven through its MMIO page, not its MSRs */
+	int apic_up;       /* leaf_apic_start() and the IDT done */
+	uint64_t nmis;     /* NMIs taken in phase_nmis() */
 	const char *failure; /* NULL, or why the phase could not run */
 };
 
 void phase_wakeups(const struct nl_guest_boot *boot, struct wakeup_results *res);
+/*
+ * The NMI phase, after the wake-ups: workload.nmis NMIs sent to itself
+ * through the APIC, the first from here, each next one from the handler
+ * of the one before, where NMIs are blocked until its IRET: each waits for
+ * the NMI window (mechanism 3).  A "phase" record: count, wanted, ticks.
+ */
+void phase_nmis(const struct nl_guest_boot *boot, struct wakeup_results *res);
 
 #endif

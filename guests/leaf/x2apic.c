@@ -76,6 +76,18 @@ const char *leaf_apic_start(int use_xapic)
 	return 0;
 }
 
+void leaf_apic_send_self_nmi(void)
+{
+	uint32_t icr = APIC_DM_NMI << APIC_ICR_DM_SHIFT;
+	if (xapic) {
+		*xapic_reg(APIC_REG_ICR_HI) = leaf_apic_read(APIC_REG_ID) & (0xffu << APIC_XAPIC_ID_SHIFT);
+		*xapic_reg(APIC_REG_ICR_LO) = icr;
+	} else {
+		/* One 64-bit write: the destination (its x2APIC ID) in bits 63:32. */
+		leaf_wrmsr(X2APIC_MSR(APIC_REG_ICR_LO), ((uint64_t)leaf_rdmsr(X2APIC_MSR(APIC_REG_ID)) << 32) | icr);
+	}
+}
+
 void leaf_apic_eoi(void)
 {
 	leaf_apic_write(APIC_REG_EOI, 0);

@@ -25,6 +25,8 @@ static inline const char *x2apic_start(void) { return leaf_apic_start(0); }
 void leaf_apic_write(uint32_t offset, uint32_t value);
 uint32_t leaf_apic_read(uint32_t offset);
 void leaf_apic_eoi(void);
+/* An NMI IPI to this processor (ICR: its own APIC ID, delivery mode NMI). */
+void leaf_apic_send_self_nmi(void);
 
 static inline void leaf_wrmsr(uint32_t msr, uint64_t v)
 {

@@ -54,6 +54,7 @@ enum nl_vm_kind {
 /* The local APIC interface a leaf's wake-ups use: MSRs, or the 4 KiB MMIO page at 0xfee00000. */
 enum nl_leaf_apic { NL_LEAF_X2APIC = 0, NL_LEAF_XAPIC = 1 };
 
+#define NL_NMIS_MAX               100000u
 #define NL_WAKEUPS_MAX            1000000u
 #define NL_WAKEUP_PERIOD_US_MIN   50u
 #define NL_WAKEUP_PERIOD_US_MAX   1000000u
@@ -98,6 +99,8 @@ struct nl_workload {
 	uint32_t period_us;   /* between programmed wake-ups, NL_WAKEUP_PERIOD_US_MIN..MAX */
 	uint32_t irq_off_us;  /* interrupts kept off this long after each is programmed; < period_us */
 	uint32_t apic_mode;   /* enum nl_leaf_apic: how the leaf drives its local APIC */
+	uint32_t nmis;        /* NMIs the leaf sends itself, each from the handler of the one before; <= NL_NMIS_MAX */
+	uint32_t reserved;    /* 0 */
 };
 
 struct nl_manifest_vm {
@@ -136,7 +139,7 @@ struct nl_manifest_header {
 	uint64_t deadline_tsc;
 };
 
-_Static_assert(sizeof(struct nl_manifest_vm) == 144, "manifest VM entry layout");
+_Static_assert(sizeof(struct nl_manifest_vm) == 152, "manifest VM entry layout");
 _Static_assert(sizeof(struct nl_manifest_header) == 104, "manifest header layout");
 
 /* A decoded manifest: pointers into the caller's buffer, valid while it lives. */

@@ -56,10 +56,12 @@
 /* The lapic record's counters: struct vlapic_counters (vmm/vlapic.h) and struct vm_event_counters (vmm/vm.h). */
 #define NL_LAPIC_COUNTERS(X, s) X(s, accepted) X(s, coalesced) X(s, rejected) X(s, delivered) X(s, spurious) \
 	X(s, eoi) X(s, eoi_empty) X(s, eoi_broadcasts) X(s, timer_fires) X(s, timer_missed) X(s, timer_masked) \
-	X(s, ipi_self) X(s, ipi_nowhere) X(s, ipi_unsupported) X(s, errors) X(s, gp) X(s, ignored)
+	X(s, ipi_self) X(s, ipi_nowhere) X(s, ipi_unsupported) X(s, nmi_coalesced) X(s, nmi_taken) \
+	X(s, errors) X(s, gp) X(s, ignored)
 #define NL_EVENT_COUNTERS(X, s) X(s, injected) X(s, window_asks) X(s, window_exits) X(s, window_wait_ticks) \
 	X(s, window_wait_max) X(s, timer_delay_ticks) X(s, timer_delay_max) X(s, hlt_blocks) X(s, hlt_passed) \
-	X(s, l1_exits) X(s, l1_exits_acked) X(s, xapic_accesses)
+	X(s, l1_exits) X(s, l1_exits_acked) X(s, xapic_accesses) X(s, nmi_injected) X(s, nmi_window_asks) \
+	X(s, nmi_window_exits)
 #define NL_TIMER_SOURCES(X) X(run_deadline) X(sched) X(output) X(child_preemption) X(mtf_owed) X(lapic_timer)
 
 /*

@@ -206,6 +206,38 @@ static void test_wakeups_xapic(void)
 	json_decref(s);
 }
 
+/* NMIs, each sent from the handler of the one before: held in the NMI window, all delivered. */
+static void check_nmis(const char *name, const char *config, const char *path, const char *level)
+{
+	char dir[4096];
+	json_t *s = run_config(name, config, 0, dir, sizeof dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_STRING_EQUAL(status_of(s), "ok");
+	json_t *vm = vm_by_path(s, path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(vm);
+	json_int_t taken = -1;
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(vm, "phases"), i, p)
+		if (!strcmp(json_string_value(json_object_get(p, "phase")), "nmis"))
+			taken = member(p, "count");
+	CU_ASSERT_EQUAL(taken, 50);
+	json_t *lapic = json_object_get(vm, "lapic");
+	CU_ASSERT_EQUAL(member(lapic, "nmi_taken"), 50);
+	CU_ASSERT_EQUAL(member(lapic, "nmi_injected"), 50);
+	/* Every NMI but the first was sent while its predecessor's handler ran. */
+	CU_ASSERT_EQUAL(member(lapic, "nmi_window_asks"), 49);
+	CU_ASSERT_EQUAL(member(lapic, "nmi_window_exits"), 49);
+	CU_ASSERT_EQUAL(level_exits(s, level, "NMI_WINDOW"), 49);
+	json_decref(s);
+}
+
+static void test_nmis(void)
+{
+	check_nmis("nmi-d1", "tests/integration/configs/nmi-d1.xml", "L0/rt", "L0");
+	check_nmis("nmi-d2-xapic", "tests/integration/configs/nmi-d2-xapic.xml", "L0/hv1/rt", "L0/hv1");
+}
+
 void register_time_scenarios(CU_pSuite s)
 {
 	CU_add_test(s, "timer wake-ups at depths 1 and 3 (configs/wakeup.xml)", test_wakeups_depth1_and_3);
@@ -215,4 +247,5 @@ void register_time_scenarios(CU_pSuite s)
 	CU_add_test(s, "the same description twice: identical records", test_wakeups_deterministic);
 	CU_add_test(s, "wake-ups while single-stepped by RFLAGS.TF", test_wakeups_while_stepped);
 	CU_add_test(s, "wake-ups through the xAPIC page at depth 2", test_wakeups_xapic);
+	CU_add_test(s, "NMIs and the NMI window at depths 1 and 2", test_nmis);
 }

@@ -41,7 +41,7 @@ static void sample(void)
 	vms_in[1].kind = NL_VM_LEAF;
 	vms_in[1].memory_bytes = 4 * MIB;
 	vms_in[1].features = NL_FEAT_EPT;
-	vms_in[1].workload = (struct nl_workload){ 100, 200, 300, 0x20000000, 200, 1000, 100, 0 };
+	vms_in[1].workload = (struct nl_workload){ 100, 200, 300, 0x20000000, 200, 1000, 100, 0, 7, 0 };
 	vms_in[1].single_steps = 250;
 
 	/* Same name as the VM under hv: allowed, they are not siblings. */
@@ -384,6 +384,14 @@ static void test_values(void)
 	vm(1)->workload.apic_mode = 2;
 	reseal();
 	expect(NL_MFE_VALUE, "apic_mode");
+	encode_sample();
+	vm(1)->workload.nmis = NL_NMIS_MAX + 1;
+	reseal();
+	expect(NL_MFE_VALUE, "nmis");
+	encode_sample();
+	vm(1)->workload.reserved = 1;
+	reseal();
+	expect(NL_MFE_VALUE, "reserved");
 	encode_sample();
 	vm(1)->workload.wakeups = 0; /* no wake-ups: period and off section are not looked at */
 	vm(1)->workload.period_us = 0;

@@ -526,13 +526,30 @@ static void test_ipis(void)
 	CU_ASSERT_EQUAL(wr(&l, APIC_REG_ICR_HI, 0x2cu << 24, 0), VLAPIC_OK); /* cluster 2, member 4 */
 	CU_ASSERT_EQUAL(wr(&l, APIC_REG_ICR_LO, APIC_ICR_DEST_LOGICAL | 0x59, 0), VLAPIC_OK);
 	CU_ASSERT_EQUAL(irr_bit(&l, 0x59), 1);
-	/* NMI, INIT, SIPI: counted and kept, not delivered. */
-	uint32_t nmi = (APIC_DM_NMI << APIC_ICR_DM_SHIFT) | APIC_ICR_SH_SELF;
+	/* An NMI to self: latched once (a second coalesces), never in the IRR, taken by the VMM. */
+	uint32_t nmi = (APIC_DM_NMI << APIC_ICR_DM_SHIFT) | APIC_ICR_SH_SELF | 0x33;
+	CU_ASSERT_EQUAL(vlapic_nmi_pending(&l), 0);
 	CU_ASSERT_EQUAL(wr(&l, APIC_REG_ICR_LO, nmi, 0), VLAPIC_OK);
+	CU_ASSERT_EQUAL(vlapic_nmi_pending(&l), 1);
+	CU_ASSERT_EQUAL(irr_bit(&l, 0x33), 0); /* the vector field means nothing for an NMI */
+	CU_ASSERT_EQUAL(wr(&l, APIC_REG_ICR_LO, nmi, 0), VLAPIC_OK);
+	CU_ASSERT_EQUAL(l.stats.nmi_coalesced, 1);
+	vlapic_nmi_take(&l);
+	CU_ASSERT_EQUAL(vlapic_nmi_pending(&l), 0);
+	CU_ASSERT_EQUAL(l.stats.nmi_taken, 1);
+	vlapic_nmi_take(&l); /* nothing waits: nothing taken */
+	CU_ASSERT_EQUAL(l.stats.nmi_taken, 1);
+	/* An NMI to another APIC reaches no one. */
+	CU_ASSERT_EQUAL(wr(&l, APIC_REG_ICR_HI, 0x0fu << 24, 0), VLAPIC_OK);
+	CU_ASSERT_EQUAL(wr(&l, APIC_REG_ICR_LO, APIC_DM_NMI << APIC_ICR_DM_SHIFT, 0), VLAPIC_OK);
+	CU_ASSERT_EQUAL(vlapic_nmi_pending(&l), 0);
+	/* INIT, SIPI: counted and kept, not delivered. */
+	uint32_t init = (APIC_DM_INIT << APIC_ICR_DM_SHIFT) | APIC_ICR_SH_SELF;
+	CU_ASSERT_EQUAL(wr(&l, APIC_REG_ICR_LO, init, 0), VLAPIC_OK);
 	CU_ASSERT_EQUAL(l.stats.ipi_unsupported, 1);
-	CU_ASSERT_EQUAL(l.last_unsupported_icr & 0xffffffffu, nmi);
-	CU_ASSERT_EQUAL(l.stats.ipi_self, 6);
-	CU_ASSERT_EQUAL(l.stats.ipi_nowhere, 4);
+	CU_ASSERT_EQUAL(l.last_unsupported_icr & 0xffffffffu, init);
+	CU_ASSERT_EQUAL(l.stats.ipi_self, 8);
+	CU_ASSERT_EQUAL(l.stats.ipi_nowhere, 5);
 	/* Delivery status reads idle. */
 	CU_ASSERT_EQUAL(rd(&l, APIC_REG_ICR_LO, 0) & APIC_ICR_DELIV_STATUS, 0);
 
