@@ -41,15 +41,17 @@ void nested_l2_interrupt(struct vm *vm, uint64_t now)
 	 * being delivered to L2 (one L1 injected, or one this VMM delivers
 	 * again: the processor delivers it first, SDM 26.6), L1's preemption
 	 * timer run out (its exit ranks above external interrupts, 26.7.4),
-	 * and an interrupt window L1 asked for that is open (26.7.5).  The
+	 * and an interrupt or NMI window L1 asked for that is open (26.7.5-6).  The
 	 * processor gives those at the entry; a zero preemption timer brings
 	 * L2 back right after them (26.7.4: after any event injection).
 	 */
-	uint32_t proc12 = (uint32_t)V12(v, CPU_BASED_VM_EXEC_CONTROL);
+	uint32_t proc12 = (uint32_t)V12(v, CPU_BASED_VM_EXEC_CONTROL), pin12 = (uint32_t)V12(v, PIN_BASED_VM_EXEC_CONTROL);
+	uint32_t blocking = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO);
 	if (intr_info_valid(vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD)) ||
 	    vmm_timer_due(TIMER_CHILD_PREEMPTION, vm, now) ||
-	    ((proc12 & CPU_INTR_WINDOW_EXITING) &&
-	     event_gate_open(vmcs_readnat(VMCS_GUEST_RFLAGS), vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO), 0))) {
+	    ((proc12 & CPU_NMI_WINDOW_EXITING) && (pin12 & PIN_VIRTUAL_NMIS) &&
+	     !(blocking & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))) ||
+	    ((proc12 & CPU_INTR_WINDOW_EXITING) && event_gate_open(vmcs_readnat(VMCS_GUEST_RFLAGS), blocking, 0))) {
 		vmm_timer_set(TIMER_LAPIC, vm, now); /* after the look has registered the APIC's own time */
 		return;
 	}

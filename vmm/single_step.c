@@ -75,10 +75,26 @@ void vm_step_arm(struct vm *vm)
 		vmcs_step_by_tf(1);
 }
 
+/*
+ * The last step by TF was an STI that set IF: Bochs shows no STI shadow at
+ * the step trap (nested_mtf.c), so it is put back, now that TF is clear and
+ * the entry checks allow it; else the interrupt the last step lets in could
+ * go between the STI and the instruction it shields (a HLT).
+ */
+static void keep_sti_shadow(struct vm *vm, uint64_t stepped_rip)
+{
+	uint8_t op = 0;
+	if ((vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && vm_code_fetch(vm, stepped_rip, &op, 1) == 1 && op == 0xfb) {
+		uint32_t intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO);
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY_INFO, intr | INTERRUPTIBILITY_STI);
+	}
+}
+
 static void step_taken(struct vm *vm)
 {
 	struct vm_step *s = &vm->step;
 	uint64_t rip = vmcs_readnat(VMCS_GUEST_RIP), now = rdtsc();
+	uint64_t stepped_rip = s->steps ? s->last_rip : 0; /* the RIP the step began at: the one before */
 	if (!s->steps) {
 		s->first_rip = rip;
 		s->first_tsc = now;
@@ -89,10 +105,13 @@ static void step_taken(struct vm *vm)
 	s->steps++;
 	if (--s->left)
 		return;
-	if (s->by_tf)
+	if (s->by_tf) {
 		vmcs_step_by_tf(0);
-	else
+		if (s->steps > 1)
+			keep_sti_shadow(vm, stepped_rip);
+	} else {
 		set_mtf(0);
+	}
 	vm_events_poke(vm); /* interrupts that waited for the stepping to end (vm_events.c) */
 }
 

@@ -69,10 +69,14 @@ int vm_apic_msr_read(struct vm *vm, uint32_t msr, uint64_t *val)
 int vm_apic_msr_write(struct vm *vm, uint32_t msr, uint64_t val)
 {
 	uint64_t now = rdtsc();
-	advance(vm, now);
+	unsigned fired = advance(vm, now);
 	enum vlapic_status st = vlapic_msr_write(&vm->ev.lapic, msr, val, now);
-	/* A new deadline only moves the timer; an EOI, TPR or self IPI may make a vector deliverable. */
-	if (msr == MSR_IA32_TSC_DEADLINE)
+	/*
+	 * A new deadline in the future only moves the timer; one already past
+	 * fired in the write (vlapic.c), and an EOI, TPR or self IPI may make a
+	 * vector deliverable: look before the next entry.
+	 */
+	if (msr == MSR_IA32_TSC_DEADLINE && !fired && vlapic_pending_vector(&vm->ev.lapic) < 0)
 		register_timer(vm);
 	else
 		vm_events_poke(vm);
@@ -158,8 +162,15 @@ static void deliver(struct vm *vm, uint64_t now)
 	if (vm->step.by_tf && vm_stepping(vm) && !at_halt)
 		return;
 	/* An NMI first (SDM 6.9: above maskable interrupts); one event per entry. */
-	if (nmi && deliver_nmi(vm, now))
+	if (nmi && deliver_nmi(vm, now)) {
+		/* An interrupt waits behind it: the window opens when the guest's IF does (its handler's IRET). */
+		if (vector >= 0 && !ev->window) {
+			window_set(vm, 1);
+			ev->window_since = now;
+			ev->count.window_asks++;
+		}
 		return;
+	}
 	if (vector < 0) {
 		if (ev->window)
 			window_set(vm, 0);
@@ -216,6 +227,7 @@ void vm_events_halt(struct vm *vm)
 	ev->count.hlt_blocks++;
 	/* Its APIC timer's next expiration wakes it (an own timer, folded in by block_until), not a poke. */
 	register_timer(vm);
+	ev->at_halt = 1; /* the look at its wake-up follows the HLT: no instruction runs before it */
 	vmm_sched_block_until(vm, SCHED_NEVER);
 }
 
@@ -238,14 +250,13 @@ void vm_events_window_open(struct vm *vm)
 	vm_events_poke(vm);
 }
 
-/* Up to MMIO_INSN_MAX bytes of the VM's code at its RIP, through its own page tables; how many. */
-static unsigned fetch_code(struct vm *vm, uint8_t *code)
+unsigned vm_code_fetch(struct vm *vm, uint64_t rip, uint8_t *code, unsigned max)
 {
 	const struct guest_mem mem = { vm_gpa_ptr(vm, 0), vm->mem_bytes };
-	uint64_t rip = vmcs_readnat(VMCS_GUEST_RIP), cr0 = vmcs_readnat(VMCS_GUEST_CR0), cr3 = vmcs_readnat(VMCS_GUEST_CR3);
+	uint64_t cr0 = vmcs_readnat(VMCS_GUEST_CR0), cr3 = vmcs_readnat(VMCS_GUEST_CR3);
 	uint64_t cr4 = vmcs_readnat(VMCS_GUEST_CR4), efer = vmcs_read64(VMCS_GUEST_IA32_EFER), gpa = 0;
 	unsigned n = 0;
-	for (; n < MMIO_INSN_MAX; n++) {
+	for (; n < max; n++) {
 		/* A new translation at the start and where the instruction crosses into the next page. */
 		if ((n == 0 || ((rip + n) & 0xfff) == 0) && guest_linear_to_phys(&mem, cr0, cr3, cr4, efer, rip + n, 0, &gpa))
 			break;
@@ -266,13 +277,24 @@ int vm_events_xapic_access(struct vm *vm, const struct exit_info *ei)
 		return 0;
 	uint8_t code[MMIO_INSN_MAX];
 	struct mmio_insn in;
-	if (mmio_decode(code, fetch_code(vm, code), &in)) {
+	uint32_t offset = (uint32_t)(gpa - base);
+	uint64_t q = ei->qualification;
+	/*
+	 * Only a data access of the instruction at RIP itself is emulated (SDM
+	 * 28.2.1): a linear address translated to the page (not a page walk
+	 * through it), not a fetch, not during an event's delivery (the IDT or a
+	 * stack there), in 64-bit mode (the decoder's), in the direction the MOV
+	 * goes and inside the page.  Anything else stops the VM.
+	 */
+	if ((q & (EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_TRANSLATED)) != (EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_TRANSLATED) ||
+	    (q & EPT_QUAL_FETCH) || intr_info_valid(vmcs_read32(VMCS_IDT_VECTORING_INFO_FIELD)) ||
+	    !guest_64bit_mode(vmcs_read64(VMCS_GUEST_IA32_EFER)) || mmio_decode(code, vm_code_fetch(vm, vmcs_readnat(VMCS_GUEST_RIP), code, MMIO_INSN_MAX), &in) ||
+	    !!(q & EPT_QUAL_WRITE) != in.store || offset + in.size > APIC_MMIO_SIZE) {
 		vm_fault(vm, ei, "an access to the xAPIC page that is not a MOV nestlab emulates");
 		return 1;
 	}
-	uint32_t offset = (uint32_t)(gpa - base);
 	uint64_t now = rdtsc();
-	advance(vm, now);
+	unsigned fired = advance(vm, now);
 	if (in.store) {
 		uint64_t v = in.has_imm ? in.imm : guest_gpr(vm, in.reg) >> (in.high_byte ? 8 : 0);
 		vlapic_mmio_write(l, offset, in.size, v, now);
@@ -290,8 +312,8 @@ int vm_events_xapic_access(struct vm *vm, const struct exit_info *ei)
 		else if (in.size == 4)
 			v &= 0xffffffffull;
 		guest_set_gpr(vm, in.reg, v);
-		if (advance(vm, now))
-			vm_events_poke(vm);
+		if (fired)
+			vm_events_poke(vm); /* what came by now is delivered before the next entry */
 	}
 	vmcs_writenat(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + in.len);
 	vm->ev.count.xapic_accesses++;

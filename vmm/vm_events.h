@@ -71,6 +71,9 @@ void vm_events_window_open(struct vm *vm);
 /* An NMI-window exit of VMCS01: the guest's NMI handler returned, the NMI goes in at this entry. */
 void vm_events_nmi_window_open(struct vm *vm);
 
+/* Up to max bytes of the VM's code at linear rip, through its own page tables (VMCS01 current); how many. */
+unsigned vm_code_fetch(struct vm *vm, uint64_t rip, uint8_t *code, unsigned max);
+
 /*
  * An EPT violation of the VM's own (VMCS01): if it hit the xAPIC page while
  * the APIC is in xAPIC mode, the MOV that made it is decoded

@@ -39,6 +39,13 @@ static const struct good_case good[] = {
 	  { .len = 10, .size = 8, .store = 0, .reg = 0 } },
 	{ "addr32 movabs 0xfee00020,%al (67 A0 moffs32)", { 0x67, 0xa0, 0x20, 0x00, 0xe0, 0xfe }, 6,
 	  { .len = 6, .size = 1, .store = 0, .reg = 0 } },
+	{ "movw $0x1234,(%rax) (66 C7: imm16)", { 0x66, 0xc7, 0x00, 0x34, 0x12 }, 5,
+	  { .len = 5, .size = 2, .store = 1, .has_imm = 1, .imm = 0x1234 } },
+	{ "movabs 0xfee00030,%ax (66 A1)", { 0x66, 0xa1, 0x30, 0x00, 0xe0, 0xfe, 0, 0, 0, 0 }, 10,
+	  { .len = 10, .size = 2, .store = 0, .reg = 0 } },
+	{ "movq $1,(%rax) (66 48 C7: REX.W wins)", { 0x66, 0x48, 0xc7, 0x00, 0x01, 0, 0, 0 }, 8,
+	  { .len = 8, .size = 8, .store = 1, .has_imm = 1, .imm = 1 } },
+	{ "mov (%rax),%ah", { 0x8a, 0x20 }, 2, { .len = 2, .size = 1, .store = 0, .reg = 0, .high_byte = 1 } },
 	/* More bytes than the instruction: the length is its own. */
 	{ "mov %eax,(%rcx) then other bytes", { 0x89, 0x01, 0x90, 0x90, 0xcc }, 5, { .len = 2, .size = 4, .store = 1 } },
 };
@@ -78,7 +85,8 @@ static void test_refused(void)
 		{ "opcode missing", { 0x66, 0x48 }, 2 },
 		{ "nothing", { 0 }, 0 },
 		{ "prefixes past 15 bytes", { 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
-					      0x89, 0x04 }, 15 },
+					      0x66, 0x66 }, 15 },
+		{ "REX not right before the opcode", { 0x48, 0x66, 0x89, 0x00 }, 4 },
 	};
 	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct mmio_insn got;
