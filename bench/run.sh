@@ -156,7 +156,7 @@ printf '\ntimer wake-ups (a leaf'"'"'s TSC-deadline timer every 1 ms, cyclictest
 printf 'minus deadline, TSC ticks at 200 Mips; L0 exits and CPU ticks per wake-up counted between 200 and\n'
 printf '100 wake-ups: CPU ticks are the wake-up phase'"'"'s extra span minus the time L0 spent halted, so every\n'
 printf 'level'"'"'s work and the guest'"'"'s own)\n'
-printf '  %-18s %8s %8s %8s %8s %10s %16s %16s\n' "stack" "p50" "p99" "max" "avg" "p99 vs d1" "L0 exits/wakeup" "CPU ticks/wakeup"
+printf '  %-18s %8s %8s %8s %8s %10s %17s %17s\n' "stack" "p50" "p99" "max" "avg" "p99 vs d1" "L0 exits/wakeup" "CPU ticks/wakeup"
 w1=$(wk wakeup-d1 p99)
 for c in wakeup-d1 wakeup-d2-shadow wakeup-d3-shadow; do
 	p50=$(wk "$c" p50); p99=$(wk "$c" p99); mx=$(wk "$c" max); avg=$(wk "$c" avg)
@@ -170,7 +170,7 @@ for c in wakeup-d1 wakeup-d2-shadow wakeup-d3-shadow; do
 		fi
 	done
 	awk -v c="$c" -v a="$p50" -v b="$p99" -v m="$mx" -v g="$avg" -v w1="$w1" -v n="$n" -v ex="$ex" -v busy="$busy" \
-		'BEGIN { printf "  %-18s %8d %8d %8d %8d %9.1fx %16.2f %16d\n", c, a, b, m, g, b / w1, ex / n, busy / n }'
+		'BEGIN { printf "  %-18s %8d %8d %8d %8d %9.1fx %17.2f %17d\n", c, a, b, m, g, b / w1, ex / n, busy / n }'
 done
 for c in wakeup-d1 wakeup-d2-shadow wakeup-d3-shadow; do
 	printf '  %-18s VMM saw the timer late by (avg ticks): %s\n' "$c" "$(late_chain "$c")"
