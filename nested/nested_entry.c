@@ -158,10 +158,41 @@ static void put_l1_regs(struct nested_vm *nv, const struct l1_regs *l1)
  * inject (the last exit made VMCS02's copy unknown) and the EPT02 root
  * (INVEPT may have dropped it).
  */
+/* The event-window exiting controls, the only primary controls an entry may take from L1 without a new merge. */
+#define WINDOW_CONTROLS (CPU_INTR_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING)
+
+/*
+ * Whether L1 changed only the window bits of the primary controls since they
+ * passed the full checks, and in a way those checks would pass too: NMI-window
+ * exiting needs virtual NMIs (SDM 26.2.1.1), which is pin-based, unchanged
+ * unless the entry is cold anyway.
+ */
+static int only_window_bits_changed(const struct nested_vm *nv)
+{
+	const struct vmcs12 *v = nv->nvmx.cache;
+	uint64_t proc12 = V12(v, CPU_BASED_VM_EXEC_CONTROL);
+	if ((proc12 ^ nv->cur->changed.proc_passed) & ~(uint64_t)WINDOW_CONTROLS)
+		return 0;
+	/* Bits L1 is not offered (the allowed-1 half of its TRUE capability MSR) are the full check's to refuse. */
+	if (proc12 & WINDOW_CONTROLS & ~(nv->caps.true_procbased >> 32))
+		return 0;
+	return !(proc12 & CPU_NMI_WINDOW_EXITING) || (V12(v, PIN_BASED_VM_EXEC_CONTROL) & PIN_VIRTUAL_NMIS);
+}
+
 static void update_vmcs02(struct nested_vm *nv, struct shadow_ept *sept, const struct l1_regs *l1)
 {
 	const struct vmcs12 *v = nv->nvmx.cache;
 	vmcs_load(nv->v02->ctx.hpa);
+	if (nv->cur->changed.mark[VMCS12_IDX_CPU_BASED_VM_EXEC_CONTROL]) {
+		/*
+		 * Only the window bits moved (only_window_bits_changed()): the
+		 * merged controls (which the emulated MTF puts back at its entries)
+		 * take L1's as they are, as the merge would.
+		 */
+		nv->v02->proc = (nv->v02->proc & ~WINDOW_CONTROLS) |
+				((uint32_t)V12(v, CPU_BASED_VM_EXEC_CONTROL) & WINDOW_CONTROLS);
+		nested_vmcs02_put(nv, VMCS12_IDX_CPU_BASED_VM_EXEC_CONTROL, nv->v02->proc);
+	}
 	put(nv, VM_ENTRY_INTR_INFO_FIELD, V12(v, VM_ENTRY_INTR_INFO_FIELD));
 	put(nv, VM_ENTRY_EXCEPTION_ERROR_CODE, V12(v, VM_ENTRY_EXCEPTION_ERROR_CODE));
 	put(nv, VM_ENTRY_INSTRUCTION_LEN, V12(v, VM_ENTRY_INSTRUCTION_LEN));
@@ -314,6 +345,8 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 
 	int l1_ia32e = (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) != 0; /* L1's mode: VMCS01 is current */
 	select_vmcs02(nv);
+	if (nv->cur->changed.mark[VMCS12_IDX_CPU_BASED_VM_EXEC_CONTROL] && !only_window_bits_changed(nv))
+		nested_vmcs12_cold(nv);
 	/*
 	 * Since the last full check passed for this VMCS12 L1 changed only hot
 	 * fields: every other check would read the values that passed, so
@@ -345,6 +378,9 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 	}
 	nv->cur->changed.passed_for = why ? NVMX_NO_VMCS : nv->nvmx.current;
 	nv->cur->changed.passed_l1_ia32e = l1_ia32e;
+	/* What the next window-only change is measured against; a hot entry that took one updates it. */
+	if (!why && (!hot_only || nv->cur->changed.mark[VMCS12_IDX_CPU_BASED_VM_EXEC_CONTROL]))
+		nv->cur->changed.proc_passed = V12(v, CPU_BASED_VM_EXEC_CONTROL);
 	if (why) {
 		nested_vmcs12_cold(nv); /* what L1 changed is not in VMCS02 yet: the next entry builds it whole */
 		nv->count.vmentry_failures++;

@@ -22,7 +22,9 @@ static const uint8_t field_attrs[VMCS12_NFIELDS] = {
  * every entry from VMCS12's primary controls (nested_mtf_before_entry()),
  * which is exact only because a change to them forces a full entry and a
  * new merge of VMCS02: they must never be a field the hot checks alone
- * may pass.
+ * may pass.  (One exception, decided at the entry: a change of the
+ * event-window bits alone, nested_entry.c, which the merge takes from L1
+ * unchanged and the MTF does not depend on.)
  */
 enum {
 #define X(name, enc, attrs) ATTRS_OF_##name = (attrs),
@@ -67,6 +69,14 @@ void vmcs12_index_lists_init(void)
 		uint32_t enc = vmcs_field_encodings[i];
 		uint8_t a = field_attrs[i];
 		vmcs12_hot_only[i] = (a & VF_HOT_CHECKED) || vmcs_field_is_readonly(enc);
+		/*
+		 * The primary controls are cold unless only their event-window
+		 * bits moved: nested_enter() looks at the change mark and decides
+		 * (an interrupt window turned on and off costs a hot entry, not a
+		 * full check and a new merge).
+		 */
+		if (i == VMCS12_IDX_CPU_BASED_VM_EXEC_CONTROL)
+			vmcs12_hot_only[i] = 1;
 		if (a & VF_HOT)
 			add(&vmcs12_hot, i);
 		if ((a & VF_HOT) && (a & VF_READ_MOSTLY))

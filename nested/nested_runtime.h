@@ -43,6 +43,7 @@ struct nested_vmcs12_slot {
 		int cold;             /* some other field changed, or something this VMM does not track */
 		uint64_t passed_for;  /* the VMCS12 whose full check passed last (NVMX_NO_VMCS: none) */
 		int passed_l1_ia32e;  /* L1's mode then: the host checks depend on it */
+		uint64_t proc_passed; /* VMCS12's primary controls when the checks last passed */
 	} changed;
 	/*
 	 * VMCS01's guest-state values that emulate loading L1's host state

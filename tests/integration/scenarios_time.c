@@ -208,6 +208,23 @@ static void test_wakeups_xapic(void)
 	json_decref(s);
 }
 
+/* The event window at depth 2: hv1's window toggles are hot entries at L0, and every window comes. */
+static void test_wakeups_event_window_depth2(void)
+{
+	char dir[4096];
+	json_t *s = run_config("wakeup-irq-off-d2", "tests/integration/configs/wakeup-irq-off-d2.xml", 0, dir, sizeof dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	check_wakeups(s, dir, "L0/hv1/rt", 200);
+	json_t *lapic = json_object_get(vm_by_path(s, "L0/hv1/rt"), "lapic");
+	CU_ASSERT_EQUAL(member(lapic, "window_exits"), 200);
+	CU_ASSERT_EQUAL(level_exits(s, "L0/hv1", "INTERRUPT_WINDOW"), 200);
+	/* 400 toggles of the window bit, yet VMCS12 was checked in full only at the first launch. */
+	json_t *hv1 = vm_by_path(s, "L0/hv1");
+	CU_ASSERT(nested_count(hv1, NULL, "entry_checks_full") < 5);
+	CU_ASSERT(nested_count(hv1, NULL, "entry_checks_hot") >= 400);
+	json_decref(s);
+}
+
 /* NMIs, each sent from the handler of the one before: held in the NMI window, all delivered. */
 static void check_nmis(const char *name, const char *config, const char *path, const char *level)
 {
@@ -250,4 +267,5 @@ void register_time_scenarios(CU_pSuite s)
 	CU_add_test(s, "wake-ups while single-stepped by RFLAGS.TF", test_wakeups_while_stepped);
 	CU_add_test(s, "wake-ups through the xAPIC page at depth 2", test_wakeups_xapic);
 	CU_add_test(s, "NMIs and the NMI window at depths 1 and 2", test_nmis);
+	CU_add_test(s, "the event window at depth 2: window toggles are hot entries", test_wakeups_event_window_depth2);
 }
