@@ -7,10 +7,9 @@
 
 void isr_lapic_timer(void);    /* isr.S: counts, EOIs, returns */
 void isr_lapic_spurious(void); /* isr.S: returns */
-uint64_t lapic_timer_irqs;  /* isr.S counts here */
+uint64_t lapic_timer_irqs;  /* isr.S's counting handler counts here (the hostile guest reads its own) */
 
 static int usable;
-static uint64_t exit_interrupts;
 
 void lapic_timer_init(void)
 {
@@ -33,11 +32,6 @@ void lapic_timer_init(void)
 	idt_set_gate(LAPIC_TIMER_VECTOR, isr_lapic_timer, 0);
 	idt_set_gate(APIC_SVR_RESET, isr_lapic_spurious, 0); /* the spurious vector SVR names */
 	usable = 1;
-}
-
-int lapic_timer_usable(void)
-{
-	return usable;
 }
 
 void lapic_timer_idle_until(uint64_t until)
@@ -63,14 +57,8 @@ void lapic_timer_exit_interrupt(uint32_t intr_info)
 {
 	if (!intr_info_valid(intr_info))
 		return; /* not acknowledged: a latecomer from the masked PICs, never taken */
-	exit_interrupts++;
 	if (intr_info_vector(intr_info) == APIC_SVR_RESET)
 		return; /* the spurious vector sets no ISR bit: no EOI */
 	if (usable)
 		wrmsr(X2APIC_MSR(APIC_REG_EOI), 0);
-}
-
-uint64_t lapic_timer_interrupts(void)
-{
-	return lapic_timer_irqs + exit_interrupts;
 }

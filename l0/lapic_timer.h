@@ -22,16 +22,10 @@
  */
 void lapic_timer_init(void);
 
-/* Whether the VMM halts to wait (1) or polls (0), for the boot record. */
-int lapic_timer_usable(void);
-
 /* Idle until the TSC reaches until: halt with the timer armed, or poll. */
 void lapic_timer_idle_until(uint64_t until);
 
 /* An interrupt acknowledged on a VM exit (intr_info as the exit reported it): end it at the APIC. */
 void lapic_timer_exit_interrupt(uint32_t intr_info);
-
-/* Interrupts the VMM took: through its IDT while halted, and acknowledged on exits. */
-uint64_t lapic_timer_interrupts(void);
 
 #endif

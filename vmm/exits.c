@@ -8,6 +8,7 @@
 #include "cpu.h"
 #include "nestlab/records.h"
 #include "vmm.h"
+#include "guest_state.h"
 #include "exit_table.h"
 #include "vmm_sched.h"
 #include "nested_runtime.h"
@@ -120,12 +121,8 @@ enum exit_action handle_io(struct vm *vm, const struct exit_info *ei)
 	if (string)
 		return vm_fault(vm, ei, "string port I/O is not emulated");
 	if (in) {
-		uint64_t mask = size == 4 ? 0xffffffffull : (1ull << (8 * size)) - 1;
-		uint64_t val = port == COM1_LSR ? 0x60 : mask;
-		if (size == 4)
-			vm->regs.rax = val & mask; /* a 32-bit IN zero-extends into RAX */
-		else
-			vm->regs.rax = (vm->regs.rax & ~mask) | (val & mask);
+		uint64_t val = port == COM1_LSR ? 0x60 : ~0ull;
+		vm->regs.rax = gpr_after_load(vm->regs.rax, val, size);
 	} else if (port == COM1_DATA || port == PORT_E9) {
 		char ch = (char)vm->regs.rax;
 		vm_console_put(vm, &ch, 1);

@@ -8,6 +8,19 @@
 uint64_t guest_gpr(const struct vm *vm, unsigned n);
 void guest_set_gpr(struct vm *vm, unsigned n, uint64_t v);
 
+/*
+ * A GPR after a load of size bytes (1, 2, 4 or 8) of v into it: a 32-bit
+ * load zero-extends into the 64-bit register, 8- and 16-bit loads keep the
+ * bits above them, a 64-bit one replaces it (SDM Vol. 1 3.4.1.1).
+ */
+static inline uint64_t gpr_after_load(uint64_t old, uint64_t v, unsigned size)
+{
+	if (size >= 8)
+		return v;
+	uint64_t mask = (1ull << (8 * size)) - 1;
+	return size == 4 ? v & mask : (old & ~mask) | (v & mask);
+}
+
 /* The guest's view of CR0/CR4: its own bits, and the read shadow where the VMM owns the bit. */
 uint64_t guest_visible_cr0(void);
 uint64_t guest_visible_cr4(void);

@@ -83,19 +83,40 @@ int vm_apic_msr_write(struct vm *vm, uint32_t msr, uint64_t val)
 	return st == VLAPIC_OK ? 0 : -1;
 }
 
-static void window_set(struct vm *vm, int on)
+/* Turn one window-exiting control of VMCS01 (current) on or off; *flag keeps what the VMCS holds. */
+static void window_control(uint32_t control, int on, uint8_t *flag)
 {
 	uint32_t proc = vmcs_read32(VMCS_CPU_BASED_VM_EXEC_CONTROL);
-	vmcs_write32(VMCS_CPU_BASED_VM_EXEC_CONTROL,
-		     on ? proc | CPU_INTR_WINDOW_EXITING : proc & ~CPU_INTR_WINDOW_EXITING);
-	vm->ev.window = (uint8_t)on;
+	vmcs_write32(VMCS_CPU_BASED_VM_EXEC_CONTROL, on ? proc | control : proc & ~control);
+	*flag = (uint8_t)on;
+}
+
+static void window_set(struct vm *vm, int on)
+{
+	window_control(CPU_INTR_WINDOW_EXITING, on, &vm->ev.window);
 }
 
 static void nmi_window_set(struct vm *vm, int on)
 {
-	uint32_t proc = vmcs_read32(VMCS_CPU_BASED_VM_EXEC_CONTROL);
-	vmcs_write32(VMCS_CPU_BASED_VM_EXEC_CONTROL, on ? proc | CPU_NMI_WINDOW_EXITING : proc & ~CPU_NMI_WINDOW_EXITING);
-	vm->ev.nmi_window = (uint8_t)on;
+	window_control(CPU_NMI_WINDOW_EXITING, on, &vm->ev.nmi_window);
+}
+
+/* An interrupt waits for the guest's window: ask for the exit (once), and time the wait. */
+static void ask_window(struct vm *vm, uint64_t now)
+{
+	struct vm_events *ev = &vm->ev;
+	if (ev->window)
+		return;
+	window_set(vm, 1);
+	ev->window_since = now;
+	ev->count.window_asks++;
+}
+
+/* Nothing waits for the window any more. */
+static void drop_window(struct vm *vm)
+{
+	if (vm->ev.window)
+		window_set(vm, 0);
 }
 
 /*
@@ -106,7 +127,7 @@ static void nmi_window_set(struct vm *vm, int on)
  * virtual NMIs, or a look at the next exit.  1 when an event is in the
  * entry now (the NMI, or one there before it), so nothing else goes in.
  */
-static int deliver_nmi(struct vm *vm, uint64_t now)
+static int deliver_nmi(struct vm *vm)
 {
 	struct vm_events *ev = &vm->ev;
 	uint32_t info = vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD);
@@ -129,7 +150,6 @@ static int deliver_nmi(struct vm *vm, uint64_t now)
 	} else {
 		vm_events_poke(vm); /* STI/MOV-SS blocking ends after one instruction: the next exit looks */
 	}
-	(void)now;
 	return intr_info_valid(info);
 }
 
@@ -147,8 +167,7 @@ static void deliver(struct vm *vm, uint64_t now)
 	int at_halt = ev->at_halt;
 	ev->at_halt = 0;
 	if (vector < 0 && !nmi) {
-		if (ev->window)
-			window_set(vm, 0);
+		drop_window(vm);
 		return;
 	}
 	/*
@@ -162,31 +181,22 @@ static void deliver(struct vm *vm, uint64_t now)
 	if (vm->step.by_tf && vm_stepping(vm) && !at_halt)
 		return;
 	/* An NMI first (SDM 6.9: above maskable interrupts); one event per entry. */
-	if (nmi && deliver_nmi(vm, now)) {
+	if (nmi && deliver_nmi(vm)) {
 		/* An interrupt waits behind it: the window opens when the guest's IF does (its handler's IRET). */
-		if (vector >= 0 && !ev->window) {
-			window_set(vm, 1);
-			ev->window_since = now;
-			ev->count.window_asks++;
-		}
+		if (vector >= 0)
+			ask_window(vm, now);
 		return;
 	}
 	if (vector < 0) {
-		if (ev->window)
-			window_set(vm, 0);
+		drop_window(vm);
 		return;
 	}
 	if (!event_gate_open(vmcs_readnat(VMCS_GUEST_RFLAGS), vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO),
 			     vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD))) {
-		if (!ev->window) {
-			window_set(vm, 1);
-			ev->window_since = now;
-			ev->count.window_asks++;
-		}
+		ask_window(vm, now);
 		return;
 	}
-	if (ev->window)
-		window_set(vm, 0);
+	drop_window(vm);
 	/* The acknowledge: IRR -> ISR, or the spurious vector if priorities changed meanwhile (they cannot here). */
 	int taken = vlapic_ack(&ev->lapic, (unsigned)vector);
 	vmcs_write32(VMCS_VM_ENTRY_INTR_INFO_FIELD, intr_info_event(INTR_TYPE_EXT_INTR, (unsigned)taken));
@@ -216,18 +226,18 @@ void vm_events_halt(struct vm *vm)
 		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY_INFO,
 			     blocking & ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 	advance(vm, rdtsc());
+	/* The next look follows the HLT, now or at the wake-up: no instruction runs before it, even while stepped. */
+	ev->at_halt = 1;
 	/* An NMI ends a halt whatever RFLAGS.IF says; an interrupt only with IF set. */
 	if (vlapic_nmi_pending(&ev->lapic) ||
 	    ((vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && vlapic_pending_vector(&ev->lapic) >= 0)) {
 		ev->count.hlt_passed++;
-		ev->at_halt = 1; /* the halt's own look: the interrupt goes in now, even while stepped */
 		vm_events_poke(vm);
 		return;
 	}
 	ev->count.hlt_blocks++;
 	/* Its APIC timer's next expiration wakes it (an own timer, folded in by block_until), not a poke. */
 	register_timer(vm);
-	ev->at_halt = 1; /* the look at its wake-up follows the HLT: no instruction runs before it */
 	vmm_sched_block_until(vm, SCHED_NEVER);
 }
 
@@ -302,15 +312,8 @@ int vm_events_xapic_access(struct vm *vm, const struct exit_info *ei)
 	} else {
 		uint64_t v = 0, old = guest_gpr(vm, in.reg);
 		vlapic_mmio_read(l, offset, in.size, now, &v);
-		/* A 32-bit load zero-extends into the 64-bit register; 8- and 16-bit ones merge (SDM Vol. 1 3.4.1.1). */
-		if (in.high_byte)
-			v = (old & ~0xff00ull) | ((v & 0xff) << 8);
-		else if (in.size == 1)
-			v = (old & ~0xffull) | (v & 0xff);
-		else if (in.size == 2)
-			v = (old & ~0xffffull) | (v & 0xffff);
-		else if (in.size == 4)
-			v &= 0xffffffffull;
+		/* AH..BH are bits 15:8; every other register takes the load by the usual rule. */
+		v = in.high_byte ? (old & ~0xff00ull) | ((v & 0xff) << 8) : gpr_after_load(old, v, in.size);
 		guest_set_gpr(vm, in.reg, v);
 		if (fired)
 			vm_events_poke(vm); /* what came by now is delivered before the next entry */
