@@ -123,11 +123,16 @@ static void drop_window(struct vm *vm)
  * The NMI the APIC latched: injected when nothing blocks it (SDM 26.3.1.5:
  * no MOV-SS blocking for an NMI; as KVM, no STI blocking either; and no
  * virtual-NMI blocking, which the processor keeps from the injection to
- * the guest's IRET), else NMI-window exiting, where the processor has
- * virtual NMIs, or a look at the next exit.  1 when an event is in the
- * entry now (the NMI, or one there before it), so nothing else goes in.
+ * the guest's IRET).  Held by the guest's NMI handler, it waits for the NMI
+ * window (where the processor has virtual NMIs); held by an STI or MOV-SS
+ * shadow alone, for the interrupt window, which opens after the shielded
+ * instruction when IF is set; otherwise for the VM's next exit.  Never a
+ * look at once: with the shadow still reported it would exit before the
+ * shielded instruction, find the same shadow, and never let it run.
+ * 1 when an event is in the entry now (the NMI, or one there before it),
+ * so nothing else goes in.
  */
-static int deliver_nmi(struct vm *vm)
+static int deliver_nmi(struct vm *vm, uint64_t now)
 {
 	struct vm_events *ev = &vm->ev;
 	uint32_t info = vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD);
@@ -141,14 +146,14 @@ static int deliver_nmi(struct vm *vm)
 		ev->count.nmi_injected++;
 		return 1;
 	}
-	if (((uint32_t)(vmm_caps->pinbased >> 32) & PIN_VIRTUAL_NMIS) && !(blocking & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))) {
+	if (blocking & INTERRUPTIBILITY_NMI) {
 		/* Blocked by the guest's own NMI handler: the window opens at its IRET (26.7.6). */
-		if (!ev->nmi_window) {
+		if (((uint32_t)(vmm_caps->pinbased >> 32) & PIN_VIRTUAL_NMIS) && !ev->nmi_window) {
 			nmi_window_set(vm, 1);
 			ev->count.nmi_window_asks++;
 		}
-	} else {
-		vm_events_poke(vm); /* STI/MOV-SS blocking ends after one instruction: the next exit looks */
+	} else if (!intr_info_valid(info) && (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF)) {
+		ask_window(vm, now); /* past the shadow, the window exit's look injects it */
 	}
 	return intr_info_valid(info);
 }
@@ -181,15 +186,16 @@ static void deliver(struct vm *vm, uint64_t now)
 	if (vm->step.by_tf && vm_stepping(vm) && !at_halt)
 		return;
 	/* An NMI first (SDM 6.9: above maskable interrupts); one event per entry. */
-	if (nmi && deliver_nmi(vm)) {
+	if (nmi && deliver_nmi(vm, now)) {
 		/* An interrupt waits behind it: the window opens when the guest's IF does (its handler's IRET). */
 		if (vector >= 0)
 			ask_window(vm, now);
 		return;
 	}
 	if (vector < 0) {
-		drop_window(vm);
-		return;
+		if (!nmi)
+			drop_window(vm);
+		return; /* a waiting NMI may have asked for the interrupt window itself (deliver_nmi()) */
 	}
 	if (!event_gate_open(vmcs_readnat(VMCS_GUEST_RFLAGS), vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO),
 			     vmcs_read32(VMCS_VM_ENTRY_INTR_INFO_FIELD))) {

@@ -43,9 +43,15 @@ void phase_nmis(const struct nl_guest_boot *boot, struct wakeup_results *res)
 	}
 	nmi_wanted = w->nmis;
 	uint64_t t0 = tsc_now(), give_up = t0 + 1000 * boot->tsc_khz; /* a second: NMIs are never masked */
-	leaf_apic_send_self_nmi();
+	/*
+	 * The first from inside an STI shadow, where the VMM may not inject it
+	 * until the next instruction (it waits for the window there); the rest
+	 * from the handler of the one before.  Interrupts stay on meanwhile.
+	 */
+	leaf_apic_send_self_nmi_after_sti();
 	while (nmi_count < nmi_wanted && tsc_now() < give_up)
 		__builtin_ia32_pause();
+	__asm__ volatile("cli" ::: "memory");
 	res->nmis = nmi_count;
 	struct record r;
 	record_begin(&r, NL_REC_GUEST_PHASE);

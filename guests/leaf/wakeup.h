@@ -29,9 +29,10 @@ struct wakeup_results {
 void phase_wakeups(const struct nl_guest_boot *boot, struct wakeup_results *res);
 /*
  * The NMI phase, after the wake-ups: workload.nmis NMIs sent to itself
- * through the APIC, the first from here, each next one from the handler
- * of the one before, where NMIs are blocked until its IRET: each waits for
- * the NMI window (mechanism 3).  A "phase" record: count, wanted, ticks.
+ * through the APIC, the first from here, in the shadow of an STI (it
+ * waits for the interrupt window), each next one from the handler of the
+ * one before, where NMIs are blocked until its IRET: each waits for the
+ * NMI window (mechanism 3).  A "phase" record: count, wanted, ticks.
  */
 void phase_nmis(const struct nl_guest_boot *boot, struct wakeup_results *res);
 

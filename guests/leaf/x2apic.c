@@ -76,16 +76,36 @@ const char *leaf_apic_start(int use_xapic)
 	return 0;
 }
 
-void leaf_apic_send_self_nmi(void)
+/* The write that sends an NMI IPI to this processor, right after an STI when in_sti_shadow (IF stays 1). */
+static void send_self_nmi(int in_sti_shadow)
 {
 	uint32_t icr = APIC_DM_NMI << APIC_ICR_DM_SHIFT;
 	if (xapic) {
 		*xapic_reg(APIC_REG_ICR_HI) = leaf_apic_read(APIC_REG_ID) & (0xffu << APIC_XAPIC_ID_SHIFT);
-		*xapic_reg(APIC_REG_ICR_LO) = icr;
-	} else {
-		/* One 64-bit write: the destination (its x2APIC ID) in bits 63:32. */
-		leaf_wrmsr(X2APIC_MSR(APIC_REG_ICR_LO), ((uint64_t)leaf_rdmsr(X2APIC_MSR(APIC_REG_ID)) << 32) | icr);
+		volatile uint32_t *lo = xapic_reg(APIC_REG_ICR_LO);
+		if (in_sti_shadow)
+			__asm__ volatile("sti; movl %0, (%1)" ::"r"(icr), "r"(lo) : "memory");
+		else
+			*lo = icr;
+		return;
 	}
+	/* One 64-bit write: the destination (its x2APIC ID) in bits 63:32. */
+	uint64_t v = ((uint64_t)leaf_rdmsr(X2APIC_MSR(APIC_REG_ID)) << 32) | icr;
+	if (in_sti_shadow)
+		__asm__ volatile("sti; wrmsr" ::"c"(X2APIC_MSR(APIC_REG_ICR_LO)), "a"((uint32_t)v),
+				 "d"((uint32_t)(v >> 32)) : "memory");
+	else
+		leaf_wrmsr(X2APIC_MSR(APIC_REG_ICR_LO), v);
+}
+
+void leaf_apic_send_self_nmi(void)
+{
+	send_self_nmi(0);
+}
+
+void leaf_apic_send_self_nmi_after_sti(void)
+{
+	send_self_nmi(1);
 }
 
 void leaf_apic_eoi(void)

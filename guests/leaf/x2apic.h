@@ -27,6 +27,8 @@ uint32_t leaf_apic_read(uint32_t offset);
 void leaf_apic_eoi(void);
 /* An NMI IPI to this processor (ICR: its own APIC ID, delivery mode NMI). */
 void leaf_apic_send_self_nmi(void);
+/* The same, the ICR write in the shadow of an STI that sets IF (and leaves it set). */
+void leaf_apic_send_self_nmi_after_sti(void);
 
 static inline void leaf_wrmsr(uint32_t msr, uint64_t v)
 {
