@@ -129,6 +129,17 @@ static int check_header(const struct nl_manifest_header *h, size_t len, const ch
 	/* 64-bit sum: vm_offset is a full uint32_t and must not wrap. */
 	if ((uint64_t)h->vm_offset + (uint64_t)h->vm_count * h->vm_entry_size > h->total_size)
 		return fail(why, "VM entries run past total_size", NL_MFE_LAYOUT);
+	if (h->irq_count && h->irq_entry_size != sizeof(struct nl_manifest_irq))
+		return fail(why, "irq_entry_size is not the size of this version's interrupt-line entry", NL_MFE_LAYOUT);
+	if (h->irq_count > NL_IRQ_MAX)
+		return fail(why, "irq_count exceeds NL_IRQ_MAX", NL_MFE_LAYOUT);
+	if (h->irq_count && (h->irq_offset % 8 != 0 ||
+			     h->irq_offset < (uint64_t)h->vm_offset + (uint64_t)h->vm_count * h->vm_entry_size))
+		return fail(why, "irq_offset is not 8-byte aligned after the VM entries", NL_MFE_LAYOUT);
+	if (h->irq_count && (uint64_t)h->irq_offset + (uint64_t)h->irq_count * h->irq_entry_size > h->total_size)
+		return fail(why, "interrupt-line entries run past total_size", NL_MFE_LAYOUT);
+	if (h->reserved)
+		return fail(why, "header reserved field is not zero", NL_MFE_LAYOUT);
 	if (h->total_size > len)
 		return fail(why, "truncated: fewer bytes than total_size", NL_MFE_SHORT);
 	return 0;
@@ -198,14 +209,92 @@ static int check_vm(const struct nl_manifest_vm *vms, uint32_t i, const char **w
 		return fail(why, "VM workload.irq_off_us is not below period_us", NL_MFE_VALUE);
 	if (w->nmis > NL_NMIS_MAX)
 		return fail(why, "VM workload.nmis exceeds NL_NMIS_MAX", NL_MFE_VALUE);
-	if (w->reserved)
-		return fail(why, "VM workload.reserved is not zero", NL_MFE_VALUE);
+	if (w->listen_ms > NL_LISTEN_MS_MAX)
+		return fail(why, "VM workload.listen_ms exceeds NL_LISTEN_MS_MAX", NL_MFE_VALUE);
 	if (w->apic_mode != NL_LEAF_X2APIC && w->apic_mode != NL_LEAF_XAPIC)
 		return fail(why, "VM workload.apic_mode is neither x2apic nor xapic", NL_MFE_VALUE);
 	if (vm->kind == NL_VM_VMM && check_sched(&vm->sched, why))
 		return NL_MFE_VALUE;
 	if (vm->kind == NL_VM_LEAF && (vm->sched.policy || vm->sched.quantum_us))
 		return fail(why, "a leaf VM carries a scheduler", NL_MFE_VALUE);
+	return 0;
+}
+
+static int is_power_of_two(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* One interrupt-line source's rules: its device's line and rate, or a generator's timing. */
+static int check_irq_source(const struct nl_manifest_irq *e, const char **why)
+{
+	if (e->to_vm != -1 || e->to_line || e->at_ms)
+		return fail(why, "interrupt source carries route fields", NL_MFE_VALUE);
+	switch (e->source) {
+	case NL_IRQ_SRC_RTC:
+		if (e->line != NL_IRQ_RTC_LINE || e->owner != -1)
+			return fail(why, "the RTC is line 8 of the root VMM", NL_MFE_VALUE);
+		if (!is_power_of_two(e->rate) || e->rate < NL_IRQ_RTC_HZ_MIN || e->rate > NL_IRQ_RTC_HZ_MAX)
+			return fail(why, "RTC rate is not a power of two in NL_IRQ_RTC_HZ_MIN..MAX", NL_MFE_VALUE);
+		break;
+	case NL_IRQ_SRC_PIT:
+		if (e->line != NL_IRQ_PIT_LINE || e->owner != -1)
+			return fail(why, "the PIT is line 0 of the root VMM", NL_MFE_VALUE);
+		if (e->rate < NL_IRQ_PIT_HZ_MIN || e->rate > NL_IRQ_PIT_HZ_MAX)
+			return fail(why, "PIT rate is outside NL_IRQ_PIT_HZ_MIN..MAX", NL_MFE_VALUE);
+		break;
+	case NL_IRQ_SRC_PERIODIC:
+	case NL_IRQ_SRC_POISSON:
+	case NL_IRQ_SRC_BURST:
+		if (e->rate < NL_IRQ_PERIOD_US_MIN || e->rate > NL_IRQ_PERIOD_US_MAX)
+			return fail(why, "generator period is outside NL_IRQ_PERIOD_US_MIN..MAX", NL_MFE_VALUE);
+		if (e->source != NL_IRQ_SRC_BURST) {
+			if (e->burst || e->spacing_us)
+				return fail(why, "a generator that is not a burst carries burst fields", NL_MFE_VALUE);
+			break;
+		}
+		if (e->burst < 1 || e->burst > NL_IRQ_BURST_MAX || e->spacing_us < 1)
+			return fail(why, "burst size or spacing out of range", NL_MFE_VALUE);
+		if ((uint64_t)(e->burst - 1) * e->spacing_us >= e->rate)
+			return fail(why, "a burst lasts as long as its period", NL_MFE_VALUE);
+		break;
+	default:
+		return fail(why, "interrupt source kind is unknown", NL_MFE_VALUE);
+	}
+	return 0;
+}
+
+/*
+ * One interrupt-line entry against the VM tree: its owner a VMM (or the
+ * manifest's reader), its line in range, a route's VM one of the owner's
+ * own, a route's time inside the run; one source per line per VMM.
+ */
+static int check_irq(const struct nl_manifest_header *h, const struct nl_manifest_vm *vms,
+		     const struct nl_manifest_irq *irqs, uint32_t i, const char **why)
+{
+	const struct nl_manifest_irq *e = &irqs[i];
+
+	if (e->owner != -1 && (e->owner < 0 || (uint32_t)e->owner >= h->vm_count || vms[e->owner].kind != NL_VM_VMM))
+		return fail(why, "interrupt line owner is not -1 or a VMM entry", NL_MFE_TREE);
+	if (e->line >= NL_IRQ_LINES)
+		return fail(why, "interrupt line is not below NL_IRQ_LINES", NL_MFE_VALUE);
+	if (e->item == NL_IRQ_ITEM_SOURCE) {
+		for (uint32_t j = 0; j < i; j++)
+			if (irqs[j].item == NL_IRQ_ITEM_SOURCE && irqs[j].owner == e->owner && irqs[j].line == e->line)
+				return fail(why, "two sources for one line of one VMM", NL_MFE_VALUE);
+		return check_irq_source(e, why);
+	}
+	if (e->item != NL_IRQ_ITEM_ROUTE)
+		return fail(why, "interrupt-line entry is neither a source nor a route", NL_MFE_VALUE);
+	if (e->source || e->rate || e->burst || e->spacing_us)
+		return fail(why, "interrupt route carries source fields", NL_MFE_VALUE);
+	if (e->to_vm != NL_IRQ_TO_VMM &&
+	    (e->to_vm < 0 || (uint32_t)e->to_vm >= h->vm_count || vms[e->to_vm].parent != e->owner))
+		return fail(why, "interrupt route's VM is not one of its owner's VMs", NL_MFE_TREE);
+	if (e->to_line >= NL_IRQ_LINES || (e->to_vm == NL_IRQ_TO_VMM && e->to_line))
+		return fail(why, "interrupt route's VM line is out of range", NL_MFE_VALUE);
+	if (e->at_ms >= h->duration_ms)
+		return fail(why, "interrupt route changes after the run's duration", NL_MFE_VALUE);
 	return 0;
 }
 
@@ -238,8 +327,15 @@ int nl_manifest_decode(const void *buf, size_t len, struct nl_manifest_view *out
 		if (rc)
 			return rc;
 	}
+	const struct nl_manifest_irq *irqs = (const struct nl_manifest_irq *)(bytes + h->irq_offset);
+	for (uint32_t i = 0; i < h->irq_count; i++) {
+		rc = check_irq(h, vms, irqs, i, why);
+		if (rc)
+			return rc;
+	}
 	out->hdr = h;
 	out->vms = vms;
+	out->irqs = h->irq_count ? irqs : NULL;
 	return 0;
 }
 
@@ -258,16 +354,25 @@ size_t nl_manifest_encode(const struct nl_manifest_header *hdr,
 			  const struct nl_manifest_vm *vms, uint32_t vm_count,
 			  void *buf, size_t cap)
 {
+	return nl_manifest_encode_lines(hdr, vms, vm_count, NULL, 0, buf, cap);
+}
+
+size_t nl_manifest_encode_lines(const struct nl_manifest_header *hdr, const struct nl_manifest_vm *vms,
+				uint32_t vm_count, const struct nl_manifest_irq *irqs, uint32_t irq_count,
+				void *buf, size_t cap)
+{
 	struct nl_manifest_header h;
 	struct nl_manifest_view view;
 	uint8_t *bytes = buf;
-	size_t total;
+	size_t total, irq_at;
 
-	if (!hdr || !buf || (vm_count && !vms) || vm_count > NL_MAX_VMS)
+	if (!hdr || !buf || (vm_count && !vms) || vm_count > NL_MAX_VMS || (irq_count && !irqs) ||
+	    irq_count > NL_IRQ_MAX)
 		return 0;
 	if ((uintptr_t)buf % 8 != 0)
 		return 0;
-	total = sizeof h + (size_t)vm_count * sizeof *vms;
+	irq_at = sizeof h + (size_t)vm_count * sizeof *vms; /* both entry sizes are multiples of 8 */
+	total = irq_at + (size_t)irq_count * sizeof *irqs;
 	if (total > cap)
 		return 0;
 
@@ -285,8 +390,13 @@ size_t nl_manifest_encode(const struct nl_manifest_header *hdr,
 	h.vm_offset = sizeof h;
 	h.vm_entry_size = sizeof *vms;
 	h.flags = hdr->flags;
+	h.irq_count = irq_count;
+	h.irq_offset = irq_count ? (uint32_t)irq_at : 0;
+	h.irq_entry_size = irq_count ? sizeof *irqs : 0;
 	put_name(h.experiment, hdr->experiment);
 	copy_bytes(bytes, &h, sizeof h);
+	if (irq_count)
+		copy_bytes(bytes + irq_at, irqs, (size_t)irq_count * sizeof *irqs);
 
 	for (uint32_t i = 0; i < vm_count; i++) {
 		struct nl_manifest_vm e = vms[i];
@@ -307,27 +417,68 @@ size_t nl_manifest_encode(const struct nl_manifest_header *hdr,
 	return total;
 }
 
-int nl_manifest_subtree(const struct nl_manifest_view *m, unsigned root, struct nl_manifest_vm *out,
-			uint32_t *count)
+/*
+ * new_index[i]: entry i's index among the VMs below root, in pre-order, or
+ * -1 if it is not below root; how many are.  A parent precedes its children
+ * (decode checks it; so does this), so a parent's mark is set before it is read.
+ */
+static uint32_t subtree_index(const struct nl_manifest_view *m, unsigned root, int32_t new_index[NL_MAX_VMS])
 {
-	/* new_index[i]: entry i's index in out, or -1 if it is not below root. */
-	int32_t new_index[NL_MAX_VMS];
 	uint32_t n = 0;
 
-	if (!m || !m->hdr || !out || !count || root >= m->hdr->vm_count || m->hdr->vm_count > NL_MAX_VMS)
-		return -1;
 	for (uint32_t i = 0; i < m->hdr->vm_count; i++) {
 		int32_t p = m->vms[i].parent;
 
 		new_index[i] = -1;
-		/* A parent precedes its children (decode checks it; so does this), so its mark is set. */
 		if (i <= root || p < (int32_t)root || p >= (int32_t)i)
 			continue;
 		if (p != (int32_t)root && new_index[p] < 0)
 			continue;
-		out[n] = m->vms[i];
-		out[n].parent = p == (int32_t)root ? -1 : new_index[p];
 		new_index[i] = (int32_t)n++;
+	}
+	return n;
+}
+
+static int subtree_ok(const struct nl_manifest_view *m, unsigned root)
+{
+	return m && m->hdr && root < m->hdr->vm_count && m->hdr->vm_count <= NL_MAX_VMS;
+}
+
+int nl_manifest_subtree(const struct nl_manifest_view *m, unsigned root, struct nl_manifest_vm *out,
+			uint32_t *count)
+{
+	int32_t new_index[NL_MAX_VMS];
+
+	if (!subtree_ok(m, root) || !out || !count)
+		return -1;
+	*count = subtree_index(m, root, new_index);
+	for (uint32_t i = 0; i < m->hdr->vm_count; i++) {
+		if (new_index[i] < 0)
+			continue;
+		int32_t p = m->vms[i].parent;
+		out[new_index[i]] = m->vms[i];
+		out[new_index[i]].parent = p == (int32_t)root ? -1 : new_index[p];
+	}
+	return 0;
+}
+
+int nl_manifest_subtree_lines(const struct nl_manifest_view *m, unsigned root, struct nl_manifest_irq *out,
+			      uint32_t *count)
+{
+	int32_t new_index[NL_MAX_VMS];
+	uint32_t n = 0;
+
+	if (!subtree_ok(m, root) || !out || !count)
+		return -1;
+	subtree_index(m, root, new_index);
+	for (uint32_t i = 0; i < m->hdr->irq_count && n < NL_IRQ_MAX; i++) {
+		struct nl_manifest_irq e = m->irqs[i];
+		if (e.owner < 0 || (e.owner != (int32_t)root && new_index[e.owner] < 0))
+			continue;
+		e.owner = e.owner == (int32_t)root ? -1 : new_index[e.owner];
+		if (e.item == NL_IRQ_ITEM_ROUTE && e.to_vm != NL_IRQ_TO_VMM)
+			e.to_vm = new_index[e.to_vm];
+		out[n++] = e;
 	}
 	*count = n;
 	return 0;

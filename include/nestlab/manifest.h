@@ -5,8 +5,9 @@
  * One definition, shared by the host encoder and the freestanding decoder.
  * Layout (all little-endian, natural alignment, no pointers):
  *
- *   struct nl_manifest_header        at offset 0
- *   struct nl_manifest_vm [vm_count] at header.vm_offset, vm_entry_size each
+ *   struct nl_manifest_header          at offset 0
+ *   struct nl_manifest_vm [vm_count]   at header.vm_offset, vm_entry_size each
+ *   struct nl_manifest_irq [irq_count] at header.irq_offset, irq_entry_size each
  *
  * VMs form a tree in pre-order: entry i's parent is an earlier entry or -1
  * (a VM of L0 itself).  A child VMM later receives its own subtree.
@@ -22,7 +23,7 @@
 #include <stdint.h>
 
 #define NL_MANIFEST_MAGIC   0x464d4c4eu /* "NLMF" read as little-endian */
-#define NL_MANIFEST_VERSION 5u /* 5: timer wake-ups in the workload */
+#define NL_MANIFEST_VERSION 6u /* 6: interrupt lines (sources and routes) */
 #define NL_NAME_MAX         32u  /* names, including the terminating NUL */
 #define NL_MAX_VMS          16u
 #define NL_MANIFEST_MAX_SIZE 65536u
@@ -100,7 +101,61 @@ struct nl_workload {
 	uint32_t irq_off_us;  /* interrupts kept off this long after each is programmed; < period_us */
 	uint32_t apic_mode;   /* enum nl_leaf_apic: how the leaf drives its local APIC */
 	uint32_t nmis;        /* NMIs the leaf sends itself, each from the handler of the one before; <= NL_NMIS_MAX */
-	uint32_t reserved;    /* 0 */
+	/*
+	 * Interrupt lines (guests/leaf/lines.c): the leaf programs each of its
+	 * NL_IRQ_LINES lines (its VMM's redirection, NL_HC_IRQ_PROGRAM) and
+	 * halts this long, last of all, counting what arrives; 0: no lines.
+	 */
+	uint32_t listen_ms;   /* <= NL_LISTEN_MS_MAX */
+};
+
+#define NL_LISTEN_MS_MAX 3600000u
+
+/*
+ * Interrupt lines (issue #10 part 5; MISSION mechanism 1).  Every VMM has
+ * NL_IRQ_LINES lines.  A line's source is a device of the machine (L0
+ * only: the RTC's periodic interrupt on line 8, the PIT on line 0), a
+ * seeded generator, or, for a child VMM, whatever its parent routes to it.
+ * A line's route sends it to the VMM itself or to one of its VMs as that
+ * VM's line N; routes change at the times the entries say.  One entry per
+ * source and per route change, owned by the VMM whose line it is.
+ */
+#define NL_IRQ_LINES          16u
+#define NL_IRQ_MAX            64u   /* entries per manifest: sources and route changes together */
+#define NL_IRQ_RTC_LINE       8u    /* ISA IRQ 8 */
+#define NL_IRQ_PIT_LINE       0u    /* ISA IRQ 0 */
+#define NL_IRQ_PERIOD_US_MIN  20u   /* a generator faster than this only measures its own storm */
+#define NL_IRQ_PERIOD_US_MAX  1000000u
+#define NL_IRQ_BURST_MAX      1000u
+#define NL_IRQ_RTC_HZ_MIN     2u    /* RTC rates are 32768 >> (r - 1) Hz, r = 3..15: 8192 Hz down to 2 Hz */
+#define NL_IRQ_RTC_HZ_MAX     8192u
+#define NL_IRQ_PIT_HZ_MIN     19u   /* 1193182 Hz / 65536 rounds up to 19 */
+#define NL_IRQ_PIT_HZ_MAX     10000u
+
+enum nl_irq_item { NL_IRQ_ITEM_SOURCE = 1, NL_IRQ_ITEM_ROUTE = 2 };
+
+enum nl_irq_source {
+	NL_IRQ_SRC_RTC = 1,      /* rate: Hz, a power of two in NL_IRQ_RTC_HZ_MIN..MAX; line 8 of L0 */
+	NL_IRQ_SRC_PIT = 2,      /* rate: Hz in NL_IRQ_PIT_HZ_MIN..MAX; line 0 of L0 */
+	NL_IRQ_SRC_PERIODIC = 3, /* rate: the period in us */
+	NL_IRQ_SRC_POISSON = 4,  /* rate: the mean gap in us */
+	NL_IRQ_SRC_BURST = 5,    /* rate: us from burst to burst; burst assertions spacing_us apart */
+};
+#define NL_IRQ_SRC_MAX NL_IRQ_SRC_BURST
+
+#define NL_IRQ_TO_VMM (-1) /* a route's to_vm: the VMM takes the line itself */
+
+struct nl_manifest_irq {
+	int32_t owner;       /* the VMM whose line it is: -1 the manifest's reader, else a VM entry of kind vmm */
+	uint8_t item;        /* enum nl_irq_item */
+	uint8_t line;        /* < NL_IRQ_LINES */
+	uint8_t source;      /* SOURCE: enum nl_irq_source; 0 in a route */
+	uint8_t to_line;     /* ROUTE: the line of the VM it arrives on; 0 in a source */
+	int32_t to_vm;       /* ROUTE: NL_IRQ_TO_VMM, or a VM entry whose parent is owner; -1 in a source */
+	uint32_t rate;       /* SOURCE: see enum nl_irq_source; 0 in a route */
+	uint32_t burst;      /* SOURCE burst: assertions per burst, 1..NL_IRQ_BURST_MAX; else 0 */
+	uint32_t spacing_us; /* SOURCE burst: between them, (burst - 1) x spacing_us < rate; else 0 */
+	uint64_t at_ms;      /* ROUTE: when it takes effect (0: from the start), < duration_ms; 0 in a source */
 };
 
 struct nl_manifest_vm {
@@ -137,15 +192,21 @@ struct nl_manifest_header {
 	 * margin before the parent's own deadline (every level reads one TSC).
 	 */
 	uint64_t deadline_tsc;
+	uint32_t irq_count;      /* interrupt-line entries, <= NL_IRQ_MAX */
+	uint32_t irq_offset;     /* after the VM entries, 8-byte aligned */
+	uint32_t irq_entry_size; /* sizeof(struct nl_manifest_irq) */
+	uint32_t reserved;       /* 0 */
 };
 
 _Static_assert(sizeof(struct nl_manifest_vm) == 152, "manifest VM entry layout");
-_Static_assert(sizeof(struct nl_manifest_header) == 104, "manifest header layout");
+_Static_assert(sizeof(struct nl_manifest_irq) == 32, "manifest interrupt-line entry layout");
+_Static_assert(sizeof(struct nl_manifest_header) == 120, "manifest header layout");
 
 /* A decoded manifest: pointers into the caller's buffer, valid while it lives. */
 struct nl_manifest_view {
 	const struct nl_manifest_header *hdr;
 	const struct nl_manifest_vm *vms; /* hdr->vm_count entries */
+	const struct nl_manifest_irq *irqs; /* hdr->irq_count entries */
 };
 
 /*
@@ -157,6 +218,10 @@ struct nl_manifest_view {
 size_t nl_manifest_encode(const struct nl_manifest_header *hdr,
 			  const struct nl_manifest_vm *vms, uint32_t vm_count,
 			  void *buf, size_t cap);
+/* The same with interrupt-line entries (nl_manifest_encode has none). */
+size_t nl_manifest_encode_lines(const struct nl_manifest_header *hdr, const struct nl_manifest_vm *vms,
+				uint32_t vm_count, const struct nl_manifest_irq *irqs, uint32_t irq_count,
+				void *buf, size_t cap);
 
 /*
  * Check and decode len bytes at buf.  Returns 0 and fills *out on success;
@@ -176,6 +241,15 @@ int nl_manifest_decode(const void *buf, size_t len, struct nl_manifest_view *out
  */
 int nl_manifest_subtree(const struct nl_manifest_view *m, unsigned root, struct nl_manifest_vm *out,
 			uint32_t *count);
+
+/*
+ * The interrupt-line entries of the VMMs at and below entry root, for root's
+ * sub-manifest: root's own become owner -1, VM indices are re-indexed as
+ * nl_manifest_subtree() re-indexes them.  out must hold NL_IRQ_MAX entries.
+ * 0, or -1 if root is not an entry of m.
+ */
+int nl_manifest_subtree_lines(const struct nl_manifest_view *m, unsigned root, struct nl_manifest_irq *out,
+			      uint32_t *count);
 
 /* Whether some VM below entry root (a child, grandchild, ...) is of the given kind (enum nl_vm_kind). */
 int nl_manifest_below_has_kind(const struct nl_manifest_view *m, unsigned root, uint32_t kind);

@@ -389,9 +389,9 @@ static void test_values(void)
 	reseal();
 	expect(NL_MFE_VALUE, "nmis");
 	encode_sample();
-	vm(1)->workload.reserved = 1;
+	vm(1)->workload.listen_ms = NL_LISTEN_MS_MAX + 1;
 	reseal();
-	expect(NL_MFE_VALUE, "reserved");
+	expect(NL_MFE_VALUE, "listen_ms");
 	encode_sample();
 	vm(1)->workload.wakeups = 0; /* no wake-ups: period and off section are not looked at */
 	vm(1)->workload.period_us = 0;
