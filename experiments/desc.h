@@ -36,6 +36,34 @@ int nl_desc_read_xml(const char *path, struct nl_experiment *exp, struct nl_desc
 int nl_desc_read_json(const char *path, struct nl_experiment *exp, struct nl_desc_source *src,
 		      struct nl_diag *diag);
 
+/*
+ * The semantic checks' state (desc_check.c; the interrupt lines' in
+ * desc_lines.c): they refuse through the source, which names the field in
+ * the file's own spelling.
+ */
+struct nl_desc_checker {
+	const char *file;
+	const struct nl_experiment *exp;
+	const struct nl_desc_source *src;
+	const struct nl_image_set *images; /* NULL: images not checked */
+	struct nl_diag *diag;
+};
+
+/* Fill *c->diag for field f of VM vm (or item vm, or NL_DESC_TOP); returns -1. */
+int nl_desc_refuse(const struct nl_desc_checker *c, unsigned vm, enum nl_desc_field f, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The table's rules for every field of kind k's element/object of VM vm (or item vm, or NL_DESC_TOP). */
+int nl_desc_check_values(const struct nl_desc_checker *c, enum nl_desc_kind k, unsigned vm);
+
+/*
+ * Interrupt lines (desc_lines.c).  Resolve what follows from the whole
+ * tree: a burst's default size, a route's default VM line, the VM a route
+ * names.  Then check every source and route against it.
+ */
+void nl_desc_resolve_lines(struct nl_experiment *exp);
+int nl_desc_check_lines(const struct nl_desc_checker *c);
+
 /* Fill every optional field of the experiment with its default (desc_fields.def). */
 void nl_desc_defaults(struct nl_experiment *exp);
 
@@ -45,6 +73,15 @@ void nl_desc_defaults(struct nl_experiment *exp);
  */
 int nl_desc_add_vm(struct nl_experiment *exp, int parent, int line);
 #define NL_DESC_TOO_MANY_VMS "more VMs than the 16 a manifest holds (NL_MAX_VMS)"
+
+/*
+ * Append an item of kind k (NL_DK_IRQ, NL_DK_ROUTE) with its defaults,
+ * owned by L0 (-1) or by VM owner's VMM.  Returns its index in irqs[] or
+ * routes[], or -1 when the model holds NL_IRQ_MAX items of both kinds.
+ */
+int nl_desc_add_item(struct nl_experiment *exp, enum nl_desc_kind k, int owner);
+#define NL_DESC_TOO_MANY_ITEMS \
+	"more interrupt-line items (sources and routes together) than the 64 a manifest holds (NL_IRQ_MAX)"
 
 /*
  * An unsigned integer in decimal or 0x hex, nothing else (no sign, no

@@ -32,18 +32,7 @@
 #define DEFAULT_LEAF_IMAGE "leaf"
 #define DEFAULT_VMM_IMAGE  "nestlab-vmm"
 
-struct checker {
-	const char *file;
-	const struct nl_experiment *exp;
-	const struct nl_desc_source *src;
-	const struct nl_image_set *images; /* NULL: images not checked */
-	struct nl_diag *diag;
-};
-
-static int refuse(const struct checker *c, unsigned vm, enum nl_desc_field f, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int refuse(const struct checker *c, unsigned vm, enum nl_desc_field f, const char *fmt, ...)
+int nl_desc_refuse(const struct nl_desc_checker *c, unsigned vm, enum nl_desc_field f, const char *fmt, ...)
 {
 	char field[sizeof c->diag->field];
 	char message[sizeof c->diag->message];
@@ -58,8 +47,7 @@ static int refuse(const struct checker *c, unsigned vm, enum nl_desc_field f, co
 	return -1;
 }
 
-/* The table's rules for every field of kind k's element/object of VM vm (or NL_DESC_TOP). */
-static int check_values(const struct checker *c, enum nl_desc_kind k, unsigned vm)
+int nl_desc_check_values(const struct nl_desc_checker *c, enum nl_desc_kind k, unsigned vm)
 {
 	const void *base = nl_desc_base((struct nl_experiment *)c->exp, k, vm);
 	char msg[sizeof c->diag->message];
@@ -67,39 +55,39 @@ static int check_values(const struct checker *c, enum nl_desc_kind k, unsigned v
 	for (unsigned f = 0; f < NL_DF_COUNT; f++) {
 		const struct nl_desc_field_info *r = nl_desc_field(f);
 
-		if (r->kind == k && nl_desc_value_problem(r, base, msg, sizeof msg))
-			return refuse(c, vm, r->id, "%s", msg);
+		if (r->kind == k && nl_desc_has_value(r, base) && nl_desc_value_problem(r, base, msg, sizeof msg))
+			return nl_desc_refuse(c, vm, r->id, "%s", msg);
 	}
 	return 0;
 }
 
-static int check_experiment(const struct checker *c)
+static int check_experiment(const struct nl_desc_checker *c)
 {
 	const struct nl_experiment *e = c->exp;
 
-	if (check_values(c, NL_DK_EXPERIMENT, NL_DESC_TOP) ||
-	    check_values(c, NL_DK_SCHEDULER, NL_DESC_TOP))
+	if (nl_desc_check_values(c, NL_DK_EXPERIMENT, NL_DESC_TOP) ||
+	    nl_desc_check_values(c, NL_DK_SCHEDULER, NL_DESC_TOP))
 		return -1;
 	if (e->flags & ~NL_MF_ALL)
-		return refuse(c, NL_DESC_TOP, NL_DF_EXPERIMENT, "unknown experiment flags 0x%x", e->flags);
+		return nl_desc_refuse(c, NL_DESC_TOP, NL_DF_EXPERIMENT, "unknown experiment flags 0x%x", e->flags);
 	if (e->vm_count == 0)
-		return refuse(c, NL_DESC_TOP, NL_DF_VMS, "an experiment needs at least one VM");
-	return check_values(c, NL_DK_BACKEND, NL_DESC_TOP);
+		return nl_desc_refuse(c, NL_DESC_TOP, NL_DF_VMS, "an experiment needs at least one VM");
+	return nl_desc_check_values(c, NL_DK_BACKEND, NL_DESC_TOP);
 }
 
-static int check_vm_memory(const struct checker *c, unsigned i)
+static int check_vm_memory(const struct nl_desc_checker *c, unsigned i)
 {
 	const struct nl_vm_desc *vm = &c->exp->vms[i];
 	unsigned long long mib = (unsigned long long)(vm->memory_bytes / MIB);
 
 	if (vm->memory_bytes % VM_MEMORY_GRANULE)
-		return refuse(c, i, NL_DF_VM_MEMORY,
-			      "%llu MiB is not a multiple of 2 MiB (L0 maps guest memory in 2 MiB pages)",
-			      mib);
+		return nl_desc_refuse(c, i, NL_DF_VM_MEMORY,
+				      "%llu MiB is not a multiple of 2 MiB (L0 maps guest memory in 2 MiB pages)",
+				      mib);
 	if (vm->workload.touch_pages > vm->memory_bytes / PAGE_SIZE)
-		return refuse(c, i, NL_DF_VM_TOUCH_PAGES,
-			      "%llu pages of 4 KiB do not fit in the VM's %llu MiB",
-			      (unsigned long long)vm->workload.touch_pages, mib);
+		return nl_desc_refuse(c, i, NL_DF_VM_TOUCH_PAGES,
+				      "%llu pages of 4 KiB do not fit in the VM's %llu MiB",
+				      (unsigned long long)vm->workload.touch_pages, mib);
 	return 0;
 }
 
@@ -114,7 +102,7 @@ static unsigned vmm_levels_at(const struct nl_experiment *e, unsigned i)
 }
 
 /* A VM that runs a VMM: deep enough to build, big enough for its VMs and itself. */
-static int check_vmm(const struct checker *c, unsigned i)
+static int check_vmm(const struct nl_desc_checker *c, unsigned i)
 {
 	const struct nl_experiment *e = c->exp;
 	const struct nl_vm_desc *vm = &e->vms[i];
@@ -122,17 +110,18 @@ static int check_vmm(const struct checker *c, unsigned i)
 	unsigned levels = vmm_levels_at(e, i);
 
 	if (levels > MAX_VMM_LEVELS)
-		return refuse(c, i, NL_DF_VM_CHILDREN,
-			      "this VM would run the VMM at level L%u: a stack holds at most %u VMMs (L0 to L%u)",
-			      levels - 1, MAX_VMM_LEVELS, MAX_VMM_LEVELS - 1);
+		return nl_desc_refuse(c, i, NL_DF_VM_CHILDREN,
+				      "this VM would run the VMM at level L%u: a stack holds at most %u VMMs "
+				      "(L0 to L%u)",
+				      levels - 1, MAX_VMM_LEVELS, MAX_VMM_LEVELS - 1);
 	for (unsigned j = i + 1; j < e->vm_count; j++)
 		if (e->vms[j].parent == (int)i)
 			children += e->vms[j].memory_bytes / MIB;
 	if (children + VMM_OWN_MB > own)
-		return refuse(c, i, NL_DF_VM_MEMORY,
-			      "%llu MiB is too small for a VMM: its child VMs need %llu MiB and the VMM keeps "
-			      "%llu MiB of its own",
-			      own, children, VMM_OWN_MB);
+		return nl_desc_refuse(c, i, NL_DF_VM_MEMORY,
+				      "%llu MiB is too small for a VMM: its child VMs need %llu MiB and the VMM keeps "
+				      "%llu MiB of its own",
+				      own, children, VMM_OWN_MB);
 	return 0;
 }
 
@@ -145,59 +134,60 @@ static int has_children(const struct nl_experiment *e, unsigned i)
 	return 0;
 }
 
-static int check_vm(const struct checker *c, unsigned i)
+static int check_vm(const struct nl_desc_checker *c, unsigned i)
 {
 	const struct nl_experiment *e = c->exp;
 	const struct nl_vm_desc *vm = &e->vms[i];
 	int rc;
 
-	if (check_values(c, NL_DK_VM, i) || check_values(c, NL_DK_FEATURES, i) ||
-	    check_values(c, NL_DK_WORKLOAD, i) || check_values(c, NL_DK_SCHEDULER, i))
+	if (nl_desc_check_values(c, NL_DK_VM, i) || nl_desc_check_values(c, NL_DK_FEATURES, i) ||
+	    nl_desc_check_values(c, NL_DK_WORKLOAD, i) || nl_desc_check_values(c, NL_DK_SCHEDULER, i))
 		return -1;
 	/* Sibling names must differ: records name a VM by its path (L0/hv1/vm0). */
 	for (unsigned j = 0; j < i; j++)
 		if (e->vms[j].parent == vm->parent && !strcmp(e->vms[j].name, vm->name))
-			return refuse(c, i, NL_DF_VM_NAME,
-				      "duplicate VM name '%s': the VM on line %d at the same level has it",
-				      vm->name, e->vms[j].line);
+			return nl_desc_refuse(c, i, NL_DF_VM_NAME,
+					      "duplicate VM name '%s': the VM on line %d at the same level has it",
+					      vm->name, e->vms[j].line);
 	if (!strcmp(vm->image, "manifest"))
-		return refuse(c, i, NL_DF_VM_IMAGE, "'manifest' names the boot manifest's module, not an image");
+		return nl_desc_refuse(c, i, NL_DF_VM_IMAGE,
+				      "'manifest' names the boot manifest's module, not an image");
 	/* Every level tags records with the VM's path in NL_PATH_MAX bytes: a longer one would be cut. */
 	char path[NL_NAME_MAX * (NL_MAX_VMS + 1) + 8];
 	nl_experiment_vm_path(e, i, path, sizeof path);
 	if (strlen(path) >= NL_PATH_MAX)
-		return refuse(c, i, NL_DF_VM_NAME, "the VM's path %s is %zu characters; at most %u fit",
-			      path, strlen(path), NL_PATH_MAX - 1);
+		return nl_desc_refuse(c, i, NL_DF_VM_NAME, "the VM's path %s is %zu characters; at most %u fit",
+				      path, strlen(path), NL_PATH_MAX - 1);
 	rc = check_vm_memory(c, i);
 	if (rc)
 		return rc;
 	if (!(vm->features & NL_FEAT_EPT))
-		return refuse(c, i, NL_DF_VM_EPT,
-			      "ept=off needs shadow paging, not implemented yet (issue #3)");
+		return nl_desc_refuse(c, i, NL_DF_VM_EPT,
+				      "ept=off needs shadow paging, not implemented yet (issue #3)");
 	if (vm->features & ~NL_FEAT_ALL)
-		return refuse(c, i, NL_DF_VM_FEATURES, "unknown feature bits 0x%x", vm->features);
+		return nl_desc_refuse(c, i, NL_DF_VM_FEATURES, "unknown feature bits 0x%x", vm->features);
 	if (vm->kind != NL_VM_VMM && (vm->features & NL_FEAT_VMCS_SHADOW))
-		return refuse(c, i, NL_DF_VM_VMCS_SHADOWING,
-			      "VMCS shadowing only applies to a VM that runs a VMM (one with child VMs), "
-			      "not to a leaf guest");
+		return nl_desc_refuse(c, i, NL_DF_VM_VMCS_SHADOWING,
+				      "VMCS shadowing only applies to a VM that runs a VMM (one with child VMs), "
+				      "not to a leaf guest");
 	if (vm->workload.wakeups && vm->workload.irq_off_us >= vm->workload.period_us)
-		return refuse(c, i, NL_DF_VM_IRQ_OFF,
-			      "%u us with interrupts off is not shorter than the wake-up period of %u us",
-			      vm->workload.irq_off_us, vm->workload.period_us);
+		return nl_desc_refuse(c, i, NL_DF_VM_IRQ_OFF,
+				      "%u us with interrupts off is not shorter than the wake-up period of %u us",
+				      vm->workload.irq_off_us, vm->workload.period_us);
 	if (vm->kind != NL_VM_VMM && vm->sched.given)
-		return refuse(c, i, NL_DF_VM_SCHED,
-			      "a leaf guest schedules nothing: a scheduler belongs to a VM that runs a VMM "
-			      "(one with child VMs, or vmx=on)");
+		return nl_desc_refuse(c, i, NL_DF_VM_SCHED,
+				      "a leaf guest schedules nothing: a scheduler belongs to a VM that runs a VMM "
+				      "(one with child VMs, or vmx=on)");
 	if (!strcmp(vm->image, DEFAULT_VMM_IMAGE) && !has_children(e, i))
-		return refuse(c, i, NL_DF_VM_IMAGE,
-			      "'%s' is the nestlab VMM: a VM running it needs child VMs to run", vm->image);
+		return nl_desc_refuse(c, i, NL_DF_VM_IMAGE,
+				      "'%s' is the nestlab VMM: a VM running it needs child VMs to run", vm->image);
 	if (vm->kind == NL_VM_VMM)
 		return check_vmm(c, i);
 	return 0;
 }
 
 /* The VMs of L0 are carved out of the machine's memory next to L0 itself. */
-static int check_machine_memory(const struct checker *c)
+static int check_machine_memory(const struct nl_desc_checker *c)
 {
 	const struct nl_experiment *e = c->exp;
 	unsigned long long need = 0;
@@ -206,9 +196,10 @@ static int check_machine_memory(const struct checker *c)
 		if (e->vms[i].parent < 0)
 			need += e->vms[i].memory_bytes / MIB;
 	if (need + L0_RESERVE_MB > e->backend.memory_mb)
-		return refuse(c, 0, NL_DF_BACKEND_MEMORY,
-			      "the VMs of L0 need %llu MiB and L0 keeps %llu MiB, more than the machine's %u MiB",
-			      need, L0_RESERVE_MB, e->backend.memory_mb);
+		return nl_desc_refuse(c, 0, NL_DF_BACKEND_MEMORY,
+				      "the VMs of L0 need %llu MiB and L0 keeps %llu MiB, more than the machine's "
+				      "%u MiB",
+				      need, L0_RESERVE_MB, e->backend.memory_mb);
 	return 0;
 }
 
@@ -217,7 +208,8 @@ static int check_machine_memory(const struct checker *c)
  * given child VMs runs a VMM (a VM becomes one when its first child
  * appears); one that names no image runs the nestlab VMM if it has child
  * VMs, the leaf guest otherwise; a level without a scheduler of its own
- * runs round robin with the experiment's quantum.
+ * runs round robin with the experiment's quantum; interrupt lines take
+ * their defaults and a route the VM it names (desc_lines.c).
  */
 static void resolve(struct nl_experiment *e)
 {
@@ -234,10 +226,11 @@ static void resolve(struct nl_experiment *e)
 		if (!vm->sched.given)
 			nl_desc_begin(e, NL_DK_SCHEDULER, i);
 	}
+	nl_desc_resolve_lines(e);
 }
 
 /* A VM's image must be one the run can boot: say which there are, as `run` would look for them. */
-static int check_image(const struct checker *c, unsigned i)
+static int check_image(const struct nl_desc_checker *c, unsigned i)
 {
 	const struct nl_image_set *set = c->images;
 	const char *image = c->exp->vms[i].image;
@@ -261,11 +254,11 @@ static int check_image(const struct checker *c, unsigned i)
 					 set->names[k]);
 	if (used + 1 >= sizeof there || set->more)
 		snprintf(there + (used + 1 < sizeof there ? used : sizeof there - 5), 5, " ...");
-	return refuse(c, i, NL_DF_VM_IMAGE, "no image '%s' in %s (%s%s)", image, set->dir,
-		      set->count ? "there are: " : "it holds no <name>.elf", there);
+	return nl_desc_refuse(c, i, NL_DF_VM_IMAGE, "no image '%s' in %s (%s%s)", image, set->dir,
+			      set->count ? "there are: " : "it holds no <name>.elf", there);
 }
 
-static int check_all(const struct checker *c)
+static int check_all(const struct nl_desc_checker *c)
 {
 	int rc = check_experiment(c);
 
@@ -273,6 +266,8 @@ static int check_all(const struct checker *c)
 		rc = check_vm(c, i) ? -1 : check_image(c, i);
 	if (!rc)
 		rc = check_machine_memory(c);
+	if (!rc)
+		rc = nl_desc_check_lines(c);
 	return rc;
 }
 
@@ -294,7 +289,7 @@ int nl_desc_load_for(const char *path, const struct nl_image_set *images, struct
 {
 	struct nl_desc_source src = { 0 };
 	const char *ext = extension_of(path);
-	struct checker c = { .file = path, .exp = exp, .src = &src, .images = images, .diag = diag };
+	struct nl_desc_checker c = { .file = path, .exp = exp, .src = &src, .images = images, .diag = diag };
 	int rc;
 
 	memset(exp, 0, sizeof *exp);

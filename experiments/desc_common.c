@@ -114,6 +114,26 @@ int nl_desc_add_vm(struct nl_experiment *exp, int parent, int line)
 	return (int)exp->vm_count++;
 }
 
+int nl_desc_add_item(struct nl_experiment *exp, enum nl_desc_kind k, int owner)
+{
+	unsigned *count = k == NL_DK_IRQ ? &exp->irq_count : &exp->route_count;
+	unsigned i = *count;
+
+	if (exp->irq_count + exp->route_count >= NL_IRQ_MAX)
+		return -1;
+	/* Zeroed whole, padding too: the models of two files are compared with memcmp. */
+	if (k == NL_DK_IRQ) {
+		memset(&exp->irqs[i], 0, sizeof exp->irqs[i]);
+		exp->irqs[i].owner = owner;
+	} else {
+		memset(&exp->routes[i], 0, sizeof exp->routes[i]);
+		exp->routes[i].owner = owner;
+	}
+	nl_desc_begin(exp, k, i);
+	*count = i + 1;
+	return (int)i;
+}
+
 const char *nl_desc_parse_uint(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;

@@ -24,6 +24,15 @@ const struct nl_desc_enum nl_desc_apic_modes[] = {
 	{ NULL, 0 },
 };
 
+const struct nl_desc_enum nl_desc_irq_sources[] = {
+	{ "rtc", NL_IRQ_SRC_RTC },
+	{ "pit", NL_IRQ_SRC_PIT },
+	{ "periodic", NL_IRQ_SRC_PERIODIC },
+	{ "poisson", NL_IRQ_SRC_POISSON },
+	{ "burst", NL_IRQ_SRC_BURST },
+	{ NULL, 0 },
+};
+
 #define AT(type, member) offsetof(type, member), sizeof(((type *)0)->member)
 #define NOWHERE 0, 0
 
@@ -54,6 +63,29 @@ int nl_desc_kind_in_vm(enum nl_desc_kind k, unsigned vm)
 	}
 }
 
+int nl_desc_kind_is_item(enum nl_desc_kind k)
+{
+	return k == NL_DK_IRQ || k == NL_DK_ROUTE;
+}
+
+unsigned nl_desc_item_slot(enum nl_desc_kind k)
+{
+	return k == NL_DK_ROUTE;
+}
+
+enum nl_desc_field nl_desc_whole_of(enum nl_desc_kind k)
+{
+	for (unsigned f = 0; f < NL_DF_COUNT; f++)
+		if (table[f].kind == k && table[f].type == NL_FT_WHOLE)
+			return table[f].id;
+	return NL_DF_EXPERIMENT;
+}
+
+int nl_desc_type_is_nested(enum nl_desc_type t)
+{
+	return t == NL_FT_GROUP || t == NL_FT_LIST || t == NL_FT_ITEMS;
+}
+
 const struct nl_desc_field_info *nl_desc_group_row(enum nl_desc_kind k, unsigned vm)
 {
 	enum nl_desc_kind parent = nl_desc_kind_in_vm(k, vm) && k != NL_DK_VM ? NL_DK_VM : NL_DK_EXPERIMENT;
@@ -75,6 +107,10 @@ void *nl_desc_base(struct nl_experiment *exp, enum nl_desc_kind k, unsigned vm)
 	switch (k) {
 	case NL_DK_EXPERIMENT:
 		return exp;
+	case NL_DK_IRQ:
+		return &exp->irqs[vm < NL_IRQ_MAX ? vm : 0];
+	case NL_DK_ROUTE:
+		return &exp->routes[vm < NL_IRQ_MAX ? vm : 0];
 	case NL_DK_BACKEND:
 		return &exp->backend;
 	case NL_DK_SCHEDULER:
@@ -98,6 +134,47 @@ int nl_desc_type_is_string(enum nl_desc_type t)
 
 #define MIB (1024ull * 1024ull)
 
+/*
+ * An item's fields without a default have no value that could stand for
+ * "not given" (0 is a line, UINT32_MAX what a huge value saturates to), so
+ * the item keeps a bit per field: bit (field - the kind's WHOLE row).
+ * 0 for fields that keep none.
+ */
+static int given_bit(const struct nl_desc_field_info *r, size_t *at, uint32_t *bit)
+{
+	if (r->dflt || r->type == NL_FT_WHOLE || !nl_desc_kind_is_item(r->kind))
+		return 0;
+	*at = r->kind == NL_DK_IRQ ? offsetof(struct nl_irq_desc, given) : offsetof(struct nl_route_desc, given);
+	*bit = 1u << (r->id - nl_desc_whole_of(r->kind));
+	return 1;
+}
+
+_Static_assert(NL_DF_IRQ_SPACING - NL_DF_IRQ < 32 && NL_DF_ROUTE_AT - NL_DF_ROUTE < 32,
+	       "an item's given bits fit in 32");
+
+static void note_given(const struct nl_desc_field_info *r, void *base)
+{
+	uint32_t bit, bits;
+	size_t at;
+
+	if (!given_bit(r, &at, &bit))
+		return;
+	memcpy(&bits, (unsigned char *)base + at, sizeof bits);
+	bits |= bit;
+	memcpy((unsigned char *)base + at, &bits, sizeof bits);
+}
+
+int nl_desc_has_value(const struct nl_desc_field_info *r, const void *base)
+{
+	uint32_t bit, bits;
+	size_t at;
+
+	if (!given_bit(r, &at, &bit))
+		return 1;
+	memcpy(&bits, (const unsigned char *)base + at, sizeof bits);
+	return (bits & bit) != 0;
+}
+
 void nl_desc_store_uint(const struct nl_desc_field_info *r, void *base, uint64_t v)
 {
 	unsigned char *at = (unsigned char *)base + r->offset;
@@ -110,6 +187,7 @@ void nl_desc_store_uint(const struct nl_desc_field_info *r, void *base, uint64_t
 			v = nl_desc_mib_to_bytes(v);
 		memcpy(at, &v, sizeof v);
 	}
+	note_given(r, base);
 }
 
 void nl_desc_store_flag(const struct nl_desc_field_info *r, void *base, int on)
@@ -119,6 +197,7 @@ void nl_desc_store_flag(const struct nl_desc_field_info *r, void *base, int on)
 	memcpy(&bits, (unsigned char *)base + r->offset, sizeof bits);
 	bits = on ? bits | r->bit : bits & ~r->bit;
 	memcpy((unsigned char *)base + r->offset, &bits, sizeof bits);
+	note_given(r, base);
 }
 
 /* The value of an integer row, in the unit its range is written in (MiB for MIB rows). */
@@ -192,6 +271,7 @@ const char *nl_desc_store_text(const struct nl_desc_field_info *r, void *base, c
 		for (unsigned i = 0; r->names[i].name; i++) {
 			if (!strcmp(text, r->names[i].name)) {
 				memcpy(at, &r->names[i].value, sizeof r->names[i].value);
+				note_given(r, base);
 				return NULL;
 			}
 		}
@@ -200,8 +280,10 @@ const char *nl_desc_store_text(const struct nl_desc_field_info *r, void *base, c
 		return why;
 	}
 	bad = string_problem(r, text);
-	if (!bad)
+	if (!bad) {
 		nl_desc_copy_str((char *)at, r->size, text);
+		note_given(r, base);
+	}
 	return bad;
 }
 
@@ -257,6 +339,8 @@ void nl_desc_begin(struct nl_experiment *exp, enum nl_desc_kind k, unsigned vm)
 	/* Every level's slice defaults to the experiment's quantum-us (read before any scheduler). */
 	if (k == NL_DK_SCHEDULER)
 		((struct nl_sched_desc *)base)->quantum_us = exp->quantum_us;
+	if (k == NL_DK_ROUTE)
+		((struct nl_route_desc *)base)->as = NL_ROUTE_AS_UNSET;
 }
 
 void nl_desc_names_of(enum nl_desc_kind k, int xml, char *out, size_t cap)
@@ -267,8 +351,7 @@ void nl_desc_names_of(enum nl_desc_kind k, int xml, char *out, size_t cap)
 	for (unsigned f = 0; f < NL_DF_COUNT && used < cap; f++) {
 		const struct nl_desc_field_info *r = &table[f];
 
-		if (r->kind != k || r->type == NL_FT_WHOLE ||
-		    (xml && (r->type == NL_FT_GROUP || r->type == NL_FT_LIST)))
+		if (r->kind != k || r->type == NL_FT_WHOLE || (xml && nl_desc_type_is_nested(r->type)))
 			continue;
 		used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "",
 					 xml ? r->xml : r->json);
@@ -287,8 +370,7 @@ int nl_desc_kind_of_xml(const char *element)
 	if (!strcmp(element, table[NL_DF_EXPERIMENT].xml))
 		return NL_DK_EXPERIMENT;
 	for (unsigned f = 0; f < NL_DF_COUNT; f++)
-		if ((table[f].type == NL_FT_GROUP || table[f].type == NL_FT_LIST) &&
-		    !strcmp(element, table[f].xml))
+		if (nl_desc_type_is_nested(table[f].type) && !strcmp(element, table[f].xml))
 			return (int)table[f].child;
 	return -1;
 }

@@ -23,18 +23,23 @@ struct json_source {
 	char *text;
 	size_t len;
 	char vm_path[NL_MAX_VMS][VM_PATH_MAX];  /* "vms[0].vms[1]" */
+	/* Each item's, by kind (nl_desc_item_slot) and index in the model: "vms[0].routes[1]". */
+	char item_path[NL_DK_ITEM_KINDS][NL_IRQ_MAX][VM_PATH_MAX];
 };
 
 /*
  * The path of the object that holds kind k's fields for VM vm ("", "backend",
- * "vms[1]", "vms[1].workload"); the locator's path is "experiment." + it.
+ * "vms[1]", "vms[1].workload"), or for item vm ("irqs[0]", "vms[1].routes[2]");
+ * the locator's path is "experiment." + it.
  */
 static void object_path(const struct json_source *s, enum nl_desc_kind k, unsigned vm, char *out,
 			size_t cap)
 {
 	const char *vp = s->vm_path[vm < NL_MAX_VMS ? vm : 0];
 
-	if (k == NL_DK_EXPERIMENT)
+	if (nl_desc_kind_is_item(k))
+		nl_desc_fmt(out, cap, "%s", s->item_path[nl_desc_item_slot(k)][vm < NL_IRQ_MAX ? vm : 0]);
+	else if (k == NL_DK_EXPERIMENT)
 		nl_desc_fmt(out, cap, "%s", "");
 	else if (k == NL_DK_VM)
 		nl_desc_fmt(out, cap, "%s", vp);
@@ -214,8 +219,10 @@ static int read_value(const struct json_reader *r, json_t *v, unsigned vm, const
 }
 
 static int read_vms(struct json_reader *r, json_t *list, int parent, const char *list_path);
+static int read_items(struct json_reader *r, json_t *list, enum nl_desc_kind k, int owner,
+		      const char *list_path);
 
-/* The keys, values, groups and child VMs of an object of kind k. */
+/* The keys, values, groups, items and child VMs of an object of kind k. */
 static int read_object(struct json_reader *r, json_t *o, enum nl_desc_kind k, unsigned vm)
 {
 	void *base = nl_desc_base(r->exp, k, vm);
@@ -226,7 +233,7 @@ static int read_object(struct json_reader *r, json_t *o, enum nl_desc_kind k, un
 	for (int pass = 0; pass < 2; pass++) {
 		for (unsigned f = 0; f < NL_DF_COUNT; f++) {
 			const struct nl_desc_field_info *row = nl_desc_field(f);
-			int nested = row->type == NL_FT_GROUP || row->type == NL_FT_LIST;
+			int nested = nl_desc_type_is_nested(row->type);
 			json_t *v;
 
 			if (row->kind != k || row->type == NL_FT_WHOLE || nested != pass)
@@ -243,13 +250,15 @@ static int read_object(struct json_reader *r, json_t *o, enum nl_desc_kind k, un
 				nl_desc_begin_given(r->exp, row->child, vm);
 				if (read_object(r, v, row->child, vm))
 					return -1;
-			} else if (row->type == NL_FT_LIST) {
+			} else if (nested) {
 				char list_path[VM_PATH_MAX];
+				int owner = vm == NL_DESC_TOP ? -1 : (int)vm;
 
 				if (!json_is_array(v))
 					return fail(r, vm, row->id, "expected an array, got %s", type_name(v));
 				field_path(r->s, vm, row->id, list_path, sizeof list_path);
-				if (read_vms(r, v, vm == NL_DESC_TOP ? -1 : (int)vm, list_path))
+				if (row->type == NL_FT_LIST ? read_vms(r, v, owner, list_path) :
+				    read_items(r, v, row->child, owner, list_path))
 					return -1;
 			} else if (read_value(r, v, vm, row, base)) {
 				return -1;
@@ -283,6 +292,32 @@ static int read_vms(struct json_reader *r, json_t *list, int parent, const char 
 
 		nl_desc_fmt(path, sizeof path, "%s[%zu]", list_path, k);
 		if (read_vm(r, o, parent, path))
+			return -1;
+	}
+	return 0;
+}
+
+/* The items of an "irqs" or "routes" array of the VMM of VM owner (-1: L0). */
+static int read_items(struct json_reader *r, json_t *list, enum nl_desc_kind k, int owner,
+		      const char *list_path)
+{
+	size_t n;
+	json_t *o;
+
+	json_array_foreach(list, n, o) {
+		char path[VM_PATH_MAX];
+		int i = nl_desc_add_item(r->exp, k, owner);
+
+		nl_desc_fmt(path, sizeof path, "%s[%zu]", list_path, n);
+		if (i < 0) {
+			nl_diag_set(r->diag, r->s->file, line_of_path(r->s, path), path, NL_DESC_TOO_MANY_ITEMS);
+			return -1;
+		}
+		nl_desc_fmt(r->s->item_path[nl_desc_item_slot(k)][i], VM_PATH_MAX, "%s", path);
+		if (!json_is_object(o))
+			return fail(r, (unsigned)i, nl_desc_whole_of(k),
+				    "expected an object, got %s", type_name(o));
+		if (read_object(r, o, k, (unsigned)i))
 			return -1;
 	}
 	return 0;

@@ -30,6 +30,8 @@ struct xml_source {
 	xmlDocPtr doc;
 	/* The element of each kind per VM, the experiment's own at [NL_MAX_VMS]; NULL when omitted. */
 	xmlNodePtr node[NL_MAX_VMS + 1][NL_DK_COUNT];
+	/* The element of each item, by kind (nl_desc_item_slot) and index in the model. */
+	xmlNodePtr item[NL_DK_ITEM_KINDS][NL_IRQ_MAX];
 };
 
 /* The slot of node[] for VM vm, or for the experiment's own elements. */
@@ -50,7 +52,27 @@ static int line_of(xmlNodePtr n)
 	return line > 0 ? (int)line : 0;
 }
 
-/* "experiment/vm[hv1]/vm[vm0]": element names from the root, VMs told apart by name. */
+/* An item's place among the siblings of its name, from 1 as XPath counts: irq[2]. */
+static unsigned item_position(xmlNodePtr n)
+{
+	unsigned pos = 1;
+
+	for (xmlNodePtr p = n->prev; p; p = p->prev)
+		pos += is_element(p, (const char *)n->name);
+	return pos;
+}
+
+static int is_item_element(xmlNodePtr n)
+{
+	int k = nl_desc_kind_of_xml((const char *)n->name);
+
+	return k >= 0 && nl_desc_kind_is_item((enum nl_desc_kind)k);
+}
+
+/*
+ * "experiment/vm[hv1]/vm[vm0]": element names from the root, VMs told apart
+ * by name, items by position ("experiment/vm[hv1]/route[2]").
+ */
 static size_t element_path(xmlNodePtr n, char *buf, size_t cap)
 {
 	size_t used = 0;
@@ -69,6 +91,9 @@ static size_t element_path(xmlNodePtr n, char *buf, size_t cap)
 	if (name)
 		used += (size_t)snprintf(buf + used, cap - used, "%s[%s]", (const char *)n->name,
 					 (const char *)name);
+	else if (is_item_element(n))
+		used += (size_t)snprintf(buf + used, cap - used, "%s[%u]", (const char *)n->name,
+					 item_position(n));
 	else
 		used += (size_t)snprintf(buf + used, cap - used, "%s", (const char *)n->name);
 	xmlFree(name);
@@ -83,6 +108,18 @@ static xmlNodePtr first_child_vm(xmlNodePtr n)
 	return NULL;
 }
 
+/* A field of item i: its element's path, and the element's line (an attribute has none of its own). */
+static void item_locate(const struct xml_source *x, unsigned i, const struct nl_desc_field_info *r,
+			char *field, size_t cap, int *line)
+{
+	xmlNodePtr n = x->item[nl_desc_item_slot(r->kind)][i < NL_IRQ_MAX ? i : 0];
+	size_t used = element_path(n, field, cap);
+
+	if (r->type != NL_FT_WHOLE && used < cap)
+		snprintf(field + used, cap - used, "/@%s", r->xml);
+	*line = line_of(n);
+}
+
 static void xml_locate(const struct nl_desc_source *src, unsigned vm, enum nl_desc_field f,
 		       char *field, size_t cap, int *line)
 {
@@ -90,6 +127,11 @@ static void xml_locate(const struct nl_desc_source *src, unsigned vm, enum nl_de
 	const struct nl_desc_field_info *r = nl_desc_field(f);
 	enum nl_desc_kind k = r->kind;
 	unsigned at_slot = slot_of(k, vm);
+
+	if (nl_desc_kind_is_item(k)) {
+		item_locate(x, vm, r, field, cap, line);
+		return;
+	}
 	/* The element that owns the field's element: a VM, or the experiment. */
 	xmlNodePtr owner = k == NL_DK_VM || k == NL_DK_EXPERIMENT ? x->node[at_slot][k] :
 		x->node[at_slot][nl_desc_kind_in_vm(k, vm) ? NL_DK_VM : NL_DK_EXPERIMENT];
@@ -100,9 +142,9 @@ static void xml_locate(const struct nl_desc_source *src, unsigned vm, enum nl_de
 	/* A field of an element that is not there (a default): name it where it would be. */
 	if (k != NL_DK_VM && k != NL_DK_EXPERIMENT && used < cap)
 		used += (size_t)snprintf(field + used, cap - used, "/%s", nl_desc_group_row(k, vm)->xml);
-	if (r->type == NL_FT_GROUP || r->type == NL_FT_LIST) {
+	if (nl_desc_type_is_nested(r->type)) {
 		xmlNodePtr child = r->type == NL_FT_LIST ? first_child_vm(at) :
-			x->node[slot_of(r->child, vm)][r->child];
+			r->type == NL_FT_GROUP ? x->node[slot_of(r->child, vm)][r->child] : NULL;
 
 		if (used < cap)
 			snprintf(field + used, cap - used, "/%s", r->xml);
@@ -161,8 +203,7 @@ static int read_values(const struct xml_reader *r, xmlNodePtr n, enum nl_desc_ki
 		char *s, why[256];
 		const char *bad;
 
-		if (row->kind != k || row->type == NL_FT_WHOLE || row->type == NL_FT_GROUP ||
-		    row->type == NL_FT_LIST)
+		if (row->kind != k || row->type == NL_FT_WHOLE || nl_desc_type_is_nested(row->type))
 			continue;
 		s = (char *)xmlGetProp(n, (const xmlChar *)row->xml);
 		if (!s)
@@ -179,28 +220,67 @@ static int read_values(const struct xml_reader *r, xmlNodePtr n, enum nl_desc_ki
 
 static int read_vm(struct xml_reader *r, xmlNodePtr n, int parent);
 
-/* The child elements of n (of kind k): groups of fields, and child VMs. */
+/* An element past what a manifest holds (VMs, items): named by its path, as no field of it exists. */
+static int too_many(const struct xml_reader *r, xmlNodePtr n, const char *message)
+{
+	char path[sizeof r->diag->field];
+
+	element_path(n, path, sizeof path);
+	nl_diag_set(r->diag, r->x->file, line_of(n), path, "%s", message);
+	return -1;
+}
+
+/* An <irq> or <route> of the VMM of VM owner (-1: L0). */
+static int read_item(struct xml_reader *r, xmlNodePtr n, enum nl_desc_kind k, int owner)
+{
+	int i = nl_desc_add_item(r->exp, k, owner);
+
+	if (i < 0)
+		return too_many(r, n, NL_DESC_TOO_MANY_ITEMS);
+	r->x->item[nl_desc_item_slot(k)][i] = n;
+	return read_values(r, n, k, (unsigned)i);
+}
+
+/* The GROUP, LIST or ITEMS row of kind k that child element c is, or NULL. */
+static const struct nl_desc_field_info *nested_row(enum nl_desc_kind k, xmlNodePtr c)
+{
+	for (unsigned f = 0; c->type == XML_ELEMENT_NODE && f < NL_DF_COUNT; f++) {
+		const struct nl_desc_field_info *row = nl_desc_field(f);
+
+		if (row->kind == k && nl_desc_type_is_nested(row->type) &&
+		    !xmlStrcmp(c->name, (const xmlChar *)row->xml))
+			return row;
+	}
+	return NULL;
+}
+
+/*
+ * The child elements of n (of kind k): groups of fields and items first,
+ * child VMs after, so that a VMM's own items come before its VMs' however
+ * the file interleaves them, as the JSON reader reads them.
+ */
 static int read_children(struct xml_reader *r, xmlNodePtr n, enum nl_desc_kind k, unsigned vm)
 {
-	for (xmlNodePtr c = n->children; c; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		for (unsigned f = 0; f < NL_DF_COUNT; f++) {
-			const struct nl_desc_field_info *row = nl_desc_field(f);
+	int owner = vm == NL_DESC_TOP ? -1 : (int)vm;
 
-			if (row->kind != k || (row->type != NL_FT_GROUP && row->type != NL_FT_LIST) ||
-			    xmlStrcmp(c->name, (const xmlChar *)row->xml))
+	for (int vms = 0; vms < 2; vms++) {
+		for (xmlNodePtr c = n->children; c; c = c->next) {
+			const struct nl_desc_field_info *row = nested_row(k, c);
+			int rc;
+
+			if (!row || (row->type == NL_FT_LIST) != vms)
 				continue;
 			if (row->type == NL_FT_LIST) {
-				if (read_vm(r, c, vm == NL_DESC_TOP ? -1 : (int)vm))
-					return -1;
-			} else if (row->type == NL_FT_GROUP) {
+				rc = read_vm(r, c, owner);
+			} else if (row->type == NL_FT_ITEMS) {
+				rc = read_item(r, c, row->child, owner);
+			} else {
 				r->x->node[slot_of(row->child, vm)][row->child] = c;
 				nl_desc_begin_given(r->exp, row->child, vm);
-				if (read_values(r, c, row->child, vm))
-					return -1;
+				rc = read_values(r, c, row->child, vm);
 			}
-			break;
+			if (rc)
+				return -1;
 		}
 	}
 	return 0;
@@ -210,13 +290,8 @@ static int read_vm(struct xml_reader *r, xmlNodePtr n, int parent)
 {
 	int i = nl_desc_add_vm(r->exp, parent, line_of(n));
 
-	if (i < 0) {
-		char path[sizeof r->diag->field];
-
-		element_path(n, path, sizeof path);
-		nl_diag_set(r->diag, r->x->file, line_of(n), path, NL_DESC_TOO_MANY_VMS);
-		return -1;
-	}
+	if (i < 0)
+		return too_many(r, n, NL_DESC_TOO_MANY_VMS);
 	r->x->node[i][NL_DK_VM] = n;
 	return read_values(r, n, NL_DK_VM, (unsigned)i) || read_children(r, n, NL_DK_VM, (unsigned)i) ?
 		-1 : 0;

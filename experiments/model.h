@@ -51,6 +51,33 @@ struct nl_vm_desc {
 	int line;                 /* source line of the VM's element/object, for messages */
 };
 
+/*
+ * A source of a VMM's interrupt line: <irq> in <experiment> (L0's lines) or
+ * in a <vm> with child VMs (that VMM's lines); "irqs" in JSON.
+ */
+struct nl_irq_desc {
+	int owner;            /* -1: L0's line; else the index in vms[] of the VM whose VMM owns it */
+	uint32_t line;        /* < NL_IRQ_LINES */
+	uint32_t source;      /* enum nl_irq_source */
+	uint32_t rate_hz;     /* rtc, pit */
+	uint32_t period_us;   /* periodic, poisson (mean gap), burst (burst to burst) */
+	uint32_t burst;       /* burst: assertions per burst */
+	uint32_t spacing_us;  /* burst: between its assertions */
+	uint32_t given;       /* which of the fields without a default the description gave (desc_fields.c) */
+};
+
+/* A route of a VMM's line, from at_ms on: <route>, "routes"; owned as an nl_irq_desc is. */
+struct nl_route_desc {
+	int owner;
+	uint32_t line;
+	char to[NL_NAME_MAX]; /* "vmm", or the name of one of the owner's own VMs */
+	int to_vm;            /* the checks resolve it: NL_IRQ_TO_VMM, or the VM's index in vms[] */
+	uint32_t as;          /* the VM's line it arrives on; the checks set it to line when not given */
+	uint32_t given;       /* as in nl_irq_desc */
+	uint64_t at_ms;
+};
+#define NL_ROUTE_AS_UNSET UINT32_MAX
+
 struct nl_backend_desc {
 	char name[NL_BACKEND_NAME_MAX];   /* "bochs" or "qemu" */
 	char cpu_model[NL_CPU_MODEL_MAX]; /* Bochs CPU model, e.g. corei7_skylake_x */
@@ -70,6 +97,11 @@ struct nl_experiment {
 	struct nl_backend_desc backend;
 	struct nl_vm_desc vms[NL_MAX_VMS]; /* pre-order: a parent precedes its children */
 	unsigned vm_count;
+	/* Interrupt lines, in file order; sources and routes together at most NL_IRQ_MAX (a manifest's room). */
+	struct nl_irq_desc irqs[NL_IRQ_MAX];
+	unsigned irq_count;
+	struct nl_route_desc routes[NL_IRQ_MAX];
+	unsigned route_count;
 };
 
 /* Where a description went wrong: printed as "file:line: field: message". */

@@ -10,6 +10,7 @@
 #include "iso.h"
 #include "nestlab/records.h"
 #include "wakeups.h"
+#include "irq_table.h"
 
 /* ---------------------------------------------------------------- status */
 
@@ -382,11 +383,18 @@ json_t *nl_summary_build(const struct nl_experiment *exp, const struct nl_record
 	json_object_set_new(s, "timeout_s", json_integer(facts->timeout_s));
 	json_object_set_new(s, "records", json_integer((json_int_t)rs->records));
 	json_object_set_new(s, "bad_lines", json_integer((json_int_t)rs->bad_lines));
+	json_t *irq = nl_irq_rows(rs);
 	json_t *vms = json_array();
-	for (unsigned i = 0; i < exp->vm_count; i++)
-		json_array_append_new(vms, vm_entry(exp, rs, i));
+	for (unsigned i = 0; i < exp->vm_count; i++) {
+		json_t *vm = vm_entry(exp, rs, i);
+		/* Its interrupt lines: a leaf's as its handlers counted them, a child VMM's as it routed them. */
+		json_object_set_new(vm, "irq", nl_irq_rows_of(irq, json_string_value(json_object_get(vm, "path"))));
+		json_array_append_new(vms, vm);
+	}
 	json_object_set_new(s, "vms", vms);
 	json_object_set_new(s, "levels", levels_of(exp, rs));
+	/* Every line of every level (irq_table.h), as irq.csv has them. */
+	json_object_set_new(s, "irq", irq);
 	return s;
 }
 

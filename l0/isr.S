@@ -65,6 +65,23 @@ isr_common:
 isr_lapic_spurious:
 	iretq
 
+/*
+ * The VMM's interrupt lines (vmm/irq_lines.c): line N's vector while the
+ * VMM idles.  Each counts in irq_line_hits[N] and in lapic_wake_interrupts
+ * (so the idle halt ends), ends the interrupt with an x2APIC EOI and
+ * returns; the run loop handles the line after the halt.  The registers
+ * WRMSR uses are kept.
+ */
+.macro line_isr line
+	x2apic_counting_isr irq_line_isr_\line, irq_line_hits+8*\line, lapic_wake_interrupts
+.endm
+
+.set line, 0
+.rept 16
+	line_isr %line
+	.set line, line + 1
+.endr
+
 /* The stub addresses, indexed by vector, for idt.c. */
 .macro stub_address vector
 	.quad isr_stub_\vector
@@ -78,6 +95,18 @@ isr_stub_table:
 .rept 32
 	stub_address %vec
 	.set vec, vec + 1
+.endr
+
+.macro line_isr_address line
+	.quad irq_line_isr_\line
+.endm
+
+	.globl irq_line_isr_table
+irq_line_isr_table:
+.set line, 0
+.rept 16
+	line_isr_address %line
+	.set line, line + 1
 .endr
 
 	.section .note.GNU-stack, "", @progbits

@@ -10,6 +10,7 @@ void isr_lapic_spurious(void); /* isr.S: returns */
 uint64_t lapic_timer_irqs;  /* isr.S's counting handler counts here (the hostile guest reads its own) */
 
 static int usable;
+volatile uint64_t lapic_wake_interrupts; /* l0/isr.S's line handlers count here */
 
 void lapic_timer_init(void)
 {
@@ -37,6 +38,7 @@ void lapic_timer_init(void)
 void lapic_timer_idle_until(uint64_t until)
 {
 	if (!usable) {
+		/* No APIC timer: no line interrupts either (they need the x2APIC's EOI). */
 		while (rdtsc() < until)
 			__builtin_ia32_pause();
 		return;
@@ -47,7 +49,8 @@ void lapic_timer_idle_until(uint64_t until)
 	 * between the WRMSR and here still wakes the halt rather than being
 	 * taken before it (and leaving the CPU halted for good).
 	 */
-	while (rdtsc() < until) {
+	uint64_t woken = lapic_wake_interrupts;
+	while (rdtsc() < until && lapic_wake_interrupts == woken) {
 		wrmsr(MSR_IA32_TSC_DEADLINE, until);
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 	}

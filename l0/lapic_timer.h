@@ -22,8 +22,13 @@
  */
 void lapic_timer_init(void);
 
-/* Idle until the TSC reaches until: halt with the timer armed, or poll. */
+/*
+ * Idle until the TSC reaches until, or until another interrupt of the VMM's
+ * comes (an interrupt line's, which counts in lapic_wake_interrupts):
+ * halt with the timer armed, or poll.
+ */
 void lapic_timer_idle_until(uint64_t until);
+extern volatile uint64_t lapic_wake_interrupts;
 
 /* An interrupt acknowledged on a VM exit (intr_info as the exit reported it): end it at the APIC. */
 void lapic_timer_exit_interrupt(uint32_t intr_info);

@@ -72,6 +72,14 @@ __attribute__((noreturn)) void platform_finish(int ok, const char *reason);
 /* Bring-up failed: platform_finish() with the reason "what: why". */
 __attribute__((noreturn)) void platform_fail(const char *what, const char *why);
 
+/*
+ * A child VMM's interrupt lines are its parent's routes to it: program them
+ * there (NL_HC_IRQ_SETUP: every line N to vector_base + N, unmasked where
+ * unmask has bit N, times in the page at page_gpa).  0, or -1 when the
+ * parent refuses or there is no parent (L0).
+ */
+int platform_parent_irq_setup(uint64_t page_gpa, unsigned vector_base, uint32_t unmask);
+
 /* What a platform found at boot, for its "boot" record (the last three only at L0: 0 and NULL are left out). */
 struct platform_boot_summary {
 	uint64_t memory_bytes, free_bytes;

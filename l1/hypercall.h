@@ -19,4 +19,11 @@ static inline int64_t l1_hypercall(uint64_t nr, uint64_t a0, uint64_t a1)
 	return ret;
 }
 
+static inline int64_t l1_hypercall3(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	int64_t ret;
+	__asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1), "d"(a2) : "memory");
+	return ret;
+}
+
 #endif

@@ -81,3 +81,11 @@ unsigned l1_module_count(void)
 {
 	return module_count;
 }
+
+int platform_parent_irq_setup(uint64_t page_gpa, unsigned vector_base, uint32_t unmask)
+{
+	/* Only a child has a parent to route lines to it; its memory is identity-mapped guest-physical. */
+	if (platform_level() == 0)
+		return -1;
+	return l1_hypercall3(NL_HC_IRQ_SETUP, page_gpa, vector_base, unmask) == NL_HC_OK ? 0 : -1;
+}

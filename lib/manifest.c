@@ -295,6 +295,11 @@ static int check_irq(const struct nl_manifest_header *h, const struct nl_manifes
 		return fail(why, "interrupt route's VM line is out of range", NL_MFE_VALUE);
 	if (e->at_ms >= h->duration_ms)
 		return fail(why, "interrupt route changes after the run's duration", NL_MFE_VALUE);
+	uint32_t routes = 1;
+	for (uint32_t j = 0; j < i; j++)
+		routes += irqs[j].item == NL_IRQ_ITEM_ROUTE && irqs[j].owner == e->owner;
+	if (routes > NL_IRQ_ROUTES_PER_VMM)
+		return fail(why, "more route changes for one VMM than NL_IRQ_ROUTES_PER_VMM", NL_MFE_VALUE);
 	return 0;
 }
 
@@ -481,6 +486,15 @@ int nl_manifest_subtree_lines(const struct nl_manifest_view *m, unsigned root, s
 		out[n++] = e;
 	}
 	*count = n;
+	return 0;
+}
+
+int nl_manifest_routes_to(const struct nl_manifest_view *m, unsigned vm)
+{
+	for (uint32_t i = 0; m && m->hdr && i < m->hdr->irq_count; i++)
+		if (m->irqs[i].item == NL_IRQ_ITEM_ROUTE && m->irqs[i].owner == -1 &&
+		    m->irqs[i].to_vm == (int32_t)vm)
+			return 1;
 	return 0;
 }
 

@@ -14,9 +14,10 @@
 #define NESTLAB_POLICY_IRQ_ROUTE_H
 
 #include <stdint.h>
+#include "nestlab/manifest.h"
 
-#define IRQ_LINES          16u /* per VMM, and per VM: a VM's lines are numbered as a VMM's are */
-#define IRQ_ROUTE_CHANGES  32u /* timed changes per VMM */
+#define IRQ_LINES          NL_IRQ_LINES /* per VMM, and per VM: a VM's lines are numbered as a VMM's are */
+#define IRQ_ROUTE_CHANGES  NL_IRQ_ROUTES_PER_VMM /* timed changes per VMM */
 #define IRQ_VECTOR_MIN     32u /* 0-31 are the exceptions' (SDM Vol. 3 6.2) */
 
 enum irq_to { IRQ_TO_VMM, IRQ_TO_VM };

@@ -23,6 +23,7 @@ enum timer_source {
 	TIMER_RUN_DEADLINE,     /* the experiment's duration: every VM stops */
 	TIMER_SCHED,            /* the scheduler's next event (end of slice, a wake-up) */
 	TIMER_OUTPUT,           /* the platform's buffered output has room to go out (l0/serial.h) */
+	TIMER_IRQ,              /* an interrupt line's generator asserts, or a route changes (vmm/irq_lines.h) */
 	/* A VM's: counted only while it runs. */
 	TIMER_CHILD_PREEMPTION, /* the VMX-preemption timer a child VMM gave its L2 (SDM 25.5.1) */
 	TIMER_MTF_OWED,         /* an emulated monitor-trap-flag exit is owed right after an event's delivery */

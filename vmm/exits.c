@@ -10,6 +10,7 @@
 #include "vmm.h"
 #include "guest_state.h"
 #include "exit_table.h"
+#include "irq_lines.h"
 #include "vmm_sched.h"
 #include "nested_runtime.h"
 #include "single_step.h"
@@ -181,14 +182,19 @@ enum exit_action handle_preemption_timer(struct vm *vm, const struct exit_info *
 /*
  * An interrupt of this VMM's own while a guest ran: acknowledged on exit
  * (VMCS01 and VMCS02 ask for that), its vector in the exit's interruption
- * information.  The VMM's only interrupt is its local APIC timer, armed
- * while it idles (lapic_timer_idle_until()); it is retired and the run loop
- * looks at time again.  L0 masks the PICs at boot, so nothing else comes.
+ * information: one of its interrupt lines (vmm/irq_lines.h), or its local
+ * APIC timer, armed while it idles (lapic_timer_idle_until()), which is
+ * retired while the run loop looks at time again.  L0 masks the PICs at
+ * boot; the I/O APIC delivers only the lines the description drives.
  */
 enum exit_action handle_external_interrupt(struct vm *vm, const struct exit_info *ei)
 {
 	(void)ei;
-	lapic_timer_exit_interrupt(vmcs_read32(VMCS_VM_EXIT_INTR_INFO));
+	uint32_t info = vmcs_read32(VMCS_VM_EXIT_INTR_INFO);
+	/* One of the VMM's interrupt lines: handled, and the VM goes on with its slice. */
+	if (intr_info_valid(info) && irq_lines_exit_vector(intr_info_vector(info), rdtsc()))
+		return EXIT_RESUME;
+	lapic_timer_exit_interrupt(info);
 	vmm_sched_preempt(vm);
 	return EXIT_RESUME;
 }

@@ -6,6 +6,7 @@
  * child VMM forwards whole record lines; their path must be its own or lie
  * below it, so it cannot speak for its parent or a sibling either.
  */
+#include "irq_lines.h"
 #include "json_check.h"
 #include "nestlab/hypercall.h"
 #include "nestlab/records.h"
@@ -106,6 +107,16 @@ static int64_t hc_yield(struct vm *vm)
 	return NL_HC_OK;
 }
 
+static int64_t hc_irq_setup(struct vm *vm)
+{
+	return irq_lines_hc_setup(vm, vm->regs.rdi, vm->regs.rsi, vm->regs.rdx);
+}
+
+static int64_t hc_irq_program(struct vm *vm)
+{
+	return irq_lines_hc_program(vm, vm->regs.rdi, vm->regs.rsi, vm->regs.rdx);
+}
+
 struct hypercall {
 	const char *name;
 	int64_t (*fn)(struct vm *vm);
@@ -122,6 +133,8 @@ static const struct hypercall hypercalls[NL_HC_COUNT] = {
 	[NL_HC_SCHED_REPORT] = { "SCHED_REPORT", 0, EXIT_RESUME },
 	[NL_HC_GET_MANIFEST] = { "GET_MANIFEST", 0, EXIT_RESUME },
 	[NL_HC_FORWARD_RECORD] = { "FORWARD_RECORD", hc_forward_record, EXIT_RESUME },
+	[NL_HC_IRQ_SETUP] = { "IRQ_SETUP", hc_irq_setup, EXIT_RESUME },
+	[NL_HC_IRQ_PROGRAM] = { "IRQ_PROGRAM", hc_irq_program, EXIT_RESUME },
 };
 
 const char *hypercall_name(unsigned nr)

@@ -86,11 +86,14 @@ static int add_module(struct placement *p, const char *name, uint64_t size, uint
 static int add_sub_manifest(struct placement *p, const struct nl_manifest_view *m, unsigned index,
 			    struct nl_manifest_vm *sub, uint32_t *count, const char **why)
 {
-	if (nl_manifest_subtree(m, index, sub, count)) {
+	static struct nl_manifest_irq lines[NL_IRQ_MAX];
+	uint32_t nlines = 0;
+	if (nl_manifest_subtree(m, index, sub, count) || nl_manifest_subtree_lines(m, index, lines, &nlines)) {
 		*why = "cannot take the child VMM's part of the manifest";
 		return -1;
 	}
-	size_t size = sizeof(struct nl_manifest_header) + *count * sizeof(struct nl_manifest_vm);
+	size_t size = sizeof(struct nl_manifest_header) + *count * sizeof(struct nl_manifest_vm) +
+		      nlines * sizeof(struct nl_manifest_irq);
 	uint64_t gpa;
 	if (add_module(p, "manifest", size, &gpa, why))
 		return -1;
@@ -103,7 +106,9 @@ static int add_sub_manifest(struct placement *p, const struct nl_manifest_view *
 	 * reads alike.
 	 */
 	struct nl_manifest_header hdr = *m->hdr;
-	hdr.flags &= ~NL_MF_MTF_UNRELIABLE; /* the child's monitor trap flag is this VMM's, emulated if need be */
+	hdr.flags &= ~(NL_MF_MTF_UNRELIABLE | NL_MF_LINES_FROM_PARENT); /* the child's monitor trap flag is this VMM's, emulated if need be */
+	if (nl_manifest_routes_to(m, index))
+		hdr.flags |= NL_MF_LINES_FROM_PARENT; /* the child's lines are this VMM's routes to it */
 	hdr.sched = m->vms[index].sched;    /* the scheduler the description chose for the child's level */
 	uint64_t margin = hdr.duration_ms * hdr.tsc_khz / 5;
 	if (margin < 10 * hdr.tsc_khz)
@@ -112,7 +117,7 @@ static int add_sub_manifest(struct placement *p, const struct nl_manifest_view *
 	uint64_t deadline = vmm_run_deadline();
 	hdr.deadline_tsc = deadline > margin ? deadline - margin : 1;
 	/* Page-aligned in memory that is 2 MiB aligned: the 8-byte alignment encode wants. */
-	if (nl_manifest_encode(&hdr, sub, *count, vm_gpa_ptr(p->vm, gpa), size) != size) {
+	if (nl_manifest_encode_lines(&hdr, sub, *count, lines, nlines, vm_gpa_ptr(p->vm, gpa), size) != size) {
 		*why = "the child VMM's sub-manifest does not encode";
 		return -1;
 	}

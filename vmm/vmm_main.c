@@ -19,6 +19,7 @@
 #include "vm_events.h"
 #include "lapic_timer.h"
 #include "serial.h"
+#include "irq_lines.h"
 #include <string.h>
 
 _Static_assert(VMCS_HOST_RSP == 0x6c14, "vmx_entry.S hard-codes the HOST_RSP encoding");
@@ -181,7 +182,9 @@ static void idle_until_next_event(void)
 {
 	uint64_t t0 = rdtsc();
 	lapic_timer_idle_until(vmm_timer_earliest_own());
-	vmm_sched.sched.counts.idle_ticks += rdtsc() - t0;
+	uint64_t now = rdtsc();
+	vmm_sched.sched.counts.idle_ticks += now - t0;
+	irq_lines_after_idle(now); /* a line's interrupt may have ended the halt */
 }
 
 /* Phase 2: the VM's context made current, stepping armed, and the timer set from the multiplexer alone. */
@@ -227,6 +230,8 @@ static void run_vms(void)
 			}
 			if (vmm_timer_due(TIMER_OUTPUT, 0, now))
 				vmm_timer_set(TIMER_OUTPUT, 0, serial_pump(now));
+			if (vmm_timer_due(TIMER_IRQ, 0, now))
+				irq_lines_run(now);
 		}
 		struct vm *vm = vmm_sched_pick(now);
 		if (!vm) {
@@ -315,8 +320,13 @@ void vmm_main(const struct nl_manifest_view *m)
 		nl_snprintf(reason, sizeof reason, "cannot schedule: %s", why);
 		platform_finish(0, reason);
 	}
+	if (irq_lines_start(m, vms, vm_count, m->hdr->tsc_khz, &why)) {
+		nl_snprintf(reason, sizeof reason, "cannot start the interrupt lines: %s", why);
+		platform_finish(0, reason);
+	}
 	run_vms();
 	vmm_sched_record();
+	irq_lines_record();
 
 	int all_ok = 1;
 	const struct vm *first_bad = 0;

@@ -5,7 +5,7 @@
  * aligned at the call, as the ABI wants (the processor aligns RSP to 16
  * before it pushes the frame in 64-bit mode).
  */
-.macro c_handler_isr name, handler
+.macro c_handler_isr name, handler, arg
 	.globl \name
 	.type \name, @function
 	.balign 16
@@ -20,6 +20,9 @@
 	pushq %r10
 	pushq %r11
 	cld
+	.ifnb \arg
+	movl $\arg, %edi
+	.endif
 	call \handler
 	popq %r11
 	popq %r10
@@ -33,6 +36,33 @@
 	iretq
 	.size \name, . - \name
 .endm
+
+/* Line N's handler: leaf_line_interrupt(N) (lines.c). */
+.macro line_isr line
+	c_handler_isr leaf_line_isr_\line, leaf_line_interrupt, \line
+.endm
+
+.macro line_isr_address line
+	.quad leaf_line_isr_\line
+.endm
+
+	.text
+	.altmacro
+.set line, 0
+.rept 16
+	line_isr %line
+	.set line, line + 1
+.endr
+
+	.section .rodata
+	.balign 8
+	.globl leaf_line_isr_table
+leaf_line_isr_table:
+.set line, 0
+.rept 16
+	line_isr_address %line
+	.set line, line + 1
+.endr
 
 	.text
 	c_handler_isr leaf_timer_isr, leaf_timer_interrupt

@@ -20,6 +20,7 @@
 #include "phases.h"
 #include "tsc.h"
 #include "wakeup.h"
+#include "lines.h"
 
 __attribute__((noreturn)) void leaf_main(const struct nl_guest_boot *boot);
 
@@ -179,6 +180,7 @@ void leaf_main(const struct nl_guest_boot *boot)
 	phase_touch_addr(boot, name, &res);
 	phase_wakeups(boot, &wk);
 	phase_nmis(boot, &wk);
+	phase_lines(boot, &wk);
 
 	uint64_t total = tsc_now() - t0;
 	const char *failure = first_failure(&res, &wk, boot->workload.nmis);

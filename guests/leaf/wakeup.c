@@ -29,18 +29,23 @@ void leaf_nmi_interrupt(void)
 		leaf_apic_send_self_nmi();
 }
 
-void phase_nmis(const struct nl_guest_boot *boot, struct wakeup_results *res)
+int leaf_interrupts_up(const struct nl_guest_boot *boot, struct wakeup_results *res)
 {
-	const struct nl_workload *w = &boot->workload;
-	if (!w->nmis || res->failure)
-		return;
-	if (!res->apic_up) {
-		res->failure = leaf_apic_start(w->apic_mode == NL_LEAF_XAPIC);
+	if (!res->apic_up && !res->failure) {
+		res->failure = leaf_apic_start(boot->workload.apic_mode == NL_LEAF_XAPIC);
 		if (res->failure)
-			return;
+			return 0;
 		leaf_idt_install();
 		res->apic_up = 1;
 	}
+	return !res->failure;
+}
+
+void phase_nmis(const struct nl_guest_boot *boot, struct wakeup_results *res)
+{
+	const struct nl_workload *w = &boot->workload;
+	if (!w->nmis || !leaf_interrupts_up(boot, res))
+		return;
 	nmi_wanted = w->nmis;
 	uint64_t t0 = tsc_now(), give_up = t0 + 1000 * boot->tsc_khz; /* a second: NMIs are never masked */
 	/*

@@ -36,4 +36,7 @@ void phase_wakeups(const struct nl_guest_boot *boot, struct wakeup_results *res)
  */
 void phase_nmis(const struct nl_guest_boot *boot, struct wakeup_results *res);
 
+/* The APIC started and the IDT installed, once for every phase that takes interrupts: 1, or 0 with res->failure. */
+int leaf_interrupts_up(const struct nl_guest_boot *boot, struct wakeup_results *res);
+
 #endif

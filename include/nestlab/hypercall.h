@@ -23,7 +23,13 @@
 #define NL_HC_FORWARD_RECORD 9 /* RDI=gpa, RSI=len (at most NL_REC_MAX_LINE): a whole record line
 				* (with "path") from a child VMM, its own or one of its VMs';
 				* refused unless "path" is the VM's own path or lies below it */
-#define NL_HC_COUNT         10 /* one past the highest number */
+#define NL_HC_IRQ_SETUP     10 /* RDI=gpa of a struct nl_irq_page (4 KiB aligned; 0: none), RSI=vector
+				* base (>= 32, <= 240), RDX=lines to unmask (bit N: line N): every line
+				* N of the VM to vector base + N, masked unless its bit is set
+				* (nestlab/irq_lines.h) */
+#define NL_HC_IRQ_PROGRAM   11 /* RDI=line (< NL_IRQ_LINES), RSI=vector (>= 32), RDX=masked (0 or 1):
+				* one entry of the VM's redirection table */
+#define NL_HC_COUNT         12 /* one past the highest number */
 
 /* Results (RAX), as signed 64-bit values. */
 #define NL_HC_OK      0

@@ -87,7 +87,13 @@ struct nl_sched_choice {
  * flag its parent offers is emulated and works.
  */
 #define NL_MF_MTF_UNRELIABLE    (1u << 1)
-#define NL_MF_ALL               (NL_MF_BENCH_NATIVE_LOOP | NL_MF_MTF_UNRELIABLE)
+/*
+ * A parent VMM routes some of its interrupt lines to the child VMM that
+ * reads this sub-manifest: the child programs its lines at the parent
+ * (NL_HC_IRQ_SETUP).  Never in the host's manifest.
+ */
+#define NL_MF_LINES_FROM_PARENT (1u << 2)
+#define NL_MF_ALL               (NL_MF_BENCH_NATIVE_LOOP | NL_MF_MTF_UNRELIABLE | NL_MF_LINES_FROM_PARENT)
 
 /* The workload a leaf guest runs, in this order; zero skips a phase. */
 struct nl_workload {
@@ -122,6 +128,7 @@ struct nl_workload {
  */
 #define NL_IRQ_LINES          16u
 #define NL_IRQ_MAX            64u   /* entries per manifest: sources and route changes together */
+#define NL_IRQ_ROUTES_PER_VMM 32u   /* route changes one VMM keeps (policy/irq_route.h) */
 #define NL_IRQ_RTC_LINE       8u    /* ISA IRQ 8 */
 #define NL_IRQ_PIT_LINE       0u    /* ISA IRQ 0 */
 #define NL_IRQ_PERIOD_US_MIN  20u   /* a generator faster than this only measures its own storm */
@@ -250,6 +257,9 @@ int nl_manifest_subtree(const struct nl_manifest_view *m, unsigned root, struct 
  */
 int nl_manifest_subtree_lines(const struct nl_manifest_view *m, unsigned root, struct nl_manifest_irq *out,
 			      uint32_t *count);
+
+/* Whether a route of the manifest reader's own lines (owner -1) sends a line to VM entry vm. */
+int nl_manifest_routes_to(const struct nl_manifest_view *m, unsigned vm);
 
 /* Whether some VM below entry root (a child, grandchild, ...) is of the given kind (enum nl_vm_kind). */
 int nl_manifest_below_has_kind(const struct nl_manifest_view *m, unsigned root, uint32_t kind);

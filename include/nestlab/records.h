@@ -29,6 +29,7 @@
 #define NL_REC_VMCS_TRAPS     "vmcs_traps"     /* per child VMM: its VMREADs/VMWRITEs that exited, by field (most frequent) */
 #define NL_REC_SCHED          "sched"          /* per VMM at the end: its scheduler, "decisions", "switches", "ticks_deciding", ... */
 #define NL_REC_LAPIC          "lapic"          /* per VM at the end: its local APIC's mode, NL_LAPIC_COUNTERS, NL_EVENT_COUNTERS */
+#define NL_REC_IRQ            "irq"            /* per line of a VMM at the end: "line", "source", "route", asserted/delivered/taken_by_vmm/coalesced/masked */
 #define NL_REC_CONSOLE        "console"        /* "text": a line a guest wrote to its console */
 #define NL_REC_EXCEPTION      "exception"      /* a CPU exception in the VMM itself: fatal */
 #define NL_REC_BENCH          "bench"          /* a figure measured by the VMM */
@@ -41,6 +42,7 @@
 #define NL_REC_GUEST_REPORT   "report"         /* the guest's final summary */
 #define NL_REC_GUEST_CHECK    "check"          /* a test guest's check: "name", "expected", "got", "ok" */
 #define NL_REC_WAKEUP         "wakeup"         /* a leaf's timer wake-ups: count, min/avg/p50/p99/max in TSC ticks, ... */
+#define NL_REC_IRQ_GUEST      "irq_guest"      /* per line of a leaf that received any: "line", "count", min/p50/p99/max ticks from assertion */
 #define NL_REC_WAKEUP_HIST    "wakeup_hist"    /* before it: NL_KEY_BUCKETS [[bucket, count], ...] or "outliers" */
 
 /*
@@ -62,7 +64,7 @@
 	X(s, window_wait_max) X(s, timer_delay_ticks) X(s, timer_delay_max) X(s, hlt_blocks) X(s, hlt_passed) \
 	X(s, l1_exits) X(s, l1_exits_acked) X(s, xapic_accesses) X(s, nmi_injected) X(s, nmi_window_asks) \
 	X(s, nmi_window_exits)
-#define NL_TIMER_SOURCES(X) X(run_deadline) X(sched) X(output) X(child_preemption) X(mtf_owed) X(lapic_timer)
+#define NL_TIMER_SOURCES(X) X(run_deadline) X(sched) X(output) X(irq) X(child_preemption) X(mtf_owed) X(lapic_timer)
 
 /*
  * The keys of the records that the host reads (experiments/records.c,

@@ -40,5 +40,6 @@ json_int_t nested_count(json_t *vm, const char *group, const char *key);
 void register_l0_scenarios(CU_pSuite s);
 void register_nested_scenarios(CU_pSuite s);
 void register_time_scenarios(CU_pSuite s);
+void register_lines_scenarios(CU_pSuite s);
 
 #endif

@@ -30,6 +30,7 @@ int main(int argc, char **argv)
 	register_l0_scenarios(s);
 	register_nested_scenarios(s);
 	register_time_scenarios(s);
+	register_lines_scenarios(s);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_tests_failed();

@@ -274,6 +274,52 @@ static const struct bad_case {
 	/* The expected outcome of a VM. */
 	{ "expect-unknown.json", 3, "vms[0].expect", "'crash' is not one of: exit, fault, timeout" },
 	{ "expect-unknown.xml", 3, "experiment/vm[vm0]/@expect", "'crash' is not an element of the set" },
+	/* Interrupt lines: items named by their place among their kind (XML from 1, JSON from 0). */
+	{ "irq-source.xml", 4, "experiment/irq[1]/@source", "'hpet' is not an element of the set" },
+	{ "irq-source.json", 6, "irqs[0].source", "'hpet' is not one of: rtc, pit, periodic, poisson, burst" },
+	{ "irq-rtc-line.xml", 5, "experiment/irq[2]/@line", "the RTC is ISA IRQ 8: its source goes on line 8, not 3" },
+	{ "irq-rtc-line.json", 7, "irqs[1].line", "the RTC is ISA IRQ 8: its source goes on line 8, not 3" },
+	{ "irq-rtc-vm.xml", 5, "experiment/vm[hv1]/irq[1]/@source", "the RTC is a device of the machine: only L0's" },
+	{ "irq-rtc-vm.json", 7, "vms[0].irqs[0].source", "the RTC is a device of the machine: only L0's" },
+	{ "irq-rtc-rate.xml", 4, "experiment/irq[1]/@rate-hz",
+	  "1000 Hz is not a rate of the RTC: a power of two in 2..8192 Hz" },
+	{ "irq-rtc-rate.json", 7, "irqs[0].rate_hz", "1000 Hz is not a rate of the RTC: a power of two in 2..8192 Hz" },
+	{ "irq-pit-rate.xml", 4, "experiment/irq[1]/@rate-hz", "18 Hz is not a rate of the PIT: 19..10000 Hz" },
+	{ "irq-period-short.xml", 4, "experiment/irq[1]/@period-us", "a period of 10 us is outside 20..1000000" },
+	{ "irq-period-short.json", 7, "irqs[0].period_us", "a period of 19 us is outside 20..1000000" },
+	{ "irq-period-missing.xml", 4, "experiment/irq[1]/@period-us", "missing: a burst source needs its period" },
+	{ "irq-rate-generator.json", 6, "irqs[0].rate_hz", "a periodic source takes a period in us, not a rate" },
+	{ "irq-burst-periodic.json", 7, "irqs[0].burst", "only a burst source has bursts, not a periodic one" },
+	{ "irq-spacing-missing.json", 6, "irqs[0].spacing_us", "missing: a burst source needs the spacing" },
+	{ "irq-burst-long.xml", 4, "experiment/irq[1]/@spacing-us",
+	  "a burst of 6 assertions 20 us apart lasts 100 us: not less than its period of 100 us" },
+	{ "irq-duplicate.xml", 6, "experiment/irq[2]/@line",
+	  "line 3 of L0 already has a source (experiment/irq[1], line 4)" },
+	{ "irq-duplicate.json", 7, "irqs[1].line", "line 3 of L0 already has a source (irqs[0], line 6)" },
+	{ "irq-leaf.xml", 6, "experiment/vm[vm0]/route[1]",
+	  "a leaf has no lines of its own; its VMM routes lines to it" },
+	{ "irq-leaf.json", 7, "vms[0].irqs[0]", "a leaf has no lines of its own; its VMM routes lines to it" },
+	{ "irq-not-object.json", 6, "irqs[0]", "expected an object, got an integer" },
+	{ "route-to-unknown.xml", 8, "experiment/vm[hv1]/route[1]/@to",
+	  "'vm2' is neither vmm nor one of L0/hv1's own VMs (vmm, vm0, vm1)" },
+	{ "route-to-unknown.json", 10, "vms[0].routes[0].to",
+	  "'vm2' is neither vmm nor one of L0/hv1's own VMs (vmm, vm0, vm1)" },
+	{ "route-line.xml", 5, "experiment/route[2]/@line", "line 16; at most 15" },
+	{ "route-line.json", 7, "routes[1].line", "line 16; at most 15" },
+	{ "route-as.xml", 4, "experiment/route[1]/@as", "line 16 of the VM; at most 15" },
+	{ "route-as.json", 6, "routes[0].as", "line 16 of the VM; at most 15" },
+	{ "route-as-vmm.json", 6, "routes[0].as", "a line routed to the VMM itself keeps its number" },
+	{ "route-at.xml", 4, "experiment/route[1]/@at-ms",
+	  "a change at 1000 ms comes too late: the experiment lasts 1000 ms" },
+	{ "route-at.json", 7, "routes[0].at_ms", "a change at 1000 ms comes too late: the experiment lasts 1000 ms" },
+	{ "route-vmm-ambiguous.xml", 4, "experiment/route[1]/@to",
+	  "'vmm' is ambiguous: it names L0 itself and its VM vmm" },
+	{ "route-same-time.json", 8, "routes[2].at_ms",
+	  "line 1 of L0 already changes route at 5 ms (routes[0], line 6)" },
+	{ "route-too-many.xml", 36, "experiment/route[33]", "more than 32 route changes for L0's lines" },
+	{ "items-too-many.xml", 68, "experiment/route[49]", "than the 64 a manifest holds (NL_IRQ_MAX)" },
+	{ "items-too-many.json", 72, "routes[48]", "than the 64 a manifest holds (NL_IRQ_MAX)" },
+	{ "listen-too-long.json", 6, "vms[0].workload.listen_ms", "listening for 3600001 ms; at most 3600000" },
 };
 
 static void test_bad_inputs(void)
@@ -304,6 +350,76 @@ static void test_bad_inputs(void)
 		for (const unsigned char *m = (const unsigned char *)d.field; *m; m++)
 			CU_ASSERT_FATAL(*m >= 0x20 && *m != 0x7f);
 	}
+}
+
+/* Interrupt lines, both formats: the same model (defaults filled in), then the manifest's entries. */
+static void test_irq_lines(void)
+{
+	static const char *const files[] = { "tests/data/good/irq-lines.xml", "tests/data/good/irq-lines.json" };
+	for (unsigned f = 0; f < 2; f++) {
+		static struct nl_experiment e;
+		CU_ASSERT_FATAL(load_ok(files[f], &e) == 0);
+		CU_ASSERT_EQUAL_FATAL(e.vm_count, 3); /* hv1, leaf, vm1 */
+		CU_ASSERT_EQUAL_FATAL(e.irq_count, 5);
+		CU_ASSERT_EQUAL_FATAL(e.route_count, 6);
+		/* L0's own first, then hv1's, each in file order, however the XML interleaves them. */
+		CU_ASSERT_EQUAL(e.irqs[0].owner, -1);
+		CU_ASSERT_EQUAL(e.irqs[0].source, NL_IRQ_SRC_RTC);
+		CU_ASSERT_EQUAL(e.irqs[0].rate_hz, 1024);
+		CU_ASSERT_EQUAL(e.irqs[1].source, NL_IRQ_SRC_PIT);
+		CU_ASSERT_EQUAL(e.irqs[2].period_us, 1000);
+		CU_ASSERT_EQUAL(e.irqs[3].owner, 0);
+		CU_ASSERT_EQUAL(e.irqs[3].source, NL_IRQ_SRC_BURST);
+		CU_ASSERT_EQUAL(e.irqs[3].burst, 4);
+		CU_ASSERT_EQUAL(e.irqs[3].spacing_us, 20);
+		CU_ASSERT_EQUAL(e.irqs[4].source, NL_IRQ_SRC_POISSON);
+		CU_ASSERT_EQUAL(e.irqs[4].burst, 0); /* only a burst has a burst size */
+		CU_ASSERT_EQUAL(e.routes[0].to_vm, 0);        /* to="hv1" */
+		CU_ASSERT_EQUAL(e.routes[0].as, 3);
+		CU_ASSERT_EQUAL(e.routes[1].to_vm, NL_IRQ_TO_VMM);
+		CU_ASSERT_EQUAL(e.routes[1].as, 0);           /* as defaults to line */
+		CU_ASSERT_EQUAL(e.routes[2].to_vm, 2);        /* vm1 */
+		CU_ASSERT_EQUAL(e.routes[2].at_ms, 50);
+		CU_ASSERT_EQUAL(e.routes[3].owner, 0);
+		CU_ASSERT_EQUAL(e.routes[3].to_vm, 1);        /* hv1's leaf */
+		CU_ASSERT_EQUAL(e.routes[3].as, 3);
+		CU_ASSERT_EQUAL(e.routes[5].at_ms, 100);
+		CU_ASSERT_EQUAL(e.vms[1].workload.listen_ms, 400);
+		CU_ASSERT_EQUAL(e.vms[2].workload.listen_ms, 0);
+
+		static _Alignas(8) unsigned char buf[NL_MANIFEST_MAX_SIZE];
+		struct nl_manifest_view view;
+		size_t n = nl_experiment_to_manifest(&e, buf, sizeof buf);
+		CU_ASSERT_FATAL(n > 0 && nl_manifest_decode(buf, n, &view, NULL) == 0);
+		CU_ASSERT_EQUAL_FATAL(view.hdr->irq_count, 11);
+		/* A device carries its rate, a generator its period; a source no route fields. */
+		CU_ASSERT_EQUAL(view.irqs[0].item, NL_IRQ_ITEM_SOURCE);
+		CU_ASSERT_EQUAL(view.irqs[0].line, 8);
+		CU_ASSERT_EQUAL(view.irqs[0].rate, 1024);
+		CU_ASSERT_EQUAL(view.irqs[0].to_vm, -1);
+		CU_ASSERT_EQUAL(view.irqs[2].rate, 1000);
+		CU_ASSERT_EQUAL(view.irqs[3].owner, 0);
+		CU_ASSERT_EQUAL(view.irqs[3].rate, 500);
+		CU_ASSERT_EQUAL(view.irqs[3].burst, 4);
+		CU_ASSERT_EQUAL(view.irqs[3].spacing_us, 20);
+		CU_ASSERT_EQUAL(view.irqs[4].burst, 0);
+		/* Routes after the sources; the VMM takes a line as it is (to_line 0). */
+		CU_ASSERT_EQUAL(view.irqs[5].item, NL_IRQ_ITEM_ROUTE);
+		CU_ASSERT_EQUAL(view.irqs[5].to_vm, 0);
+		CU_ASSERT_EQUAL(view.irqs[5].to_line, 3);
+		CU_ASSERT_EQUAL(view.irqs[5].source, 0);
+		CU_ASSERT_EQUAL(view.irqs[6].to_vm, NL_IRQ_TO_VMM);
+		CU_ASSERT_EQUAL(view.irqs[6].to_line, 0);
+		CU_ASSERT_EQUAL(view.irqs[7].at_ms, 50);
+		CU_ASSERT_EQUAL(view.irqs[9].owner, 0);
+		CU_ASSERT_EQUAL(view.irqs[9].to_vm, 1);
+		CU_ASSERT_EQUAL(view.irqs[9].to_line, 6);
+		CU_ASSERT_EQUAL(view.irqs[10].to_vm, NL_IRQ_TO_VMM);
+		CU_ASSERT_EQUAL(view.irqs[10].at_ms, 100);
+		CU_ASSERT_EQUAL(view.vms[1].workload.listen_ms, 400);
+	}
+	assert_same_model("tests/data/good/irq-lines.xml", "tests/data/good/irq-lines.json");
+	assert_same_manifest("tests/data/good/irq-lines.xml", "tests/data/good/irq-lines.json", NULL);
 }
 
 /* A VM with children runs a VMM; images default by kind; paths name every level. */
@@ -596,6 +712,7 @@ void register_suite_desc(void)
 	CU_add_test(s, "single-stepping per VM, both formats, into the manifest", test_single_step);
 	CU_add_test(s, "a scheduler per level, both formats, into the manifest", test_scheduler);
 	CU_add_test(s, "expected outcome per VM", test_expect);
+	CU_add_test(s, "interrupt lines, both formats, into the manifest", test_irq_lines);
 	CU_add_test(s, "an unknown image is a description error", test_unknown_image);
 	CU_add_test(s, "diag format", test_diag_print);
 	CU_add_test(s, "unreadable file, unknown format", test_unreadable_and_unknown_format);

@@ -53,7 +53,7 @@ static const struct nl_desc_field_info *row_of(enum nl_desc_kind k, const char *
 {
 	for (unsigned f = 0; f < NL_DF_COUNT; f++) {
 		const struct nl_desc_field_info *r = nl_desc_field(f);
-		int is_nested = r->type == NL_FT_GROUP || r->type == NL_FT_LIST;
+		int is_nested = nl_desc_type_is_nested(r->type);
 		if (r->kind == k && r->type != NL_FT_WHOLE && is_nested == nested && !strcmp(r->xml, xml))
 			return r;
 	}
@@ -79,6 +79,24 @@ static void expect_enum(xmlNodePtr schema, const char *type, const struct nl_des
 		}
 	}
 	CU_ASSERT_EQUAL(seen, want);
+}
+
+/* The child elements of a sequence, and of the choices in it (VMs and items interleave): rows of kind k. */
+static unsigned check_children(xmlNodePtr particle, enum nl_desc_kind k)
+{
+	unsigned covered = 0;
+	for (xmlNodePtr e = particle->children; e; e = e->next) {
+		if (is_xs(e, "choice")) {
+			covered += check_children(e, k);
+			continue;
+		}
+		if (!is_xs(e, "element"))
+			continue;
+		const struct nl_desc_field_info *r = row_of(k, prop(e, "name"), 1);
+		CU_ASSERT_PTR_NOT_NULL(r);
+		covered += r != NULL;
+	}
+	return covered;
 }
 
 /* One complexType against the rows of kind k; returns how many rows it covered. */
@@ -112,13 +130,7 @@ static unsigned check_type(xmlNodePtr schema, xmlNodePtr type, enum nl_desc_kind
 			if (r->type == NL_FT_ENUM)
 				expect_enum(schema, t, r);
 		} else if (is_xs(c, "sequence")) {
-			for (xmlNodePtr e = c->children; e; e = e->next) {
-				if (!is_xs(e, "element"))
-					continue;
-				const struct nl_desc_field_info *r = row_of(k, prop(e, "name"), 1);
-				CU_ASSERT_PTR_NOT_NULL(r);
-				covered += r != NULL;
-			}
+			covered += check_children(c, k);
 		}
 	}
 	return covered;
@@ -160,7 +172,7 @@ static void test_xsd_agrees(void)
 	xmlFreeDoc(doc);
 }
 
-/* configs/README.md's field table names every field in both spellings. */
+/* configs/README.md's field table names every field in both spellings (items: `irq/@line`, `irqs[i].line`). */
 static void test_readme_documents_every_field(void)
 {
 	FILE *f = fopen(src_file("configs/README.md"), "r");
@@ -173,8 +185,9 @@ static void test_readme_documents_every_field(void)
 		char xml[96], json[96];
 		if (r->type == NL_FT_WHOLE || r->type == NL_FT_LIST)
 			continue;
-		snprintf(xml, sizeof xml, r->type == NL_FT_GROUP ? "%s/" : "@%s`", r->xml);
-		snprintf(json, sizeof json, r->type == NL_FT_GROUP ? "%s." : "%s`", r->json);
+		snprintf(xml, sizeof xml, r->type == NL_FT_GROUP || r->type == NL_FT_ITEMS ? "%s/" : "@%s`", r->xml);
+		snprintf(json, sizeof json, r->type == NL_FT_GROUP ? "%s." : r->type == NL_FT_ITEMS ? "%s[" : "%s`",
+			 r->json);
 		if (!strstr(text, xml) || !strstr(text, json))
 			fprintf(stderr, "\n  configs/README.md does not document %s / %s\n", r->xml, r->json);
 		CU_ASSERT_PTR_NOT_NULL(strstr(text, xml));
