@@ -24,7 +24,9 @@
  *
  * Deviations: while L2 steps by RFLAGS.TF (the emulated monitor trap
  * flag), and for NMIs where the processor has no virtual NMIs, an event
- * for L2's IDT waits for L1's next emulated exit (for_l1_later).
+ * for L2's IDT waits for L1's next emulated exit (for_l1_later); so does an
+ * NMI exit held by blocking by NMI, and L1 then takes it at once, where the
+ * processor would keep that blocking until L1's IRET (nested/README.md).
  */
 #include "cpu.h"
 #include "nested_runtime.h"
