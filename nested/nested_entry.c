@@ -446,12 +446,12 @@ struct nvmx_result nested_enter(struct vm *vm, int launch)
 	start_l1_timer(nv);
 	vm->vmcs = &nv->v02->ctx; /* L2 runs now */
 	/*
-	 * An interrupt of L1's that waited for L1's window (IF = 0 in its own
-	 * code) is L2's run's business now: with external-interrupt exiting it
-	 * ends that run at once (nested_interrupt.c).  The window flag says one
-	 * waits, so an entry with none costs one compare.
+	 * An interrupt or NMI of L1's that waited for L1's window (IF = 0 or
+	 * an NMI handler in its own code) is L2's run's business now: an exit
+	 * at once or delivery to L2, as VMCS12 says (nested_interrupt.c).  The
+	 * window flags say one waits, so an entry with none costs one compare.
 	 */
-	if (vm->ev.window)
+	if (vm->ev.window | vm->ev.nmi_window)
 		vm_events_poke(vm);
 	return (struct nvmx_result){ NVMX_ENTER, 0 };
 }

@@ -189,6 +189,9 @@ enum exit_action nested_emulate_exit(struct vm *vm, const struct emulated_exit *
 {
 	struct nested_vm *nv = vm->nested;
 	struct vmcs12 *v = nv->nvmx.cache;
+	/* This VMM's own event windows in VMCS02 (nested_interrupt.c) end with L2's run. */
+	if (__builtin_expect(nv->own_windows != 0, 0) && x->from != EXIT_NO_ENTRY)
+		nested_l2_drop_own_windows(vm);
 	if (x->from == EXIT_AS_REPORTED) {
 		sync_vmcs02_to_vmcs12(nv); /* notes every field it changes */
 	} else {
@@ -207,7 +210,7 @@ enum exit_action nested_emulate_exit(struct vm *vm, const struct emulated_exit *
 		nested_shadow_note(nv, VMCS12_IDX_VMX_PREEMPTION_TIMER_VALUE);
 	}
 	nested_load_l1_host_state(vm);
-	/* An interrupt of L1's that its L2 could not take to L1 (no external-interrupt exiting): L1's now. */
+	/* An event of L1's that waited while L2 ran (nested_interrupt.c): L1's to take now. */
 	if (__builtin_expect(vm->ev.for_l1_later, 0)) {
 		vm->ev.for_l1_later = 0;
 		vm_events_poke(vm);

@@ -134,6 +134,12 @@ struct nested_vm {
 	struct vm *vm;                   /* the child VMM this is the virtual VMX of */
 	struct nested_mtf mtf;
 	uint32_t exit_controls_at_exit;  /* VMCS12's VM-exit controls at the last reflected exit */
+	/*
+	 * The interrupt- and NMI-window exiting bits this VMM set in VMCS02 for
+	 * itself (an event of L1's waiting for L2 to take it), over v02->proc;
+	 * never L1's, never in VMCS12; dropped at every emulated exit.
+	 */
+	uint32_t own_windows;
 	struct nested_vmcs12_slot vmcs12s[NESTED_VMCS12_SLOTS];
 	struct nested_vmcs12_slot *cur;  /* the current VMCS12's slot (some free one while there is none) */
 	uint64_t slot_clock;
@@ -249,11 +255,17 @@ struct emulated_exit {
 enum exit_action nested_emulate_exit(struct vm *vm, const struct emulated_exit *x);
 
 /*
- * L1's local APIC has an interrupt to deliver while L2 runs (vm_events.c
- * asks, before an entry of VMCS02): an emulated external-interrupt exit
- * when VMCS12 asks for one, which leaves vm in VMCS01 (nested_interrupt.c).
+ * L1's local APIC has an interrupt or NMI to deliver while L2 runs
+ * (vm_events.c asks, before an entry of VMCS02): as VMCS12 says, an
+ * emulated external-interrupt or NMI exit, which leaves vm in VMCS01, or
+ * delivery through L2's IDT (injected into VMCS02, or a window of this
+ * VMM's own in VMCS02 until L2 can take it) (nested_interrupt.c).
  */
 void nested_l2_interrupt(struct vm *vm, uint64_t now);
+/* An interrupt- or NMI-window exit of L2 (control: which) that L1 did not ask for: this VMM's own window. */
+enum exit_action nested_l2_own_window_open(struct vm *vm, const struct exit_info *ei, uint32_t control);
+/* At an emulated exit (VMCS02 current): this VMM's own windows go, what waited for them is L1's to take now. */
+void nested_l2_drop_own_windows(struct vm *vm);
 /* Count an exit of L2 this VMM handled itself; returns a. */
 enum exit_action nested_handled(struct vm *vm, const struct exit_info *ei, enum exit_action a);
 

@@ -94,7 +94,19 @@ void nested_merge_controls(const struct vmcs12 *v12, const struct vmx_caps *real
 	/* Last, what the processor beneath can do (SDM A.3-A.5): bits it
 	 * requires are set, bits it lacks are dropped; the runtime checks that
 	 * what it cannot do without (EPT) survived. */
-	out->pin = vmx_adjust_controls((pin12 & pin_from_l1) | pin_own, real->pinbased, 0);
+	/*
+	 * Without "NMI exiting" in VMCS12 (then without virtual NMIs too,
+	 * 26.2.1.1) L1's NMIs reach L2 through its IDT, injected by this VMM
+	 * (nested_interrupt.c).  VMCS02 exits on NMIs whatever L1 says, and
+	 * with NMI exiting alone IRET would leave the blocking an injected NMI
+	 * sets for ever (SDM 25.3, IRET): virtual NMIs make L2's IRET end it
+	 * and give the NMI window that tells this VMM so.  Blocking by NMI
+	 * then means for L2 what it means without NMI exiting, as L1 set it.
+	 */
+	uint32_t pin = (pin12 & pin_from_l1) | pin_own;
+	if (!(pin12 & PIN_NMI_EXITING))
+		pin |= PIN_VIRTUAL_NMIS;
+	out->pin = vmx_adjust_controls(pin, real->pinbased, 0);
 	out->proc = vmx_adjust_controls((proc12 & proc_from_l1) | proc_own, real->procbased, 0);
 	out->proc2 = 0;
 	if (out->proc & CPU_ACTIVATE_SECONDARY)

@@ -86,20 +86,20 @@ enum exit_action handle_hlt(struct vm *vm, const struct exit_info *ei)
 	return EXIT_RESUME;
 }
 
-/* The NMI window this VMM asked for is open (vm_events.c): the guest's NMI handler returned. */
+/* The NMI window this VMM asked for is open (vm_events.c, or for an L2 nested_interrupt.c): the guest's NMI handler returned. */
 enum exit_action handle_nmi_window(struct vm *vm, const struct exit_info *ei)
 {
 	if (vm_in_l2(vm))
-		return vm_fault(vm, ei, "NMI-window exit of an L2 this VMM did not ask for (a nestlab bug)");
+		return nested_l2_own_window_open(vm, ei, CPU_NMI_WINDOW_EXITING);
 	vm_events_nmi_window_open(vm);
 	return EXIT_RESUME;
 }
 
-/* The interrupt window this VMM asked for is open (vm_events.c); an L2's is not asked for here. */
+/* The interrupt window this VMM asked for is open (vm_events.c, or for an L2 nested_interrupt.c). */
 enum exit_action handle_interrupt_window(struct vm *vm, const struct exit_info *ei)
 {
 	if (vm_in_l2(vm))
-		return vm_fault(vm, ei, "interrupt-window exit of an L2 this VMM did not ask for (a nestlab bug)");
+		return nested_l2_own_window_open(vm, ei, CPU_INTR_WINDOW_EXITING);
 	vm_events_window_open(vm);
 	return EXIT_RESUME;
 }

@@ -85,6 +85,12 @@ struct vm_event_counters {
 	uint64_t nmi_injected;      /* NMIs injected at a VM entry */
 	uint64_t nmi_window_asks;   /* NMI-window exiting turned on: an NMI waited for the guest's IRET */
 	uint64_t nmi_window_exits;  /* NMI-window exits that came */
+	/* A child VMM's events while its L2 runs (nested/nested_interrupt.c), as VMCS12 says. */
+	uint64_t l1_nmi_exits;      /* NMI exits emulated for L1 ("NMI exiting") */
+	uint64_t l2_injected;       /* L1's external interrupts delivered through L2's IDT (no "external-interrupt exiting") */
+	uint64_t l2_nmi_injected;   /* L1's NMIs delivered through L2's IDT (no "NMI exiting") */
+	uint64_t l2_window_asks;    /* an interrupt or NMI window of this VMM's own in VMCS02, not L1's */
+	uint64_t l2_window_exits;   /* ... that came */
 };
 
 /*
@@ -97,7 +103,7 @@ struct vm_events {
 	struct vlapic lapic;
 	uint8_t window;             /* interrupt-window exiting is on in the VM's VMCS01 */
 	uint8_t nmi_window;         /* NMI-window exiting is on in the VM's VMCS01 */
-	uint8_t for_l1_later;       /* an interrupt of L1's waits for L1's next emulated exit (nested/) */
+	uint8_t for_l1_later;       /* an event of L1's waits for L1's next emulated exit (nested/) */
 	uint8_t at_halt;            /* the next look follows the VM's HLT: no STI shadow can be open */
 	uint64_t window_since;      /* TSC when it was turned on */
 	struct vm_event_counters count;

@@ -9,8 +9,8 @@
  * guest can take it (event_gate.h), or else the VMM turns on
  * interrupt-window exiting and injects at that exit (mechanism 3, the
  * event-window check).  A VM whose L2 runs (a child VMM's guest) gets its
- * interrupt as the child's VMCS12 says: an emulated external-interrupt
- * exit (nested/nested_interrupt.c).  HLT blocks the VM until an interrupt
+ * interrupt or NMI as the child's VMCS12 says: an emulated external-interrupt
+ * or NMI exit, or delivery through L2's IDT (nested/nested_interrupt.c).  HLT blocks the VM until an interrupt
  * for it is pending.
  *
  * Where nestlab deviates from the SDM: a VM that halts with RFLAGS.IF = 0

@@ -272,3 +272,10 @@ void l2_ept12_own_perms(unsigned page, uint64_t perms)
 {
 	ept_own.pt[page] = pa_of(l2_pages[page]) | perms | EPT_MEMTYPE_WB;
 }
+
+void l2_put_gate(unsigned vector, uint64_t handler)
+{
+	uint64_t low = (handler & 0xffff) | (0x08ull << 16) | (0x8eull << 40) | (((handler >> 16) & 0xffff) << 48);
+	l2_write_u64(L2_IDT_GPA + 16 * vector, low);
+	l2_write_u64(L2_IDT_GPA + 16 * vector + 8, handler >> 32);
+}

@@ -35,15 +35,24 @@ struct l2_controls {
 /* Entry points in l2_code.S besides its start, and the L2-physical address of one. */
 extern const uint8_t l2_dr7_probe[], l2_shadow_probe[], l2_shadow_ept_probe[], l2_mtf_probe[], l2_window_probe[],
 	l2_icebp_probe[], l2_out_probe[], l2_isr[], l2_ud_probe[], l2_sti_cpuid_probe[], l2_store_probe[],
-	l2_int_probe[], l2_store_int_probe[], l2_sti_jmp_probe[], l2_spin_probe[];
+	l2_int_probe[], l2_store_int_probe[], l2_sti_jmp_probe[], l2_spin_probe[], l2_nmi_probe[], l2_nmi_probe_sent[],
+	l2_nmi_handler[], l2_intr_handler[], l2_intr_handler_eoi[], l2_cli_sti_probe[], l2_cli_sti_probe_hlt[];
 void l2_ept12_own_perms(unsigned page, uint64_t perms);
 #define L2_WATCHED_GPA 0x5f08ull /* l2_store_probe writes here */
-#define L2_IDT_GPA 0x5c00ull /* gates 0-6 for the MTF checks, in the stack page below its use */
+#define L2_CODE64_DESCRIPTOR 0x00af9b000000ffffull /* L2's GDT entry 1 (selector 0x08) for event delivery: 64-bit code */
+#define L2_DATA_DESCRIPTOR   0x00cf93000000ffffull /* entry 2 (selector 0x10, L2's SS): what IRET loads into SS */
+#define L2_IDT_GPA 0x800ull /* L2's IDT, gates 0 to 0x40, in page 0 above L2's GDT (which is at 0, limit 0x27) */
+/* What L2's handlers of L1's NMIs and interrupts count and note (l2_code.S), below the stack. */
+#define L2_NMI_COUNT_GPA  0x5f20ull
+#define L2_NMI_SEEN_GPA   0x5f28ull /* the NMI count the first handler saw just before its IRET */
+#define L2_INTR_COUNT_GPA 0x5f30ull
 uint64_t l2_code_gpa(const uint8_t *label);
 #define L2_UNMAPPED_GPA 0x7000ull /* above L2's pages: EPT12 maps nothing there (l2_shadow_ept_probe) */
 /* A quadword of L2's memory as L2 left it, and one written there for L2 to find. */
 uint64_t l2_read_u64(uint64_t gpa);
 void l2_write_u64(uint64_t gpa, uint64_t value);
+/* A 64-bit interrupt gate of L2's IDT (at L2_IDT_GPA) to handler, code selector 0x08 (L2's GDT). */
+void l2_put_gate(unsigned vector, uint64_t handler);
 
 /*
  * The controls L2 runs with, adjusted against the offer.  Returns 0, or -1

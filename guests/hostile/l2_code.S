@@ -8,6 +8,8 @@
 	.globl l2_code_start, l2_code_end, l2_dr7_probe, l2_shadow_probe, l2_shadow_ept_probe, l2_mtf_probe
 	.globl l2_window_probe, l2_icebp_probe, l2_out_probe, l2_isr, l2_ud_probe, l2_sti_cpuid_probe
 	.globl l2_store_probe, l2_int_probe, l2_store_int_probe, l2_sti_jmp_probe, l2_spin_probe
+	.globl l2_nmi_probe, l2_nmi_probe_sent, l2_nmi_handler, l2_intr_handler, l2_intr_handler_eoi
+	.globl l2_cli_sti_probe, l2_cli_sti_probe_hlt
 l2_code_start:
 	cpuid
 1:	hlt
@@ -109,6 +111,57 @@ l2_window_probe:
 	nop
 6:	hlt
 	jmp 6b
+/*
+ * L1's NMIs and interrupts through L2 (steps_interrupts.c): an NMI IPI to
+ * the APIC that L1's MSR bitmap lets L2 reach (ICR 0x830: destination APIC
+ * ID 0, delivery mode NMI), then a halt.
+ */
+l2_nmi_probe:
+	mov $0x830, %ecx
+	mov $0x400, %eax
+	xor %edx, %edx
+	wrmsr
+l2_nmi_probe_sent:
+	nop
+16:	hlt
+	jmp 16b
+/*
+ * L2's NMI handler: counts at L2_NMI_COUNT_GPA; the first also sends a
+ * second NMI, which must wait for this handler's IRET (blocking by NMI),
+ * and notes the count before that IRET at L2_NMI_SEEN_GPA.
+ */
+l2_nmi_handler:
+	incq 0x5f20
+	cmpq $1, 0x5f20
+	jne 17f
+	mov $0x830, %ecx
+	mov $0x400, %eax
+	xor %edx, %edx
+	wrmsr
+	mov 0x5f20, %rax
+	mov %rax, 0x5f28
+17:	iretq
+/* L2's handler of L1's timer vector: counts at L2_INTR_COUNT_GPA, halts, EOIs L1's APIC (x2APIC 0x80b), halts. */
+l2_intr_handler:
+	incq 0x5f30
+	hlt
+l2_intr_handler_eoi:
+	mov $0x80b, %ecx
+	xor %eax, %eax
+	xor %edx, %edx
+	wrmsr
+18:	hlt
+	jmp 18b
+/* Interrupts off for a long count, then STI: an interrupt that came meanwhile goes in after the NOP. */
+l2_cli_sti_probe:
+	mov $100000, %ecx
+19:	dec %ecx
+	jnz 19b
+	sti
+	nop
+l2_cli_sti_probe_hlt:
+	hlt
+	jmp l2_cli_sti_probe_hlt
 /* The same field, VMREAD into L2-physical 0x7000, a page EPT12 does not map: an EPT violation for L1. */
 l2_shadow_ept_probe:
 	mov 0x5e80, %rdx

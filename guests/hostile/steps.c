@@ -308,14 +308,6 @@ static void step_l2_dr7_not_saved(void)
 	check_text("l2_dr7_not_saved_by_exit", want, got, seen == expect);
 }
 
-/* A 64-bit interrupt gate of L2's IDT to handler, code selector 0x08 (l2.c). */
-static void put_l2_gate(unsigned vector, uint64_t handler)
-{
-	uint64_t low = (handler & 0xffff) | (0x08ull << 16) | (0x8eull << 40) | (((handler >> 16) & 0xffff) << 48);
-	l2_write_u64(L2_IDT_GPA + 16 * vector, low);
-	l2_write_u64(L2_IDT_GPA + 16 * vector + 8, handler >> 32);
-}
-
 /* Enter L2 at rip with an empty stack and rflags, expect an MTF exit at want_rip; the RSP it left. */
 static uint64_t mtf_exit_at(const char *name, uint64_t rip, uint64_t rflags, uint64_t want_rip)
 {
@@ -554,9 +546,9 @@ static void step_l2_monitor_trap_events(uint64_t proc)
 {
 	uint64_t isr = l2_code_gpa(l2_isr), frame;
 	/* Delivery loads CS from L2's GDT (at L2-physical 0, limit 0x27): selector 0x08, 64-bit code. */
-	l2_write_u64(0x08, 0x00af9b000000ffffull);
+	l2_write_u64(0x08, L2_CODE64_DESCRIPTOR);
 	for (unsigned vector = 0; vector <= 6; vector++)
-		put_l2_gate(vector, isr);
+		l2_put_gate(vector, isr);
 	do_vmwrite(VMCS_GUEST_IDTR_BASE, L2_IDT_GPA);
 	do_vmwrite(VMCS_GUEST_IDTR_LIMIT, 7 * 16 - 1);
 	do_vmwrite(VMCS_EXCEPTION_BITMAP, 0); /* L2's exceptions are its own here */

@@ -63,7 +63,8 @@
 #define NL_EVENT_COUNTERS(X, s) X(s, injected) X(s, window_asks) X(s, window_exits) X(s, window_wait_ticks) \
 	X(s, window_wait_max) X(s, timer_delay_ticks) X(s, timer_delay_max) X(s, hlt_blocks) X(s, hlt_passed) \
 	X(s, l1_exits) X(s, l1_exits_acked) X(s, xapic_accesses) X(s, nmi_injected) X(s, nmi_window_asks) \
-	X(s, nmi_window_exits)
+	X(s, nmi_window_exits) X(s, l1_nmi_exits) X(s, l2_injected) X(s, l2_nmi_injected) X(s, l2_window_asks) \
+	X(s, l2_window_exits)
 #define NL_TIMER_SOURCES(X) X(run_deadline) X(sched) X(output) X(irq) X(child_preemption) X(mtf_owed) X(lapic_timer)
 
 /*

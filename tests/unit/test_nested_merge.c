@@ -71,6 +71,29 @@ static void test_l1_exiting_controls_kept(void)
 	CU_ASSERT_EQUAL(c.exception_bitmap, (1u << 14) | (1u << 6) | (1u << 3));
 }
 
+/*
+ * L1's NMIs: without NMI exiting they go to L2's IDT, injected by this VMM,
+ * so VMCS02 tracks L2's NMI blocking with virtual NMIs; with NMI exiting
+ * and no virtual NMIs, VMCS02 keeps L1's choice (blocking as L1 set it).
+ */
+static void test_virtual_nmis_when_l1_lets_nmis_through(void)
+{
+	l1_asks(0, 0, 0, 0, 0);
+	nested_merge_controls(&v, &skylake, &c);
+	CU_ASSERT_EQUAL(c.pin & (PIN_NMI_EXITING | PIN_VIRTUAL_NMIS), PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	l1_asks(PIN_NMI_EXITING, 0, 0, 0, 0);
+	nested_merge_controls(&v, &skylake, &c);
+	CU_ASSERT(c.pin & PIN_NMI_EXITING);
+	CU_ASSERT_FALSE(c.pin & PIN_VIRTUAL_NMIS);
+	/* A processor without virtual NMIs: dropped, NMI exiting kept (the runtime then lets L1's NMIs wait). */
+	struct vmx_caps poor = skylake;
+	poor.pinbased &= ~((uint64_t)PIN_VIRTUAL_NMIS << 32);
+	l1_asks(0, 0, 0, 0, 0);
+	nested_merge_controls(&v, &poor, &c);
+	CU_ASSERT(c.pin & PIN_NMI_EXITING);
+	CU_ASSERT_FALSE(c.pin & PIN_VIRTUAL_NMIS);
+}
+
 /* L1's monitor trap flag: the processor's where it has one, else RFLAGS.TF with #DB exiting. */
 static void test_monitor_trap_flag_emulated_without_one(void)
 {
@@ -214,6 +237,7 @@ void register_suite_nested_merge(void)
 	CU_pSuite s = CU_add_suite("nested_merge", NULL, NULL);
 	CU_add_test(s, "this VMM's needs when L1 asks nothing", test_own_needs_when_l1_asks_nothing);
 	CU_add_test(s, "L1's exiting controls and exception bitmap kept", test_l1_exiting_controls_kept);
+	CU_add_test(s, "virtual NMIs in VMCS02 where L1's NMIs go to L2", test_virtual_nmis_when_l1_lets_nmis_through);
 	CU_add_test(s, "no I/O or MSR bitmap reaches the processor", test_no_bitmaps_reach_the_processor);
 	CU_add_test(s, "monitor trap flag: the processor's, or emulated by RFLAGS.TF", test_monitor_trap_flag_emulated_without_one);
 	CU_add_test(s, "secondary controls: EPT always, VPID from L1, shadowing never", test_secondary_controls);
