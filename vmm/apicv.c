@@ -143,9 +143,9 @@ void apicv_pull(struct vlapic *l, const uint8_t *page, struct apicv_sync *s, str
 		l->stats.eoi += ne;
 		l->stats.accepted += nf;
 		l->stats.ipi_self += nf;
-		c->delivered += nd;
-		c->eois += ne;
-		c->self_ipis += nf;
+		c->apicv_delivered += nd;
+		c->apicv_eois += ne;
+		c->apicv_self_ipis += nf;
 		/* A level-triggered vector EOIed: the EOI its source is owed (vlapic_eoi()). */
 		uint32_t level = eoied & l->tmr[w];
 		if (level && !(l->svr & APIC_SVR_EOI_SUPPRESS)) {

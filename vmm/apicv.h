@@ -52,11 +52,15 @@ struct apicv_sync {
 	uint32_t irr[APIC_VECTOR_REGS], isr[APIC_VECTOR_REGS];
 };
 
-/* What the processor did that the VMM saw only in the page afterwards. */
+/* What the processor did that the VMM saw only in the page afterwards, and the exits the path adds
+ * (NL_APICV_COUNTERS, nestlab/records.h, puts them in the lapic record). */
 struct apicv_counters {
-	uint64_t delivered;  /* virtual interrupts the processor delivered (IRR -> ISR), also vlapic "delivered" */
-	uint64_t eois;       /* EOIs it virtualized, also vlapic "eoi" */
-	uint64_t self_ipis;  /* self IPIs it virtualized (seen in IRR or ISR), also vlapic "accepted" */
+	uint64_t apicv_delivered;   /* virtual interrupts the processor delivered (IRR -> ISR), also vlapic "delivered" */
+	uint64_t apicv_eois;        /* EOIs it virtualized, also vlapic "eoi" */
+	uint64_t apicv_self_ipis;   /* self IPIs it virtualized (seen in IRR or ISR), also vlapic "accepted" */
+	uint64_t eoi_exits;         /* EOI-induced exits (level-triggered vectors) */
+	uint64_t apic_write_exits;  /* APIC-write exits: a register write the VMM emulates after the processor */
+	uint64_t apic_access_exits; /* APIC-access exits: an xAPIC access the processor does not virtualize */
 };
 
 /* Every register the processor may read from the page, as the APIC reads

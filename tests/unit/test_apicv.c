@@ -180,9 +180,9 @@ static void test_push_pull_one_wakeup(void)
 	CU_ASSERT_EQUAL(l.stats.accepted, 1);
 	CU_ASSERT_EQUAL(l.stats.delivered, 1);
 	CU_ASSERT_EQUAL(l.stats.eoi, 1);
-	CU_ASSERT_EQUAL(c.delivered, 1);
-	CU_ASSERT_EQUAL(c.eois, 1);
-	CU_ASSERT_EQUAL(c.self_ipis, 0);
+	CU_ASSERT_EQUAL(c.apicv_delivered, 1);
+	CU_ASSERT_EQUAL(c.apicv_eois, 1);
+	CU_ASSERT_EQUAL(c.apicv_self_ipis, 0);
 	CU_ASSERT_EQUAL(l.tpr, 0x20);
 	CU_ASSERT_EQUAL(vlapic_pending_vector(&l), VLAPIC_NO_VECTOR);
 	/* A second pull of an unchanged page changes nothing. */
@@ -216,9 +216,9 @@ static void test_self_ipi_and_level(void)
 	CU_ASSERT_TRUE(cpu_eoi(page)); /* 0x70 */
 	page_bit(page, APIC_REG_ISR0, 0xa0, 1); /* seen in service: 0xa0 again, still running */
 	apicv_pull(&l, page, &s, &c);
-	CU_ASSERT_EQUAL(c.self_ipis, 2);
-	CU_ASSERT_EQUAL(c.delivered, 1);
-	CU_ASSERT_EQUAL(c.eois, 1);
+	CU_ASSERT_EQUAL(c.apicv_self_ipis, 2);
+	CU_ASSERT_EQUAL(c.apicv_delivered, 1);
+	CU_ASSERT_EQUAL(c.apicv_eois, 1);
 	CU_ASSERT_EQUAL(vlapic_take_level_eoi(&l), 0x70);
 	CU_ASSERT_EQUAL(vlapic_take_level_eoi(&l), VLAPIC_NO_VECTOR);
 	CU_ASSERT_EQUAL(l.stats.eoi_broadcasts, 1);
@@ -273,8 +273,8 @@ static void test_same_counts_as_emulation(void)
 		CU_ASSERT_EQUAL(a.stats.coalesced, b.stats.coalesced);
 		CU_ASSERT_EQUAL(a.stats.delivered, b.stats.delivered);
 		CU_ASSERT_EQUAL(a.stats.eoi, b.stats.eoi);
-		CU_ASSERT_EQUAL(c.delivered, b.stats.delivered);
-		CU_ASSERT_EQUAL(c.self_ipis, 0);
+		CU_ASSERT_EQUAL(c.apicv_delivered, b.stats.delivered);
+		CU_ASSERT_EQUAL(c.apicv_self_ipis, 0);
 	}
 }
 
