@@ -81,9 +81,12 @@ void apicv_page_image(const struct vlapic *l, uint8_t *page, uint64_t now)
 
 void apicv_push(const struct vlapic *l, uint8_t *page, struct apicv_sync *s)
 {
+	/* After a pull the page already holds every word the VMM did not change since: write the others. */
 	for (unsigned w = 0; w < APIC_VECTOR_REGS; w++) {
-		PAGE_U32(page, APIC_REG_IRR0 + w * APIC_REG_STRIDE) = s->irr[w] = l->irr[w];
-		PAGE_U32(page, APIC_REG_ISR0 + w * APIC_REG_STRIDE) = s->isr[w] = l->isr[w];
+		if (l->irr[w] != s->irr[w])
+			PAGE_U32(page, APIC_REG_IRR0 + w * APIC_REG_STRIDE) = s->irr[w] = l->irr[w];
+		if (l->isr[w] != s->isr[w])
+			PAGE_U32(page, APIC_REG_ISR0 + w * APIC_REG_STRIDE) = s->isr[w] = l->isr[w];
 	}
 	PAGE_U32(page, APIC_REG_TPR) = l->tpr;
 }

@@ -67,7 +67,8 @@ struct apicv_counters {
  * them now, into page (the mode decides which: apicv_read_virtualized()). */
 void apicv_page_image(const struct vlapic *l, uint8_t *page, uint64_t now);
 
-/* The APIC's TPR, IRR and ISR into the page; s remembers what was written. */
+/* The APIC's TPR, IRR and ISR into the page; s, which must say what the page holds (all
+ * zero for a zeroed page), remembers what was written: only words that differ are written. */
 void apicv_push(const struct vlapic *l, uint8_t *page, struct apicv_sync *s);
 
 /* The guest interrupt status for the next entry (25.4.2): RVI, the highest

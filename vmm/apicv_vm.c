@@ -131,14 +131,21 @@ void apicv_vm_enter(struct vm *vm, int hold)
 		a->image_stale = 0;
 	}
 	apicv_push(l, page, &a->sync);
-	/* Level-triggered vectors EOI with an exit (25.4.2), so their source hears of it at once. */
-	uint64_t eoi_exit[4];
-	apicv_eoi_exit_bitmap(l, eoi_exit);
-	static const enum vmcs_field eoi_fields[4] = { VMCS_EOI_EXIT_BITMAP0, VMCS_EOI_EXIT_BITMAP1,
-						      VMCS_EOI_EXIT_BITMAP2, VMCS_EOI_EXIT_BITMAP3 };
-	for (unsigned q = 0; q < 4; q++)
-		if (eoi_exit[q] != a->eoi_exit[q])
-			vmcs_write64(eoi_fields[q], a->eoi_exit[q] = eoi_exit[q]);
+	/* Level-triggered vectors EOI with an exit (25.4.2), so their source hears of it at once;
+	 * with none now and none before, the bitmap stays 0 (the wake-up loop's case: no words to build). */
+	uint32_t level = 0;
+	for (unsigned w = 0; w < APIC_VECTOR_REGS; w++)
+		level |= l->tmr[w];
+	if (level || a->eoi_level) {
+		uint64_t eoi_exit[4];
+		apicv_eoi_exit_bitmap(l, eoi_exit);
+		static const enum vmcs_field eoi_fields[4] = { VMCS_EOI_EXIT_BITMAP0, VMCS_EOI_EXIT_BITMAP1,
+							      VMCS_EOI_EXIT_BITMAP2, VMCS_EOI_EXIT_BITMAP3 };
+		for (unsigned q = 0; q < 4; q++)
+			if (eoi_exit[q] != a->eoi_exit[q])
+				vmcs_write64(eoi_fields[q], a->eoi_exit[q] = eoi_exit[q]);
+		a->eoi_level = level != 0;
+	}
 	/* VM entry evaluates RVI against VPPR and delivers when the guest can take it (26.3.2.5, 30.2). */
 	vmcs_write16(VMCS_GUEST_INTR_STATUS, apicv_intr_status(l, hold));
 }

@@ -29,8 +29,11 @@ int apicv_vm_setup(struct vm *vm, const struct vmx_caps *caps, const char **why)
 static inline void apicv_vm_pull(struct vm *vm)
 {
 	struct vm_apicv *a = &vm->apicv;
-	if (a->state == APICV_ON)
+	/* Once per exit at most: vm_events_before_entry() says when the guest may have run since. */
+	if (a->state == APICV_ON && !a->pulled) {
 		apicv_pull(&vm->ev.lapic, (const uint8_t *)(uintptr_t)a->vapic_hpa, &a->sync, &a->count);
+		a->pulled = 1;
+	}
 }
 
 /* The VMM wrote an APIC register (msr: which MSR, 0 for the xAPIC page): the page image follows; a new

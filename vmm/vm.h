@@ -114,10 +114,12 @@ enum apicv_state {
 struct vm_apicv {
 	uint8_t state;             /* enum apicv_state */
 	uint8_t image_stale;       /* the emulated APIC changed beyond TPR/IRR/ISR: write the page image before entry */
+	uint8_t pulled;            /* the page was pulled since the last push: the guest has not run since */
 	uint64_t vapic_hpa;        /* its virtual-APIC page */
 	uint64_t access_hpa;       /* its APIC-access page (xAPIC mode) */
 	uint64_t mapped_gpa;       /* where EPT maps the APIC-access page; 0 = nowhere */
 	uint64_t eoi_exit[4];      /* the EOI-exit bitmap VMCS01 holds */
+	uint8_t eoi_level;         /* it may have a bit set: a level-triggered vector was in the TMR */
 	struct apicv_sync sync;
 	struct apicv_counters count;
 };

@@ -62,6 +62,7 @@ static inline void vm_events_before_entry(struct vm *vm, uint64_t now)
 {
 	if (__builtin_expect(timer_mux_earliest_own(&vmm_sched.timers, vm->slot) <= now, 0))
 		vm_events_look(vm, now);
+	vm->apicv.pulled = 0; /* the guest runs next: its virtual-APIC page may change (apicv_vm_pull()) */
 }
 
 /* HLT of the VM itself (VMCS01 current, RIP already past it): block unless an interrupt can be taken. */

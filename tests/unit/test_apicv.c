@@ -165,7 +165,7 @@ static void test_push_pull_one_wakeup(void)
 {
 	static uint8_t page[APICV_PAGE_SIZE];
 	struct vlapic l;
-	struct apicv_sync s;
+	struct apicv_sync s = { { 0 }, { 0 } };
 	struct apicv_counters c = { 0 };
 	enable(&l, 1);
 	memset(page, 0, sizeof page);
@@ -195,7 +195,7 @@ static void test_self_ipi_and_level(void)
 {
 	static uint8_t page[APICV_PAGE_SIZE];
 	struct vlapic l;
-	struct apicv_sync s;
+	struct apicv_sync s = { { 0 }, { 0 } };
 	struct apicv_counters c = { 0 };
 	enable(&l, 1);
 	memset(page, 0, sizeof page);
@@ -238,7 +238,7 @@ static void test_same_counts_as_emulation(void)
 	uint32_t seed = 12345;
 	for (int run = 0; run < 200; run++) {
 		struct vlapic a, b;
-		struct apicv_sync s;
+		struct apicv_sync s = { { 0 }, { 0 } };
 		struct apicv_counters c = { 0 };
 		enable(&a, run & 1);
 		enable(&b, run & 1);
