@@ -30,7 +30,7 @@ LIB_PURE := lib/x86.c lib/fmt.c lib/jsonw.c lib/json_check.c lib/crc32.c lib/man
 	lib/frame_alloc.c lib/vmx_names.c lib/record_path.c lib/latency.c
 LIB_BM   := $(LIB_PURE) lib/string.c
 # VMM logic that is plain C over plain data: unit-tested on the host.
-VMM_PURE := vmm/ept.c vmm/vmcs_check.c vmm/exit_table.c vmm/vlapic.c vmm/mmio_decode.c vmm/irq_source.c sched/rr.c sched/sched.c sched/timer_mux.c policy/sched_policy.c policy/irq_route.c
+VMM_PURE := vmm/ept.c vmm/vmcs_check.c vmm/exit_table.c vmm/vlapic.c vmm/apicv.c vmm/mmio_decode.c vmm/irq_source.c sched/rr.c sched/sched.c sched/timer_mux.c policy/sched_policy.c policy/irq_route.c
 # Virtual VMX for child VMMs: the pure parts of nested/ (the runtime is nested/nested_*.c).
 VMM_PURE += nested/vmcs12.c nested/vmx_insn_decode.c nested/guest_walk.c nested/vmx_insn.c nested/vmx_msr.c
 VMM_PURE += nested/reflect.c nested/vmcs02_merge.c nested/ept_shadow.c nested/vpid_map.c nested/event_combine.c

@@ -170,6 +170,10 @@ static int check_vm(const struct nl_desc_checker *c, unsigned i)
 		return nl_desc_refuse(c, i, NL_DF_VM_VMCS_SHADOWING,
 				      "VMCS shadowing only applies to a VM that runs a VMM (one with child VMs), "
 				      "not to a leaf guest");
+	if (vm->kind == NL_VM_VMM && (vm->features & NL_FEAT_APICV))
+		return nl_desc_refuse(c, i, NL_DF_VM_APICV,
+				      "APIC virtualization is given to a leaf guest; a VM that runs a VMM keeps the "
+				      "emulated APIC");
 	if (vm->workload.wakeups && vm->workload.irq_off_us >= vm->workload.period_us)
 		return nl_desc_refuse(c, i, NL_DF_VM_IRQ_OFF,
 				      "%u us with interrupts off is not shorter than the wake-up period of %u us",

@@ -232,7 +232,10 @@ static json_t *lapic_of(const json_t *rec)
 #define ZERO(s, n) zero_if_absent(l, #n);
 	NL_LAPIC_COUNTERS(ZERO, _)
 	NL_EVENT_COUNTERS(ZERO, _)
+	NL_APICV_COUNTERS(ZERO, _)
 #undef ZERO
+	if (!json_object_get(l, "apicv"))
+		json_object_set_new(l, "apicv", json_string("off")); /* a VMM from before features/@apicv */
 	return l;
 }
 
@@ -553,6 +556,17 @@ void nl_summary_print(FILE *out, const json_t *s, const char *results_dir)
 				    (long long)json_integer_value(json_object_get(wk, "p50")),
 				    (long long)json_integer_value(json_object_get(wk, "p99")),
 				    (long long)json_integer_value(json_object_get(wk, "max")));
+		/* Which interrupt path the VM's VMM took, where it was asked for APIC virtualization. */
+		const json_t *lapic = json_object_get(vm, "lapic");
+		const char *apicv = json_is_object(lapic) ? json_string_value(json_object_get(lapic, "apicv")) : NULL;
+		if (apicv && strcmp(apicv, "off"))
+			safe_printf(out, "  %-20s APIC virtualization %s: %lld delivered, %lld EOIs by the processor; "
+				    "%lld EOI, %lld APIC-write, %lld APIC-access exits\n", "", apicv,
+				    (long long)json_integer_value(json_object_get(lapic, "apicv_delivered")),
+				    (long long)json_integer_value(json_object_get(lapic, "apicv_eois")),
+				    (long long)json_integer_value(json_object_get(lapic, "eoi_exits")),
+				    (long long)json_integer_value(json_object_get(lapic, "apic_write_exits")),
+				    (long long)json_integer_value(json_object_get(lapic, "apic_access_exits")));
 	}
 	json_t *level;
 	json_array_foreach(json_object_get(s, "levels"), i, level) {

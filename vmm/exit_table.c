@@ -6,6 +6,7 @@
 #define HANDLER(fn) .handler = 0
 #else
 #include "nested_runtime.h" /* the VMX-instruction handlers (nested_insn.c) */
+#include "apicv_vm.h"       /* the APIC-virtualization exits */
 #define HANDLER(fn) .handler = fn
 #endif
 #define QUAL         .has_qualification = 1

@@ -952,6 +952,15 @@ enum vlapic_status vlapic_mmio_write(struct vlapic *l, uint32_t offset, unsigned
 	return regs[idx].write(l, idx, (uint32_t)val, now, 0);
 }
 
+uint64_t vlapic_reg_peek(const struct vlapic *l, uint32_t offset, uint64_t now)
+{
+	unsigned idx = offset >> 4;
+	if (offset >= APIC_MMIO_SIZE || idx >= NREGS || !regs[idx].read)
+		return 0;
+	/* The read functions take no const only because they share the write functions' table row. */
+	return regs[idx].read((struct vlapic *)l, idx, now, vlapic_mode(l) == VLAPIC_MODE_X2APIC);
+}
+
 /* ---- CR8 (SDM "Task Priority in IA-32e Mode"): TPR[7:4] ---------------- */
 
 uint64_t vlapic_cr8_read(const struct vlapic *l)

@@ -158,6 +158,11 @@ enum vlapic_status vlapic_mmio_read(struct vlapic *l, uint32_t offset, unsigned 
 				    uint64_t *val);
 enum vlapic_status vlapic_mmio_write(struct vlapic *l, uint32_t offset, unsigned size, uint64_t val,
 				     uint64_t now);
+/* The register at offset of the xAPIC page as the current mode reads it
+ * (the x2APIC's 64-bit ICR whole at APIC_REG_ICR_LO), with no side effect:
+ * no ESR error, no counter; 0 for a slot with nothing readable.  What the
+ * VMM copies into a virtual-APIC page (vmm/apicv.c). */
+uint64_t vlapic_reg_peek(const struct vlapic *l, uint32_t offset, uint64_t now);
 /* MOV from/to CR8: TPR[7:4] (SDM "Task Priority in IA-32e Mode"); bits 63:4 set: #GP. */
 uint64_t vlapic_cr8_read(const struct vlapic *l);
 enum vlapic_status vlapic_cr8_write(struct vlapic *l, uint64_t val);

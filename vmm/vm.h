@@ -12,6 +12,7 @@
 #include "nestlab/vmx.h"
 #include "nestlab/hypercall.h"
 #include "vlapic.h"
+#include "apicv.h"
 
 /* Guest general-purpose registers not held in the VMCS; order fixed by vmx_entry.S. */
 struct nested_vm;
@@ -109,6 +110,26 @@ struct vm_events {
 	struct vm_event_counters count;
 };
 
+/* APIC virtualization for the VM (vmm/apicv_vm.c); the emulated APIC in vm_events stays its model. */
+enum apicv_state {
+	APICV_OFF,         /* not asked for: the APIC is emulated */
+	APICV_ON,          /* TPR shadow, APIC-register virtualization, virtual-interrupt delivery in VMCS01 */
+	APICV_UNAVAILABLE, /* asked for, but the processor beneath this VMM does not offer the controls */
+};
+
+struct vm_apicv {
+	uint8_t state;             /* enum apicv_state */
+	uint8_t image_stale;       /* the emulated APIC changed beyond TPR/IRR/ISR: write the page image before entry */
+	uint8_t pulled;            /* the page was pulled since the last push: the guest has not run since */
+	uint64_t vapic_hpa;        /* its virtual-APIC page */
+	uint64_t access_hpa;       /* its APIC-access page (xAPIC mode) */
+	uint64_t mapped_gpa;       /* where EPT maps the APIC-access page; 0 = nowhere */
+	uint64_t eoi_exit[4];      /* the EOI-exit bitmap VMCS01 holds */
+	uint8_t eoi_level;         /* it may have a bit set: a level-triggered vector was in the TMR */
+	struct apicv_sync sync;
+	struct apicv_counters count;
+};
+
 struct vm {
 	unsigned index;                   /* manifest index */
 	unsigned slot;                    /* its place among this VMM's VMs: its scheduler entity */
@@ -136,6 +157,7 @@ struct vm {
 	struct vm_counters count;
 	struct vm_step step;
 	struct vm_events ev;
+	struct vm_apicv apicv;
 
 	/* MSRs a guest may write that no VMCS field holds. */
 	uint64_t msr_kernel_gs_base;

@@ -13,11 +13,13 @@
 #include "guest_state.h"
 #include "mmio_decode.h"
 #include "nested.h"
+#include "apicv_vm.h"
 
 /* Every counter has its place in the record's list (nestlab/records.h). */
 #define ONE(s, n) +1
 _Static_assert(sizeof(struct vlapic_counters) == 8 * (0 NL_LAPIC_COUNTERS(ONE, _)), "NL_LAPIC_COUNTERS lists every counter");
 _Static_assert(sizeof(struct vm_event_counters) == 8 * (0 NL_EVENT_COUNTERS(ONE, _)), "NL_EVENT_COUNTERS lists every counter");
+_Static_assert(sizeof(struct apicv_counters) == 8 * (0 NL_APICV_COUNTERS(ONE, _)), "NL_APICV_COUNTERS lists every counter");
 #undef ONE
 
 void vm_events_init(struct vm *vm, uint64_t tsc_khz)
@@ -60,6 +62,7 @@ static unsigned advance(struct vm *vm, uint64_t now)
 int vm_apic_msr_read(struct vm *vm, uint32_t msr, uint64_t *val)
 {
 	uint64_t now = rdtsc();
+	apicv_vm_pull(vm);
 	/* A read shows what has come by now (vlapic.h's time contract); what came is delivered next. */
 	if (advance(vm, now))
 		vm_events_poke(vm);
@@ -69,8 +72,11 @@ int vm_apic_msr_read(struct vm *vm, uint32_t msr, uint64_t *val)
 int vm_apic_msr_write(struct vm *vm, uint32_t msr, uint64_t val)
 {
 	uint64_t now = rdtsc();
+	apicv_vm_pull(vm);
 	unsigned fired = advance(vm, now);
 	enum vlapic_status st = vlapic_msr_write(&vm->ev.lapic, msr, val, now);
+	if (msr != MSR_IA32_TSC_DEADLINE)
+		apicv_vm_changed(vm, msr); /* IA32_TSC_DEADLINE is in no page */
 	/*
 	 * A new deadline in the future only moves the timer; one already past
 	 * fired in the write (vlapic.c), and an EOI, TPR or self IPI may make a
@@ -159,6 +165,20 @@ static int deliver_nmi(struct vm *vm, uint64_t now)
 }
 
 /*
+ * With APIC virtualization (apicv_vm.h) an NMI goes in as without it; an
+ * interrupt is the processor's to deliver from RVI once the guest can take
+ * it (SDM 30.2.2), so it needs no window.  Stepped by RFLAGS.TF, the VM
+ * gets no RVI until its HLT or its last step, for the reason deliver() says.
+ */
+static void deliver_virtualized(struct vm *vm, uint64_t now, int at_halt)
+{
+	int hold = vm->step.by_tf && vm_stepping(vm) && !at_halt;
+	if (vlapic_nmi_pending(&vm->ev.lapic) && !hold)
+		deliver_nmi(vm, now);
+	apicv_vm_enter(vm, hold);
+}
+
+/*
  * VMCS01 current: inject the deliverable vector if the guest can take it,
  * else ask for the window.  No exit of VMCS01 is followed by re-delivery
  * from its IDT-vectoring information: every exit that can interrupt a
@@ -171,6 +191,10 @@ static void deliver(struct vm *vm, uint64_t now)
 	int vector = vlapic_pending_vector(&ev->lapic), nmi = vlapic_nmi_pending(&ev->lapic);
 	int at_halt = ev->at_halt;
 	ev->at_halt = 0;
+	if (vm->apicv.state == APICV_ON) {
+		deliver_virtualized(vm, now, at_halt);
+		return;
+	}
 	if (vector < 0 && !nmi) {
 		drop_window(vm);
 		return;
@@ -211,6 +235,7 @@ static void deliver(struct vm *vm, uint64_t now)
 
 void vm_events_look(struct vm *vm, uint64_t now)
 {
+	apicv_vm_pull(vm);
 	advance(vm, now);
 	register_timer(vm); /* the next look: the APIC timer's next expiration, unless poked again */
 	if (vm_in_l2(vm)) {
@@ -226,6 +251,7 @@ void vm_events_look(struct vm *vm, uint64_t now)
 void vm_events_halt(struct vm *vm)
 {
 	struct vm_events *ev = &vm->ev;
+	apicv_vm_pull(vm);
 	/* The HLT is done: the STI or MOV SS blocking it stood in has ended with it. */
 	uint32_t blocking = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_INFO);
 	if (blocking & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
@@ -283,37 +309,33 @@ unsigned vm_code_fetch(struct vm *vm, uint64_t rip, uint8_t *code, unsigned max)
 	return n;
 }
 
-int vm_events_xapic_access(struct vm *vm, const struct exit_info *ei)
+/*
+ * The MOV at RIP that accessed offset of the xAPIC page, done on the APIC
+ * and RIP moved past it; ok says the exit's own checks passed and store
+ * which way the exit says the access went.  Only a data access of the
+ * instruction at RIP itself is emulated (SDM 28.2.1), not during an
+ * event's delivery (the IDT or a stack there), in 64-bit mode (the
+ * decoder's), in the direction the MOV goes and inside the page.  Anything
+ * else stops the VM.
+ */
+static void xapic_mov(struct vm *vm, const struct exit_info *ei, uint32_t offset, int ok, int store)
 {
 	struct vlapic *l = &vm->ev.lapic;
-	if (vm_in_l2(vm) || vlapic_mode(l) != VLAPIC_MODE_XAPIC)
-		return 0;
-	uint64_t gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS), base = vlapic_base_gpa(l);
-	if (gpa < base || gpa - base >= APIC_MMIO_SIZE)
-		return 0;
 	uint8_t code[MMIO_INSN_MAX];
 	struct mmio_insn in;
-	uint32_t offset = (uint32_t)(gpa - base);
-	uint64_t q = ei->qualification;
-	/*
-	 * Only a data access of the instruction at RIP itself is emulated (SDM
-	 * 28.2.1): a linear address translated to the page (not a page walk
-	 * through it), not a fetch, not during an event's delivery (the IDT or a
-	 * stack there), in 64-bit mode (the decoder's), in the direction the MOV
-	 * goes and inside the page.  Anything else stops the VM.
-	 */
-	if ((q & (EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_TRANSLATED)) != (EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_TRANSLATED) ||
-	    (q & EPT_QUAL_FETCH) || intr_info_valid(vmcs_read32(VMCS_IDT_VECTORING_INFO_FIELD)) ||
+	if (!ok || intr_info_valid(vmcs_read32(VMCS_IDT_VECTORING_INFO_FIELD)) ||
 	    !guest_64bit_mode(vmcs_read64(VMCS_GUEST_IA32_EFER)) || mmio_decode(code, vm_code_fetch(vm, vmcs_readnat(VMCS_GUEST_RIP), code, MMIO_INSN_MAX), &in) ||
-	    !!(q & EPT_QUAL_WRITE) != in.store || offset + in.size > APIC_MMIO_SIZE) {
+	    !!store != in.store || offset + in.size > APIC_MMIO_SIZE) {
 		vm_fault(vm, ei, "an access to the xAPIC page that is not a MOV nestlab emulates");
-		return 1;
+		return;
 	}
 	uint64_t now = rdtsc();
+	apicv_vm_pull(vm);
 	unsigned fired = advance(vm, now);
 	if (in.store) {
 		uint64_t v = in.has_imm ? in.imm : guest_gpr(vm, in.reg) >> (in.high_byte ? 8 : 0);
 		vlapic_mmio_write(l, offset, in.size, v, now);
+		apicv_vm_changed(vm, 0);
 		vm_events_poke(vm); /* an EOI, TPR or timer write: look before the entry */
 	} else {
 		uint64_t v = 0, old = guest_gpr(vm, in.reg);
@@ -326,7 +348,48 @@ int vm_events_xapic_access(struct vm *vm, const struct exit_info *ei)
 	}
 	vmcs_writenat(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + in.len);
 	vm->ev.count.xapic_accesses++;
+}
+
+int vm_events_xapic_access(struct vm *vm, const struct exit_info *ei)
+{
+	struct vlapic *l = &vm->ev.lapic;
+	if (vm_in_l2(vm) || vlapic_mode(l) != VLAPIC_MODE_XAPIC)
+		return 0;
+	uint64_t gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS), base = vlapic_base_gpa(l);
+	if (gpa < base || gpa - base >= APIC_MMIO_SIZE)
+		return 0;
+	uint64_t q = ei->qualification;
+	/* A linear address translated to the page (not a page walk through it), not a fetch. */
+	int ok = (q & (EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_TRANSLATED)) == (EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_TRANSLATED) &&
+		 !(q & EPT_QUAL_FETCH);
+	xapic_mov(vm, ei, (uint32_t)(gpa - base), ok, (q & EPT_QUAL_WRITE) != 0);
 	return 1;
+}
+
+void vm_events_apic_access(struct vm *vm, const struct exit_info *ei)
+{
+	/* SDM 28.2.1 Table 28-6: only a linear data access of the instruction is a MOV to emulate. */
+	unsigned type = (unsigned)((ei->qualification & APIC_ACCESS_QUAL_TYPE_MASK) >> APIC_ACCESS_QUAL_TYPE_SHIFT);
+	xapic_mov(vm, ei, (uint32_t)(ei->qualification & APIC_ACCESS_QUAL_OFFSET),
+		  type == APIC_ACCESS_LINEAR_READ || type == APIC_ACCESS_LINEAR_WRITE, type == APIC_ACCESS_LINEAR_WRITE);
+}
+
+void vm_events_apic_write(struct vm *vm, uint32_t offset, uint32_t val)
+{
+	struct vlapic *l = &vm->ev.lapic;
+	uint64_t now = rdtsc();
+	apicv_vm_pull(vm);
+	advance(vm, now);
+	if (vlapic_mode(l) == VLAPIC_MODE_X2APIC) {
+		vlapic_msr_write(l, X2APIC_MSR(offset), val, now);
+	} else {
+		/* The processor takes ICR_HI into the page without an exit (Bochs does): the IPI the ICR_LO write sends needs it. */
+		if (offset == APIC_REG_ICR_LO)
+			vlapic_mmio_write(l, APIC_REG_ICR_HI, 4, apicv_vm_page_reg(vm, APIC_REG_ICR_HI), now);
+		vlapic_mmio_write(l, offset, 4, val, now);
+	}
+	apicv_vm_changed(vm, 0);
+	vm_events_poke(vm);
 }
 
 static const char *mode_name(enum vlapic_mode m)
@@ -334,13 +397,15 @@ static const char *mode_name(enum vlapic_mode m)
 	return m == VLAPIC_MODE_X2APIC ? "x2apic" : m == VLAPIC_MODE_XAPIC ? "xapic" : "disabled";
 }
 
-void vm_events_record(const struct vm *vm)
+void vm_events_record(struct vm *vm)
 {
+	apicv_vm_pull(vm); /* the last EOIs the processor did */
+	const struct apicv_counters *v = &vm->apicv.count;
 	const struct vlapic_counters *a = &vm->ev.lapic.stats;
 	const struct vm_event_counters *e = &vm->ev.count;
 	/* A VM whose APIC and delivery counters are all zero has nothing to say, and bytes cost time. */
 #define ANY(s, n) || (s)->n
-	if (!(0 NL_LAPIC_COUNTERS(ANY, a) NL_EVENT_COUNTERS(ANY, e)))
+	if (!(0 NL_LAPIC_COUNTERS(ANY, a) NL_EVENT_COUNTERS(ANY, e) NL_APICV_COUNTERS(ANY, v)))
 		return;
 #undef ANY
 	char buf[NL_REC_MAX_LINE];
@@ -348,12 +413,14 @@ void vm_events_record(const struct vm *vm)
 	rec_begin(&w, buf, sizeof buf, platform_path(), NL_REC_LAPIC);
 	jsonw_str(&w, NL_KEY_VM, vm->path);
 	jsonw_str(&w, "mode", mode_name(vlapic_mode(&vm->ev.lapic)));
+	jsonw_str(&w, "apicv", apicv_state_name((enum apicv_state)vm->apicv.state));
 	/* Zeros left out: every byte costs emulated time at the end of a run (nestlab/records.h). */
 #define COUNTER(s, n)                     \
 	if ((s)->n)                       \
 		jsonw_u64(&w, #n, (s)->n);
 	NL_LAPIC_COUNTERS(COUNTER, a)
 	NL_EVENT_COUNTERS(COUNTER, e)
+	NL_APICV_COUNTERS(COUNTER, v)
 #undef COUNTER
 	rec_emit(&w);
 }

@@ -62,6 +62,7 @@ static inline void vm_events_before_entry(struct vm *vm, uint64_t now)
 {
 	if (__builtin_expect(timer_mux_earliest_own(&vmm_sched.timers, vm->slot) <= now, 0))
 		vm_events_look(vm, now);
+	vm->apicv.pulled = 0; /* the guest runs next: its virtual-APIC page may change (apicv_vm_pull()) */
 }
 
 /* HLT of the VM itself (VMCS01 current, RIP already past it): block unless an interrupt can be taken. */
@@ -83,8 +84,13 @@ unsigned vm_code_fetch(struct vm *vm, uint64_t rip, uint8_t *code, unsigned max)
  */
 int vm_events_xapic_access(struct vm *vm, const struct exit_info *ei);
 
+/* An APIC-access exit (apicv_vm.h, xAPIC mode): the MOV that made it, done on the APIC. */
+void vm_events_apic_access(struct vm *vm, const struct exit_info *ei);
+/* An APIC-write exit: the guest wrote val at offset of the virtual-APIC page; done on the APIC. */
+void vm_events_apic_write(struct vm *vm, uint32_t offset, uint32_t val);
+
 /* The VM's "lapic" record (NL_REC_LAPIC): its APIC mode and what was delivered how; none
  * for a VM whose counters are all zero. */
-void vm_events_record(const struct vm *vm);
+void vm_events_record(struct vm *vm);
 
 #endif

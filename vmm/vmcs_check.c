@@ -76,6 +76,29 @@ static uint32_t active_proc2(const struct vmcs_check_state *s)
 	return (s->proc & CPU_ACTIVATE_SECONDARY) ? s->proc2 : 0;
 }
 
+/* The APIC-virtualization controls among themselves (SDM 26.2.1.1). */
+static const char *check_apic_virtualization(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
+{
+	uint32_t proc2 = active_proc2(s);
+	if (s->proc & CPU_TPR_SHADOW) {
+		if ((s->virtual_apic_addr & 0xfff) || !phys_ok(s->virtual_apic_addr, c->phys_addr_bits))
+			return "26.2.1.1: virtual-APIC address not 4-KByte aligned or beyond the physical-address width";
+		/* The threshold's VTPR comparison (bits 3:0 against VTPR[7:4]) needs the page's contents: not checked here. */
+		if (!(proc2 & SEC_VIRTUAL_INTR_DELIVERY) && (s->tpr_threshold & ~0xfu))
+			return "26.2.1.1: TPR threshold bits 31:4 set while virtual-interrupt delivery is 0";
+	} else if (proc2 & (SEC_VIRTUALIZE_X2APIC_MODE | SEC_APIC_REGISTER_VIRT | SEC_VIRTUAL_INTR_DELIVERY)) {
+		return "26.2.1.1: use TPR shadow is 0 and virtualize x2APIC mode, APIC-register virtualization or virtual-interrupt delivery is 1";
+	}
+	if ((proc2 & SEC_VIRTUALIZE_X2APIC_MODE) && (proc2 & SEC_VIRTUALIZE_APIC_ACCESSES))
+		return "26.2.1.1: virtualize x2APIC mode and virtualize APIC accesses are both 1";
+	if ((proc2 & SEC_VIRTUAL_INTR_DELIVERY) && !(s->pin & PIN_EXT_INTR_EXITING))
+		return "26.2.1.1: virtual-interrupt delivery is 1 and external-interrupt exiting is 0";
+	if ((proc2 & SEC_VIRTUALIZE_APIC_ACCESSES) &&
+	    ((s->apic_access_addr & 0xfff) || !phys_ok(s->apic_access_addr, c->phys_addr_bits)))
+		return "26.2.1.1: APIC-access address not 4-KByte aligned or beyond the physical-address width";
+	return NULL;
+}
+
 static const char *check_controls(const struct vmcs_check_state *s, const struct vmcs_check_caps *c)
 {
 	if (!controls_ok(s->pin, c->pinbased))
@@ -115,6 +138,9 @@ static const char *check_controls(const struct vmcs_check_state *s, const struct
 	}
 	if ((proc2 & SEC_UNRESTRICTED_GUEST) && !(proc2 & SEC_ENABLE_EPT))
 		return "26.2.1.1: unrestricted guest is 1 and enable EPT is 0";
+	const char *apic = check_apic_virtualization(s, c);
+	if (apic)
+		return apic;
 	if (!controls_ok(s->exit, c->exit))
 		return "26.2.1.2: VM-exit controls outside IA32_VMX_(TRUE_)EXIT_CTLS";
 	if (!(s->pin & PIN_PREEMPTION_TIMER) && (s->exit & EXIT_SAVE_PREEMPTION_TIMER))
@@ -416,6 +442,9 @@ void vmcs_check_state_from_fields(struct vmcs_check_state *s, const uint64_t *f)
 	s->io_bitmap_a = F(IO_BITMAP_A);
 	s->io_bitmap_b = F(IO_BITMAP_B);
 	s->msr_bitmap = F(MSR_BITMAP);
+	s->virtual_apic_addr = F(VIRTUAL_APIC_PAGE_ADDR);
+	s->apic_access_addr = F(APIC_ACCESS_ADDR);
+	s->tpr_threshold = (uint32_t)F(TPR_THRESHOLD);
 	s->vmread_bitmap = F(VMREAD_BITMAP);
 	s->vmwrite_bitmap = F(VMWRITE_BITMAP);
 	s->host_cr0 = F(HOST_CR0);

@@ -33,6 +33,8 @@ struct vmcs_check_state {
 	uint16_t vpid;
 	uint64_t eptp;
 	uint64_t io_bitmap_a, io_bitmap_b, msr_bitmap, vmread_bitmap, vmwrite_bitmap;
+	uint64_t virtual_apic_addr, apic_access_addr; /* with TPR shadow / virtualize APIC accesses */
+	uint32_t tpr_threshold;
 	uint32_t entry_intr_info, entry_insn_len, entry_error_code;
 	int processor_ia32e; /* the processor (the VMM entering) is in IA-32e mode: set by the caller */
 

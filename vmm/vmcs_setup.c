@@ -9,6 +9,7 @@
 #include "vmx_ops.h"
 #include "vmm.h"
 #include "fmt.h"
+#include "apicv_vm.h"
 
 extern char vmx_exit_entry[];
 
@@ -209,6 +210,8 @@ int vmcs_setup(struct vm *vm, const struct vmx_caps *caps, uint64_t rip, uint64_
 	vmcs_write64(VMCS_EPT_POINTER, vm->eptp);
 	if (vm->vpid)
 		vmcs_write16(VMCS_VIRTUAL_PROCESSOR_ID, vm->vpid);
+	if (apicv_vm_setup(vm, caps, why))
+		return -1;
 
 	vmcs_write_host_state();
 	setup_guest_state(caps, rip, rsp);

@@ -38,7 +38,8 @@ enum nl_vm_kind {
 #define NL_FEAT_EPT         (1u << 0)
 #define NL_FEAT_VPID        (1u << 1)
 #define NL_FEAT_VMCS_SHADOW (1u << 2)
-#define NL_FEAT_ALL         (NL_FEAT_EPT | NL_FEAT_VPID | NL_FEAT_VMCS_SHADOW)
+#define NL_FEAT_APICV       (1u << 3) /* APIC virtualization where the processor has it (vmm/apicv.h) */
+#define NL_FEAT_ALL         (NL_FEAT_EPT | NL_FEAT_VPID | NL_FEAT_VMCS_SHADOW | NL_FEAT_APICV)
 
 /*
  * Single-stepping (the monitor trap flag): the VM's VMM steps this many of

@@ -28,7 +28,7 @@
 #define NL_REC_SINGLE_STEP    "single_step"    /* per stepped VM: "wanted", "steps", "mechanism", RIPs and their hash */
 #define NL_REC_VMCS_TRAPS     "vmcs_traps"     /* per child VMM: its VMREADs/VMWRITEs that exited, by field (most frequent) */
 #define NL_REC_SCHED          "sched"          /* per VMM at the end: its scheduler, "decisions", "switches", "ticks_deciding", ... */
-#define NL_REC_LAPIC          "lapic"          /* per VM at the end: its local APIC's mode, NL_LAPIC_COUNTERS, NL_EVENT_COUNTERS */
+#define NL_REC_LAPIC          "lapic"          /* per VM at the end: its local APIC's mode, "apicv", NL_LAPIC_COUNTERS, NL_EVENT_COUNTERS, NL_APICV_COUNTERS */
 #define NL_REC_IRQ            "irq"            /* per line of a VMM at the end: "line", "source", "route", asserted/delivered/taken_by_vmm/coalesced/masked */
 #define NL_REC_CONSOLE        "console"        /* "text": a line a guest wrote to its console */
 #define NL_REC_EXCEPTION      "exception"      /* a CPU exception in the VMM itself: fatal */
@@ -65,6 +65,9 @@
 	X(s, l1_exits) X(s, l1_exits_acked) X(s, xapic_accesses) X(s, nmi_injected) X(s, nmi_window_asks) \
 	X(s, nmi_window_exits) X(s, l1_nmi_exits) X(s, l2_injected) X(s, l2_nmi_injected) X(s, l2_window_asks) \
 	X(s, l2_window_exits)
+/* APIC virtualization's (vmm/apicv.h struct apicv_counters), with "apicv": "on" | "off" | "unavailable". */
+#define NL_APICV_COUNTERS(X, s) X(s, apicv_delivered) X(s, apicv_eois) X(s, apicv_self_ipis) X(s, eoi_exits) \
+	X(s, apic_write_exits) X(s, apic_access_exits)
 #define NL_TIMER_SOURCES(X) X(run_deadline) X(sched) X(output) X(irq) X(child_preemption) X(mtf_owed) X(lapic_timer)
 
 /*

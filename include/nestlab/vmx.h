@@ -133,9 +133,12 @@ const char *vmcs_field_name(uint32_t encoding);
 #define SEC_ENABLE_EPT                  (1u << 1)
 #define SEC_DESCRIPTOR_TABLE_EXITING    (1u << 2)
 #define SEC_ENABLE_RDTSCP               (1u << 3)
+#define SEC_VIRTUALIZE_X2APIC_MODE      (1u << 4)
 #define SEC_ENABLE_VPID                 (1u << 5)
 #define SEC_WBINVD_EXITING              (1u << 6)
 #define SEC_UNRESTRICTED_GUEST          (1u << 7)
+#define SEC_APIC_REGISTER_VIRT          (1u << 8)
+#define SEC_VIRTUAL_INTR_DELIVERY       (1u << 9)
 #define SEC_PAUSE_LOOP_EXITING          (1u << 10)
 #define SEC_RDRAND_EXITING              (1u << 11)
 #define SEC_ENABLE_INVPCID              (1u << 12)
@@ -201,6 +204,15 @@ const char *vmcs_field_name(uint32_t encoding);
 
 /* Exit reason field: bit 31 = VM-entry failure. */
 #define EXIT_REASON_ENTRY_FAIL          (1u << 31)
+/* APIC-access exit qualification (SDM 28.2.1 Table 28-6): the page offset and how it was accessed. */
+#define APIC_ACCESS_QUAL_OFFSET         0xfffull
+#define APIC_ACCESS_QUAL_TYPE_SHIFT     12
+#define APIC_ACCESS_QUAL_TYPE_MASK      (0xfull << 12)
+#define APIC_ACCESS_LINEAR_READ         0u /* a data read of the instruction at RIP */
+#define APIC_ACCESS_LINEAR_WRITE        1u
+/* Guest interrupt status (SDM 25.4.2): RVI in bits 7:0, SVI in bits 15:8. */
+#define GUEST_INTR_STATUS_SVI_SHIFT     8
+
 /* Exit qualification of a VM-entry failure caused by the VMCS link pointer (SDM 26.8). */
 #define ENTRY_FAIL_QUAL_LINK_POINTER    4u
 #define EXIT_REASON_BASIC(r)            ((r) & 0xffffu)

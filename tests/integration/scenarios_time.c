@@ -47,7 +47,8 @@ static json_t *check_wakeups(json_t *s, const char *dir, const char *path, json_
 	/* The VMM beneath saw as many timer interrupts as it delivered, and the leaf EOIed each. */
 	json_t *lapic = json_object_get(vm, "lapic");
 	CU_ASSERT_EQUAL(member(lapic, "timer_fires"), wanted);
-	CU_ASSERT_EQUAL(member(lapic, "injected"), wanted);
+	/* Injected by the VMM, or delivered by the processor from RVI under APIC virtualization. */
+	CU_ASSERT_EQUAL(member(lapic, "injected") + member(lapic, "apicv_delivered"), wanted);
 	CU_ASSERT_EQUAL(member(lapic, "eoi"), wanted);
 	CU_ASSERT_EQUAL(member(lapic, "gp"), 0);
 	/* cyclictest's -h layout, one file per VM. */
@@ -192,19 +193,86 @@ static void test_wakeups_while_stepped(void)
 	json_decref(s);
 }
 
+/* 200 wake-ups of the leaf at path through its xAPIC page; its lapic record. */
+static json_t *xapic_wakeups(json_t *s, const char *dir, const char *path)
+{
+	json_t *w = check_wakeups(s, dir, path, 200);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(w, "apic")), "xapic");
+	json_t *lapic = json_object_get(vm_by_path(s, path), "lapic");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(lapic, "mode")), "xapic");
+	return lapic;
+}
+
 /* The same wake-ups through the xAPIC page: decoded MOVs, the same counts as through the MSRs. */
 static void test_wakeups_xapic(void)
 {
 	char dir[4096];
 	json_t *s = run_config("wakeup-xapic", "tests/integration/configs/wakeup-xapic.xml", 0, dir, sizeof dir);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	json_t *w = check_wakeups(s, dir, "L0/hv1/rt", 200);
-	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(w, "apic")), "xapic");
-	json_t *lapic = json_object_get(vm_by_path(s, "L0/hv1/rt"), "lapic");
-	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(lapic, "mode")), "xapic");
+	json_t *lapic = xapic_wakeups(s, dir, "L0/hv1/rt");
 	/* Three set-up writes (SVR, TPR, LVT timer) and one EOI per wake-up; the deadline is an MSR. */
 	CU_ASSERT_EQUAL(member(lapic, "xapic_accesses"), 3 + 200);
 	CU_ASSERT_EQUAL(level_exits(s, "L0/hv1", "EPT_VIOLATION"), 3 + 200);
+	json_decref(s);
+}
+
+/* Depth 1, the same wake-ups with the APIC emulated and virtualized: same counts, fewer exits. */
+static void test_wakeups_apicv(void)
+{
+	char dir[4096];
+	json_t *s = run_config("wakeup-apicv", "tests/integration/configs/wakeup-apicv.xml", 0, dir, sizeof dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	check_wakeups(s, dir, "L0/rt-emu", 200);
+	check_wakeups(s, dir, "L0/rt-apicv", 200);
+	json_t *emu = json_object_get(vm_by_path(s, "L0/rt-emu"), "lapic");
+	json_t *v = json_object_get(vm_by_path(s, "L0/rt-apicv"), "lapic");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(emu, "apicv")), "off");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(v, "apicv")), "on");
+	/* The processor delivered every timer interrupt and did every EOI; the VMM injected none. */
+	CU_ASSERT_EQUAL(member(v, "injected"), 0);
+	CU_ASSERT_EQUAL(member(v, "apicv_delivered"), 200);
+	CU_ASSERT_EQUAL(member(v, "apicv_eois"), 200);
+	CU_ASSERT_EQUAL(member(emu, "injected"), 200);
+	CU_ASSERT_EQUAL(member(emu, "apicv_eois"), 0);
+	const char *same[] = { "accepted", "delivered", "eoi", "timer_fires", "hlt_blocks" };
+	for (unsigned i = 0; i < sizeof same / sizeof same[0]; i++)
+		CU_ASSERT_EQUAL(member(v, same[i]), member(emu, same[i]));
+	/* No EOI WRMSR exits and no set-up TPR write: 201 fewer MSR writes (the TSC deadline still exits), the same HLTs. */
+	CU_ASSERT_EQUAL(vm_exits(vm_by_path(s, "L0/rt-emu"), "MSR_WRITE") - vm_exits(vm_by_path(s, "L0/rt-apicv"), "MSR_WRITE"), 201);
+	CU_ASSERT(vm_exits(vm_by_path(s, "L0/rt-apicv"), "MSR_WRITE") >= 200);
+	CU_ASSERT_EQUAL(vm_exits(vm_by_path(s, "L0/rt-emu"), "HLT"), vm_exits(vm_by_path(s, "L0/rt-apicv"), "HLT"));
+	CU_ASSERT_EQUAL(member(v, "eoi_exits") + member(v, "apic_write_exits") + member(v, "apic_access_exits"), 0);
+	json_decref(s);
+}
+
+/* The xAPIC leaf with APIC virtualization at depth 1: no EPT violation, no decoded MOV. */
+static void test_wakeups_apicv_xapic(void)
+{
+	char dir[4096];
+	json_t *s = run_config("wakeup-apicv-xapic", "tests/integration/configs/wakeup-apicv-xapic.xml", 0, dir, sizeof dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	json_t *lapic = xapic_wakeups(s, dir, "L0/rt");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(lapic, "apicv")), "on");
+	CU_ASSERT_EQUAL(member(lapic, "apicv_eois"), 200);
+	CU_ASSERT_EQUAL(member(lapic, "xapic_accesses"), 0);
+	CU_ASSERT_EQUAL(vm_exits(vm_by_path(s, "L0/rt"), "EPT_VIOLATION"), 0);
+	/* The set-up writes of SVR and the LVT timer are APIC-write exits; the TPR write is virtualized. */
+	CU_ASSERT_EQUAL(member(lapic, "apic_write_exits"), 2);
+	CU_ASSERT_EQUAL(vm_exits(vm_by_path(s, "L0/rt"), "APIC_WRITE"), 2);
+	json_decref(s);
+}
+
+/* Depth 2: hv1's virtual processor lacks the controls; it emulates and says so. */
+static void test_wakeups_apicv_unavailable(void)
+{
+	char dir[4096];
+	json_t *s = run_config("wakeup-apicv-d2", "tests/integration/configs/wakeup-apicv-d2.xml", 0, dir, sizeof dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	check_wakeups(s, dir, "L0/hv1/rt", 200);
+	json_t *lapic = json_object_get(vm_by_path(s, "L0/hv1/rt"), "lapic");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(lapic, "apicv")), "unavailable");
+	CU_ASSERT_EQUAL(member(lapic, "injected"), 200);
+	CU_ASSERT_EQUAL(member(lapic, "apicv_delivered"), 0);
 	json_decref(s);
 }
 
@@ -270,5 +338,8 @@ void register_time_scenarios(CU_pSuite s)
 	CU_add_test(s, "wake-ups while single-stepped by RFLAGS.TF", test_wakeups_while_stepped);
 	CU_add_test(s, "wake-ups through the xAPIC page at depth 2", test_wakeups_xapic);
 	CU_add_test(s, "NMIs and the NMI window at depths 1 and 2", test_nmis);
+	CU_add_test(s, "wake-ups at depth 1, APIC virtualization on and off: same counts, no EOI exits", test_wakeups_apicv);
+	CU_add_test(s, "wake-ups through the xAPIC page with APIC virtualization", test_wakeups_apicv_xapic);
+	CU_add_test(s, "APIC virtualization asked for at depth 2: unavailable, emulated", test_wakeups_apicv_unavailable);
 	CU_add_test(s, "the event window at depth 2: window toggles are hot entries", test_wakeups_event_window_depth2);
 }

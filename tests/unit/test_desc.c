@@ -228,6 +228,7 @@ static const struct bad_case {
 	  "36 MiB is too small for a VMM: its child VMs need 22 MiB and the VMM keeps 16 MiB" },
 	{ "vmcs-shadowing-leaf.xml", 6, "experiment/vm[hv1]/vm[vm0]/features/@vmcs-shadowing",
 	  "only applies to a VM that runs a VMM" },
+	{ "apicv-vmm.xml", 4, "experiment/vm[hv1]/features/@apicv", "keeps the emulated APIC" },
 	{ "single-step-too-many.xml", 4, "experiment/vm[vm0]/features/@single-step",
 	  "100001 instructions to single-step; at most 100000" },
 	{ "single-step-too-many.json", 9, "vms[0].features.single_step",

@@ -356,7 +356,7 @@ static void test_values(void)
 	reseal();
 	expect(NL_MFE_VALUE, "1 GiB");
 	encode_sample();
-	vm(1)->features = 1u << 3;
+	vm(1)->features = 1u << 4;
 	reseal();
 	expect(NL_MFE_VALUE, "features");
 	encode_sample();
