@@ -112,7 +112,7 @@ static void test_lines_reroute(void)
  * A child VMM's lines are what its parent routes to it (lines-d2.xml): L0's
  * line 2 reaches the leaf under hv1 as hv1's line 4 and then the leaf's
  * line 6; bursts on L0's line 9 end at hv1, which keeps its line 9; hv1's
- * own generator on line 11 reaches the leaf's line 7.
+ * own generator on line 11 reaches the leaf's line 7; L0 keeps the PIT's line 0.
  */
 static void test_lines_depth2(void)
 {
@@ -136,6 +136,10 @@ static void test_lines_depth2(void)
 	json_t *hv_11 = vmm_line(s, "L0/hv1", 11, "periodic");
 	json_t *rt_7 = leaf_line(s, "L0/hv1/rt", 7);
 	CU_ASSERT_EQUAL(member(rt_7, "delivered"), member(hv_11, "delivered"));
+	/* The PIT, through the I/O APIC's pin 2, taken by L0 itself: 500 Hz while the leaf listens, and more. */
+	json_t *pit = vmm_line(s, "L0", 0, "pit");
+	CU_ASSERT_EQUAL(member(pit, "taken_by_vmm"), member(pit, "asserted"));
+	CU_ASSERT(member(pit, "asserted") >= 95);
 	/* Two levels of delivery cost more than one level's generator to the same leaf. */
 	CU_ASSERT(member(rt_6, "lat_p50") >= member(rt_7, "lat_p50"));
 	check_csv(dir, s);
