@@ -93,6 +93,7 @@ static int emit_report(const struct hostile *h, uint64_t ticks)
 /* Steps 1-9 in order; 1 when every one ran far enough to make the last step meaningful. */
 static int run_checks(struct hostile *h)
 {
+	step_line_hypercalls(h);
 	if (step_discover(h))
 		return 0;
 	step_outside_vmx_operation(h);

@@ -35,6 +35,7 @@ void step_bad_vmcs(struct hostile *h);          /* 8: one bad control, host or g
 void step_run_l2(struct hostile *h);            /* 9: L2 runs, its exits come back; VMLAUNCH again */
 void step_vmcs_shadowing(struct hostile *h, uint64_t vmcs_l2); /* 10 (from 9): L2 on a shadow VMCS */
 void step_l2_external_interrupts(struct hostile *h, uint64_t hlt_rip); /* (from 9): L1's APIC timer while L2 runs */
+void step_line_hypercalls(struct hostile *h);   /* the interrupt-line hypercalls with bad arguments */
 
 /*
  * 11, destructive: L2 under an EPT12 that maps memory this VM does not
