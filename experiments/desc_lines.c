@@ -209,6 +209,16 @@ static int check_route_to(const struct nl_desc_checker *c, unsigned i, const cha
 		return nl_desc_refuse(c, i, NL_DF_ROUTE_AS,
 				      "a line routed to the VMM itself keeps its number: only a route to a VM "
 				      "names the VM's line");
+	/* A child VMM's line is its parent's route or its own source, never both (one source per line). */
+	for (unsigned j = 0; r->to_vm >= 0 && j < e->irq_count; j++) {
+		char place[sizeof c->diag->field + 16];
+		if (e->irqs[j].owner != r->to_vm || e->irqs[j].line != r->as)
+			continue;
+		item_place(c, NL_DK_IRQ, j, place, sizeof place);
+		return nl_desc_refuse(c, i, NL_DF_ROUTE_AS,
+				      "line %u of %s has a source of its own (%s): a route cannot arrive on it too",
+				      r->as, e->vms[r->to_vm].name, place);
+	}
 	return 0;
 }
 

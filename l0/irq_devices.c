@@ -81,6 +81,7 @@ int irq_device_start(uint32_t source, uint32_t rate, unsigned vector, const char
 		cmos_write(RTC_REG_B, (uint8_t)(cmos_read(RTC_REG_B) | RTC_B_PIE));
 		(void)cmos_read(RTC_REG_C); /* a flag left from before would hold the line */
 		ioapic_route(PIN_RTC, vector);
+		(void)cmos_read(RTC_REG_C); /* a tick between the read above and the unmask would hold the line high */
 		return 0;
 	}
 	if (source == NL_IRQ_SRC_PIT) {

@@ -54,6 +54,14 @@ void lapic_timer_idle_until(uint64_t until)
 		wrmsr(MSR_IA32_TSC_DEADLINE, until);
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 	}
+	/* Woken early by a line: the deadline must not fire later into a VM's turn (writing 0 disarms it). */
+	if (lapic_wake_interrupts != woken)
+		wrmsr(MSR_IA32_TSC_DEADLINE, 0);
+}
+
+int lapic_timer_usable(void)
+{
+	return usable;
 }
 
 void lapic_timer_exit_interrupt(uint32_t intr_info)

@@ -30,6 +30,9 @@ void lapic_timer_init(void);
 void lapic_timer_idle_until(uint64_t until);
 extern volatile uint64_t lapic_wake_interrupts;
 
+/* Whether the VMM has the x2APIC (and so can take interrupt lines: their EOI is an x2APIC WRMSR). */
+int lapic_timer_usable(void);
+
 /* An interrupt acknowledged on a VM exit (intr_info as the exit reported it): end it at the APIC. */
 void lapic_timer_exit_interrupt(uint32_t intr_info);
 

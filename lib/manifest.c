@@ -169,6 +169,8 @@ static int check_values(const struct nl_manifest_header *h, const char **why)
 		return NL_MFE_VALUE;
 	if (h->flags & ~NL_MF_ALL)
 		return fail(why, "flags has unknown bits", NL_MFE_VALUE);
+	if (h->start_tsc && h->deadline_tsc && h->start_tsc > h->deadline_tsc)
+		return fail(why, "start_tsc is after deadline_tsc", NL_MFE_VALUE);
 	return 0;
 }
 
@@ -295,6 +297,10 @@ static int check_irq(const struct nl_manifest_header *h, const struct nl_manifes
 		return fail(why, "interrupt route's VM line is out of range", NL_MFE_VALUE);
 	if (e->at_ms >= h->duration_ms)
 		return fail(why, "interrupt route changes after the run's duration", NL_MFE_VALUE);
+	/* A child VMM's line is either its parent's route or its own source, never both. */
+	for (uint32_t j = 0; e->to_vm != NL_IRQ_TO_VMM && j < h->irq_count; j++)
+		if (irqs[j].item == NL_IRQ_ITEM_SOURCE && irqs[j].owner == e->to_vm && irqs[j].line == e->to_line)
+			return fail(why, "interrupt route arrives on a line its VMM drives itself", NL_MFE_VALUE);
 	uint32_t routes = 1;
 	for (uint32_t j = 0; j < i; j++)
 		routes += irqs[j].item == NL_IRQ_ITEM_ROUTE && irqs[j].owner == e->owner;
@@ -389,6 +395,7 @@ size_t nl_manifest_encode_lines(const struct nl_manifest_header *hdr, const stru
 	h.seed = hdr->seed;
 	h.duration_ms = hdr->duration_ms;
 	h.deadline_tsc = hdr->deadline_tsc;
+	h.start_tsc = hdr->start_tsc;
 	h.tsc_khz = hdr->tsc_khz;
 	h.sched = hdr->sched;
 	h.vm_count = vm_count;

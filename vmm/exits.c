@@ -195,7 +195,9 @@ enum exit_action handle_external_interrupt(struct vm *vm, const struct exit_info
 	if (intr_info_valid(info) && irq_lines_exit_vector(intr_info_vector(info), rdtsc()))
 		return EXIT_RESUME;
 	lapic_timer_exit_interrupt(info);
-	vmm_sched_preempt(vm);
+	/* The idle timer's interrupt late, or a stray one: the turn ends only where the VMM's own time has come. */
+	if (vmm_own_time_due(rdtsc()))
+		vmm_sched_preempt(vm);
 	return EXIT_RESUME;
 }
 

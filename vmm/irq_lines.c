@@ -3,6 +3,7 @@
 #include "fmt.h"
 #include "idt.h"
 #include "irq_devices.h"
+#include "lapic_timer.h"
 #include "irq_lines.h"
 #include "irq_route.h"
 #include "irq_source.h"
@@ -87,9 +88,13 @@ static int start_source(const struct nl_manifest_irq *e, uint64_t seed, const ch
 		[NL_IRQ_SRC_BURST] = IRQ_SOURCE_BURST,
 	};
 	uint64_t period = us_to_ticks(e->rate);
-	/* One stream per line, from the experiment's seed: the same times on every run. */
+	/* One stream per line of each VMM (its path mixed in, FNV-1a), from the experiment's seed: the same times on every run. */
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const char *c = platform_path(); *c; c++)
+		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+	uint64_t now = rdtsc(), first = L.start + period > now ? L.start + period : now + period;
 	if (irq_source_init(&d->gen, kinds[e->source], period, e->burst ? e->burst : 1, us_to_ticks(e->spacing_us),
-			    seed ^ (0x9e3779b97f4a7c15ull * (e->line + 1u)), L.start + period)) {
+			    seed ^ h ^ (0x9e3779b97f4a7c15ull * (e->line + 1u)), first)) {
 		*why = "a generator's timing the source cannot keep";
 		return -1;
 	}
@@ -140,7 +145,7 @@ int irq_lines_start(const struct nl_manifest_view *m, struct vm *vms, unsigned c
 	L.vms = vms;
 	L.nvms = count;
 	L.tsc_khz = tsc_khz;
-	L.start = rdtsc();
+	L.start = vmm_run_start();
 	for (unsigned k = 0; k < NL_MAX_VMS; k++)
 		irq_redir_init(&L.redir[k]);
 	for (uint32_t i = 0; i < m->hdr->irq_count; i++) {
@@ -159,6 +164,14 @@ int irq_lines_start(const struct nl_manifest_view *m, struct vm *vms, unsigned c
 		return -1;
 	if ((m->hdr->flags & NL_MF_LINES_FROM_PARENT) && lines_from_parent(why))
 		return -1;
+	/* Device and parent lines end with an x2APIC EOI, and the idle halt that they end needs the APIC's timer. */
+	int interrupting = L.from_parent != 0;
+	for (unsigned l = 0; l < NL_IRQ_LINES; l++)
+		interrupting |= L.line[l].source == NL_IRQ_SRC_RTC || L.line[l].source == NL_IRQ_SRC_PIT;
+	if (interrupting && !lapic_timer_usable()) {
+		*why = "interrupt lines need the local APIC in x2APIC mode with the TSC deadline";
+		return -1;
+	}
 	L.on |= L.from_parent != 0;
 	arm();
 	return 0;
@@ -176,7 +189,12 @@ static void assert_line(unsigned line, uint64_t at, uint64_t n)
 			L.routes.count[line].masked++; /* a VM that has stopped takes nothing: as if masked */
 			continue;
 		}
-		int coalesced = vlapic_set_irq(&vm->ev.lapic, vector, VLAPIC_EDGE) != VLAPIC_ACCEPTED;
+		enum vlapic_accept got = vlapic_set_irq(&vm->ev.lapic, vector, VLAPIC_EDGE);
+		if (got == VLAPIC_REJECTED) {
+			L.routes.count[line].masked++; /* its APIC is software-disabled: it takes nothing, as if masked */
+			continue;
+		}
+		int coalesced = got == VLAPIC_COALESCED;
 		irq_count_delivery(&L.routes, line, coalesced);
 		if (coalesced)
 			continue;

@@ -116,6 +116,7 @@ static int add_sub_manifest(struct placement *p, const struct nl_manifest_view *
 	margin += REPORT_ALLOWANCE_MS * hdr.tsc_khz;
 	uint64_t deadline = vmm_run_deadline();
 	hdr.deadline_tsc = deadline > margin ? deadline - margin : 1;
+	hdr.start_tsc = vmm_run_start(); /* route times count from L0's start at every level */
 	/* Page-aligned in memory that is 2 MiB aligned: the 8-byte alignment encode wants. */
 	if (nl_manifest_encode_lines(&hdr, sub, *count, lines, nlines, vm_gpa_ptr(p->vm, gpa), size) != size) {
 		*why = "the child VMM's sub-manifest does not encode";

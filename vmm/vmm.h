@@ -92,5 +92,7 @@ extern const struct vmx_caps *vmm_caps;
 
 /* The TSC value at which this VMM stops every VM still running (the experiment's duration). */
 uint64_t vmm_run_deadline(void);
+/* The TSC at which L0's run began (L0's own start; a child's parent tells it): route times count from it. */
+uint64_t vmm_run_start(void);
 
 #endif

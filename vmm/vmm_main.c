@@ -165,6 +165,13 @@ uint64_t vmm_run_deadline(void)
 	return vmm_timer_get(TIMER_RUN_DEADLINE, 0);
 }
 
+static uint64_t run_start;
+
+uint64_t vmm_run_start(void)
+{
+	return run_start;
+}
+
 /* The experiment's duration is spent: every VM still alive stops as timed out. */
 static void stop_at_deadline(void)
 {
@@ -290,7 +297,8 @@ void vmm_main(const struct nl_manifest_view *m)
 	if (m->hdr->flags & NL_MF_BENCH_NATIVE_LOOP)
 		bench_native_loop(m);
 	/* L0's clock starts now; a child VMM's deadline was set by its parent (manifest.h). */
-	vmm_timers_start(m->hdr->deadline_tsc ? m->hdr->deadline_tsc : rdtsc() + m->hdr->duration_ms * m->hdr->tsc_khz);
+	run_start = m->hdr->start_tsc ? m->hdr->start_tsc : rdtsc();
+	vmm_timers_start(m->hdr->deadline_tsc ? m->hdr->deadline_tsc : run_start + m->hdr->duration_ms * m->hdr->tsc_khz);
 	/* From here output goes out off the guests' time (l0/serial.c; a child's goes up by hypercall). */
 	serial_buffer_start(m->hdr->tsc_khz, output_due);
 

@@ -204,11 +204,17 @@ struct nl_manifest_header {
 	uint32_t irq_offset;     /* after the VM entries, 8-byte aligned */
 	uint32_t irq_entry_size; /* sizeof(struct nl_manifest_irq) */
 	uint32_t reserved;       /* 0 */
+	/*
+	 * 0 in the manifest the host writes.  A parent sets it in a child's
+	 * sub-manifest to the TSC at which L0's run began, so that every level
+	 * counts a route's at_ms from the same instant.
+	 */
+	uint64_t start_tsc;
 };
 
 _Static_assert(sizeof(struct nl_manifest_vm) == 152, "manifest VM entry layout");
 _Static_assert(sizeof(struct nl_manifest_irq) == 32, "manifest interrupt-line entry layout");
-_Static_assert(sizeof(struct nl_manifest_header) == 120, "manifest header layout");
+_Static_assert(sizeof(struct nl_manifest_header) == 128, "manifest header layout");
 
 /* A decoded manifest: pointers into the caller's buffer, valid while it lives. */
 struct nl_manifest_view {

@@ -305,6 +305,8 @@ static const struct bad_case {
 	  "'vm2' is neither vmm nor one of L0/hv1's own VMs (vmm, vm0, vm1)" },
 	{ "route-to-unknown.json", 10, "vms[0].routes[0].to",
 	  "'vm2' is neither vmm nor one of L0/hv1's own VMs (vmm, vm0, vm1)" },
+	{ "route-onto-source.xml", 4, "experiment/route[1]/@as",
+	  "line 4 of hv1 has a source of its own (experiment/vm[hv1]/irq[1], line 6): a route cannot arrive on it too" },
 	{ "route-line.xml", 5, "experiment/route[2]/@line", "line 16; at most 15" },
 	{ "route-line.json", 7, "routes[1].line", "line 16; at most 15" },
 	{ "route-as.xml", 4, "experiment/route[1]/@as", "line 16 of the VM; at most 15" },

@@ -41,7 +41,6 @@ static void sample(void)
 	hdr_in.tsc_khz = 50000;
 	hdr_in.sched = (struct nl_sched_choice){ NL_SCHED_RR, 1000 };
 	strcpy(hdr_in.experiment, "lines");
-	put_vm(0, "hv", -1, NL_VM_VMM);
 	put_vm(1, "a", 0, NL_VM_LEAF);
 	put_vm(2, "b", 0, NL_VM_LEAF);
 	put_vm(3, "c", -1, NL_VM_LEAF);
@@ -135,6 +134,8 @@ static void test_refusals(void)
 	e = route; e.to_line = NL_IRQ_LINES; refused(1, e, "VM line");
 	e = route; e.at_ms = 200;           refused(1, e, "duration");
 	e = route; e.rate = 5;              refused(1, e, "source fields");
+	/* L0's route to hv as hv's line 3, which hv's burst generator drives: two sources on one line. */
+	e = route; e.to_vm = 0; e.to_line = 3; refused(1, e, "drives itself");
 	e = rtc; e.owner = -1; e.item = NL_IRQ_ITEM_SOURCE; e.line = 8;
 	refused(1, e, "two sources"); /* the RTC twice on L0's line 8 */
 }
