@@ -41,6 +41,7 @@ static void sample(void)
 	hdr_in.tsc_khz = 50000;
 	hdr_in.sched = (struct nl_sched_choice){ NL_SCHED_RR, 1000 };
 	strcpy(hdr_in.experiment, "lines");
+	put_vm(0, "hv", -1, NL_VM_VMM);
 	put_vm(1, "a", 0, NL_VM_LEAF);
 	put_vm(2, "b", 0, NL_VM_LEAF);
 	put_vm(3, "c", -1, NL_VM_LEAF);
