@@ -33,6 +33,7 @@ static struct {
 	/* A child VMM: its lines come from its parent, asserted when the page it registered there says. */
 	struct nl_irq_page *from_parent;
 	uint64_t hits_seen[NL_IRQ_LINES];
+	uint64_t wake_seen;                      /* lapic_wake_interrupts when the lines were last looked at */
 	uint64_t from_parent_count;
 	/* For the record: the manifest's route entries, in order. */
 	struct nl_manifest_irq route_entry[NL_IRQ_ROUTES_PER_VMM];
@@ -249,6 +250,11 @@ int irq_lines_exit_vector(unsigned vector, uint64_t now)
 
 void irq_lines_after_idle(uint64_t now)
 {
+	/* One compare on the way to the timer that mostly ended the halt: this is every wake-up's latency path. */
+	uint64_t woken = lapic_wake_interrupts;
+	if (woken == L.wake_seen)
+		return;
+	L.wake_seen = woken;
 	for (unsigned l = 0; l < NL_IRQ_LINES; l++) {
 		/* Each count is one interrupt its handler took (and ended): one assertion of the line each. */
 		uint64_t hits = __atomic_load_n(&irq_line_hits[l], __ATOMIC_RELAXED);
