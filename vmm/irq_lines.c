@@ -2,6 +2,7 @@
 #include "cpu.h"
 #include "fmt.h"
 #include "idt.h"
+#include "apicv_vm.h"
 #include "irq_devices.h"
 #include "lapic_timer.h"
 #include "irq_lines.h"
@@ -190,6 +191,7 @@ static void assert_line(unsigned line, uint64_t at, uint64_t n)
 			L.routes.count[line].masked++; /* a VM that has stopped takes nothing: as if masked */
 			continue;
 		}
+		apicv_vm_pull(vm); /* with APIC virtualization, what the guest did in its page first (a no-op otherwise) */
 		enum vlapic_accept got = vlapic_set_irq(&vm->ev.lapic, vector, VLAPIC_EDGE);
 		if (got == VLAPIC_REJECTED) {
 			L.routes.count[line].masked++; /* its APIC is software-disabled: it takes nothing, as if masked */

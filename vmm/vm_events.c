@@ -175,6 +175,9 @@ static void deliver_virtualized(struct vm *vm, uint64_t now, int at_halt)
 	int hold = vm->step.by_tf && vm_stepping(vm) && !at_halt;
 	if (vlapic_nmi_pending(&vm->ev.lapic) && !hold)
 		deliver_nmi(vm, now);
+	/* A window an NMI asked for, once no NMI waits on it: left on, it would hold RVI's delivery back (SDM 30.2.1). */
+	if (!vlapic_nmi_pending(&vm->ev.lapic))
+		drop_window(vm);
 	apicv_vm_enter(vm, hold);
 }
 

@@ -44,17 +44,26 @@ static json_t *vmm_line(json_t *s, const char *path, json_int_t line, const char
 	return row;
 }
 
-/* A leaf's line: arrivals, and latencies from assertion to handler in order. */
-static json_t *leaf_line(json_t *s, const char *path, json_int_t line)
+/*
+ * A leaf's line: arrivals, and latencies from assertion to handler in order.
+ * Under a storm an assertion accepted between an injection and the
+ * handler's read of the page shortens that sample, down to 0 (README).
+ */
+static json_t *leaf_line_of(json_t *s, const char *path, json_int_t line, int storm)
 {
 	json_t *row = line_row(s, path, line);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(row);
 	CU_ASSERT(member(row, "delivered") > 0);
-	CU_ASSERT(member(row, "lat_min") > 0);
+	CU_ASSERT(member(row, "lat_min") > (storm ? -1 : 0));
 	CU_ASSERT(member(row, "lat_min") <= member(row, "lat_p50"));
 	CU_ASSERT(member(row, "lat_p50") <= member(row, "lat_p99"));
 	CU_ASSERT(member(row, "lat_p99") <= member(row, "lat_max"));
 	return row;
+}
+
+static json_t *leaf_line(json_t *s, const char *path, json_int_t line)
+{
+	return leaf_line_of(s, path, line, 0);
 }
 
 /* irq.csv: the header, then as many rows as summary.json has. */
@@ -88,8 +97,8 @@ static void test_lines_reroute(void)
 	CU_ASSERT_STRING_EQUAL(status_of(s), "ok");
 	json_t *rtc = vmm_line(s, "L0", 8, "rtc");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(rtc, "route")), "vm0:8@0ms;vmm@200ms");
-	/* 1024 Hz: some 200 before the switch (less vm0's boot), some 100 after it until vm0 stops listening. */
-	CU_ASSERT(member(rtc, "delivered") > 150 && member(rtc, "delivered") <= 205);
+	/* 1024 Hz: some 200 before the switch at 200 ms of L0's run, less vm0's boot, the rest after it. */
+	CU_ASSERT(member(rtc, "delivered") > 100 && member(rtc, "delivered") <= 205);
 	CU_ASSERT(member(rtc, "taken_by_vmm") > 80);
 	json_t *vm0 = leaf_line(s, "L0/vm0", 8);
 	CU_ASSERT_EQUAL(member(vm0, "delivered"), member(rtc, "delivered"));
@@ -159,8 +168,10 @@ static void test_line_storm(void)
 	CU_ASSERT_STRING_EQUAL(status_of(s), "ok");
 	json_t *l0 = vmm_line(s, "L0", 5, "periodic");
 	CU_ASSERT(member(l0, "asserted") > 5000); /* every 20 us for some 150 ms */
-	json_t *storm = leaf_line(s, "L0/storm", 5);
-	CU_ASSERT_EQUAL(member(storm, "delivered"), member(l0, "delivered"));
+	json_t *storm = leaf_line_of(s, "L0/storm", 5, 1);
+	/* The last one may wait in storm's APIC when it stops listening. */
+	CU_ASSERT(member(storm, "delivered") <= member(l0, "delivered"));
+	CU_ASSERT(member(storm, "delivered") >= member(l0, "delivered") - 1);
 	json_t *w = json_object_get(vm_by_path(s, "L0/rt"), "wakeup");
 	CU_ASSERT_EQUAL(member(w, "count"), 100);
 	CU_ASSERT_EQUAL(member(w, "overruns"), 0);
