@@ -30,7 +30,7 @@ static uint32_t encode_lines(const struct nl_experiment *exp, struct nl_manifest
 	for (unsigned i = 0; i < exp->irq_count; i++, n++) {
 		const struct nl_irq_desc *d = &exp->irqs[i];
 		struct nl_manifest_irq *m = &out[n];
-		int device = d->source == NL_IRQ_SRC_RTC || d->source == NL_IRQ_SRC_PIT;
+		int device = nl_irq_source_is_device(d->source);
 
 		memset(m, 0, sizeof *m);
 		m->owner = d->owner;

@@ -191,12 +191,13 @@ enum exit_action handle_external_interrupt(struct vm *vm, const struct exit_info
 {
 	(void)ei;
 	uint32_t info = vmcs_read32(VMCS_VM_EXIT_INTR_INFO);
+	uint64_t now = rdtsc();
+	lapic_timer_exit_interrupt(info); /* whichever it was, ended at the APIC */
 	/* One of the VMM's interrupt lines: handled, and the VM goes on with its slice. */
-	if (intr_info_valid(info) && irq_lines_exit_vector(intr_info_vector(info), rdtsc()))
+	if (intr_info_valid(info) && irq_lines_exit_vector(intr_info_vector(info), now))
 		return EXIT_RESUME;
-	lapic_timer_exit_interrupt(info);
 	/* The idle timer's interrupt late, or a stray one: the turn ends only where the VMM's own time has come. */
-	if (vmm_own_time_due(rdtsc()))
+	if (vmm_own_time_due(now))
 		vmm_sched_preempt(vm);
 	return EXIT_RESUME;
 }

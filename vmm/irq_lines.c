@@ -1,6 +1,7 @@
 /* This VMM's interrupt lines (irq_lines.h). */
 #include "cpu.h"
 #include "fmt.h"
+#include "fnv1a.h"
 #include "idt.h"
 #include "apicv_vm.h"
 #include "irq_devices.h"
@@ -25,7 +26,7 @@ static struct {
 	int on;                                  /* some line has a source or a route, or comes from the parent */
 	struct vm *vms;
 	unsigned nvms;
-	uint64_t tsc_khz, start;
+	uint64_t tsc_khz;
 	struct irq_routes routes;
 	struct line_driver line[NL_IRQ_LINES];
 	/* Each VM's view: its redirection table and its page, by scheduler slot. */
@@ -35,7 +36,6 @@ static struct {
 	struct nl_irq_page *from_parent;
 	uint64_t hits_seen[NL_IRQ_LINES];
 	uint64_t wake_seen;                      /* lapic_wake_interrupts when the lines were last looked at */
-	uint64_t from_parent_count;
 	/* For the record: the manifest's route entries, in order. */
 	struct nl_manifest_irq route_entry[NL_IRQ_ROUTES_PER_VMM];
 	unsigned nroute_entries;
@@ -61,6 +61,15 @@ static uint64_t us_to_ticks(uint64_t us)
 	return t ? t : 1;
 }
 
+/* This VMM's VM of manifest entry index, or NULL. */
+static struct vm *vm_of_index(int32_t index)
+{
+	for (unsigned k = 0; k < L.nvms; k++)
+		if (L.vms[k].index == (unsigned)index)
+			return &L.vms[k];
+	return NULL;
+}
+
 /* The next time a generator asserts or a route changes: TIMER_IRQ. */
 static void arm(void)
 {
@@ -77,7 +86,7 @@ static int start_source(const struct nl_manifest_irq *e, uint64_t seed, const ch
 {
 	struct line_driver *d = &L.line[e->line];
 	d->source = e->source;
-	if (e->source == NL_IRQ_SRC_RTC || e->source == NL_IRQ_SRC_PIT) {
+	if (nl_irq_source_is_device(e->source)) {
 		if (platform_level() != 0) {
 			*why = "a device line below L0";
 			return -1;
@@ -90,11 +99,10 @@ static int start_source(const struct nl_manifest_irq *e, uint64_t seed, const ch
 		[NL_IRQ_SRC_BURST] = IRQ_SOURCE_BURST,
 	};
 	uint64_t period = us_to_ticks(e->rate);
-	/* One stream per line of each VMM (its path mixed in, FNV-1a), from the experiment's seed: the same times on every run. */
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (const char *c = platform_path(); *c; c++)
-		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
-	uint64_t now = rdtsc(), first = L.start + period > now ? L.start + period : now + period;
+	/* One stream per line of each VMM (its path mixed in), from the experiment's seed: the same times on every run. */
+	uint64_t h = fnv1a_str(FNV1A_OFFSET, platform_path());
+	uint64_t now = rdtsc(), start = vmm_run_start();
+	uint64_t first = start + period > now ? start + period : now + period;
 	if (irq_source_init(&d->gen, kinds[e->source], period, e->burst ? e->burst : 1, us_to_ticks(e->spacing_us),
 			    seed ^ h ^ (0x9e3779b97f4a7c15ull * (e->line + 1u)), first)) {
 		*why = "a generator's timing the source cannot keep";
@@ -103,21 +111,24 @@ static int start_source(const struct nl_manifest_irq *e, uint64_t seed, const ch
 	return 0;
 }
 
-static int add_route(const struct nl_manifest_irq *e, struct irq_route_change *c, const char **why)
+/* A route change of the manifest into changes[], and kept for the record. */
+static int add_route(const struct nl_manifest_irq *e, struct irq_route_change *changes, const char **why)
 {
 	struct irq_target t = { .to = IRQ_TO_VMM };
+	if (L.nroute_entries >= NL_IRQ_ROUTES_PER_VMM) {
+		*why = "too many route changes";
+		return -1;
+	}
 	if (e->to_vm != NL_IRQ_TO_VMM) {
-		unsigned k = 0;
-		while (k < L.nvms && L.vms[k].index != (unsigned)e->to_vm)
-			k++;
-		if (k == L.nvms) {
+		const struct vm *vm = vm_of_index(e->to_vm);
+		if (!vm) {
 			*why = "a route to a VM this VMM does not run";
 			return -1;
 		}
-		t = (struct irq_target){ .to = IRQ_TO_VM, .vm = (uint8_t)L.vms[k].slot, .vm_line = e->to_line };
+		t = (struct irq_target){ .to = IRQ_TO_VM, .vm = (uint8_t)vm->slot, .vm_line = e->to_line };
 	}
-	*c = (struct irq_route_change){ .at = e->at_ms ? L.start + e->at_ms * L.tsc_khz : 0, .line = e->line,
-					.target = t };
+	changes[L.nroute_entries] = (struct irq_route_change){
+		.at = e->at_ms ? vmm_run_start() + e->at_ms * L.tsc_khz : 0, .line = e->line, .target = t };
 	L.route_entry[L.nroute_entries++] = *e;
 	return 0;
 }
@@ -143,11 +154,9 @@ int irq_lines_start(const struct nl_manifest_view *m, struct vm *vms, unsigned c
 		    const char **why)
 {
 	struct irq_route_change changes[NL_IRQ_ROUTES_PER_VMM];
-	unsigned nchanges = 0;
 	L.vms = vms;
 	L.nvms = count;
 	L.tsc_khz = tsc_khz;
-	L.start = vmm_run_start();
 	for (unsigned k = 0; k < NL_MAX_VMS; k++)
 		irq_redir_init(&L.redir[k]);
 	for (uint32_t i = 0; i < m->hdr->irq_count; i++) {
@@ -155,21 +164,24 @@ int irq_lines_start(const struct nl_manifest_view *m, struct vm *vms, unsigned c
 		if (e->owner != -1)
 			continue; /* a child VMM's: in its sub-manifest */
 		L.on = 1;
-		if (e->item == NL_IRQ_ITEM_SOURCE ? start_source(e, m->hdr->seed, why) :
-		    nchanges >= NL_IRQ_ROUTES_PER_VMM ? (*why = "too many route changes", -1) :
-		    add_route(e, &changes[nchanges++], why))
+		if (e->item != NL_IRQ_ITEM_SOURCE) {
+			if (add_route(e, changes, why))
+				return -1;
+			continue;
+		}
+		if (start_source(e, m->hdr->seed, why))
 			return -1;
-		if (e->item == NL_IRQ_ITEM_SOURCE && e->source <= NL_IRQ_SRC_PIT)
+		if (nl_irq_source_is_device(e->source))
 			idt_set_gate(NL_IRQ_LINE_VECTOR(e->line), irq_line_isr_table[e->line], 0);
 	}
-	if (irq_routes_init(&L.routes, changes, nchanges, count, L.start, why))
+	if (irq_routes_init(&L.routes, changes, L.nroute_entries, count, vmm_run_start(), why))
 		return -1;
 	if ((m->hdr->flags & NL_MF_LINES_FROM_PARENT) && lines_from_parent(why))
 		return -1;
 	/* Device and parent lines end with an x2APIC EOI, and the idle halt that they end needs the APIC's timer. */
 	int interrupting = L.from_parent != 0;
 	for (unsigned l = 0; l < NL_IRQ_LINES; l++)
-		interrupting |= L.line[l].source == NL_IRQ_SRC_RTC || L.line[l].source == NL_IRQ_SRC_PIT;
+		interrupting |= nl_irq_source_is_device(L.line[l].source);
 	if (interrupting && !lapic_timer_usable()) {
 		*why = "interrupt lines need the local APIC in x2APIC mode with the TSC deadline";
 		return -1;
@@ -227,12 +239,11 @@ void irq_lines_run(uint64_t now)
 static void line_interrupt(unsigned l, uint64_t now)
 {
 	uint64_t at = now;
-	if (L.line[l].source == NL_IRQ_SRC_RTC || L.line[l].source == NL_IRQ_SRC_PIT) {
+	if (nl_irq_source_is_device(L.line[l].source)) {
 		irq_device_ack(L.line[l].source);
 		L.line[l].acks++;
 	} else if (L.from_parent) {
 		at = L.from_parent->asserted_tsc[l];
-		L.from_parent_count++;
 	} else {
 		return; /* a vector nobody drives: nothing to assert */
 	}
@@ -245,7 +256,6 @@ int irq_lines_exit_vector(unsigned vector, uint64_t now)
 	unsigned l = vector - NL_IRQ_LINE_VECTOR_BASE;
 	if (!L.on || l >= NL_IRQ_LINES)
 		return 0;
-	wrmsr(X2APIC_MSR(APIC_REG_EOI), 0); /* acknowledged on exit: IRR -> ISR already */
 	line_interrupt(l, now);
 	return 1;
 }
@@ -267,8 +277,9 @@ void irq_lines_after_idle(uint64_t now)
 
 int64_t irq_lines_hc_program(struct vm *vm, uint64_t line, uint64_t vector, uint64_t masked)
 {
-	if (masked > 1 || irq_redir_program(&L.redir[vm->slot], line < NL_IRQ_LINES ? (unsigned)line : NL_IRQ_LINES,
-					    vector <= 0xff ? (unsigned)vector : 0, (int)masked))
+	/* The table's own checks take unsigned: what would not fit is refused here first. */
+	if (line >= NL_IRQ_LINES || vector > 0xff || masked > 1 ||
+	    irq_redir_program(&L.redir[vm->slot], (unsigned)line, (unsigned)vector, (int)masked))
 		return NL_HC_EINVAL;
 	return NL_HC_OK;
 }
@@ -293,15 +304,12 @@ static void route_text(unsigned line, char *out, size_t cap)
 		const struct nl_manifest_irq *e = &L.route_entry[i];
 		if (e->line != line)
 			continue;
-		const char *to = "vmm";
-		for (unsigned k = 0; k < L.nvms; k++)
-			if (L.vms[k].index == (unsigned)e->to_vm)
-				to = L.vms[k].name;
-		if (e->to_vm == NL_IRQ_TO_VMM)
+		const struct vm *to = e->to_vm == NL_IRQ_TO_VMM ? NULL : vm_of_index(e->to_vm);
+		if (!to)
 			used += (size_t)nl_snprintf(out + used, cap - used, "%svmm@%llums", used ? ";" : "",
 						    (unsigned long long)e->at_ms);
 		else
-			used += (size_t)nl_snprintf(out + used, cap - used, "%s%s:%u@%llums", used ? ";" : "", to,
+			used += (size_t)nl_snprintf(out + used, cap - used, "%s%s:%u@%llums", used ? ";" : "", to->name,
 						    e->to_line, (unsigned long long)e->at_ms);
 	}
 }
@@ -328,7 +336,7 @@ void irq_lines_record(void)
 		jsonw_u64(&w, "taken_by_vmm", c->taken_by_vmm);
 		jsonw_u64(&w, "coalesced", c->coalesced);
 		jsonw_u64(&w, "masked", c->masked);
-		if (L.line[l].source == NL_IRQ_SRC_RTC || L.line[l].source == NL_IRQ_SRC_PIT)
+		if (nl_irq_source_is_device(L.line[l].source))
 			jsonw_u64(&w, "device_acks", L.line[l].acks);
 		rec_emit(&w);
 	}

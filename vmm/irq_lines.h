@@ -33,8 +33,9 @@ void irq_lines_run(uint64_t now);
 
 /*
  * An interrupt of this VMM's own that an exit acknowledged (vector from the
- * exit's interruption information): 1 when it was one of its lines (then
- * handled, EOI included), 0 otherwise.
+ * exit's interruption information) and the caller ended at the APIC
+ * (lapic_timer_exit_interrupt()): 1 when it was one of its lines (then
+ * handled), 0 otherwise.
  */
 int irq_lines_exit_vector(unsigned vector, uint64_t now);
 

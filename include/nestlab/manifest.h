@@ -151,6 +151,12 @@ enum nl_irq_source {
 };
 #define NL_IRQ_SRC_MAX NL_IRQ_SRC_BURST
 
+/* A device of the machine (L0 only), rather than a generator. */
+static inline int nl_irq_source_is_device(uint32_t source)
+{
+	return source == NL_IRQ_SRC_RTC || source == NL_IRQ_SRC_PIT;
+}
+
 #define NL_IRQ_TO_VMM (-1) /* a route's to_vm: the VMM takes the line itself */
 
 struct nl_manifest_irq {
