@@ -15,31 +15,6 @@
 /* A route's to_vm when its name is neither "vmm" nor one of its owner's own VMs. */
 #define TO_NOBODY (-2)
 
-/*
- * The machine's devices that drive a line of L0: the same rules with their
- * own numbers (manifest.h says where they come from).
- */
-struct device {
-	uint32_t source;
-	const char *name;
-	uint32_t line;
-	uint32_t hz_min, hz_max;
-	int power_of_two;  /* the RTC divides 32768 Hz by a power of two */
-};
-
-static const struct device devices[] = {
-	{ NL_IRQ_SRC_RTC, "RTC", NL_IRQ_RTC_LINE, NL_IRQ_RTC_HZ_MIN, NL_IRQ_RTC_HZ_MAX, 1 },
-	{ NL_IRQ_SRC_PIT, "PIT", NL_IRQ_PIT_LINE, NL_IRQ_PIT_HZ_MIN, NL_IRQ_PIT_HZ_MAX, 0 },
-};
-
-static const struct device *device_of(uint32_t source)
-{
-	for (unsigned d = 0; d < sizeof devices / sizeof devices[0]; d++)
-		if (devices[d].source == source)
-			return &devices[d];
-	return NULL;
-}
-
 /* The index of the VM named name among owner's own VMs (owner -1: L0's), or -1. */
 static int own_vm_named(const struct nl_experiment *e, int owner, const char *name)
 {
@@ -106,7 +81,7 @@ static int check_owner(const struct nl_desc_checker *c, enum nl_desc_kind k, uns
 			      "a leaf has no lines of its own; its VMM routes lines to it");
 }
 
-static int check_device(const struct nl_desc_checker *c, unsigned i, const struct device *d)
+static int check_device(const struct nl_desc_checker *c, unsigned i, const struct nl_irq_device *d)
 {
 	const struct nl_irq_desc *q = &c->exp->irqs[i];
 
@@ -119,8 +94,7 @@ static int check_device(const struct nl_desc_checker *c, unsigned i, const struc
 				      d->name, d->line, d->line, q->line);
 	if (!given(q, NL_DF_IRQ_RATE))
 		return nl_desc_refuse(c, i, NL_DF_IRQ_RATE, "missing: the %s needs its rate in Hz", d->name);
-	if (q->rate_hz < d->hz_min || q->rate_hz > d->hz_max ||
-	    (d->power_of_two && (q->rate_hz & (q->rate_hz - 1))))
+	if (!nl_irq_device_rate_ok(d, q->rate_hz))
 		return nl_desc_refuse(c, i, NL_DF_IRQ_RATE, "%u Hz is not a rate of the %s: %s%u..%u Hz", q->rate_hz,
 				      d->name, d->power_of_two ? "a power of two in " : "", d->hz_min, d->hz_max);
 	if (given(q, NL_DF_IRQ_PERIOD))
@@ -156,7 +130,7 @@ static int check_source(const struct nl_desc_checker *c, unsigned i)
 {
 	const struct nl_experiment *e = c->exp;
 	const struct nl_irq_desc *q = &e->irqs[i];
-	const struct device *d = device_of(q->source);
+	const struct nl_irq_device *d = nl_irq_device_of(q->source);
 	static const enum nl_desc_field burst_only[] = { NL_DF_IRQ_BURST, NL_DF_IRQ_SPACING };
 	char owner[NL_PATH_MAX], place[sizeof c->diag->field + 16];
 

@@ -222,9 +222,24 @@ static int check_vm(const struct nl_manifest_vm *vms, uint32_t i, const char **w
 	return 0;
 }
 
-static int is_power_of_two(uint32_t v)
+static const struct nl_irq_device irq_devices[] = {
+	{ NL_IRQ_SRC_RTC, "RTC", NL_IRQ_RTC_LINE, NL_IRQ_RTC_HZ_MIN, NL_IRQ_RTC_HZ_MAX, 1,
+	  "the RTC is line 8 of the root VMM", "RTC rate is not a power of two in NL_IRQ_RTC_HZ_MIN..MAX" },
+	{ NL_IRQ_SRC_PIT, "PIT", NL_IRQ_PIT_LINE, NL_IRQ_PIT_HZ_MIN, NL_IRQ_PIT_HZ_MAX, 0,
+	  "the PIT is line 0 of the root VMM", "PIT rate is outside NL_IRQ_PIT_HZ_MIN..MAX" },
+};
+
+const struct nl_irq_device *nl_irq_device_of(uint32_t source)
 {
-	return v && !(v & (v - 1));
+	for (unsigned d = 0; d < sizeof irq_devices / sizeof irq_devices[0]; d++)
+		if (irq_devices[d].source == source)
+			return &irq_devices[d];
+	return 0;
+}
+
+int nl_irq_device_rate_ok(const struct nl_irq_device *d, uint32_t hz)
+{
+	return hz >= d->hz_min && hz <= d->hz_max && (!d->power_of_two || !(hz & (hz - 1)));
 }
 
 /* One interrupt-line source's rules: its device's line and rate, or a generator's timing. */
@@ -232,19 +247,15 @@ static int check_irq_source(const struct nl_manifest_irq *e, const char **why)
 {
 	if (e->to_vm != -1 || e->to_line || e->at_ms)
 		return fail(why, "interrupt source carries route fields", NL_MFE_VALUE);
+	const struct nl_irq_device *d = nl_irq_device_of(e->source);
+	if (d) {
+		if (e->line != d->line || e->owner != -1)
+			return fail(why, d->line_reason, NL_MFE_VALUE);
+		if (!nl_irq_device_rate_ok(d, e->rate))
+			return fail(why, d->rate_reason, NL_MFE_VALUE);
+		return 0;
+	}
 	switch (e->source) {
-	case NL_IRQ_SRC_RTC:
-		if (e->line != NL_IRQ_RTC_LINE || e->owner != -1)
-			return fail(why, "the RTC is line 8 of the root VMM", NL_MFE_VALUE);
-		if (!is_power_of_two(e->rate) || e->rate < NL_IRQ_RTC_HZ_MIN || e->rate > NL_IRQ_RTC_HZ_MAX)
-			return fail(why, "RTC rate is not a power of two in NL_IRQ_RTC_HZ_MIN..MAX", NL_MFE_VALUE);
-		break;
-	case NL_IRQ_SRC_PIT:
-		if (e->line != NL_IRQ_PIT_LINE || e->owner != -1)
-			return fail(why, "the PIT is line 0 of the root VMM", NL_MFE_VALUE);
-		if (e->rate < NL_IRQ_PIT_HZ_MIN || e->rate > NL_IRQ_PIT_HZ_MAX)
-			return fail(why, "PIT rate is outside NL_IRQ_PIT_HZ_MIN..MAX", NL_MFE_VALUE);
-		break;
 	case NL_IRQ_SRC_PERIODIC:
 	case NL_IRQ_SRC_POISSON:
 	case NL_IRQ_SRC_BURST:

@@ -151,11 +151,30 @@ enum nl_irq_source {
 };
 #define NL_IRQ_SRC_MAX NL_IRQ_SRC_BURST
 
+/*
+ * The machine's devices that drive a line of the root VMM (L0), one row
+ * each: the one definition of their rules, which the decoder, the
+ * description checks and L0 share.
+ */
+struct nl_irq_device {
+	uint32_t source;          /* enum nl_irq_source */
+	const char *name;         /* "RTC", "PIT" */
+	uint32_t line;            /* its ISA IRQ: the only line of L0 it may drive */
+	uint32_t hz_min, hz_max;  /* the rates it can keep */
+	int power_of_two;         /* the RTC divides 32768 Hz by a power of two */
+	const char *line_reason;  /* the decoder's words for a device on another line or below L0 */
+	const char *rate_reason;  /* ... and for a rate it cannot keep */
+};
+
+/* The device behind a source, or NULL for a generator. */
+const struct nl_irq_device *nl_irq_device_of(uint32_t source);
 /* A device of the machine (L0 only), rather than a generator. */
 static inline int nl_irq_source_is_device(uint32_t source)
 {
-	return source == NL_IRQ_SRC_RTC || source == NL_IRQ_SRC_PIT;
+	return nl_irq_device_of(source) != 0;
 }
+/* Whether the device keeps hz. */
+int nl_irq_device_rate_ok(const struct nl_irq_device *d, uint32_t hz);
 
 #define NL_IRQ_TO_VMM (-1) /* a route's to_vm: the VMM takes the line itself */
 
