@@ -407,16 +407,16 @@ static int finish(struct run *r)
 		if (code == NL_EXIT_SUCCESS)
 			code = NL_EXIT_BACKEND;
 	}
-	json_t *irq = nl_irq_rows(&r->records);
-	if (!irq || nl_irq_write_csv(r->dir, irq, err, sizeof err)) {
-		fprintf(stderr, "%s: %s\n", nl_prog, irq ? err : "out of memory building irq.csv");
-		if (code == NL_EXIT_SUCCESS)
-			code = NL_EXIT_BACKEND;
-	}
-	json_decref(irq);
 	json_t *summary = nl_summary_build(&r->exp, &r->records, &r->facts, &o);
 	if (!summary || nl_results_write_summary(r->dir, summary, err, sizeof err)) {
 		fprintf(stderr, "%s: %s\n", nl_prog, summary ? err : "out of memory building summary.json");
+		if (code == NL_EXIT_SUCCESS)
+			code = NL_EXIT_BACKEND;
+	}
+	/* irq.csv holds summary.json's "irq" rows: built once, for both. */
+	const json_t *irq = summary ? json_object_get(summary, "irq") : NULL;
+	if (!json_is_array(irq) || nl_irq_write_csv(r->dir, irq, err, sizeof err)) {
+		fprintf(stderr, "%s: %s\n", nl_prog, json_is_array(irq) ? err : "out of memory building irq.csv");
 		if (code == NL_EXIT_SUCCESS)
 			code = NL_EXIT_BACKEND;
 	}
