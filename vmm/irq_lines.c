@@ -150,13 +150,12 @@ static int lines_from_parent(const char **why)
 	return 0;
 }
 
-int irq_lines_start(const struct nl_manifest_view *m, struct vm *vms, unsigned count, uint64_t tsc_khz,
-		    const char **why)
+int irq_lines_start(const struct nl_manifest_view *m, struct vm *vms, unsigned count, const char **why)
 {
 	struct irq_route_change changes[NL_IRQ_ROUTES_PER_VMM];
 	L.vms = vms;
 	L.nvms = count;
-	L.tsc_khz = tsc_khz;
+	L.tsc_khz = m->hdr->tsc_khz;
 	for (unsigned k = 0; k < NL_MAX_VMS; k++)
 		irq_redir_init(&L.redir[k]);
 	for (uint32_t i = 0; i < m->hdr->irq_count; i++) {

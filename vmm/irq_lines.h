@@ -25,8 +25,7 @@
  * VMM (owner -1), over vms[0..count-1]; a child VMM whose parent routes lines
  * to it registers them there.  0, or -1 with *why.
  */
-int irq_lines_start(const struct nl_manifest_view *m, struct vm *vms, unsigned count, uint64_t tsc_khz,
-		    const char **why);
+int irq_lines_start(const struct nl_manifest_view *m, struct vm *vms, unsigned count, const char **why);
 
 /* TIMER_IRQ has come: generators' assertions and route changes due by now. */
 void irq_lines_run(uint64_t now);

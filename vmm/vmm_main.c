@@ -328,7 +328,7 @@ void vmm_main(const struct nl_manifest_view *m)
 		nl_snprintf(reason, sizeof reason, "cannot schedule: %s", why);
 		platform_finish(0, reason);
 	}
-	if (irq_lines_start(m, vms, vm_count, m->hdr->tsc_khz, &why)) {
+	if (irq_lines_start(m, vms, vm_count, &why)) {
 		nl_snprintf(reason, sizeof reason, "cannot start the interrupt lines: %s", why);
 		platform_finish(0, reason);
 	}

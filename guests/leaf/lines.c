@@ -46,9 +46,8 @@ void phase_lines(const struct nl_guest_boot *boot, struct wakeup_results *res)
 	const struct nl_workload *w = &boot->workload;
 	if (!w->listen_ms || !leaf_interrupts_up(boot, res))
 		return;
-	uint64_t per_us = boot->tsc_khz / 1000 ? boot->tsc_khz / 1000 : 1;
 	for (unsigned l = 0; l < NL_IRQ_LINES; l++)
-		latency_init(&lat[l], per_us, LATENCY_MAX_BUCKETS);
+		leaf_latency_init(&lat[l], boot);
 	int64_t rc = hc_call(NL_HC_IRQ_SETUP, (uint64_t)(uintptr_t)&page, NL_IRQ_LINE_VECTOR_BASE, NL_IRQ_ALL_LINES, 0);
 	if (rc != NL_HC_OK) {
 		res->failure = "the VMM refused the interrupt lines' setup";

@@ -29,6 +29,12 @@ void leaf_nmi_interrupt(void)
 		leaf_apic_send_self_nmi();
 }
 
+void leaf_latency_init(struct latency *l, const struct nl_guest_boot *boot)
+{
+	uint64_t per_us = boot->tsc_khz / 1000 ? boot->tsc_khz / 1000 : 1;
+	latency_init(l, per_us, LATENCY_MAX_BUCKETS);
+}
+
 int leaf_interrupts_up(const struct nl_guest_boot *boot, struct wakeup_results *res)
 {
 	if (!res->apic_up && !res->failure) {
@@ -165,10 +171,9 @@ void phase_wakeups(const struct nl_guest_boot *boot, struct wakeup_results *res)
 	*res = (struct wakeup_results){ .wanted = w->wakeups, .xapic = w->apic_mode == NL_LEAF_XAPIC };
 	if (!w->wakeups)
 		return;
-	uint64_t per_us = boot->tsc_khz / 1000 ? boot->tsc_khz / 1000 : 1;
 	uint64_t period = (uint64_t)w->period_us * boot->tsc_khz / 1000;
 	uint64_t off = (uint64_t)w->irq_off_us * boot->tsc_khz / 1000;
-	latency_init(&lat, per_us, LATENCY_MAX_BUCKETS); /* 1 us buckets, cyclictest's -h1000 */
+	leaf_latency_init(&lat, boot);
 	uint64_t t0 = tsc_now();
 	res->failure = leaf_apic_start(w->apic_mode == NL_LEAF_XAPIC);
 	if (res->failure) {

@@ -36,6 +36,10 @@ void phase_wakeups(const struct nl_guest_boot *boot, struct wakeup_results *res)
  */
 void phase_nmis(const struct nl_guest_boot *boot, struct wakeup_results *res);
 
+/* An empty accumulator of 1 us buckets in TSC ticks, cyclictest's -h1000: every latency the leaf measures. */
+struct latency;
+void leaf_latency_init(struct latency *l, const struct nl_guest_boot *boot);
+
 /* The APIC started and the IDT installed, once for every phase that takes interrupts: 1, or 0 with res->failure. */
 int leaf_interrupts_up(const struct nl_guest_boot *boot, struct wakeup_results *res);
 
