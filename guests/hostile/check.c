@@ -33,6 +33,15 @@ int check_outcome(const char *name, struct outcome expected, struct outcome got)
 	return check_text(name, want, have, outcome_equal(expected, got));
 }
 
+int check_int(const char *name, int64_t expected, int64_t got)
+{
+	char want[GOT_MAX], have[GOT_MAX];
+
+	nl_snprintf(want, sizeof want, "%lld", (long long)expected);
+	nl_snprintf(have, sizeof have, "%lld", (long long)got);
+	return check_text(name, want, have, expected == got);
+}
+
 unsigned checks_run(void)
 {
 	return run;

@@ -19,6 +19,9 @@ int check_outcome(const char *name, struct outcome expected, struct outcome got)
 /* A check whose outcomes are not VMX outcomes (CPUID bits, MSR values): the caller decides ok. */
 int check_text(const char *name, const char *expected, const char *got, int ok);
 
+/* An integer outcome (a count, a hypercall's result), both printed in decimal: 1 when they are equal. */
+int check_int(const char *name, int64_t expected, int64_t got);
+
 unsigned checks_run(void);
 unsigned checks_failed(void);
 

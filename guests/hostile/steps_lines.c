@@ -11,33 +11,24 @@
 
 #include "../leaf/hypercall.h"
 #include "check.h"
-#include "fmt.h"
 #include "nestlab/irq_lines.h"
 #include "steps.h"
-
-static void expect(const char *name, int64_t want, int64_t got)
-{
-	char e[24], g[24];
-	nl_snprintf(e, sizeof e, "%lld", (long long)want);
-	nl_snprintf(g, sizeof g, "%lld", (long long)got);
-	check_text(name, e, g, want == got);
-}
 
 void step_line_hypercalls(struct hostile *h)
 {
 	const uint64_t base = NL_IRQ_LINE_VECTOR_BASE, mem = h->boot->memory_bytes;
-	expect("irq_program_line_16", NL_HC_EINVAL, hc_call(NL_HC_IRQ_PROGRAM, NL_IRQ_LINES, base, 0, 0));
-	expect("irq_program_vector_5", NL_HC_EINVAL, hc_call(NL_HC_IRQ_PROGRAM, 3, 5, 0, 0));
-	expect("irq_program_vector_256", NL_HC_EINVAL, hc_call(NL_HC_IRQ_PROGRAM, 3, 256, 0, 0));
-	expect("irq_program_mask_2", NL_HC_EINVAL, hc_call(NL_HC_IRQ_PROGRAM, 3, base, 2, 0));
-	expect("irq_program_ok", NL_HC_OK, hc_call(NL_HC_IRQ_PROGRAM, 3, base + 3, 1, 0));
-	expect("irq_setup_page_outside", NL_HC_EFAULT, hc_call(NL_HC_IRQ_SETUP, h->outside, base, 0, 0));
-	expect("irq_setup_page_past_end", NL_HC_EFAULT, hc_call(NL_HC_IRQ_SETUP, mem, base, 0, 0));
-	expect("irq_setup_page_unaligned", NL_HC_EFAULT, hc_call(NL_HC_IRQ_SETUP, 0x1008, base, 0, 0));
-	expect("irq_setup_page_wraps", NL_HC_EFAULT, hc_call(NL_HC_IRQ_SETUP, 0xfffffffffffff000ull, base, 0, 0));
-	expect("irq_setup_base_too_high", NL_HC_EINVAL, hc_call(NL_HC_IRQ_SETUP, 0, 0x100 - NL_IRQ_LINES + 1, 0, 0));
-	expect("irq_setup_base_exception", NL_HC_EINVAL, hc_call(NL_HC_IRQ_SETUP, 0, 31, 0, 0));
-	expect("irq_setup_line_16", NL_HC_EINVAL, hc_call(NL_HC_IRQ_SETUP, 0, base, 1ull << NL_IRQ_LINES, 0));
-	expect("irq_setup_last_page", NL_HC_OK, hc_call(NL_HC_IRQ_SETUP, mem - 4096, base, 0, 0));
-	expect("irq_setup_none", NL_HC_OK, hc_call(NL_HC_IRQ_SETUP, 0, base, 0, 0));
+	check_int("irq_program_line_16", NL_HC_EINVAL, hc_call(NL_HC_IRQ_PROGRAM, NL_IRQ_LINES, base, 0, 0));
+	check_int("irq_program_vector_5", NL_HC_EINVAL, hc_call(NL_HC_IRQ_PROGRAM, 3, 5, 0, 0));
+	check_int("irq_program_vector_256", NL_HC_EINVAL, hc_call(NL_HC_IRQ_PROGRAM, 3, 256, 0, 0));
+	check_int("irq_program_mask_2", NL_HC_EINVAL, hc_call(NL_HC_IRQ_PROGRAM, 3, base, 2, 0));
+	check_int("irq_program_ok", NL_HC_OK, hc_call(NL_HC_IRQ_PROGRAM, 3, base + 3, 1, 0));
+	check_int("irq_setup_page_outside", NL_HC_EFAULT, hc_call(NL_HC_IRQ_SETUP, h->outside, base, 0, 0));
+	check_int("irq_setup_page_past_end", NL_HC_EFAULT, hc_call(NL_HC_IRQ_SETUP, mem, base, 0, 0));
+	check_int("irq_setup_page_unaligned", NL_HC_EFAULT, hc_call(NL_HC_IRQ_SETUP, 0x1008, base, 0, 0));
+	check_int("irq_setup_page_wraps", NL_HC_EFAULT, hc_call(NL_HC_IRQ_SETUP, 0xfffffffffffff000ull, base, 0, 0));
+	check_int("irq_setup_base_too_high", NL_HC_EINVAL, hc_call(NL_HC_IRQ_SETUP, 0, 0x100 - NL_IRQ_LINES + 1, 0, 0));
+	check_int("irq_setup_base_exception", NL_HC_EINVAL, hc_call(NL_HC_IRQ_SETUP, 0, 31, 0, 0));
+	check_int("irq_setup_line_16", NL_HC_EINVAL, hc_call(NL_HC_IRQ_SETUP, 0, base, 1ull << NL_IRQ_LINES, 0));
+	check_int("irq_setup_last_page", NL_HC_OK, hc_call(NL_HC_IRQ_SETUP, mem - 4096, base, 0, 0));
+	check_int("irq_setup_none", NL_HC_OK, hc_call(NL_HC_IRQ_SETUP, 0, base, 0, 0));
 }
